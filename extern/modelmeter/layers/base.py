@@ -1,0 +1,242 @@
+"""The :class:`BaseLayer` contract every analytic layer implements.
+
+A layer is an immutable description of one module call at fixed shapes and dtypes
+(an attrs class holding only scalars). It answers, in closed form:
+
+* its **own** work (:meth:`BaseLayer.own_metrics`): the operations it performs itself,
+  written once with the primitives of :mod:`modelmeter.primitives`;
+* its **children** (:meth:`BaseLayer.children`): sub-layers, each with a relative
+  module path and a call count, so repeated identical blocks are ``(block, count)``.
+
+Totals (:meth:`BaseLayer.metrics`) are the sum of the children's totals times their
+counts plus the layer's own work, computed here and nowhere else. A parent never
+re-derives a child's formula.
+
+Conventions: a multiply-add is 2 FLOPs (:data:`modelmeter.units.FLOPS_PER_MAC`);
+Tensor-Core FLOPs are what ``torch.utils.flop_counter.FlopCounterMode`` counts
+(matmul, conv, attention contractions), CUDA-core FLOPs are everything else.
+
+Example
+-------
+>>> from modelmeter.layers import Linear
+>>> layer = Linear(tokens=4, in_features=5, out_features=6, bias=False)
+>>> layer.forward_tensor_core_flops  # 4 * 6 * 5 MACs * 2
+240
+>>> layer.params
+30
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
+
+import attrs
+from attrs import define, field
+
+from modelmeter.metrics import ZERO, LayerMetrics
+
+
+class OperatorCategory(enum.StrEnum):
+    """Operator family a leaf layer's work is booked under in breakdowns."""
+
+    CONV = "conv"
+    LINEAR = "linear"
+    ATTENTION = "attention"
+    NORM = "norm"
+    ACTIVATION = "activation"
+    EMBEDDING = "embedding"
+    MOE_ROUTING = "moe_routing"
+    OTHER = "other"
+
+
+def _positive_count(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if value < 1:
+        raise ValueError(f"{attribute.name}: must be >= 1, got {value}")
+
+
+@define(frozen=True, slots=True)
+class Child:
+    """A sub-layer of a composite.
+
+    Parameters
+    ----------
+    name
+        Path relative to the parent, as the vendor's module names it (``"blocks.3"``,
+        ``"mlp"``); ``*`` stands for a run of identical instances (``"experts.*"``).
+    layer
+        The analytic layer.
+    count
+        Identical calls represented by this entry (>= 1).
+    """
+
+    name: str
+    layer: BaseLayer
+    count: int = field(default=1, validator=_positive_count)
+
+
+class BaseLayer(ABC):
+    """Abstract analytic layer: closed-form FLOPs, bytes and memory of one module call.
+
+    Subclasses are ``@define(frozen=True, kw_only=True)`` attrs classes whose fields are
+    shapes and dtypes. They implement :meth:`own_metrics` and, when composite,
+    :meth:`children`; class attributes document them:
+
+    ``category``
+        The :class:`OperatorCategory` of the layer's own work.
+    ``definition``
+        One sentence: what the module is.
+    ``formulas``
+        Metric name -> formula text, rendered in the docs and reports.
+
+    Example
+    -------
+    >>> from modelmeter.layers import Linear
+    >>> Linear(tokens=2, in_features=3, out_features=4, bias=True).metrics().params
+    16
+    """
+
+    category: ClassVar[OperatorCategory] = OperatorCategory.OTHER
+    definition: ClassVar[str] = ""
+    formulas: ClassVar[Mapping[str, str]] = {}
+
+    # ---- what subclasses write ------------------------------------------------------
+    @abstractmethod
+    def own_metrics(self) -> LayerMetrics:
+        """Work this layer does itself, excluding its children (``ZERO`` for pure containers)."""
+
+    def children(self) -> tuple[Child, ...]:
+        """Sub-layers with their relative module paths and call counts (empty for a leaf)."""
+        return ()
+
+    # ---- derived: written once, here --------------------------------------------------
+    def cached_children(self) -> tuple[Child, ...]:
+        """:meth:`children`, built once per instance."""
+        try:
+            return self.__dict__["_mm_children"]  # type: ignore[no-any-return]
+        except KeyError:
+            kids = self.children()
+            object.__setattr__(self, "_mm_children", kids)
+            return kids
+
+    def metrics(self) -> LayerMetrics:
+        """Totals: own work plus each child's totals times its count (cached)."""
+        try:
+            return self.__dict__["_mm_metrics"]  # type: ignore[no-any-return]
+        except KeyError:
+            total = self.own_metrics()
+            for child in self.cached_children():
+                child_metrics = child.layer.metrics()
+                total = total + (child_metrics if child.count == 1 else child_metrics.scaled(child.count))
+            object.__setattr__(self, "_mm_metrics", total)
+            return total
+
+    def category_breakdown(self) -> dict[OperatorCategory, LayerMetrics]:
+        """Totals split by the :class:`OperatorCategory` of the layer that did the work."""
+        out: dict[OperatorCategory, LayerMetrics] = {}
+        own = self.own_metrics()
+        if own != ZERO:
+            out[self.category] = own
+        for child in self.cached_children():
+            for cat, m in child.layer.category_breakdown().items():
+                scaled = m if child.count == 1 else m.scaled(child.count)
+                out[cat] = out[cat] + scaled if cat in out else scaled
+        return out
+
+    def walk(self, path: str = "", count: int = 1) -> Iterator[tuple[str, BaseLayer, int]]:
+        """Yield ``(module_path, layer, total_calls)`` for this layer and every descendant,
+        parents before children; ``total_calls`` multiplies the counts along the path."""
+        yield path, self, count
+        for child in self.cached_children():
+            sub = f"{path}.{child.name}" if path else child.name
+            yield from child.layer.walk(sub, count * child.count)
+
+    @property
+    def identifier(self) -> str:
+        """Stable id: class name and its shape fields, e.g. ``Linear(tokens=4, ...)``."""
+        cls: Any = type(self)
+        parts = ", ".join(f"{a.name}={getattr(self, a.name)!r}" for a in attrs.fields(cls))
+        return f"{type(self).__name__}({parts})"
+
+    # ---- convenience accessors: units in the names -----------------------------------
+    @property
+    def forward_tensor_core_flops(self) -> int:
+        """Forward matmul/conv/attention FLOPs as FlopCounterMode counts them."""
+        return self.metrics().forward_tensor_core_flops
+
+    @property
+    def forward_executed_tensor_core_flops(self) -> int:
+        """Forward Tensor-Core FLOPs a causal-aware kernel executes."""
+        return self.metrics().forward_executed_tensor_core_flops
+
+    @property
+    def backward_tensor_core_flops(self) -> int:
+        """Backward Tensor-Core FLOPs (input and weight gradients)."""
+        return self.metrics().backward_tensor_core_flops
+
+    @property
+    def forward_cuda_core_flops(self) -> int:
+        """Forward FLOPs torch does not count (norms, activations, softmax, elementwise)."""
+        return self.metrics().forward_cuda_core_flops
+
+    @property
+    def backward_cuda_core_flops(self) -> int:
+        """Backward CUDA-core FLOPs."""
+        return self.metrics().backward_cuda_core_flops
+
+    @property
+    def forward_io_bytes(self) -> int:
+        """Forward bytes moved (weights, activations, KV cache)."""
+        return self.metrics().forward_io_bytes
+
+    @property
+    def backward_io_bytes(self) -> int:
+        """Backward bytes moved."""
+        return self.metrics().backward_io_bytes
+
+    @property
+    def arithmetic_intensity(self) -> float:
+        """Forward FLOPs per forward byte (derived, never stored)."""
+        return self.metrics().forward_arithmetic_intensity
+
+    @property
+    def params(self) -> int:
+        """Parameter count."""
+        return self.metrics().params
+
+    @property
+    def weight_memory_bytes(self) -> int:
+        """Bytes of resident parameters."""
+        return self.metrics().weight_memory_bytes
+
+    @property
+    def activation_memory_bytes(self) -> int:
+        """Bytes of output tensors produced."""
+        return self.metrics().activation_memory_bytes
+
+    @property
+    def kv_cache_memory_bytes(self) -> int:
+        """Bytes of keys and values held in the cache."""
+        return self.metrics().kv_cache_memory_bytes
+
+
+def non_negative(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    """attrs validator: an integer dimension that may be zero (e.g. an expert with no tokens)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{attribute.name}: must be an integer >= 0, got {value!r}")
+
+
+def positive(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    """attrs validator: an integer dimension that must be at least 1."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{attribute.name}: must be an integer >= 1, got {value!r}")
+
+
+def known_dtype(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    """attrs validator: a dtype name :func:`modelmeter.units.dtype_bytes` knows."""
+    from modelmeter.units import KNOWN_DTYPES
+
+    if value not in KNOWN_DTYPES:
+        raise ValueError(f"{attribute.name}: unknown dtype {value!r}; allowed: {', '.join(KNOWN_DTYPES)}")

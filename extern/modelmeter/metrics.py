@@ -1,0 +1,112 @@
+"""The metric record every layer returns, and how records add up.
+
+All values are integers: FLOPs (a multiply-add is 2), bytes, parameter counts.
+
+Example
+-------
+>>> a = LayerMetrics(forward_tensor_core_flops=10, params=3)
+>>> (a + a.scaled(2)).forward_tensor_core_flops
+30
+>>> a.forward_io_bytes
+0
+"""
+
+from __future__ import annotations
+
+from attrs import define, fields
+
+
+@define(frozen=True, kw_only=True, slots=True)
+class LayerMetrics:
+    """Closed-form metrics of one layer call (or of a composite: the sum over its calls).
+
+    Tensor-Core FLOPs are the contractions ``FlopCounterMode`` counts (matmul, conv,
+    attention). ``forward_tensor_core_flops`` follows its convention (a causal attention
+    counts the full ``s_q x s_kv`` score matrix); ``forward_executed_tensor_core_flops``
+    counts what a causal-aware kernel really executes and feeds the time model.
+    CUDA-core FLOPs are the documented per-element costs of norms, activations,
+    softmax, elementwise and routing work that torch does not count.
+
+    Forward I/O is split into weight reads, activation reads and writes, and KV-cache
+    reads and writes, each counted once per kernel-sized operation (the minimum traffic
+    of an implementation that reads each input and writes each output once).
+    Backward I/O is split the same way, without the KV cache (inference-only state).
+
+    Memory: ``weight_memory_bytes`` (parameters resident), ``activation_memory_bytes``
+    (every output tensor the layer's operations produce, i.e. what a training step
+    would keep for backward), ``kv_cache_memory_bytes`` (keys and values held).
+    """
+
+    forward_tensor_core_flops: int = 0
+    forward_executed_tensor_core_flops: int = 0
+    backward_tensor_core_flops: int = 0
+    forward_cuda_core_flops: int = 0
+    backward_cuda_core_flops: int = 0
+    forward_weight_read_bytes: int = 0
+    forward_activation_read_bytes: int = 0
+    forward_activation_write_bytes: int = 0
+    forward_kv_cache_read_bytes: int = 0
+    forward_kv_cache_write_bytes: int = 0
+    backward_weight_read_bytes: int = 0
+    backward_activation_read_bytes: int = 0
+    backward_activation_write_bytes: int = 0
+    params: int = 0
+    weight_memory_bytes: int = 0
+    activation_memory_bytes: int = 0
+    kv_cache_memory_bytes: int = 0
+
+    def __add__(self, other: LayerMetrics) -> LayerMetrics:
+        return LayerMetrics(**{n: getattr(self, n) + getattr(other, n) for n in METRIC_NAMES})
+
+    def scaled(self, count: int) -> LayerMetrics:
+        """The metrics of ``count`` identical calls."""
+        return LayerMetrics(**{n: getattr(self, n) * count for n in METRIC_NAMES})
+
+    def as_dict(self) -> dict[str, int]:
+        """Field name -> value, in declaration order."""
+        return {n: getattr(self, n) for n in METRIC_NAMES}
+
+    # ---- derived quantities (never stored) -------------------------------------------
+    @property
+    def forward_flops(self) -> int:
+        """Tensor-Core plus CUDA-core forward FLOPs (counted convention)."""
+        return self.forward_tensor_core_flops + self.forward_cuda_core_flops
+
+    @property
+    def backward_flops(self) -> int:
+        """Tensor-Core plus CUDA-core backward FLOPs."""
+        return self.backward_tensor_core_flops + self.backward_cuda_core_flops
+
+    @property
+    def forward_io_bytes(self) -> int:
+        """All forward traffic: weights, activations and KV cache, reads and writes."""
+        return (
+            self.forward_weight_read_bytes
+            + self.forward_activation_read_bytes
+            + self.forward_activation_write_bytes
+            + self.forward_kv_cache_read_bytes
+            + self.forward_kv_cache_write_bytes
+        )
+
+    @property
+    def backward_io_bytes(self) -> int:
+        """All backward traffic."""
+        return (
+            self.backward_weight_read_bytes + self.backward_activation_read_bytes + self.backward_activation_write_bytes
+        )
+
+    @property
+    def forward_arithmetic_intensity(self) -> float:
+        """Forward FLOPs per forward byte moved (0.0 when nothing moves)."""
+        io = self.forward_io_bytes
+        return self.forward_flops / io if io else 0.0
+
+    @property
+    def backward_arithmetic_intensity(self) -> float:
+        """Backward FLOPs per backward byte moved (0.0 when nothing moves)."""
+        io = self.backward_io_bytes
+        return self.backward_flops / io if io else 0.0
+
+
+METRIC_NAMES: tuple[str, ...] = tuple(f.name for f in fields(LayerMetrics))
+ZERO = LayerMetrics()

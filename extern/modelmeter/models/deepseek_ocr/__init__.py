@@ -1,0 +1,1 @@
+"""DeepSeek-OCR (deepseek-ai/DeepSeek-OCR, v1) analytic model."""
