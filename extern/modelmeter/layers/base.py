@@ -34,7 +34,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 import attrs
-from attrs import define, field
+from attrs import define, evolve, field
 
 from modelmeter.metrics import ZERO, LayerMetrics
 
@@ -70,11 +70,22 @@ class Child:
         The analytic layer.
     count
         Identical calls represented by this entry (>= 1).
+    instances
+        Distinct module instances behind those calls (default: ``count``). Parameters,
+        weight memory and KV-cache memory belong to instances, not calls: a module called
+        again on new inputs (SAM on the crops, then on the global view; a decode step
+        re-using the prefill's weights) is a child with ``instances=0``.
     """
 
     name: str
     layer: BaseLayer
     count: int = field(default=1, validator=_positive_count)
+    instances: int | None = None
+
+    @property
+    def n_instances(self) -> int:
+        """``instances``, defaulting to ``count``."""
+        return self.count if self.instances is None else self.instances
 
 
 class BaseLayer(ABC):
@@ -128,8 +139,7 @@ class BaseLayer(ABC):
         except KeyError:
             total = self.own_metrics()
             for child in self.cached_children():
-                child_metrics = child.layer.metrics()
-                total = total + (child_metrics if child.count == 1 else child_metrics.scaled(child.count))
+                total = total + scale_for_child(child.layer.metrics(), child)
             object.__setattr__(self, "_mm_metrics", total)
             return total
 
@@ -141,7 +151,7 @@ class BaseLayer(ABC):
             out[self.category] = own
         for child in self.cached_children():
             for cat, m in child.layer.category_breakdown().items():
-                scaled = m if child.count == 1 else m.scaled(child.count)
+                scaled = scale_for_child(m, child)
                 out[cat] = out[cat] + scaled if cat in out else scaled
         return out
 
@@ -220,6 +230,23 @@ class BaseLayer(ABC):
     def kv_cache_memory_bytes(self) -> int:
         """Bytes of keys and values held in the cache."""
         return self.metrics().kv_cache_memory_bytes
+
+
+def scale_for_child(metrics: LayerMetrics, child: Child) -> LayerMetrics:
+    """A child's metrics times its call count, with the per-instance state (parameters,
+    weight memory, KV-cache memory) times its instance count instead."""
+    if child.count == 1 and child.instances is None:
+        return metrics
+    scaled = metrics.scaled(child.count)
+    if child.instances is None or child.instances == child.count:
+        return scaled
+    k = child.n_instances
+    return evolve(
+        scaled,
+        params=metrics.params * k,
+        weight_memory_bytes=metrics.weight_memory_bytes * k,
+        kv_cache_memory_bytes=metrics.kv_cache_memory_bytes * k,
+    )
 
 
 def non_negative(instance: object, attribute: attrs.Attribute[int], value: int) -> None:

@@ -15,10 +15,10 @@ Conventions of the counter, which the analytic layers follow for ``*_tensor_core
 
 Example
 -------
->>> import torch  # doctest: +SKIP
->>> from modelmeter.layers import Linear  # doctest: +SKIP
->>> mod = torch.nn.Linear(5, 6, device="meta")  # doctest: +SKIP
->>> check_parity(Linear(tokens=4, in_features=5, out_features=6),  # doctest: +SKIP
+>>> import torch
+>>> from modelmeter.layers import Linear
+>>> mod = torch.nn.Linear(5, 6, device="meta")
+>>> check_parity(Linear(tokens=4, in_features=5, out_features=6),
 ...              mod, (torch.empty(4, 5, device="meta"),)).ok
 True
 """

@@ -1,0 +1,201 @@
+"""Workload geometry of DeepSeek-OCR: resolution modes, the vendor's crop-grid rule and
+the exact image-token layout of the decoder sequence.
+
+Facts from ``../shared/reference/deepseek-ocr-architecture.md`` sections 4 and 5 (the
+vendor's ``infer()`` / ``dynamic_preprocess`` in modeling_deepseekocr.py, snapshot 2c968b43):
+
+* a view of ``S`` pixels yields ``n = ceil((S // 16) / 4)`` tokens per side after SAM's
+  16x compression (64 for 1024 -> 16 tokens, 40 for 640 -> 10);
+* the global view contributes ``n * (n + 1)`` rows (one ``image_newline`` per row) and
+  one ``view_seperator``;
+* a ``w x h`` crop grid (``w`` crops across, ``h`` down) contributes ``(q*w + 1) * (q*h)``
+  rows, placed before the global view; no local block when the grid is 1x1.
+
+Example
+-------
+>>> image_token_count(base_size=1024, image_size=640, crop_grid=(2, 2))  # 273 + 21 * 20
+693
+>>> select_crop_grid(1920, 1080, max_num=9)
+(4, 2)
+>>> RESOLUTION_MODES["gundam"].crop_mode
+True
+"""
+
+from __future__ import annotations
+
+import math
+
+from attrs import define, field
+
+from modelmeter.layers.attention_core import ATTENTION_IMPLS
+from modelmeter.layers.base import known_dtype, positive
+
+PATCH_SIZE = 16
+"""SAM patch size (pixels per patch side)."""
+DOWNSAMPLE = 4
+"""net_2 and net_3 halve the grid twice: 16x fewer tokens in total."""
+DEFAULT_MIN_CROPS = 2
+DEFAULT_MAX_CROPS = 9
+"""HF ``infer()`` bounds on the crop count (the official vLLM config uses 2..6)."""
+CROP_THRESHOLD_PX = 640
+"""Images no larger than this on both sides get no crops (grid 1x1)."""
+
+
+@define(frozen=True, kw_only=True)
+class ResolutionMode:
+    """A named preset of the vendor's ``infer()`` arguments."""
+
+    name: str
+    base_size: int
+    image_size: int
+    crop_mode: bool
+
+
+RESOLUTION_MODES: dict[str, ResolutionMode] = {
+    m.name: m
+    for m in (
+        ResolutionMode(name="tiny", base_size=512, image_size=512, crop_mode=False),
+        ResolutionMode(name="small", base_size=640, image_size=640, crop_mode=False),
+        ResolutionMode(name="base", base_size=1024, image_size=1024, crop_mode=False),
+        ResolutionMode(name="large", base_size=1280, image_size=1280, crop_mode=False),
+        ResolutionMode(name="gundam", base_size=1024, image_size=640, crop_mode=True),
+        ResolutionMode(name="gundam-m", base_size=1280, image_size=1024, crop_mode=True),
+    )
+}
+"""The six modes of the DeepSeek-OCR README (Tiny, Small, Base, Large, Gundam, Gundam-M)."""
+
+
+def tokens_per_side(view_px: int) -> int:
+    """Image tokens per side of a square view: ``ceil((view_px // 16) / 4)``."""
+    return math.ceil((view_px // PATCH_SIZE) / DOWNSAMPLE)
+
+
+def candidate_grids(min_num: int = DEFAULT_MIN_CROPS, max_num: int = DEFAULT_MAX_CROPS) -> list[tuple[int, int]]:
+    """All ``(w, h)`` with ``min_num <= w*h <= max_num``, ordered by tile count as the vendor orders them."""
+    grids = {
+        (i, j)
+        for n in range(min_num, max_num + 1)
+        for i in range(1, n + 1)
+        for j in range(1, n + 1)
+        if min_num <= i * j <= max_num
+    }
+    return sorted(grids, key=lambda g: g[0] * g[1])
+
+
+def select_crop_grid(
+    width: int,
+    height: int,
+    *,
+    min_num: int = DEFAULT_MIN_CROPS,
+    max_num: int = DEFAULT_MAX_CROPS,
+    image_size: int = 640,
+) -> tuple[int, int]:
+    """The crop grid ``(w, h)`` the vendor picks for a ``width x height`` image.
+
+    Images no larger than 640 px on both sides get ``(1, 1)`` (no crops). Otherwise the
+    candidate whose ``w/h`` is closest to the image's aspect ratio wins; on an exact tie
+    a later (larger) candidate replaces the current one only if the image area exceeds
+    half of ``image_size**2 * w * h``.
+    """
+    if width < 1 or height < 1:
+        raise ValueError(f"image_width/image_height: must be >= 1, got {width}x{height}")
+    if width <= CROP_THRESHOLD_PX and height <= CROP_THRESHOLD_PX:
+        return (1, 1)
+    aspect = width / height
+    area = width * height
+    best, best_diff = (1, 1), math.inf
+    for grid in candidate_grids(min_num, max_num):
+        diff = abs(aspect - grid[0] / grid[1])
+        if diff < best_diff:
+            best, best_diff = grid, diff
+        elif diff == best_diff and area > 0.5 * image_size * image_size * grid[0] * grid[1]:
+            best = grid
+    return best
+
+
+def image_token_count(*, base_size: int, image_size: int, crop_grid: tuple[int, int] = (1, 1)) -> int:
+    """Rows the vendor scatters into the decoder sequence for one image.
+
+    ``n*(n+1) + 1`` for the global view (newline per row, one view separator) plus
+    ``(q*w + 1) * (q*h)`` for a ``w x h`` crop grid when ``w*h > 1``.
+    """
+    n = tokens_per_side(base_size)
+    total = n * (n + 1) + 1
+    w, h = crop_grid
+    if w * h > 1:
+        q = tokens_per_side(image_size)
+        total += (q * w + 1) * (q * h)
+    return total
+
+
+def _attention_impl(instance: object, attribute: object, value: str) -> None:
+    if value not in ATTENTION_IMPLS:
+        raise ValueError(f"attention: unknown {value!r}; allowed: {', '.join(ATTENTION_IMPLS)}")
+
+
+def _multiple_of_patch(instance: object, attribute: object, value: int) -> None:
+    name = getattr(attribute, "name", "size")
+    if not isinstance(value, int) or value < PATCH_SIZE or value % PATCH_SIZE:
+        raise ValueError(f"{name}: must be a positive multiple of {PATCH_SIZE} pixels, got {value!r}")
+
+
+def _grid(instance: object, attribute: object, value: tuple[int, int]) -> None:
+    if len(value) != 2 or min(value) < 1:
+        raise ValueError(f"crop_grid: must be two integers >= 1 (width x height in crops), got {value!r}")
+
+
+@define(frozen=True, kw_only=True)
+class OCRWorkload:
+    """One inference call: the views, the prompt, the generation length, the batch.
+
+    ``batch_size`` pages are processed together (each with the same geometry). The prefill
+    sequence of each page is ``BOS + prompt_tokens + image_tokens``; generation runs
+    ``max_new_tokens - 1`` decode forwards after the prefill (the prefill's logits give the
+    first token), the ``t``-th with ``prefill_tokens + t`` keys in the cache.
+
+    Example
+    -------
+    >>> w = OCRWorkload(base_size=1024, image_size=640, crop_mode=True, crop_grid=(2, 2), prompt_tokens=9)
+    >>> w.image_tokens, w.prefill_tokens, w.n_crops
+    (693, 703, 4)
+    """
+
+    base_size: int = field(default=1024, validator=_multiple_of_patch)
+    image_size: int = field(default=640, validator=_multiple_of_patch)
+    crop_mode: bool = True
+    crop_grid: tuple[int, int] = field(default=(1, 1), converter=tuple, validator=_grid)
+    prompt_tokens: int = field(default=9, validator=lambda i, a, v: _non_negative_int("prompt_tokens", v))
+    max_new_tokens: int = field(default=1000, validator=positive)
+    batch_size: int = field(default=1, validator=positive)
+    dtype: str = field(default="bfloat16", validator=known_dtype)
+    attention: str = field(default="flash", validator=_attention_impl)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.crop_mode and self.crop_grid != (1, 1):
+            raise ValueError(f"crop_grid: {self.crop_grid} needs crop_mode on; without crops the grid is 1x1")
+
+    @property
+    def n_crops(self) -> int:
+        """Local tiles per page (0 when the grid is 1x1)."""
+        w, h = self.crop_grid
+        return w * h if w * h > 1 else 0
+
+    @property
+    def image_tokens(self) -> int:
+        """Image rows in each page's sequence (newlines and the view separator included)."""
+        return image_token_count(base_size=self.base_size, image_size=self.image_size, crop_grid=self.crop_grid)
+
+    @property
+    def prefill_tokens(self) -> int:
+        """Sequence length of each page's prefill: BOS + prompt text + image rows."""
+        return 1 + self.prompt_tokens + self.image_tokens
+
+    @property
+    def decode_steps(self) -> int:
+        """Decode forwards after the prefill (``max_new_tokens - 1``)."""
+        return self.max_new_tokens - 1
+
+
+def _non_negative_int(name: str, value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{name}: must be an integer >= 0, got {value!r}")
