@@ -77,6 +77,9 @@ class AttentionCore(BaseLayer):
     has_bias: bool = False
     implementation: str = field(default="flash", validator=_attention_impl)
     dtype: str = field(default="bfloat16", validator=known_dtype)
+    cached_kv_len: int = field(default=0, validator=non_negative)
+    """Keys/values of this many leading tokens come from a KV cache: their reads are booked
+    as ``forward_kv_cache_read_bytes`` instead of activation reads."""
 
     category: ClassVar[OperatorCategory] = OperatorCategory.ATTENTION
     definition: ClassVar[str] = "Scaled dot-product attention: softmax(Q K^T / sqrt(d) + bias) V."
@@ -105,6 +108,10 @@ class AttentionCore(BaseLayer):
             return self.score_elements
         return self.batch * self.heads * causal_visible_keys(self.q_len, self.kv_len)
 
+    def __attrs_post_init__(self) -> None:
+        if self.cached_kv_len > self.kv_len:
+            raise ValueError(f"cached_kv_len: {self.cached_kv_len} exceeds kv_len {self.kv_len}")
+
     def own_metrics(self) -> LayerMetrics:
         b = dtype_bytes(self.dtype)
         bh, d = self.batch * self.heads, self.head_dim
@@ -121,6 +128,7 @@ class AttentionCore(BaseLayer):
         )
         q_elems = bh * self.q_len * d
         kv_elems = self.batch * self.n_kv_heads * self.kv_len * d
+        cached_elems = self.batch * self.n_kv_heads * self.cached_kv_len * d
         score_passes = 4 * self.score_elements * b if eager else 0
         bias_read = self.score_elements * b if self.has_bias else 0
         return LayerMetrics(
@@ -129,7 +137,8 @@ class AttentionCore(BaseLayer):
             backward_tensor_core_flops=2 * counted,
             forward_cuda_core_flops=elementwise_flops(scores, per_score),
             backward_cuda_core_flops=elementwise_flops(scores, SOFTMAX_BACKWARD_FLOPS_PER_ELEMENT + 1),
-            forward_activation_read_bytes=(q_elems + 2 * kv_elems) * b + score_passes // 2 + bias_read,
+            forward_activation_read_bytes=(q_elems + 2 * (kv_elems - cached_elems)) * b + score_passes // 2 + bias_read,
+            forward_kv_cache_read_bytes=2 * cached_elems * b,
             forward_activation_write_bytes=q_elems * b + score_passes // 2,
             backward_activation_read_bytes=(3 * q_elems + 2 * kv_elems) * b + score_passes // 2,
             backward_activation_write_bytes=(q_elems + 2 * kv_elems) * b + score_passes // 2,
