@@ -27,8 +27,10 @@ def _analytic_modules() -> list[str]:
 def test_import_modelmeter_and_every_analytic_module_leaves_torch_out() -> None:
     mods = _analytic_modules()
     assert "modelmeter.layers.base" in mods
-    code = "import sys\n" + "".join(f"import {m}\n" for m in mods) + (
-        "bad = [m for m in sys.modules if m == 'torch' or m.startswith('torch.')]\nprint(len(bad))\n"
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in mods)
+        + ("bad = [m for m in sys.modules if m == 'torch' or m.startswith('torch.')]\nprint(len(bad))\n")
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "0", out.stdout + out.stderr

@@ -82,8 +82,9 @@ def test_grouped_conv_forward_exact_and_torch_backward_convention(groups: int, m
     ``(1 + groups) x forward``, a property of torch's formula checked here."""
     cin = cout = groups * mult
     mod = torch.nn.Conv2d(cin, cout, 3, padding=1, groups=groups, device=META)
-    layer = Conv2d(batch=2, in_channels=cin, out_channels=cout, in_h=size, in_w=size, kernel_size=3, padding=1,
-                   groups=groups)
+    layer = Conv2d(
+        batch=2, in_channels=cin, out_channels=cout, in_h=size, in_w=size, kernel_size=3, padding=1, groups=groups
+    )
     counted = count_module(mod, (torch.empty(2, cin, size, size, device=META),), backward=True)
     assert counted.forward_flops == layer.forward_tensor_core_flops
     assert counted.params == layer.params
@@ -108,7 +109,11 @@ def test_attention_core_forward_backward(
     kv = torch.empty(batch, heads, kv_len, head_dim, device=META)
     layer = AttentionCore(batch=batch, heads=heads, q_len=q_len, kv_len=kv_len, head_dim=head_dim, causal=causal)
     result = check_parity(
-        layer, torch.nn.Module(), (q, kv, kv), kwargs={"is_causal": causal}, call=F.scaled_dot_product_attention,
+        layer,
+        torch.nn.Module(),
+        (q, kv, kv),
+        kwargs={"is_causal": causal},
+        call=F.scaled_dot_product_attention,
         backward=True,
     )
     assert result.ok, result.describe()
@@ -143,7 +148,9 @@ def test_eager_and_flash_same_flops_different_io() -> None:
         (Softmax(elements=96), torch.nn.Softmax(dim=-1), (2, 3, 16)),
     ],
 )
-def test_pointwise_layers_count_no_tensor_core_flops(layer: object, module: torch.nn.Module, shape: tuple[int, ...]) -> None:
+def test_pointwise_layers_count_no_tensor_core_flops(
+    layer: object, module: torch.nn.Module, shape: tuple[int, ...]
+) -> None:
     from modelmeter.layers import BaseLayer
 
     assert isinstance(layer, BaseLayer)

@@ -43,9 +43,10 @@ def test_composite_is_sum_of_children_plus_own(tokens: int) -> None:
     lin = Linear(tokens=tokens, in_features=32, out_features=64)
     # 3 counted instances of fc + 0 for the re-called one; 2 LayerNorm params; own 1
     assert block.params == 3 * lin.params + 2 * 32 + 1
-    assert block.forward_tensor_core_flops == 5 * lin.forward_tensor_core_flops + block.children()[
-        2
-    ].layer.forward_tensor_core_flops
+    assert (
+        block.forward_tensor_core_flops
+        == 5 * lin.forward_tensor_core_flops + block.children()[2].layer.forward_tensor_core_flops
+    )
 
 
 @settings(max_examples=25, deadline=None)

@@ -21,7 +21,8 @@ def test_environments_default_and_rtx5090() -> None:
     assert isinstance(envs, dict)
     assert {"default", "rtx5090"} <= set(envs)
     rtx = envs["rtx5090"]
-    assert isinstance(rtx, dict) and rtx["features"] == ["rtx5090"]
+    assert isinstance(rtx, dict)
+    assert rtx["features"] == ["rtx5090"]
     feature = _manifest()["feature"]
     assert isinstance(feature, dict)
     assert feature["rtx5090"]["system-requirements"]["cuda"] == "12.8"

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from hypothesis import strategies as st
+
 from modelmeter.models.deepseek_ocr.config import DeepseekV2TextConfig
 
 

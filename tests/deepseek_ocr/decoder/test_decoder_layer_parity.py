@@ -9,14 +9,14 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from transformers.models.deepseek_ocr2.modeling_deepseek_ocr2 import DeepseekOcr2TextDecoderLayer, DeepseekOcr2TextMoe
+
+from llm_perf_opt.reference.text import build_text_reference, causal_mask, hf_text_config, kv_cache
 from modelmeter.layers import Embedding
 from modelmeter.models.deepseek_ocr.config import DeepseekV2TextConfig
 from modelmeter.models.deepseek_ocr.layers.decoder import DeepseekV2DecoderLayer, DeepseekV2RMSNorm
 from modelmeter.models.deepseek_ocr.layers.llama import LMHead
 from modelmeter.validation import check_parity, count_module
-from transformers.models.deepseek_ocr2.modeling_deepseek_ocr2 import DeepseekOcr2TextDecoderLayer, DeepseekOcr2TextMoe
-
-from llm_perf_opt.reference.text import build_text_reference, causal_mask, hf_text_config, kv_cache
 
 META = torch.device("meta")
 

@@ -10,9 +10,6 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from modelmeter.models.deepseek_ocr.config import DeepseekV2TextConfig
-from modelmeter.models.deepseek_ocr.layers.decoder import DeepseekV2MLP, DeepseekV2MoE, MoEGate
-from modelmeter.validation import check_parity, count_module
 from transformers.models.deepseek_ocr2.modeling_deepseek_ocr2 import (
     DeepseekOcr2TextMLP,
     DeepseekOcr2TextMoe,
@@ -20,6 +17,9 @@ from transformers.models.deepseek_ocr2.modeling_deepseek_ocr2 import (
 )
 
 from llm_perf_opt.reference.text import hf_text_config
+from modelmeter.models.deepseek_ocr.config import DeepseekV2TextConfig
+from modelmeter.models.deepseek_ocr.layers.decoder import DeepseekV2MLP, DeepseekV2MoE, MoEGate
+from modelmeter.validation import check_parity, count_module
 
 META = torch.device("meta")
 H = 1280

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from modelmeter.layers import Embedding
 from modelmeter.models.deepseek_ocr.config import DeepseekV2TextConfig
 from modelmeter.models.deepseek_ocr.layers.decoder import DeepseekV2MLP, DeepseekV2MoE, DeepseekV2RMSNorm, MoEGate

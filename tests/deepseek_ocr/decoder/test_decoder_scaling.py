@@ -8,6 +8,7 @@ import sys
 
 import attrs
 import pytest
+
 from modelmeter.models.deepseek_ocr.config import DeepseekV2TextConfig
 from modelmeter.models.deepseek_ocr.layers.decoder import (
     DeepseekV2DecoderLayer,

@@ -11,12 +11,12 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from modelmeter.models.deepseek_ocr.config import DeepseekV2TextConfig
-from modelmeter.models.deepseek_ocr.layers.llama import LlamaAttention, LlamaFlashAttention2
-from modelmeter.validation import check_parity
 from transformers.models.deepseek_ocr2.modeling_deepseek_ocr2 import DeepseekOcr2TextAttention
 
 from llm_perf_opt.reference.text import causal_mask, hf_text_config, kv_cache
+from modelmeter.models.deepseek_ocr.config import DeepseekV2TextConfig
+from modelmeter.models.deepseek_ocr.layers.llama import LlamaAttention, LlamaFlashAttention2
+from modelmeter.validation import check_parity
 
 META = torch.device("meta")
 ATTENTION = {"sdpa": LlamaFlashAttention2, "eager": LlamaAttention}
