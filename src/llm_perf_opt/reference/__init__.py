@@ -1,0 +1,1 @@
+"""PyTorch reference modules (ground truth for parity tests); importing these needs torch."""
