@@ -1,0 +1,1 @@
+"""Contracts: converters between plain data (YAML/JSON) and the attrs records."""

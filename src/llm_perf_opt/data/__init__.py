@@ -1,0 +1,1 @@
+"""Plain data records (attrs classes, no business logic)."""

@@ -1,0 +1,214 @@
+"""Records of the GPU hardware database (``conf/hardware/*.yaml``): plain attrs data, no logic.
+
+Units are in the field names: ``*_tflops`` is 10^12 FLOP/s, ``*_tbps`` 10^12 bytes/s (vendors
+state bandwidth in decimal units), ``memory_gb`` is the device memory as vendors state it, which
+for GPU memory means binary gigabytes (2^30 bytes: an "80 GB" H100 has 80 GiB of HBM3).
+
+Example
+-------
+>>> fig = DatasheetFigure(value=3.35, source="NVIDIA H100 Tensor Core GPU datasheet", dense=True)
+>>> fig.value
+3.35
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import attrs
+from attrs import define, field
+
+
+def _finite_positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{attribute.name}: must be a finite number > 0, got {value!r}")
+
+
+def _optional_finite_positive(instance: object, attribute: attrs.Attribute[float | None], value: float | None) -> None:
+    if value is not None:
+        _finite_positive(instance, attribute, value)  # type: ignore[arg-type]
+
+
+def _optional_fraction(instance: object, attribute: attrs.Attribute[float | None], value: float | None) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ValueError(f"{attribute.name}: must be a fraction in (0, 1], got {value!r}")
+
+
+def _non_empty(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{attribute.name}: must be a non-empty string, got {value!r}")
+
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def _slug(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str) or not _SLUG.match(value):
+        raise ValueError(f"{attribute.name}: must be lower-case letters, digits and '-', got {value!r}")
+
+
+@define(frozen=True, kw_only=True)
+class DatasheetFigure:
+    """One vendor figure with where it comes from.
+
+    Parameters
+    ----------
+    value
+        The figure, in the unit its field name states.
+    source
+        The vendor document it is read from (datasheet or architecture whitepaper name).
+    dense
+        ``True`` for a rate without 2:4 structured sparsity (the only kind the time model
+        accepts; capacity and bandwidth figures carry ``True`` too, sparsity not applying).
+    note
+        How the figure was derived from the document, when not read off verbatim.
+
+    Example
+    -------
+    >>> DatasheetFigure(value=312.0, source="NVIDIA A100 Tensor Core GPU datasheet", dense=True).dense
+    True
+    """
+
+    value: float = field(validator=_finite_positive)
+    source: str = field(validator=_non_empty)
+    dense: bool
+    note: str = ""
+
+
+@define(frozen=True, kw_only=True)
+class Calibration:
+    """Achievable fractions of the datasheet rates: measured on the GPU, or documented defaults.
+
+    A **measured** calibration (``measured=True``) gives the achieved large bf16 matmul rate
+    ``matmul_tflops`` and device-to-device copy rate ``copy_tbps`` (bytes read plus written),
+    as ``scripts/gpu/calibrate.py`` reports them; the efficiencies are those over the
+    datasheet peaks. An **unmeasured** one (``measured=False``) states the efficiencies
+    directly (``matmul_efficiency``, ``copy_efficiency``) and ``how_measured`` says where
+    the defaults come from. Exactly one of the two forms is allowed.
+
+    ``cuda_core_efficiency`` (fraction of the FP32 CUDA-core peak; ``None``: the default of
+    :mod:`llm_perf_opt.hardware.rates`) is not measured by the script. The kernel-launch
+    constants are optional measurements in microseconds: host time to enqueue one kernel
+    (``launch_overhead_us``), GPU time of one tiny kernel replayed back to back in a CUDA
+    graph (``min_kernel_us``), and one device-to-host scalar round trip (``sync_us``).
+
+    Example
+    -------
+    >>> Calibration(measured=False, how_measured="defaults", matmul_efficiency=0.8, copy_efficiency=0.9).measured
+    False
+    >>> Calibration(measured=True, how_measured="calibrate.py", matmul_efficiency=0.8, copy_efficiency=0.9)
+    Traceback (most recent call last):
+    ...
+    ValueError: calibration: measured=True needs matmul_tflops and copy_tbps, and no matmul_efficiency/copy_efficiency
+    """
+
+    measured: bool
+    how_measured: str = field(validator=_non_empty)
+    matmul_tflops: float | None = field(default=None, validator=_optional_finite_positive)
+    copy_tbps: float | None = field(default=None, validator=_optional_finite_positive)
+    matmul_efficiency: float | None = field(default=None, validator=_optional_fraction)
+    copy_efficiency: float | None = field(default=None, validator=_optional_fraction)
+    cuda_core_efficiency: float | None = field(default=None, validator=_optional_fraction)
+    launch_overhead_us: float | None = field(default=None, validator=_optional_finite_positive)
+    min_kernel_us: float | None = field(default=None, validator=_optional_finite_positive)
+    sync_us: float | None = field(default=None, validator=_optional_finite_positive)
+    measured_on: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        rates = self.matmul_tflops is not None and self.copy_tbps is not None
+        no_rates = self.matmul_tflops is None and self.copy_tbps is None
+        effs = self.matmul_efficiency is not None and self.copy_efficiency is not None
+        no_effs = self.matmul_efficiency is None and self.copy_efficiency is None
+        if self.measured and not (rates and no_effs):
+            raise ValueError(
+                "calibration: measured=True needs matmul_tflops and copy_tbps, and no matmul_efficiency/copy_efficiency"
+            )
+        if not self.measured and not (effs and no_rates):
+            raise ValueError(
+                "calibration: measured=False needs matmul_efficiency and copy_efficiency, "
+                "and no matmul_tflops/copy_tbps"
+            )
+
+
+@define(frozen=True, kw_only=True)
+class HardwareSpec:
+    """One GPU of the database: datasheet peaks, with sources, and an optional calibration.
+
+    Parameters
+    ----------
+    name
+        Database key, equal to the YAML file's stem (``h100-sxm``).
+    display_name
+        The product as the vendor names it.
+    architecture, compute_capability
+        GPU generation and CUDA compute capability (``"9.0"``).
+    tensor_core_bf16_tflops
+        Dense BF16/FP16 Tensor-Core rate with FP32 accumulation (what a bf16 model's matmuls use).
+    cuda_core_fp32_tflops
+        FP32 rate of the CUDA cores (non-Tensor), which the time model charges CUDA-core FLOPs at.
+    memory_bandwidth_tbps
+        Peak device-memory bandwidth.
+    memory_gb
+        Device memory capacity (binary GB, see the module docstring).
+    calibration
+        Measured or default achievable fractions; ``None``: the defaults of
+        :mod:`llm_perf_opt.hardware.rates`.
+
+    Example
+    -------
+    >>> src = "NVIDIA L4 Tensor Core GPU datasheet"
+    >>> spec = HardwareSpec(
+    ...     name="l4", display_name="NVIDIA L4", architecture="ada-lovelace", compute_capability="8.9",
+    ...     tensor_core_bf16_tflops=DatasheetFigure(value=121.0, source=src, dense=True),
+    ...     cuda_core_fp32_tflops=DatasheetFigure(value=30.3, source=src, dense=True),
+    ...     memory_bandwidth_tbps=DatasheetFigure(value=0.3, source=src, dense=True),
+    ...     memory_gb=DatasheetFigure(value=24.0, source=src, dense=True))
+    >>> spec.memory_bandwidth_tbps.value
+    0.3
+    """
+
+    name: str = field(validator=_slug)
+    display_name: str = field(validator=_non_empty)
+    architecture: str = field(validator=_non_empty)
+    compute_capability: str = field(validator=_non_empty)
+    tensor_core_bf16_tflops: DatasheetFigure
+    cuda_core_fp32_tflops: DatasheetFigure
+    memory_bandwidth_tbps: DatasheetFigure
+    memory_gb: DatasheetFigure
+    calibration: Calibration | None = None
+    notes: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        for name in FIGURE_FIELDS:
+            if not getattr(self, name).dense:
+                raise ValueError(f"{self.name}.{name}: only dense (non-sparse) figures are accepted")
+
+
+FIGURE_FIELDS: tuple[str, ...] = (
+    "tensor_core_bf16_tflops",
+    "cuda_core_fp32_tflops",
+    "memory_bandwidth_tbps",
+    "memory_gb",
+)
+"""The :class:`HardwareSpec` fields that hold a :class:`DatasheetFigure`."""
+
+
+@define(frozen=True, kw_only=True)
+class AchievableRates:
+    """The rates the time model divides by: datasheet peak times efficiency, in SI units.
+
+    Example
+    -------
+    >>> r = AchievableRates(tensor_core_flops_per_s=8e14, cuda_core_flops_per_s=6.7e13,
+    ...                     memory_bytes_per_s=3.0e12, measured=False)
+    >>> r.memory_bytes_per_s
+    3000000000000.0
+    """
+
+    tensor_core_flops_per_s: float = field(validator=_finite_positive)
+    cuda_core_flops_per_s: float = field(validator=_finite_positive)
+    memory_bytes_per_s: float = field(validator=_finite_positive)
+    measured: bool

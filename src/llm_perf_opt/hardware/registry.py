@@ -1,0 +1,57 @@
+"""Load GPU specs by name from ``conf/hardware/<name>.yaml``.
+
+Each YAML file holds one :class:`~llm_perf_opt.data.hardware.HardwareSpec`; its ``name`` must
+equal the file's stem. Files are parsed with ``yaml.safe_load`` and structured with the strict
+converter of :mod:`llm_perf_opt.contracts.hardware_converter` (an unknown key is an error).
+
+Example
+-------
+>>> "h100-sxm" in list_hardware()
+True
+>>> load_hardware("h100-sxm").memory_bandwidth_tbps.value
+3.35
+>>> load_hardware("h100")
+Traceback (most recent call last):
+...
+ValueError: unknown hardware 'h100'; known: a100-40gb, a100-80gb, h100-sxm, h200, l4, rtx-4090, rtx-5090
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from llm_perf_opt.contracts.hardware_converter import structure_hardware
+from llm_perf_opt.data.hardware import HardwareSpec
+
+HARDWARE_DIR = Path(__file__).resolve().parents[3] / "conf" / "hardware"
+"""``conf/hardware`` of the repository this package is checked out in."""
+
+
+def list_hardware(directory: Path | None = None) -> list[str]:
+    """Names of the GPUs in ``directory`` (default :data:`HARDWARE_DIR`), sorted."""
+    root = HARDWARE_DIR if directory is None else directory
+    return sorted(p.stem for p in root.glob("*.yaml"))
+
+
+def load_hardware_file(path: Path) -> HardwareSpec:
+    """Parse and validate one YAML file; ``ValueError`` (one line, naming the file) when invalid."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        spec = structure_hardware(data)
+    except (ValueError, yaml.YAMLError) as exc:
+        problem = " ".join(str(exc).split())
+        raise ValueError(f"{path}: {problem}") from exc
+    if spec.name != path.stem:
+        raise ValueError(f"{path}: name {spec.name!r} differs from the file name {path.stem!r}")
+    return spec
+
+
+def load_hardware(name: str, directory: Path | None = None) -> HardwareSpec:
+    """The spec called ``name``; ``ValueError`` listing the known names when there is none."""
+    root = HARDWARE_DIR if directory is None else directory
+    known = list_hardware(root)
+    if name not in known:
+        raise ValueError(f"unknown hardware {name!r}; known: {', '.join(known)}")
+    return load_hardware_file(root / f"{name}.yaml")

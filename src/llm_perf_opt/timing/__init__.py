@@ -1,0 +1,1 @@
+"""Time model: roofline time of layer trees, memory fit, and per-page throughput."""

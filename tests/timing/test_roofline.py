@@ -1,0 +1,171 @@
+"""Roofline time: hand-derived arithmetic on H100 numbers and on round-number rates."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import ClassVar
+
+import pytest
+from attrs import define
+
+from llm_perf_opt.data.hardware import AchievableRates
+from llm_perf_opt.hardware.registry import load_hardware
+from llm_perf_opt.timing.roofline import Bound, piece_seconds, roofline_time
+from modelmeter.layers import AttentionCore, Conv2d, Linear
+from modelmeter.layers.base import BaseLayer, Child, OperatorCategory
+from modelmeter.metrics import ZERO, LayerMetrics
+
+# H100 SXM with its default (unmeasured) efficiencies: 0.80 of 989.4 TFLOP/s, 0.90 of 3.35 TB/s
+H100_TC = 989.4e12 * 0.80  # 791.52e12 FLOP/s
+H100_BW = 3.35e12 * 0.90  # 3.015e12 B/s
+
+# round numbers for exact arithmetic
+ROUND = AchievableRates(
+    tensor_core_flops_per_s=1e12, cuda_core_flops_per_s=1e10, memory_bytes_per_s=1e11, measured=False
+)
+
+
+def test_large_linear_is_compute_bound_on_h100() -> None:
+    layer = Linear(tokens=8192, in_features=8192, out_features=8192, bias=False)
+    t = roofline_time(layer, load_hardware("h100-sxm"))
+    (piece,) = t.pieces
+    flops = 2 * 8192**3  # 1_099_511_627_776
+    io = (8192 * 8192 + 8192 * 8192 + 8192 * 8192) * 2  # W + X + Y in bf16 = 402_653_184
+    assert (piece.tensor_core_flops, piece.io_bytes) == (1_099_511_627_776, 402_653_184) == (flops, io)
+    assert piece.compute_seconds == pytest.approx(flops / H100_TC, rel=1e-12)  # 1.3891 ms
+    assert piece.memory_seconds == pytest.approx(io / H100_BW, rel=1e-12)  # 0.1336 ms
+    assert piece.bound is Bound.COMPUTE
+    assert t.total_seconds == piece.compute_seconds
+    assert t.dominant_bound is Bound.COMPUTE
+
+
+def test_one_token_linear_is_memory_bound_on_h100() -> None:
+    layer = Linear(tokens=1, in_features=8192, out_features=8192, bias=False)
+    t = roofline_time(layer, load_hardware("h100-sxm"))
+    (piece,) = t.pieces
+    io = (8192 * 8192 + 8192 + 8192) * 2  # 134_250_496 bytes: the weights dominate
+    assert piece.io_bytes == 134_250_496 == io
+    assert piece.tensor_core_flops == 2 * 8192 * 8192 == 134_217_728
+    assert piece.seconds == pytest.approx(io / H100_BW, rel=1e-12)  # 44.53 us
+    assert piece.compute_seconds == pytest.approx(134_217_728 / H100_TC, rel=1e-12)  # 0.17 us
+    assert piece.bound is Bound.MEMORY
+    assert t.dominant_bound is Bound.MEMORY
+
+
+def test_cuda_core_term_adds_to_tensor_core_term() -> None:
+    layer = Linear(tokens=100, in_features=10, out_features=10, bias=True)
+    (piece,) = roofline_time(layer, ROUND).pieces
+    # Tensor-Core 2*100*10*10 = 20_000 FLOPs at 1e12 -> 2e-8 s; bias adds 100*10 = 1_000 FLOPs at 1e10 -> 1e-7 s
+    assert (piece.tensor_core_flops, piece.cuda_core_flops) == (20_000, 1_000)
+    assert piece.compute_seconds == pytest.approx(1.2e-7, rel=1e-12)
+    # bytes: (params 110 + X 100*10 + Y 100*10) * 2 = 4_220 at 1e11 -> 4.22e-8 s
+    assert piece.io_bytes == 4_220
+    assert piece.memory_seconds == pytest.approx(4.22e-8, rel=1e-12)
+    assert piece.seconds == piece.compute_seconds
+    assert piece.bound is Bound.COMPUTE
+
+
+def test_causal_attention_uses_executed_flops() -> None:
+    core = AttentionCore(batch=1, heads=2, q_len=4, kv_len=4, head_dim=8, causal=True)
+    (piece,) = roofline_time(core, ROUND).pieces
+    # 10 of 16 scores visible: 2 matmuls * 2 * 2 heads * 8 * 10 = 640 executed (1024 counted)
+    assert piece.tensor_core_flops == 640
+    assert core.forward_tensor_core_flops == 1024
+
+
+@define(frozen=True, kw_only=True)
+class _Block(BaseLayer):
+    """Two calls of one Linear plus a residual add of its own (8 tokens x 4 features)."""
+
+    category: ClassVar[OperatorCategory] = OperatorCategory.OTHER
+
+    def own_metrics(self) -> LayerMetrics:
+        return LayerMetrics(
+            forward_cuda_core_flops=32, forward_activation_read_bytes=128, forward_activation_write_bytes=64
+        )
+
+    def children(self) -> tuple[Child, ...]:
+        return (Child("fc", Linear(tokens=8, in_features=4, out_features=4, bias=False), 2),)
+
+
+@define(frozen=True, kw_only=True)
+class _Stack(BaseLayer):
+    """A pure container: three identical blocks."""
+
+    def own_metrics(self) -> LayerMetrics:
+        return ZERO
+
+    def children(self) -> tuple[Child, ...]:
+        return (Child("blocks.*", _Block(), 3),)
+
+
+def test_tree_counts_multiply_and_containers_take_no_time() -> None:
+    t = roofline_time(_Stack(), ROUND)
+    assert [(p.path, p.layer_name, p.calls) for p in t.pieces] == [
+        ("blocks.*", "_Block", 3),
+        ("blocks.*.fc", "Linear", 6),
+    ]
+    block, fc = t.pieces
+    # block's own add: 32 FLOPs at 1e10 = 3.2e-9 s vs 192 B at 1e11 = 1.92e-9 s -> compute
+    assert block.seconds == pytest.approx(3.2e-9, rel=1e-12)
+    assert block.bound is Bound.COMPUTE
+    # fc: 2*8*4*4 = 256 FLOPs at 1e12 = 2.56e-10 s vs (16 + 32 + 32) * 2 = 160 B at 1e11 = 1.6e-9 s -> memory
+    assert fc.seconds == pytest.approx(1.6e-9, rel=1e-12)
+    assert fc.bound is Bound.MEMORY
+    # total: 3 * 3.2e-9 + 6 * 1.6e-9 = 9.6e-9 + 9.6e-9
+    assert t.total_seconds == pytest.approx(1.92e-8, rel=1e-12)
+    assert t.seconds_by_bound[Bound.COMPUTE] == pytest.approx(9.6e-9, rel=1e-12)
+    assert t.seconds_by_bound[Bound.MEMORY] == pytest.approx(9.6e-9, rel=1e-12)
+
+
+def test_pieces_without_work_are_left_out() -> None:
+    idle_expert = Linear(tokens=0, in_features=64, out_features=64, bias=False)
+    unused_conv = Conv2d(batch=1, in_channels=3, out_channels=8, in_h=8, in_w=8, kernel_size=3, executed=False)
+    for layer in (idle_expert, unused_conv):
+        t = roofline_time(layer, ROUND)
+        assert t.pieces == ()
+        assert t.total_seconds == 0.0
+        assert t.dominant_bound is Bound.IDLE
+
+
+def test_min_kernel_floor_makes_tiny_kernels_latency_bound() -> None:
+    layer = Linear(tokens=1, in_features=4, out_features=4, bias=False)
+    # roof: (16 + 4 + 4) * 2 = 48 B at 1e11 = 4.8e-10 s, below the 2e-6 s floor
+    (piece,) = roofline_time(layer, ROUND, min_kernel_seconds=2e-6).pieces
+    assert piece.memory_seconds == pytest.approx(4.8e-10, rel=1e-12)
+    assert piece.seconds == 2e-6
+    assert piece.bound is Bound.LATENCY
+
+
+def test_piece_seconds_rejects_negative_floor() -> None:
+    with pytest.raises(ValueError, match="min_kernel_seconds"):
+        piece_seconds(tensor_core_flops=1, cuda_core_flops=0, io_bytes=1, rates=ROUND, min_kernel_seconds=-1.0)
+
+
+def test_dominant_bound_is_the_one_with_more_time() -> None:
+    big = Linear(tokens=8192, in_features=8192, out_features=8192, bias=False)  # compute, 1.39 ms on H100
+    small = Linear(tokens=1, in_features=8192, out_features=8192, bias=False)  # memory, 44.5 us on H100
+
+    @define(frozen=True, kw_only=True)
+    class _Pair(BaseLayer):
+        def own_metrics(self) -> LayerMetrics:
+            return ZERO
+
+        def children(self) -> tuple[Child, ...]:
+            return (Child("big", big, 1), Child("small", small, 40))  # 40 * 44.5 us = 1.78 ms > 1.39 ms
+
+    t = roofline_time(_Pair(), load_hardware("h100-sxm"))
+    assert t.seconds_by_bound[Bound.COMPUTE] == pytest.approx(2 * 8192**3 / H100_TC, rel=1e-12)
+    assert t.seconds_by_bound[Bound.MEMORY] == pytest.approx(40 * 134_250_496 / H100_BW, rel=1e-12)
+    assert t.dominant_bound is Bound.MEMORY
+
+
+def test_time_model_imports_no_torch() -> None:
+    code = (
+        "import sys\n"
+        "import llm_perf_opt.timing.roofline, llm_perf_opt.timing.memory_fit, llm_perf_opt.timing.throughput\n"
+        "import llm_perf_opt.hardware.registry, llm_perf_opt.hardware.rates\n"
+        "sys.exit('torch' in sys.modules)\n"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
