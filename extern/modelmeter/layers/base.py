@@ -29,6 +29,7 @@ Example
 from __future__ import annotations
 
 import enum
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
@@ -37,6 +38,7 @@ import attrs
 from attrs import define, evolve, field
 
 from modelmeter.metrics import ZERO, LayerMetrics
+from modelmeter.units import KNOWN_DTYPES
 
 
 class OperatorCategory(enum.StrEnum):
@@ -133,15 +135,24 @@ class BaseLayer(ABC):
             return kids
 
     def metrics(self) -> LayerMetrics:
-        """Totals: own work plus each child's totals times its count (cached)."""
+        """Totals: own work plus each child's totals times its count.
+
+        Cached on the instance and, across instances, by value: equal layers (same class,
+        same fields: e.g. the 8 SAM window blocks, or the same MoE in 11 decoder layers)
+        are evaluated once per process (a bounded cache, see :func:`_metrics_by_value`).
+        """
         try:
             return self.__dict__["_mm_metrics"]  # type: ignore[no-any-return]
         except KeyError:
-            total = self.own_metrics()
-            for child in self.cached_children():
-                total = total + scale_for_child(child.layer.metrics(), child)
+            total = _metrics_by_value(self)
             object.__setattr__(self, "_mm_metrics", total)
             return total
+
+    def _compute_metrics(self) -> LayerMetrics:
+        total = self.own_metrics()
+        for child in self.cached_children():
+            total = total + scale_for_child(child.layer.metrics(), child)
+        return total
 
     def category_breakdown(self) -> dict[OperatorCategory, LayerMetrics]:
         """Totals split by the :class:`OperatorCategory` of the layer that did the work."""
@@ -232,6 +243,12 @@ class BaseLayer(ABC):
         return self.metrics().kv_cache_memory_bytes
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _metrics_by_value(layer: BaseLayer) -> LayerMetrics:
+    """Metrics of ``layer``, shared between equal (frozen, hashable) layers."""
+    return layer._compute_metrics()
+
+
 def scale_for_child(metrics: LayerMetrics, child: Child) -> LayerMetrics:
     """A child's metrics times its call count, with the per-instance state (parameters,
     weight memory, KV-cache memory) times its instance count instead."""
@@ -263,7 +280,5 @@ def positive(instance: object, attribute: attrs.Attribute[int], value: int) -> N
 
 def known_dtype(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     """attrs validator: a dtype name :func:`modelmeter.units.dtype_bytes` knows."""
-    from modelmeter.units import KNOWN_DTYPES
-
     if value not in KNOWN_DTYPES:
         raise ValueError(f"{attribute.name}: unknown dtype {value!r}; allowed: {', '.join(KNOWN_DTYPES)}")
