@@ -1,0 +1,361 @@
+#!/usr/bin/env python3
+"""Measure DeepSeek-OCR's stages on a CUDA GPU with the project's PyTorch reference.
+
+The reference is :class:`llm_perf_opt.reference.model.DeepseekOCRReference`: the same real
+modules the parity tests count (transformers' DeepseekOcr2 SAM encoder and text model,
+transformers' CLIP blocks, the project's small CLIP-from-SAM embeddings and projector), with
+random bf16 weights (no checkpoint), built twice, once per runtime profile:
+
+``fused``
+    SDPA attention (flash kernels on the GPU), MoE experts through one grouped GEMM per
+    projection (transformers' ``grouped_mm`` experts implementation).
+``hf-eager``
+    eager attention (scores materialised, fp32 softmax), MoE experts in a Python loop over
+    the experts that received tokens (transformers' ``eager`` experts implementation,
+    which syncs with the host like the vendor's ``moe_infer``).
+
+Points (issue 5 and issue 8): vision stages (``sam``, ``clip``, ``projector``) for Tiny,
+Small, Base, Large and Gundam 2x2 (batch 1; the vision path is the same in both profiles,
+measured once); ``prefill`` and ``lm_head`` at each mode's sequence length (batch 1); decode
+steps at KV length 512 and 2048, batch 1 and 8.
+
+Each point is timed two ways:
+
+* **kernel time**: the sum of the durations of the GPU kernels (and memcpy/memset) the call
+  launches, from ``torch.profiler`` over ``--profile-runs`` calls, divided by the calls;
+* **wall time**: CUDA events around one eager call (host launches, syncs and GPU work
+  included), median of ``--runs`` calls after ``--warmup`` calls.
+
+Inputs are random, never zeros. The decode KV cache is a ``DynamicCache`` of ``kv_len - 1``
+random past tokens, cropped back after each step so every timed step sees the same length.
+
+Output: one JSON per profile under ``--output`` (``raw-<profile>.json``) with the GPU name,
+driver, torch, transformers and CUDA versions, and every point with its samples' median,
+min and max. Run: ``python3 scripts/gpu/measure_stages.py --output reports/validation/h100``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "llm-perf-opt/stage-measurements/v1"
+MODES: dict[str, dict[str, Any]] = {
+    "tiny": {"base_size": 512, "image_size": 512, "crop_mode": False, "crop_grid": (1, 1)},
+    "small": {"base_size": 640, "image_size": 640, "crop_mode": False, "crop_grid": (1, 1)},
+    "base": {"base_size": 1024, "image_size": 1024, "crop_mode": False, "crop_grid": (1, 1)},
+    "large": {"base_size": 1280, "image_size": 1280, "crop_mode": False, "crop_grid": (1, 1)},
+    "gundam-2x2": {"base_size": 1024, "image_size": 640, "crop_mode": True, "crop_grid": (2, 2)},
+}
+PROFILES = {"fused": ("sdpa", "grouped_mm"), "hf-eager": ("eager", "eager")}
+DECODE_POINTS = [(512, 1), (512, 8), (2048, 1), (2048, 8)]
+PROMPT_TOKENS = 9
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Flags (see ``--help``)."""
+    p = argparse.ArgumentParser(
+        description="Time DeepSeek-OCR's stages (kernel time and wall time) with the project's reference on CUDA.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--output", type=Path, required=True, help="directory for raw-<profile>.json")
+    p.add_argument("--profiles", default="fused,hf-eager", help="comma-separated runtime profiles to build")
+    p.add_argument("--modes", default=",".join(MODES), help="comma-separated modes for vision/prefill points")
+    p.add_argument("--warmup", type=int, default=3, help="untimed calls before timing each point")
+    p.add_argument("--runs", type=int, default=15, help="timed calls per point for the wall-time median")
+    p.add_argument("--profile-runs", type=int, default=3, help="calls under torch.profiler for the kernel time")
+    p.add_argument("--seed", type=int, default=0, help="random seed for weights and inputs")
+    return p.parse_args(argv)
+
+
+def environment(torch: Any) -> dict[str, Any]:
+    """GPU, driver and software versions."""
+    import transformers
+
+    driver = None
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name,driver_version,memory.total,clocks.max.sm", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        driver = out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        driver = None
+    props = torch.cuda.get_device_properties(0)
+    return {
+        "gpu": torch.cuda.get_device_name(0),
+        "nvidia_smi": driver,
+        "multiprocessors": props.multi_processor_count,
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "transformers": transformers.__version__,
+        "python": platform.python_version(),
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def kernel_seconds(torch: Any, fn: Callable[[], object], runs: int) -> tuple[float, int, dict[str, list[float]]]:
+    """Mean GPU busy time per call (sum of kernel/memcpy/memset durations), kernels per call,
+    and per kernel name ``[launches per call, device seconds per call]``."""
+    from torch.profiler import ProfilerActivity, profile
+
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA, ProfilerActivity.CPU], acc_events=True) as prof:
+        for _ in range(runs):
+            fn()
+        torch.cuda.synchronize()
+    total_us = 0.0
+    kernels = 0
+    by_name: dict[str, list[float]] = {}
+    for evt in prof.events():
+        if evt.device_type == torch.autograd.DeviceType.CUDA:
+            total_us += evt.device_time
+            kernels += 1
+            entry = by_name.setdefault(evt.name[:160], [0.0, 0.0])
+            entry[0] += 1.0 / runs
+            entry[1] += evt.device_time * 1e-6 / runs
+    return total_us * 1e-6 / runs, round(kernels / runs), by_name
+
+
+def wall_seconds(torch: Any, fn: Callable[[], object], runs: int) -> list[float]:
+    """CUDA-event time of each call (the queue is drained before each)."""
+    out = []
+    for _ in range(runs):
+        torch.cuda.synchronize()
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
+        torch.cuda.synchronize()
+        out.append(start.elapsed_time(end) * 1e-3)
+    return out
+
+
+def measure(
+    torch: Any, fn: Callable[[], object], args: argparse.Namespace, reset: Callable[[], None]
+) -> dict[str, Any]:
+    """Warm up, then kernel time and wall time of ``fn`` (``reset`` runs between calls, untimed)."""
+
+    def call() -> object:
+        out = fn()
+        reset()
+        return out
+
+    with torch.inference_mode():
+        for _ in range(args.warmup):
+            call()
+        kernel_s, kernels, by_name = kernel_seconds(torch, call, args.profile_runs)
+        walls = wall_seconds(torch, call, args.runs)
+    return {
+        "kernels_by_name": {k: [round(v[0], 3), v[1]] for k, v in sorted(by_name.items())},
+        "measured_kernel_s": kernel_s,
+        "measured_wall_s": statistics.median(walls),
+        "wall_min_s": min(walls),
+        "wall_max_s": max(walls),
+        "kernels_per_call": kernels,
+        "runs": args.runs,
+        "profile_runs": args.profile_runs,
+    }
+
+
+def host_overhead(torch: Any, runs: int) -> dict[str, Any]:
+    """Host cost of eager PyTorch module execution, independent of DeepSeek-OCR: a stack of
+    200 tiny blocks (``Linear(64, 64)`` -> ``SiLU`` -> residual add: 3 kernels each) on one
+    row, forward timed on the host with the queue drained; the GPU work is tiny, so the time
+    per launched kernel is the host's per-op cost of module code (module call, dispatch,
+    launch)."""
+    from torch import nn
+
+    class Tiny(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(64, 64, bias=False)
+            self.act = nn.SiLU()
+
+        def forward(self, x: Any) -> Any:
+            return x + self.act(self.fc(x))
+
+    blocks = nn.Sequential(*[Tiny() for _ in range(200)]).to("cuda", torch.bfloat16)
+    x = torch.randn(1, 64, device="cuda", dtype=torch.bfloat16)
+    with torch.inference_mode():
+        for _ in range(5):
+            blocks(x)
+        kernel_s, kernels, _ = kernel_seconds(torch, lambda: blocks(x), 3)
+        samples = []
+        for _ in range(runs):
+            torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            blocks(x)
+            torch.cuda.synchronize()
+            samples.append(time.perf_counter() - t0)
+    wall = statistics.median(samples)
+    return {
+        "kernels_per_forward": kernels,
+        "kernel_s_per_forward": kernel_s,
+        "wall_s_per_forward": wall,
+        "host_us_per_kernel": wall / kernels * 1e6,
+        "how_measured": host_overhead.__doc__,
+    }
+
+
+def randomize(torch: Any, module: Any, seed: int) -> None:
+    """Overwrite every parameter with N(0, 0.02) (construction may leave memory uninitialised)."""
+    gen = torch.Generator(device="cuda").manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.normal_(0.0, 0.02, generator=gen)
+
+
+def build(torch: Any, profile: str, seed: int) -> Any:
+    """The reference for ``profile`` on CUDA in bf16."""
+    from llm_perf_opt.reference.model import DeepseekOCRReference
+    from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
+
+    attn, experts = PROFILES[profile]
+    ref = DeepseekOCRReference(DeepseekOCRArch(), device="cuda", dtype=torch.bfloat16, attn_implementation=attn)
+    ref.text.model.config._experts_implementation = experts
+    randomize(torch, ref, seed)
+    return ref
+
+
+def workload(mode: str, batch: int = 1) -> Any:
+    from modelmeter.models.deepseek_ocr.workload import OCRWorkload
+
+    m = MODES[mode]
+    return OCRWorkload(prompt_tokens=PROMPT_TOKENS, batch_size=batch, **m)
+
+
+def vision_points(torch: Any, ref: Any, modes: list[str], args: argparse.Namespace) -> list[dict[str, Any]]:
+    """sam, clip, projector per mode (batch 1)."""
+    points = []
+    for mode in modes:
+        w = workload(mode)
+        inputs = ref.make_inputs(w)
+        with torch.inference_mode():
+            sam = ref.run_sam(*inputs.pixels)
+            clip = ref.run_clip(sam)
+        calls = {
+            "sam": lambda inputs=inputs: ref.run_sam(*inputs.pixels),
+            "clip": lambda sam=sam: ref.run_clip(sam),
+            "projector": lambda sam=sam, clip=clip, w=w: ref.run_projector(sam, clip, w.crop_grid),
+        }
+        for stage, fn in calls.items():
+            row = {"stage": stage, "mode": mode, "batch": 1, "kv_len": None, "seq_len": w.prefill_tokens}
+            row.update(measure(torch, fn, args, lambda: None))
+            print(
+                f"  {stage:9s} {mode:10s} kernel {row['measured_kernel_s'] * 1e3:8.3f} ms  "
+                f"wall {row['measured_wall_s'] * 1e3:8.3f} ms",
+                flush=True,
+            )
+            points.append(row)
+    return points
+
+
+def text_points(torch: Any, ref: Any, profile: str, modes: list[str], args: argparse.Namespace) -> list[dict[str, Any]]:
+    """prefill and lm_head per mode (batch 1), then decode steps."""
+    points = []
+    hidden_size = ref.arch.language.hidden_size
+    for mode in modes:
+        w = workload(mode)
+        length = w.prefill_tokens
+        embeds = torch.randn(1, length, hidden_size, device="cuda", dtype=torch.bfloat16) * 0.02
+        with torch.inference_mode():
+            hidden = ref.run_prefill(inputs_embeds=embeds)
+        for stage, fn in {
+            "prefill": lambda embeds=embeds: ref.run_prefill(inputs_embeds=embeds),
+            "lm_head": lambda hidden=hidden: ref.run_lm_head(hidden),
+        }.items():
+            row = {"stage": stage, "mode": mode, "batch": 1, "kv_len": None, "seq_len": length, "profile": profile}
+            row.update(measure(torch, fn, args, lambda: None))
+            print(
+                f"  {stage:9s} {mode:10s} kernel {row['measured_kernel_s'] * 1e3:8.3f} ms  "
+                f"wall {row['measured_wall_s'] * 1e3:8.3f} ms",
+                flush=True,
+            )
+            points.append(row)
+    for kv_len, batch in DECODE_POINTS:
+        cache = ref.decode_cache(kv_len, batch)
+        gen = torch.Generator(device="cuda").manual_seed(args.seed + kv_len + batch)
+        for layer in cache.layers:
+            layer.keys.normal_(generator=gen)
+            layer.values.normal_(generator=gen)
+        past = kv_len - 1
+
+        def step(cache: Any = cache, batch: int = batch, kv_len: int = kv_len) -> object:
+            return ref.run_decode_step(kv_len, batch, cache=cache)
+
+        def reset(cache: Any = cache, past: int = past) -> None:
+            # back to `past` tokens (slicing works across transformers versions; `crop`'s sign changed)
+            for layer in cache.layers:
+                layer.keys = layer.keys[..., :past, :]
+                layer.values = layer.values[..., :past, :]
+
+        row = {"stage": "decode", "mode": None, "batch": batch, "kv_len": kv_len, "seq_len": 1, "profile": profile}
+        row.update(measure(torch, step, args, reset))
+        print(
+            f"  decode    kv={kv_len:<5d} b={batch}  kernel {row['measured_kernel_s'] * 1e3:8.3f} ms  "
+            f"wall {row['measured_wall_s'] * 1e3:8.3f} ms",
+            flush=True,
+        )
+        points.append(row)
+        del cache
+        torch.cuda.empty_cache()
+    return points
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    import torch
+
+    if not torch.cuda.is_available():
+        print("measure_stages: no CUDA device", file=sys.stderr)
+        return 2
+    torch.manual_seed(args.seed)
+    args.output.mkdir(parents=True, exist_ok=True)
+    env = environment(torch)
+    overhead = host_overhead(torch, max(args.runs, 20))
+    print(f"host overhead: {overhead['host_us_per_kernel']:.2f} us per kernel of eager module code", flush=True)
+    (args.output / "host-overhead.json").write_text(json.dumps(overhead, indent=2, sort_keys=True) + "\n")
+    modes = [m for m in args.modes.split(",") if m]
+    vision: list[dict[str, Any]] | None = None
+    for profile in [p for p in args.profiles.split(",") if p]:
+        print(f"profile {profile}", flush=True)
+        t0 = time.perf_counter()
+        ref = build(torch, profile, args.seed)
+        print(f"  built in {time.perf_counter() - t0:.1f} s", flush=True)
+        if vision is None:
+            vision = vision_points(torch, ref, modes, args)
+        points = [dict(p, profile=profile) for p in vision] + text_points(torch, ref, profile, modes, args)
+        report = {
+            "schema": SCHEMA,
+            "profile": profile,
+            "attn_implementation": PROFILES[profile][0],
+            "experts_implementation": PROFILES[profile][1],
+            "environment": env,
+            "method": {
+                "kernel": "torch.profiler: sum of CUDA kernel/memcpy/memset durations per call, mean of profile_runs",
+                "wall": "CUDA events around one eager call, queue drained before; median of runs after warmup",
+                "vision": "vision stages measured once (identical modules in both profiles) and reported under each",
+                "weights": "random N(0, 0.02) bf16, no checkpoint; inputs random",
+            },
+            "points": points,
+        }
+        (args.output / f"raw-{profile}.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+        del ref
+        torch.cuda.empty_cache()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Predicted versus measured GPU time: mapping measured points to analytic layers, error tables."""
