@@ -144,12 +144,20 @@ def test_calibration_forms_are_exclusive() -> None:
         Calibration(measured=False, how_measured="x", matmul_efficiency=0.8, copy_efficiency=1.2)
 
 
-def test_rates_unmeasured_defaults_h100() -> None:
-    rates = achievable_rates(load_hardware("h100-sxm"))
+def test_rates_unmeasured_defaults_h200() -> None:
+    rates = achievable_rates(load_hardware("h200"))
     assert rates.measured is False
     assert rates.tensor_core_flops_per_s == 989.4e12 * 0.80
-    assert rates.memory_bytes_per_s == 3.35e12 * 0.90
+    assert rates.memory_bytes_per_s == 4.8e12 * 0.90
     assert rates.cuda_core_flops_per_s == 67.0e12 * DEFAULT_CUDA_CORE_EFFICIENCY
+
+
+def test_rates_h100_use_the_measured_calibration() -> None:
+    # reports/validation/h100/calibration.json: 688.1 TFLOP/s matmul, 3.022 TB/s copy
+    rates = achievable_rates(load_hardware("h100-sxm"))
+    assert rates.measured is True
+    assert rates.tensor_core_flops_per_s == 688.1e12
+    assert rates.memory_bytes_per_s == 3.022e12
 
 
 def test_rates_measured_use_measured_figures() -> None:

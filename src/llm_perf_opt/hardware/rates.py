@@ -13,9 +13,9 @@ calibration states one, else :data:`DEFAULT_CUDA_CORE_EFFICIENCY`.
 Example
 -------
 >>> from llm_perf_opt.hardware.registry import load_hardware
->>> r = achievable_rates(load_hardware("h100-sxm"))  # unmeasured: 0.80 and 0.90 of peak
->>> round(r.tensor_core_flops_per_s / 1e12, 2), round(r.memory_bytes_per_s / 1e12, 3)
-(791.52, 3.015)
+>>> r = achievable_rates(load_hardware("a100-80gb"))  # unmeasured: 0.80 and 0.90 of peak
+>>> round(r.tensor_core_flops_per_s / 1e12, 2), round(r.memory_bytes_per_s / 1e12, 4)
+(249.6, 1.8351)
 """
 
 from __future__ import annotations

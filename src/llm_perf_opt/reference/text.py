@@ -30,11 +30,12 @@ from collections.abc import Iterable
 from typing import Any
 
 import torch
-from modelmeter.models.deepseek_ocr.config import DeepseekV2TextConfig
 from torch import nn
 from transformers import DynamicCache
 from transformers.models.deepseek_ocr2.configuration_deepseek_ocr2 import DeepseekOcr2TextConfig
 from transformers.models.deepseek_ocr2.modeling_deepseek_ocr2 import DeepseekOcr2TextModel
+
+from modelmeter.models.deepseek_ocr.config import DeepseekV2TextConfig
 
 EXPERTS_IMPLEMENTATION = "batched_mm"
 """Experts kernel whose matmuls FlopCounterMode sees (``grouped_mm`` counts 0)."""

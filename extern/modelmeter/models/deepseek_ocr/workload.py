@@ -139,6 +139,14 @@ def _multiple_of_patch(instance: object, attribute: object, value: int) -> None:
         raise ValueError(f"{name}: must be a positive multiple of {PATCH_SIZE} pixels, got {value!r}")
 
 
+def _as_grid(value: tuple[int, int] | list[int]) -> tuple[int, int]:
+    """``(w, h)`` from any two-item sequence (YAML gives lists)."""
+    items = tuple(value)
+    if len(items) != 2:
+        raise ValueError(f"crop_grid: must be two integers (width x height in crops), got {value!r}")
+    return (items[0], items[1])
+
+
 def _grid(instance: object, attribute: object, value: tuple[int, int]) -> None:
     if len(value) != 2 or min(value) < 1:
         raise ValueError(f"crop_grid: must be two integers >= 1 (width x height in crops), got {value!r}")
@@ -163,7 +171,7 @@ class OCRWorkload:
     base_size: int = field(default=1024, validator=_multiple_of_patch)
     image_size: int = field(default=640, validator=_multiple_of_patch)
     crop_mode: bool = True
-    crop_grid: tuple[int, int] = field(default=(1, 1), converter=tuple, validator=_grid)
+    crop_grid: tuple[int, int] = field(default=(1, 1), converter=_as_grid, validator=_grid)
     prompt_tokens: int = field(default=9, validator=lambda i, a, v: _non_negative_int("prompt_tokens", v))
     max_new_tokens: int = field(default=1000, validator=positive)
     batch_size: int = field(default=1, validator=positive)

@@ -1,0 +1,167 @@
+"""The one cattrs converter between the analyzer's attrs records and plain data (JSON and YAML).
+
+Strict in both directions:
+
+* structuring refuses keys a record does not have (``forbid_extra_keys``), and refuses
+  lossy coercions: an ``int`` field takes only integers (not ``true``, ``"3"`` or ``3.5``),
+  a ``bool`` only booleans, a ``str`` only strings, a ``float`` only finite numbers;
+* unstructuring writes enums as their values and tuples as lists, so the result is
+  plain JSON/YAML data, and ``structure(unstructure(x), type(x)) == x``.
+
+Text helpers fix the byte layout (key order as declared, 2-space indent, trailing newline)
+so equal records always give identical files.
+
+Example
+-------
+>>> from llm_perf_opt.data.workload_profile import CropGrid
+>>> text = to_json_text(CropGrid(rows=3, columns=2))
+>>> text
+'{\\n  "rows": 3,\\n  "columns": 2\\n}\\n'
+>>> from_json_text(text, CropGrid)
+CropGrid(rows=3, columns=2)
+>>> from_yaml_text("rows: 3\\ncolumns: 2\\nextra: 1\\n", CropGrid)
+Traceback (most recent call last):
+...
+ValueError: extra fields found (extra) @ $
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import math
+from typing import Any, TypeVar
+
+import cattrs
+import yaml
+from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
+from cattrs.v import format_exception
+
+T = TypeVar("T")
+
+# libyaml's emitter and parser when PyYAML was built with it (same output, much faster).
+_YAML_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _structure_int(value: Any, _: type) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected an integer, got {value!r}")
+    return value
+
+
+def _structure_bool(value: Any, _: type) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, got {value!r}")
+    return value
+
+
+def _structure_str(value: Any, _: type) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {value!r}")
+    return value
+
+
+def _structure_float(value: Any, _: type) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected a number, got {value!r}")
+    out = float(value)
+    if not math.isfinite(out):
+        raise ValueError(f"expected a finite number, got {value!r}")
+    return out
+
+
+def _enum_value(member: enum.Enum) -> Any:
+    return member.value
+
+
+def _structure_enum(value: Any, cls: type[enum.Enum]) -> enum.Enum:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise TypeError(f"expected one of {', '.join(str(m.value) for m in cls)}, got {value!r}")
+    try:
+        return cls(value)
+    except ValueError:
+        raise ValueError(f"unknown {value!r}; allowed: {', '.join(str(m.value) for m in cls)}") from None
+
+
+def make_converter() -> cattrs.Converter:
+    """A fresh converter configured as described in the module docstring."""
+    conv = cattrs.Converter(forbid_extra_keys=True, unstruct_collection_overrides={tuple: list})
+    conv.register_structure_hook(int, _structure_int)
+    conv.register_structure_hook(bool, _structure_bool)
+    conv.register_structure_hook(str, _structure_str)
+    conv.register_structure_hook(float, _structure_float)
+    # singledispatch on the enum bases: StrEnum must be named, it would otherwise dispatch as ``str``
+    conv.register_unstructure_hook(enum.Enum, _enum_value)
+    conv.register_unstructure_hook(enum.StrEnum, _enum_value)
+    conv.register_structure_hook(enum.Enum, _structure_enum)
+    conv.register_structure_hook(enum.StrEnum, _structure_enum)
+    return conv
+
+
+CONVERTER = make_converter()
+"""The shared converter."""
+
+
+def _format_exception(exc: BaseException, typ: type | None) -> str:
+    if isinstance(exc, KeyError | ForbiddenExtraKeysError):
+        return format_exception(exc, typ)
+    return str(exc)
+
+
+def describe_errors(exc: BaseException, path: str = "$") -> str:
+    """One line naming every problem of a structuring failure with its key path."""
+    if isinstance(exc, ClassValidationError | IterableValidationError):
+        return "; ".join(cattrs.transform_error(exc, path=path, format_exception=_format_exception))
+    if isinstance(exc, ForbiddenExtraKeysError):
+        return f"{format_exception(exc, None)} @ {path}"
+    return f"{exc} @ {path}"
+
+
+def unstructure(obj: Any) -> Any:
+    """Plain data (dicts, lists, str, int, float, bool, None) for an attrs record."""
+    return CONVERTER.unstructure(obj)
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    """Build ``cls`` from plain data; raises ``ValueError`` with one line listing every problem."""
+    try:
+        return CONVERTER.structure(data, cls)
+    except (ClassValidationError, IterableValidationError, ForbiddenExtraKeysError, ValueError, TypeError) as exc:
+        raise ValueError(describe_errors(exc)) from exc
+
+
+def to_json_text(obj: Any) -> str:
+    """Deterministic JSON text of a record (declared key order, 2-space indent, final newline)."""
+    return json.dumps(unstructure(obj), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def to_yaml_text(obj: Any) -> str:
+    """Deterministic YAML text of a record (declared key order, block style)."""
+    text: str = yaml.dump(
+        unstructure(obj),
+        Dumper=_YAML_DUMPER,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=1_000_000,
+    )
+    return text
+
+
+def from_json_text(text: str, cls: type[T]) -> T:
+    """Parse JSON text into ``cls`` (``ValueError`` on bad JSON or a bad record)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON: {exc}") from exc
+    return structure(data, cls)
+
+
+def from_yaml_text(text: str, cls: type[T]) -> T:
+    """Parse YAML text into ``cls`` (``ValueError`` on bad YAML or a bad record)."""
+    try:
+        data = yaml.load(text, Loader=_YAML_LOADER)
+    except yaml.YAMLError as exc:
+        raise ValueError("not valid YAML: " + " ".join(str(exc).split())) from exc
+    return structure(data, cls)

@@ -1,0 +1,123 @@
+"""``AnalyzerSummary``: ``summary.json``, the small stable contract for scripts (schema version 1).
+
+Keys, exactly: ``schema_version``, ``model``, ``workload``, ``image_tokens``, ``prefill_tokens``,
+``total_params``, ``stages`` (``sam``, ``clip``, ``projector``, ``prefill``, ``lm_head``,
+``decode``, each with ``tensor_core_flops``, ``cuda_core_flops``, ``io_bytes``,
+``weight_bytes``, ``activation_bytes``, ``kv_cache_bytes``, ``params``) and ``torchinfo``
+(``null`` or ``layer_classes``, ``modeled``, ``unclassified``, ``param_mismatches``).
+Every number is an integer.
+
+Example
+-------
+>>> s = StageSummary(tensor_core_flops=1, cuda_core_flops=2, io_bytes=3, weight_bytes=4, activation_bytes=5,
+...                  kv_cache_bytes=0, params=6)
+>>> s.io_bytes
+3
+"""
+
+from __future__ import annotations
+
+from attrs import define, field
+from attrs.validators import instance_of
+
+from llm_perf_opt.data._validators import non_empty_str, non_negative_int, one_of, positive_int
+from llm_perf_opt.data.stage_names import STAGE_NAMES
+from llm_perf_opt.data.torchinfo_crosscheck import ParamMismatch
+from llm_perf_opt.data.workload_profile import CropGrid
+
+SUMMARY_SCHEMA_VERSION = "1"
+
+
+@define(frozen=True, kw_only=True)
+class StageSummary:
+    """Forward totals of one stage.
+
+    ``tensor_core_flops`` and ``cuda_core_flops`` are forward FLOPs (counted convention),
+    ``io_bytes`` all forward traffic, ``weight_bytes`` / ``activation_bytes`` /
+    ``kv_cache_bytes`` memory held (weights resident, outputs produced, cache), ``params``
+    distinct parameters (0 for ``decode``, which re-uses the prefill's weights).
+
+    Example
+    -------
+    >>> StageSummary(tensor_core_flops=-1, cuda_core_flops=0, io_bytes=0, weight_bytes=0, activation_bytes=0,
+    ...              kv_cache_bytes=0, params=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: tensor_core_flops: must be an integer >= 0, got -1
+    """
+
+    tensor_core_flops: int = field(validator=non_negative_int)
+    cuda_core_flops: int = field(validator=non_negative_int)
+    io_bytes: int = field(validator=non_negative_int)
+    weight_bytes: int = field(validator=non_negative_int)
+    activation_bytes: int = field(validator=non_negative_int)
+    kv_cache_bytes: int = field(validator=non_negative_int)
+    params: int = field(validator=non_negative_int)
+
+
+@define(frozen=True, kw_only=True)
+class SummaryWorkload:
+    """The resolved workload, as the summary states it.
+
+    Example
+    -------
+    >>> SummaryWorkload(id="w", resolution_mode="gundam", base_size=1024, image_size=640, crop_mode=True,
+    ...     crop_grid=CropGrid(rows=3, columns=2), image_width=1654, image_height=2339, prompt_tokens=9,
+    ...     max_new_tokens=1000, batch_size=1, dtype="bfloat16", attention="flash").crop_grid.rows
+    3
+    """
+
+    id: str = field(validator=non_empty_str)
+    resolution_mode: str = field(validator=non_empty_str)
+    base_size: int = field(validator=positive_int)
+    image_size: int = field(validator=positive_int)
+    crop_mode: bool = field(validator=instance_of(bool))
+    crop_grid: CropGrid = field(validator=instance_of(CropGrid))
+    image_width: int | None
+    image_height: int | None
+    prompt_tokens: int = field(validator=non_negative_int)
+    max_new_tokens: int = field(validator=positive_int)
+    batch_size: int = field(validator=positive_int)
+    dtype: str = field(validator=non_empty_str)
+    attention: str = field(validator=non_empty_str)
+
+
+@define(frozen=True, kw_only=True)
+class TorchInfoSummary:
+    """The cross-check in brief.
+
+    Example
+    -------
+    >>> TorchInfoSummary(layer_classes=29, modeled=29, unclassified=(), param_mismatches=()).modeled
+    29
+    """
+
+    layer_classes: int = field(validator=non_negative_int)
+    modeled: int = field(validator=non_negative_int)
+    unclassified: tuple[str, ...] = ()
+    param_mismatches: tuple[ParamMismatch, ...] = ()
+
+
+def _stage_keys(instance: object, attribute: object, value: dict[str, StageSummary]) -> None:
+    if tuple(value) != STAGE_NAMES:
+        raise ValueError(f"stages: keys must be {', '.join(STAGE_NAMES)} in that order, got {', '.join(value)}")
+
+
+@define(frozen=True, kw_only=True)
+class AnalyzerSummary:
+    """``summary.json``.
+
+    Example
+    -------
+    >>> AnalyzerSummary.__attrs_attrs__.schema_version.default
+    '1'
+    """
+
+    schema_version: str = field(default=SUMMARY_SCHEMA_VERSION, validator=one_of((SUMMARY_SCHEMA_VERSION,)))
+    model: str = field(validator=non_empty_str)
+    workload: SummaryWorkload = field(validator=instance_of(SummaryWorkload))
+    image_tokens: int = field(validator=positive_int)
+    prefill_tokens: int = field(validator=positive_int)
+    total_params: int = field(validator=non_negative_int)
+    stages: dict[str, StageSummary] = field(validator=_stage_keys)
+    torchinfo: TorchInfoSummary | None = None

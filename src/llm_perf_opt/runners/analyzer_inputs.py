@@ -1,0 +1,351 @@
+"""Resolve the analyzer's inputs: the workload profile plus command-line overrides, and the
+architecture (embedded default or a local ``config.json``).
+
+Every problem raises :class:`~llm_perf_opt.utils.input_error.InputError` with one line that
+names the input (the flag, or the file and key) and what is allowed.
+
+Example
+-------
+>>> inputs = resolve_inputs(WorkloadFlags(max_new_tokens=10))
+>>> inputs.profile.crop_grid, inputs.workload.prefill_tokens, inputs.overrides
+(CropGrid(rows=3, columns=2), 913, ('--max-new-tokens=10',))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import attrs
+import yaml
+from attrs import define, evolve
+
+from llm_perf_opt.contracts.converter import structure, unstructure
+from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
+from llm_perf_opt.data.workload_profile import CUSTOM_RESOLUTION, CropGrid, OCRWorkloadProfile
+from llm_perf_opt.utils.input_error import InputError
+from llm_perf_opt.utils.packaged_defaults import (
+    DEFAULT_ARCH_SOURCE,
+    DEFAULT_WORKLOAD_ID,
+    packaged_workload_ids,
+    read_default_arch_text,
+    read_workload_text,
+)
+from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
+from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES, OCRWorkload, select_crop_grid
+
+FIELD_FLAGS: dict[str, str] = {
+    "resolution_mode": "--resolution-mode",
+    "base_size": "--base-size",
+    "image_size": "--image-size",
+    "crop_mode": "--crop-mode",
+    "crop_grid": "--crop-grid",
+    "image_width": "--image-width",
+    "image_height": "--image-height",
+    "prompt_tokens": "--prompt-tokens",
+    "seq_len": "--seq-len",
+    "max_new_tokens": "--max-new-tokens",
+    "batch_size": "--batch-size",
+    "dtype": "--dtype",
+    "attention": "--attention",
+}
+"""Workload field (or pseudo-field) -> the flag that sets it, in the order overrides are listed."""
+
+_GRID = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+@define(frozen=True, kw_only=True)
+class WorkloadFlags:
+    """Workload values given on the command line (``None``: keep the profile's).
+
+    ``crop_grid`` is already parsed (see :func:`parse_crop_grid`); ``seq_len`` is the
+    prefill length (BOS + prompt + image tokens) and replaces ``prompt_tokens``.
+
+    Example
+    -------
+    >>> WorkloadFlags().given()
+    ()
+    """
+
+    resolution_mode: str | None = None
+    base_size: int | None = None
+    image_size: int | None = None
+    crop_mode: bool | None = None
+    crop_grid: CropGrid | None = None
+    image_width: int | None = None
+    image_height: int | None = None
+    prompt_tokens: int | None = None
+    seq_len: int | None = None
+    max_new_tokens: int | None = None
+    batch_size: int | None = None
+    dtype: str | None = None
+    attention: str | None = None
+
+    def given(self) -> tuple[str, ...]:
+        """``--flag=value`` for every flag given, in :data:`FIELD_FLAGS` order."""
+        out = []
+        for name, flag in FIELD_FLAGS.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, CropGrid):
+                text = f"{value.rows}x{value.columns}"
+            elif isinstance(value, bool):
+                text = str(int(value))
+            else:
+                text = str(value)
+            out.append(f"{flag}={text}")
+        return tuple(out)
+
+
+@define(frozen=True, kw_only=True)
+class AnalyzerInputs:
+    """Resolved inputs of one run.
+
+    Example
+    -------
+    >>> resolve_inputs(WorkloadFlags()).workload.image_tokens
+    903
+    """
+
+    spec: DeepSeekOCRModelSpec
+    profile: OCRWorkloadProfile
+    workload: OCRWorkload
+    overrides: tuple[str, ...]
+
+
+def parse_crop_grid(text: str) -> CropGrid:
+    """``"HxW"``: H crops down (rows) by W crops across (columns), e.g. ``"3x2"`` for an A4 portrait.
+
+    Example
+    -------
+    >>> parse_crop_grid("3x2")
+    CropGrid(rows=3, columns=2)
+    >>> parse_crop_grid("3by2")
+    Traceback (most recent call last):
+    ...
+    llm_perf_opt.utils.input_error.InputError: --crop-grid: expected ROWSxCOLUMNS (crops down x crops across, \
+each >= 1) such as 3x2, got '3by2'
+    """
+    match = _GRID.match(text)
+    if not match or int(match.group(1)) < 1 or int(match.group(2)) < 1:
+        raise InputError(
+            f"--crop-grid: expected ROWSxCOLUMNS (crops down x crops across, each >= 1) such as 3x2, got {text!r}"
+        )
+    return CropGrid(rows=int(match.group(1)), columns=int(match.group(2)))
+
+
+def load_profile(id_or_path: str) -> tuple[OCRWorkloadProfile, str]:
+    """The profile named by a packaged id or a YAML path, and a label for messages."""
+    path = Path(id_or_path)
+    looks_like_path = id_or_path.endswith((".yaml", ".yml")) or "/" in id_or_path or path.is_file()
+    flag = "--workload-profile-id"
+    if looks_like_path:
+        if not path.is_file():
+            raise InputError(f"{flag}: no such workload file {id_or_path!r}")
+        text = path.read_text(encoding="utf-8")
+        label = str(path)
+    else:
+        try:
+            text = read_workload_text(id_or_path)
+        except KeyError:
+            allowed = ", ".join(packaged_workload_ids())
+            raise InputError(
+                f"{flag}: unknown profile {id_or_path!r}; allowed: {allowed}, or a path to a workload .yaml file"
+            ) from None
+        label = f"{id_or_path} (embedded)"
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InputError(f"{flag}: {label} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{flag}: {label} must hold a mapping of workload fields, got {type(data).__name__}")
+    try:
+        return structure(data, OCRWorkloadProfile), label
+    except ValueError as exc:
+        allowed = ", ".join(a.name for a in attrs.fields(OCRWorkloadProfile))
+        raise InputError(f"{flag}: {label}: {exc} (workload keys: {allowed})") from None
+
+
+def load_model_spec(model_dir: str | None) -> DeepSeekOCRModelSpec:
+    """The embedded architecture, or the one in ``model_dir/config.json`` (no weights read)."""
+    if model_dir is None:
+        data = yaml.safe_load(read_default_arch_text())
+        source = DEFAULT_ARCH_SOURCE
+    else:
+        given = Path(model_dir)
+        path = given if given.is_file() else given / "config.json"
+        if not path.is_file():
+            raise InputError(f"--model: no config.json in {model_dir!r}; expected a local DeepSeek-OCR directory")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"--model: {path} is not valid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise InputError(f"--model: {path} must hold a JSON object, got {type(data).__name__}")
+        source = str(path)
+    name = data.get("_name_or_path")
+    try:
+        arch = DeepseekOCRArch.from_hf_config(data, name=name if isinstance(name, str) and name else None)
+    except (ValueError, TypeError) as exc:
+        detail = str(exc).removeprefix("config.json: ")
+        raise InputError(f"--model: {source}: {detail}") from None
+    return DeepSeekOCRModelSpec(name=arch.name, config_source=source, arch=arch)
+
+
+def _blame(exc: Exception, flags: WorkloadFlags, label: str) -> InputError:
+    """Turn a ``"field: ..."`` validation message into one naming the flag or the profile key."""
+    message = str(exc)
+    head, sep, rest = message.partition(": ")
+    fields = [f for f in head.split("/") if f in FIELD_FLAGS] if sep else []
+    if fields:
+        given = [FIELD_FLAGS[f] for f in fields if getattr(flags, f, None) is not None]
+        if given:
+            return InputError(f"{'/'.join(given)}: {rest}")
+        return InputError(f"--workload-profile-id: {label}: {head}: {rest}")
+    return InputError(f"workload: {message}")
+
+
+def _resolution_name(preferred: str | None, base_size: int, image_size: int, crop_mode: bool) -> str:
+    names = [preferred] if preferred else []
+    names += list(RESOLUTION_MODES)
+    for name in names:
+        mode = RESOLUTION_MODES.get(name) if name else None
+        if mode and (mode.base_size, mode.image_size, mode.crop_mode) == (base_size, image_size, crop_mode):
+            return name
+    return CUSTOM_RESOLUTION
+
+
+def _resolve_grid(
+    profile: OCRWorkloadProfile, flags: WorkloadFlags, crop_mode: bool, image_size: int, label: str
+) -> tuple[CropGrid, int | None, int | None]:
+    width = flags.image_width if flags.image_width is not None else profile.image_width
+    height = flags.image_height if flags.image_height is not None else profile.image_height
+    if (flags.image_width is None) != (flags.image_height is None):
+        raise InputError("--image-width/--image-height: give both or neither")
+    if not crop_mode:
+        if flags.crop_grid is not None and (flags.crop_grid.rows, flags.crop_grid.columns) != (1, 1):
+            raise InputError("--crop-grid: needs crop mode on (--crop-mode 1); without crops the grid is 1x1")
+        return CropGrid(rows=1, columns=1), width, height
+    if flags.crop_grid is not None:
+        return flags.crop_grid, width, height
+    if flags.image_width is None and profile.crop_grid is not None:
+        return profile.crop_grid, width, height
+    if width is None or height is None:
+        raise InputError(
+            f"--crop-grid: crop mode is on but {label} gives no crop grid or page size; "
+            "give --crop-grid ROWSxCOLUMNS or --image-width/--image-height"
+        )
+    if width < 1 or height < 1:
+        names = "/".join(
+            f
+            for f, v in (("--image-width", flags.image_width), ("--image-height", flags.image_height))
+            if v is not None
+        )
+        raise InputError(f"{names or '--workload-profile-id'}: image sizes must be integers >= 1, got {width}x{height}")
+    w, h = select_crop_grid(width, height, image_size=image_size)
+    return CropGrid(rows=h, columns=w), width, height
+
+
+def resolve_workload(
+    profile: OCRWorkloadProfile, flags: WorkloadFlags, label: str = "workload"
+) -> tuple[OCRWorkloadProfile, OCRWorkload]:
+    """Apply ``flags`` to ``profile`` and build the analytic workload.
+
+    Precedence: ``--resolution-mode`` sets the three view fields, then ``--base-size``,
+    ``--image-size`` and ``--crop-mode`` override each. The crop grid is ``--crop-grid``, else
+    the vendor rule on ``--image-width/--image-height``, else the profile's grid, else the
+    rule on the profile's page size (1x1 whenever crop mode is off).
+    """
+    base, image, crop = profile.base_size, profile.image_size, profile.crop_mode
+    preferred: str | None = profile.resolution_mode
+    if flags.resolution_mode is not None:
+        if flags.resolution_mode not in RESOLUTION_MODES:
+            raise InputError(
+                f"--resolution-mode: unknown {flags.resolution_mode!r}; allowed: {', '.join(RESOLUTION_MODES)}"
+            )
+        mode = RESOLUTION_MODES[flags.resolution_mode]
+        base, image, crop, preferred = mode.base_size, mode.image_size, mode.crop_mode, mode.name
+    base = flags.base_size if flags.base_size is not None else base
+    image = flags.image_size if flags.image_size is not None else image
+    crop = flags.crop_mode if flags.crop_mode is not None else crop
+    try:
+        grid, width, height = _resolve_grid(profile, flags, crop, image, label)
+        resolved = evolve(
+            profile,
+            resolution_mode=_resolution_name(preferred, base, image, crop),
+            base_size=base,
+            image_size=image,
+            crop_mode=crop,
+            crop_grid=grid,
+            image_width=width,
+            image_height=height,
+            prompt_tokens=flags.prompt_tokens if flags.prompt_tokens is not None else profile.prompt_tokens,
+            max_new_tokens=flags.max_new_tokens if flags.max_new_tokens is not None else profile.max_new_tokens,
+            batch_size=flags.batch_size if flags.batch_size is not None else profile.batch_size,
+            dtype=flags.dtype if flags.dtype is not None else profile.dtype,
+            attention=flags.attention if flags.attention is not None else profile.attention,
+        )
+        workload = _workload(resolved)
+        if flags.seq_len is not None:
+            if flags.prompt_tokens is not None:
+                raise InputError("--seq-len/--prompt-tokens: give one of them, not both")
+            prompt = flags.seq_len - 1 - workload.image_tokens
+            if prompt < 0:
+                raise InputError(
+                    f"--seq-len: must be at least 1 + image tokens = {1 + workload.image_tokens} "
+                    f"for this workload, got {flags.seq_len}"
+                )
+            resolved = evolve(resolved, prompt_tokens=prompt)
+            workload = _workload(resolved)
+    except InputError:
+        raise
+    except (ValueError, TypeError) as exc:
+        raise _blame(exc, flags, label) from None
+    return resolved, workload
+
+
+def _workload(p: OCRWorkloadProfile) -> OCRWorkload:
+    grid = p.crop_grid or CropGrid(rows=1, columns=1)
+    across_by_down: Any = (grid.columns, grid.rows)  # OCRWorkload's (w, h); Any: its converter is ``tuple``
+    return OCRWorkload(
+        base_size=p.base_size,
+        image_size=p.image_size,
+        crop_mode=p.crop_mode,
+        crop_grid=across_by_down,
+        prompt_tokens=p.prompt_tokens,
+        max_new_tokens=p.max_new_tokens,
+        batch_size=p.batch_size,
+        dtype=p.dtype,
+        attention=p.attention,
+    )
+
+
+def resolve_inputs(
+    flags: WorkloadFlags, *, profile_id: str = DEFAULT_WORKLOAD_ID, model_dir: str | None = None
+) -> AnalyzerInputs:
+    """Load the profile and the architecture, apply ``flags``."""
+    profile, label = load_profile(profile_id)
+    spec = load_model_spec(model_dir)
+    resolved, workload = resolve_workload(profile, flags, label)
+    return AnalyzerInputs(spec=spec, profile=resolved, workload=workload, overrides=flags.given())
+
+
+def default_run_id(inputs: AnalyzerInputs, extra: dict[str, Any] | None = None) -> str:
+    """``<workload id>-<10 hex digits>``: a hash of everything that shapes the outputs."""
+    payload = {"model": unstructure(inputs.spec), "workload": unstructure(inputs.profile), **(extra or {})}
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
+    return f"{inputs.profile.id}-{digest[:10]}"
+
+
+def check_run_id(run_id: str) -> str:
+    """A run id usable as one directory name."""
+    if not _RUN_ID.match(run_id):
+        raise InputError(
+            f"--run-id: must be letters, digits, '.', '_' or '-' (not starting with . _ -), got {run_id!r}"
+        )
+    return run_id

@@ -1,0 +1,377 @@
+"""``python -m llm_perf_opt.runners.dsocr_analyzer``: DeepSeek-OCR's compute, traffic and memory,
+predicted without running the model.
+
+Mode ``analytic`` (the default and, for now, the only one) evaluates the closed-form model
+for one workload and writes, to ``tmp/profile-output/<run_id>/static_analysis/analytic_model/``
+(``--output-dir`` overrides): ``report.json`` / ``report.yaml`` (``--format``), ``summary.json``,
+``report.md``, ``layers/<ClassName>.md`` and ``manifest.json``. It needs no model files, no GPU
+and no torch. Bad input: one line on stderr, exit status 2, nothing written.
+
+Example
+-------
+>>> import tempfile
+>>> out = tempfile.mkdtemp() + "/run"
+>>> main(["--mode", "analytic", "--max-new-tokens", "2", "--format", "json", "--output-dir", out]) # doctest: +ELLIPSIS
+stage ...
+0
+>>> main(["--crop-grid", "3by2"])
+2
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import json
+import platform
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NoReturn
+
+import llm_perf_opt
+from llm_perf_opt.contracts.converter import to_json_text, to_yaml_text
+from llm_perf_opt.data.run_manifest import ManifestFile, RunManifest
+from llm_perf_opt.runners.analyzer_inputs import (
+    AnalyzerInputs,
+    WorkloadFlags,
+    check_run_id,
+    default_run_id,
+    load_profile,
+    parse_crop_grid,
+    resolve_inputs,
+)
+from llm_perf_opt.runners.report_builder import build_report
+from llm_perf_opt.runners.summary_builder import build_summary
+from llm_perf_opt.runners.torch_gate import require_torch
+from llm_perf_opt.utils.atomic_output import write_directory
+from llm_perf_opt.utils.input_error import InputError
+from llm_perf_opt.utils.packaged_defaults import DEFAULT_WORKLOAD_ID, packaged_workload_ids
+from llm_perf_opt.utils.torchinfo_artifacts import load_target_operator_list
+from llm_perf_opt.utils.torchinfo_crosscheck import cross_check
+from llm_perf_opt.visualize.layer_pages import page_name, render_layer_page
+from llm_perf_opt.visualize.report_markdown import render_report_markdown
+from llm_perf_opt.visualize.stage_table import render_stage_table
+from modelmeter.layers.attention_core import ATTENTION_IMPLS
+from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
+from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES
+from modelmeter.units import KNOWN_DTYPES
+
+PROG = "dsocr-analyzer"
+OUTPUT_ROOT = Path("tmp") / "profile-output"
+OUTPUT_SUBDIR = Path("static_analysis") / "analytic_model"
+FORMATS = ("json", "yaml", "both")
+VERSIONED_PACKAGES = ("llm-perf-opt", "attrs", "cattrs", "PyYAML")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors raised as :class:`InputError` (the caller exits 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise InputError(message)
+
+
+def _profile_default(field: str) -> str:
+    """Help text naming the packaged standard profile's value of ``field``."""
+    try:
+        profile, _ = load_profile(DEFAULT_WORKLOAD_ID)
+        value = getattr(profile, field)
+    except (InputError, AttributeError):  # pragma: no cover - the packaged profile always loads
+        return "default: the profile's value"
+    if isinstance(value, bool):
+        value = int(value)
+    return f"default: the profile's value ({DEFAULT_WORKLOAD_ID}: {value})"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, with every flag's default in its help."""
+    p = _Parser(
+        prog=PROG,
+        description="Predict DeepSeek-OCR's FLOPs, memory traffic and memory per stage and per module, "
+        "in closed form (no model weights, no GPU, no torch).",
+    )
+    p.add_argument(
+        "--mode",
+        choices=tuple(MODES),
+        default="analytic",
+        help="what to run: analytic = the closed-form model (no torch); static = count the project's PyTorch "
+        "reference with FlopCounterMode on the meta device; verify = analytic and counted side by side "
+        "(static and verify need the validation extra); default: analytic",
+    )
+    p.add_argument(
+        "--model",
+        metavar="PATH",
+        default=None,
+        help="a local DeepSeek-OCR directory (or its config.json): only config.json is read, no weights; "
+        "default: the released checkpoint's architecture embedded in the package",
+    )
+    p.add_argument(
+        "--workload-profile-id",
+        metavar="ID_OR_PATH",
+        default=DEFAULT_WORKLOAD_ID,
+        help=f"packaged workload profile ({', '.join(packaged_workload_ids())}) or a path to a workload YAML file; "
+        f"default: {DEFAULT_WORKLOAD_ID}",
+    )
+    w = p.add_argument_group("workload overrides (each replaces the profile's value)")
+    w.add_argument(
+        "--resolution-mode",
+        choices=tuple(RESOLUTION_MODES),
+        default=None,
+        help="vendor mode preset setting base size, crop size and crop mode (the three flags below "
+        "override it); " + _profile_default("resolution_mode"),
+    )
+    w.add_argument(
+        "--base-size",
+        type=int,
+        metavar="PX",
+        default=None,
+        help="global view size, a multiple of 16; " + _profile_default("base_size"),
+    )
+    w.add_argument(
+        "--image-size",
+        type=int,
+        metavar="PX",
+        default=None,
+        help="crop size, a multiple of 16; " + _profile_default("image_size"),
+    )
+    w.add_argument(
+        "--crop-mode",
+        type=int,
+        choices=(0, 1),
+        default=None,
+        help="1: cut the page into local crops; " + _profile_default("crop_mode"),
+    )
+    w.add_argument(
+        "--crop-grid",
+        metavar="HxW",
+        default=None,
+        help="crop grid as ROWSxCOLUMNS, i.e. crops down x crops across (3x2 is 2 crops across, 3 down); "
+        "default: chosen from the page size by the vendor's rule (dsocr-standard-v1: 3x2)",
+    )
+    w.add_argument(
+        "--image-width",
+        type=int,
+        metavar="PX",
+        default=None,
+        help="page width, to choose the crop grid by the vendor's rule; " + _profile_default("image_width"),
+    )
+    w.add_argument(
+        "--image-height",
+        type=int,
+        metavar="PX",
+        default=None,
+        help="page height, to choose the crop grid by the vendor's rule; " + _profile_default("image_height"),
+    )
+    w.add_argument(
+        "--prompt-tokens",
+        type=int,
+        metavar="N",
+        default=None,
+        help="prompt text tokens besides BOS and the image tokens; " + _profile_default("prompt_tokens"),
+    )
+    w.add_argument(
+        "--seq-len",
+        type=int,
+        metavar="N",
+        default=None,
+        help="prefill length (BOS + prompt + image tokens), instead of --prompt-tokens; default: not "
+        "used (dsocr-standard-v1: 913)",
+    )
+    w.add_argument(
+        "--max-new-tokens",
+        type=int,
+        metavar="N",
+        default=None,
+        help="generated tokens (max_new_tokens - 1 decode forwards follow the prefill); "
+        + _profile_default("max_new_tokens"),
+    )
+    w.add_argument(
+        "--batch-size", type=int, metavar="N", default=None, help="pages per call; " + _profile_default("batch_size")
+    )
+    w.add_argument(
+        "--dtype",
+        choices=KNOWN_DTYPES,
+        default=None,
+        help="element type of weights and activations; " + _profile_default("dtype"),
+    )
+    w.add_argument(
+        "--attention",
+        choices=ATTENTION_IMPLS,
+        default=None,
+        help="attention kernel of the I/O model (flash: fused, scores stay on chip; eager: scores "
+        "written and read); " + _profile_default("attention"),
+    )
+    o = p.add_argument_group("outputs")
+    o.add_argument(
+        "--torchinfo-dir",
+        metavar="DIR",
+        default=None,
+        help="TorchInfo artifacts of a traced DeepSeek-OCR (the 4 files) to cross-check the layer classes "
+        "and parameters against; default: no cross-check",
+    )
+    o.add_argument(
+        "--format", choices=FORMATS, default="both", help="write report.json, report.yaml or both; default: both"
+    )
+    o.add_argument(
+        "--run-id",
+        metavar="ID",
+        default=None,
+        help="run directory name; default: <workload id>-<hash of the inputs> (same inputs, same id)",
+    )
+    o.add_argument(
+        "--output-dir",
+        metavar="DIR",
+        default=None,
+        help=f"output directory; default: {OUTPUT_ROOT.as_posix()}/<run_id>/{OUTPUT_SUBDIR.as_posix()}",
+    )
+    return p
+
+
+def _flags(args: argparse.Namespace) -> WorkloadFlags:
+    return WorkloadFlags(
+        resolution_mode=args.resolution_mode,
+        base_size=args.base_size,
+        image_size=args.image_size,
+        crop_mode=None if args.crop_mode is None else bool(args.crop_mode),
+        crop_grid=None if args.crop_grid is None else parse_crop_grid(args.crop_grid),
+        image_width=args.image_width,
+        image_height=args.image_height,
+        prompt_tokens=args.prompt_tokens,
+        seq_len=args.seq_len,
+        max_new_tokens=args.max_new_tokens,
+        batch_size=args.batch_size,
+        dtype=args.dtype,
+        attention=args.attention,
+    )
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version(), "llm_perf_opt": llm_perf_opt.__version__}
+    for name in VERSIONED_PACKAGES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def output_files(inputs: AnalyzerInputs, args: argparse.Namespace) -> tuple[dict[str, str], str]:
+    """Every output but the manifest (relative path -> text), and the stage table to print."""
+    target = load_target_operator_list(args.torchinfo_dir) if args.torchinfo_dir else None
+    model = DeepseekOCRModel(arch=inputs.spec.arch, workload=inputs.workload)
+    check = cross_check(target, model) if target is not None else None
+    report = build_report(inputs, torchinfo=check, model=model)
+    summary = build_summary(report)
+    files: dict[str, str] = {}
+    if args.format in ("json", "both"):
+        files["report.json"] = to_json_text(report)
+    if args.format in ("yaml", "both"):
+        files["report.yaml"] = to_yaml_text(report)
+    files["summary.json"] = to_json_text(summary)
+    files["report.md"] = render_report_markdown(report)
+    for info in report.layer_classes:
+        files[f"layers/{page_name(info.class_name)}"] = render_layer_page(info, report.workload.id)
+    return files, render_stage_table(summary.stages)
+
+
+def run_analytic(args: argparse.Namespace, command_line: Sequence[str]) -> int:
+    """Mode ``analytic``: evaluate, write the outputs atomically, print the stage table and paths."""
+    inputs = resolve_inputs(_flags(args), profile_id=args.workload_profile_id, model_dir=args.model)
+    run_id = (
+        check_run_id(args.run_id)
+        if args.run_id
+        else default_run_id(inputs, {"torchinfo_dir": args.torchinfo_dir, "format": args.format})
+    )
+    out_dir = Path(args.output_dir) if args.output_dir else OUTPUT_ROOT / run_id / OUTPUT_SUBDIR
+    files, table = output_files(inputs, args)
+
+    def manifest(written: tuple[ManifestFile, ...]) -> tuple[str, str]:
+        record = RunManifest(
+            run_id=run_id,
+            generated_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            command_line=tuple(command_line),
+            versions=_versions(),
+            files=written,
+        )
+        return "manifest.json", to_json_text(record)
+
+    write_directory(out_dir, files, last=manifest)
+    print(table)
+    print(f"\nWrote {out_dir}/ (run {run_id}):")
+    pages = sum(1 for name in files if name.startswith("layers/"))
+    for name in [n for n in files if not n.startswith("layers/")] + ["manifest.json"]:
+        print(f"  {out_dir / name}")
+    print(f"  {out_dir / 'layers'}/ ({pages} layer pages)")
+    return 0
+
+
+def _counted_output_dir(args: argparse.Namespace, inputs: AnalyzerInputs, subdir: str) -> Path:
+    run_id = check_run_id(args.run_id) if args.run_id else default_run_id(inputs, {"mode": args.mode})
+    return Path(args.output_dir) if args.output_dir else OUTPUT_ROOT / run_id / "static_analysis" / subdir
+
+
+def run_static(args: argparse.Namespace, command_line: Sequence[str]) -> int:
+    """Mode ``static``: count the project's PyTorch reference with FlopCounterMode on the meta
+    device, per stage and operator family (needs the ``validation`` extra)."""
+    require_torch("static")
+    from llm_perf_opt.runners.static_mode import run_static as count_static
+    from llm_perf_opt.runners.static_mode import static_compute_dict, static_compute_markdown
+
+    inputs = resolve_inputs(_flags(args), profile_id=args.workload_profile_id, model_dir=args.model)
+    out_dir = _counted_output_dir(args, inputs, "static_compute")
+    counted = count_static(inputs.spec.arch, inputs.workload)
+    files = {
+        "static_compute.json": json.dumps(static_compute_dict(counted), indent=2) + "\n",
+        "static_compute.md": static_compute_markdown(counted),
+    }
+    write_directory(out_dir, files)
+    for name in files:
+        print(f"  {out_dir / name}")
+    return 0
+
+
+def run_verify_mode(args: argparse.Namespace, command_line: Sequence[str]) -> int:
+    """Mode ``verify``: analytic and counted side by side per stage and per layer class; exit 0
+    when every difference is zero, 1 otherwise (needs the ``validation`` extra)."""
+    require_torch("verify")
+    from llm_perf_opt.runners.verify_mode import compare, verification_dict, verification_markdown
+
+    inputs = resolve_inputs(_flags(args), profile_id=args.workload_profile_id, model_dir=args.model)
+    out_dir = _counted_output_dir(args, inputs, "verification")
+    result = compare(inputs.spec.arch, inputs.workload)
+    files = {
+        "verification.json": json.dumps(verification_dict(result), indent=2) + "\n",
+        "verification.md": verification_markdown(result),
+    }
+    write_directory(out_dir, files)
+    print("all differences are zero" if result.all_zero else "DIFFERENCES FOUND: see verification.md")
+    for name in files:
+        print(f"  {out_dir / name}")
+    return 0 if result.all_zero else 1
+
+
+MODES: dict[str, Callable[[argparse.Namespace, Sequence[str]], int]] = {
+    "analytic": run_analytic,
+    "static": run_static,
+    "verify": run_verify_mode,
+}
+"""Mode name -> runner."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the analyzer; returns the exit status (0 ok, 2 bad input)."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    command_line = [PROG, *args_list]
+    try:
+        args = build_parser().parse_args(args_list)
+        return MODES[args.mode](args, command_line)
+    except InputError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # --help / --version from argparse
+        return exc.code if isinstance(exc.code, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

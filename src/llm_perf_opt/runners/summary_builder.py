@@ -1,0 +1,73 @@
+"""Build ``summary.json`` (:class:`~llm_perf_opt.data.analyzer_summary.AnalyzerSummary`) from a report.
+
+Per stage: ``tensor_core_flops`` = forward Tensor-Core FLOPs, ``cuda_core_flops`` = forward
+CUDA-core FLOPs, ``io_bytes`` = forward I/O bytes, ``weight_bytes`` = weight memory,
+``activation_bytes`` = activation memory, ``kv_cache_bytes`` = KV-cache memory, ``params``.
+
+Example
+-------
+>>> from llm_perf_opt.runners.analyzer_inputs import WorkloadFlags, resolve_inputs
+>>> from llm_perf_opt.runners.report_builder import build_report
+>>> summary = build_summary(build_report(resolve_inputs(WorkloadFlags(max_new_tokens=2))))
+>>> summary.image_tokens, summary.prefill_tokens, summary.stages["lm_head"].params
+(903, 913, 165478400)
+"""
+
+from __future__ import annotations
+
+from llm_perf_opt.data.analytic_report import AnalyticModelReport
+from llm_perf_opt.data.analyzer_summary import AnalyzerSummary, StageSummary, SummaryWorkload, TorchInfoSummary
+from llm_perf_opt.data.module_metrics import ModuleMetricsSnapshot
+from llm_perf_opt.runners.report_builder import metrics_of
+
+
+def stage_summary(snap: ModuleMetricsSnapshot) -> StageSummary:
+    """The summary's seven numbers of one stage."""
+    m = metrics_of(snap)
+    return StageSummary(
+        tensor_core_flops=m.forward_tensor_core_flops,
+        cuda_core_flops=m.forward_cuda_core_flops,
+        io_bytes=m.forward_io_bytes,
+        weight_bytes=m.weight_memory_bytes,
+        activation_bytes=m.activation_memory_bytes,
+        kv_cache_bytes=m.kv_cache_memory_bytes,
+        params=m.params,
+    )
+
+
+def build_summary(report: AnalyticModelReport) -> AnalyzerSummary:
+    """The stable summary of ``report``."""
+    w = report.workload
+    workload = SummaryWorkload(
+        id=w.id,
+        resolution_mode=w.resolution_mode,
+        base_size=w.base_size,
+        image_size=w.image_size,
+        crop_mode=w.crop_mode,
+        crop_grid=report.geometry.crop_grid,
+        image_width=w.image_width,
+        image_height=w.image_height,
+        prompt_tokens=w.prompt_tokens,
+        max_new_tokens=w.max_new_tokens,
+        batch_size=w.batch_size,
+        dtype=w.dtype,
+        attention=w.attention,
+    )
+    torchinfo = None
+    if report.torchinfo is not None:
+        t = report.torchinfo
+        torchinfo = TorchInfoSummary(
+            layer_classes=t.layer_classes,
+            modeled=t.modeled,
+            unclassified=t.unclassified,
+            param_mismatches=t.param_mismatches,
+        )
+    return AnalyzerSummary(
+        model=report.model.name,
+        workload=workload,
+        image_tokens=report.geometry.image_tokens,
+        prefill_tokens=report.geometry.prefill_tokens,
+        total_params=report.total.params,
+        stages={s.stage: stage_summary(s.metrics) for s in report.stages},
+        torchinfo=torchinfo,
+    )

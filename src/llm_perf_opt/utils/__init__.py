@@ -1,0 +1,1 @@
+"""Helpers of the analyzer: packaged defaults, atomic output, TorchInfo artifacts."""

@@ -1,0 +1,1 @@
+"""Renderers: the analyzer's Markdown pages and printed tables (plain text, no plotting needed)."""

@@ -1,0 +1,55 @@
+"""The documentation: the notebook page runs as written, the layer pages are current and are the
+analyzer's own pages, and every page the nav names exists."""
+
+from __future__ import annotations
+
+import doctest
+import importlib.util
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DOCS = REPO_ROOT / "docs"
+
+
+def test_notebook_page_runs_as_written() -> None:
+    text = (DOCS / "notebook.md").read_text()
+    parser = doctest.DocTestParser()
+    test = parser.get_doctest(text, {}, "notebook.md", str(DOCS / "notebook.md"), 0)
+    assert len(test.examples) >= 15
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    result = runner.run(test)
+    assert result.failed == 0
+
+
+def _gen_layer_pages() -> Any:
+    spec = importlib.util.spec_from_file_location("gen_layer_pages", REPO_ROOT / "scripts/docs/gen_layer_pages.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_docs_layer_pages_are_current() -> None:
+    gen = _gen_layer_pages()
+    assert gen.main(["--check"]) == 0, "docs/layers is stale: run python scripts/docs/gen_layer_pages.py"
+
+
+def test_docs_layer_pages_are_the_analyzers_pages(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    out = tmp_path / "out"
+    assert run_cli("--format", "json", "--output-dir", out).code == 0
+    produced = {p.name: p.read_text() for p in (out / "layers").iterdir()}
+    documented = {p.name: p.read_text() for p in (DOCS / "layers").iterdir() if p.name != "index.md"}
+    assert produced == documented
+
+
+def test_every_nav_page_exists() -> None:
+    config = yaml.safe_load((REPO_ROOT / "mkdocs.yml").read_text())
+    pages = [next(iter(item.values())) for item in config["nav"]]
+    assert "layers/index.md" in pages
+    for page in pages:
+        assert (DOCS / page).is_file(), page

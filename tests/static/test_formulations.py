@@ -1,0 +1,55 @@
+"""module_formulations.md is generated from the layer classes: regenerating it gives the
+committed file, and it carries every family, class definition, path and paper section."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+from modelmeter.models.deepseek_ocr.layers.decoder import MoEGate
+from modelmeter.models.deepseek_ocr.layers.vision import Attention
+from modelmeter.models.deepseek_ocr.module_catalog import CATALOG_PATH, load_module_catalog
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DOC = CATALOG_PATH.with_name("module_formulations.md")
+
+
+def _generator() -> Any:
+    spec = importlib.util.spec_from_file_location("gen_formulations", REPO_ROOT / "scripts/docs/gen_formulations.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_committed_formulations_equal_a_fresh_generation() -> None:
+    gen = _generator()
+    assert gen.render(load_module_catalog()) == DOC.read_text(encoding="utf-8"), (
+        "module_formulations.md is stale: run python scripts/docs/gen_formulations.py"
+    )
+    assert gen.main(["--check"]) == 0
+
+
+def test_check_fails_on_a_stale_file(tmp_path: Path) -> None:
+    stale = tmp_path / "module_formulations.md"
+    stale.write_text("# old\n")
+    assert _generator().main(["--check", "--output", str(stale)]) == 1
+
+
+def test_document_carries_the_code_and_the_paper() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    catalog = load_module_catalog()
+    for title in catalog.families.values():
+        assert f"## {title}" in text
+    assert "arXiv:2510.18234" in text
+    assert "DeepSeek-OCR: Contexts Optical Compression" in text
+    for section in ("Architecture of DeepEncoder", "Multiple resolution support", "The MoE Decoder"):
+        assert section in text
+    for cls in (Attention, MoEGate):
+        assert cls.definition in text
+        for formula in cls.formulas.values():
+            assert formula.replace("|", "/") in text
+    assert "`sam_model.blocks.{i}.attn`" in text  # hierarchy path of the SAM attention
+    assert "`layers.{i}.mlp.experts.*`" in text
