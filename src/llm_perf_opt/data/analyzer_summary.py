@@ -35,7 +35,9 @@ class StageSummary:
     ``tensor_core_flops`` and ``cuda_core_flops`` are forward FLOPs (counted convention),
     ``io_bytes`` all forward traffic, ``weight_bytes`` / ``activation_bytes`` /
     ``kv_cache_bytes`` memory held (weights resident, outputs produced, cache), ``params``
-    distinct parameters (0 for ``decode``, which re-uses the prefill's weights).
+    the parameters the stage uses. ``decode`` uses (and re-reads every step) the prefill's and
+    the LM head's weights and holds the KV cache at its final length; the summary's
+    ``total_params`` counts every parameter once.
 
     Example
     -------

@@ -211,7 +211,8 @@ def render_report_markdown(report: AnalyticModelReport) -> str:
         "",
         "Forward FLOPs (Tensor-Core = what `FlopCounterMode` counts; CUDA-core = norms, activations, softmax, "
         "elementwise), forward I/O bytes, memory held, parameters. `lm_head` covers the prefill positions; "
-        "`decode` covers every decode forward (its LM head included) and re-uses the prefill's weights.",
+        "`decode` covers every decode forward (its LM head included); it re-reads the prefill's weights every step "
+        "and holds the KV cache at its final length.",
         "",
         render_stage_markdown(stages),
         "",
