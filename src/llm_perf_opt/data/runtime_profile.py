@@ -1,0 +1,320 @@
+"""Records of a runtime profile (``conf/runtimes/*.yaml``): which GPU kernels a runtime
+launches for one call of each analytic layer class, and how the layer's work splits among them.
+
+A profile maps **layer keys** to :class:`LayerKernels`. A key is a layer class name
+(``"Linear"``), optionally qualified by field values that select among instances of one class
+(``"AttentionCore[implementation=eager]"``: the most specific matching key wins). An entry
+lists :class:`KernelSpec` records; each kernel **takes** parts of the layer's forward work,
+named ``source:component``:
+
+``source``
+    ``own`` (the layer's own work) or, for a layer that ``fuse``-s some children into its own
+    kernels, the relative path of a fused descendant (``gate_proj``, ``experts.*.down_proj``);
+    a path also matches everything below it. A bare component name means ``own:<component>``;
+    a bare source takes all its components.
+``component``
+    one of :data:`COMPONENTS`: ``tensor_core`` (executed Tensor-Core FLOPs), ``cuda_core``
+    (CUDA-core FLOPs), ``weight_read``, ``activation_read``, ``activation_write``,
+    ``kv_cache_read``, ``kv_cache_write`` (forward bytes).
+
+The value is a weight (an integer expression, see :mod:`llm_perf_opt.kernels.expressions`):
+each piece of work goes to the kernels that take it in proportion to their weights, so every
+FLOP and byte of the layer lands in exactly one kernel. What the kernels really move may differ
+from the layer's minimal traffic: ``extra_bytes`` adds to a kernel's share (fp32 intermediates
+of an unfused norm; negative for a fusion that saves a round trip), ``io_bytes`` replaces it.
+
+Example
+-------
+>>> k = KernelSpec(name="gemm", takes={"own": Expr("1")})
+>>> k.launches.text, [(t.source, t.component) for t in k.take_keys]
+('1', [('own', None)])
+>>> KernelSpec(name="x", takes={"own:flops": Expr("1")})
+Traceback (most recent call last):
+...
+ValueError: kernel 'x': takes key 'own:flops': unknown component 'flops'; known: tensor_core, cuda_core, \
+weight_read, activation_read, activation_write, kv_cache_read, kv_cache_write
+"""
+
+from __future__ import annotations
+
+import re
+from types import CodeType
+from typing import Any
+
+from attrs import define, field
+
+from llm_perf_opt.kernels.expressions import parse_expression
+
+COMPONENTS: tuple[str, ...] = (
+    "tensor_core",
+    "cuda_core",
+    "weight_read",
+    "activation_read",
+    "activation_write",
+    "kv_cache_read",
+    "kv_cache_write",
+)
+"""Parts of a layer's forward work, in :class:`~modelmeter.metrics.LayerMetrics` order."""
+
+COMPONENT_FIELDS: dict[str, str] = {
+    "tensor_core": "forward_executed_tensor_core_flops",
+    "cuda_core": "forward_cuda_core_flops",
+    "weight_read": "forward_weight_read_bytes",
+    "activation_read": "forward_activation_read_bytes",
+    "activation_write": "forward_activation_write_bytes",
+    "kv_cache_read": "forward_kv_cache_read_bytes",
+    "kv_cache_write": "forward_kv_cache_write_bytes",
+}
+"""Component -> the :class:`~modelmeter.metrics.LayerMetrics` field it reads."""
+
+BYTE_COMPONENTS: tuple[str, ...] = COMPONENTS[2:]
+"""The components that are bytes moved."""
+
+ATTENTION_CHOICES: tuple[str, ...] = ("flash", "eager")
+
+_CLASS = r"[A-Za-z_][A-Za-z0-9_]*"
+_KEY = re.compile(rf"^(?P<cls>{_CLASS})(?:\[(?P<quals>[^\[\]]+)\])?$")
+_QUAL = re.compile(r"^\s*(?P<field>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>[^=,\s][^=,]*?)\s*$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+@define(frozen=True)
+class Expr:
+    """An integer expression of a profile, checked and compiled when built.
+
+    Example
+    -------
+    >>> Expr("2 * (q_len > 1)").text
+    '2 * (q_len > 1)'
+    """
+
+    text: str = field()
+
+    @text.validator
+    def _valid(self, attribute: Any, value: str) -> None:
+        parse_expression(value)
+
+    @property
+    def code(self) -> CodeType:
+        """The compiled expression (cached by text)."""
+        return parse_expression(self.text)
+
+
+@define(frozen=True)
+class TakeKey:
+    """A parsed ``takes`` key: ``source`` and ``component`` (``None``: every component).
+
+    Example
+    -------
+    >>> TakeKey.parse("experts.*.gate_proj:tensor_core")
+    TakeKey(source='experts.*.gate_proj', component='tensor_core')
+    >>> TakeKey.parse("weight_read")
+    TakeKey(source='own', component='weight_read')
+    """
+
+    source: str
+    component: str | None
+
+    @classmethod
+    def parse(cls, key: str) -> TakeKey:
+        """``source:component``, ``source`` or a bare component (of ``own``); ``ValueError`` when invalid."""
+        if not isinstance(key, str) or not key.strip():
+            raise ValueError(f"takes key {key!r}: must be a non-empty string")
+        source, sep, component = key.strip().partition(":")
+        if not sep:
+            return cls("own", source) if source in COMPONENTS else cls(source, None)
+        if component not in COMPONENTS:
+            raise ValueError(f"takes key {key!r}: unknown component {component!r}; known: {', '.join(COMPONENTS)}")
+        if not source:
+            raise ValueError(f"takes key {key!r}: empty source")
+        return cls(source, component)
+
+    def matches(self, unit: str, component: str) -> bool:
+        """Whether this key takes ``component`` of the work unit ``unit`` (``own`` or a relative path)."""
+        if self.component is not None and self.component != component:
+            return False
+        return unit == self.source or (self.source != "own" and unit.startswith(self.source + "."))
+
+
+@define(frozen=True, kw_only=True)
+class KernelSpec:
+    """One kernel a runtime launches for each call of a layer.
+
+    Parameters
+    ----------
+    name
+        Kernel name as a profiler would show its role (``"gemm"``, ``"to_fp32"``).
+    takes
+        ``source:component`` -> weight expression (see the module docstring); ``{}`` for a
+        kernel that does no modelled work (a layout copy, a mask build).
+    launches
+        Launches per layer call (an expression; ``0``: the kernel does not run for this
+        instance, and the work it takes costs no time, e.g. a KV-cache append that keeps the
+        projection's output by reference).
+    io_bytes
+        Bytes one launch really moves, replacing its share of the layer's traffic.
+    extra_bytes
+        Bytes one launch moves beyond its share (may be negative for a fusion that saves a round trip).
+    cuda_cores_only
+        The kernel runs its matrix FLOPs on the CUDA cores (an fp32 SGEMM, cuDNN's non-Tensor-Core
+        convolution of a 3-channel input): its Tensor-Core share is timed at the CUDA-core rate.
+    note
+        Where the kernel comes from, when the entry's ``source`` does not say.
+
+    Example
+    -------
+    >>> KernelSpec(name="cat", takes={}, launches=Expr("2 * (past_len > 0)"), io_bytes=Expr("kv_len")).name
+    'cat'
+    """
+
+    name: str
+    takes: dict[str, Expr]
+    launches: Expr = field(factory=lambda: Expr("1"))
+    io_bytes: Expr | None = None
+    extra_bytes: Expr | None = None
+    cuda_cores_only: bool = False
+    note: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ValueError(f"kernel name: must be a non-empty string, got {self.name!r}")
+        for key in self.takes:
+            try:
+                TakeKey.parse(key)
+            except ValueError as exc:
+                raise ValueError(f"kernel {self.name!r}: {exc}") from None
+        if self.io_bytes is not None and self.extra_bytes is not None:
+            raise ValueError(f"kernel {self.name!r}: give io_bytes or extra_bytes, not both")
+
+    @property
+    def take_keys(self) -> list[TakeKey]:
+        """The parsed ``takes`` keys, in order."""
+        return [TakeKey.parse(k) for k in self.takes]
+
+
+@define(frozen=True, kw_only=True)
+class LayerKernels:
+    """What a runtime launches for one call of a layer class.
+
+    Parameters
+    ----------
+    source
+        Where the kernel list comes from: the code path it was read from (vendor file and
+        function, transformers or vLLM module), and whether it is an estimate.
+    kernels
+        The kernels, in launch order.
+    fuse
+        Child names whose whole subtrees this layer's kernels run (their work becomes
+        ``takes`` sources; their own profile entries are not consulted).
+    host_syncs
+        Host-device synchronizations per call (an expression).
+    always
+        Emit the kernels and syncs even when the layer (and its fused children) has no
+        forward work, e.g. a container whose forward builds a mask.
+    cuda_graph
+        Each call replays the kernels of the layer's descendants as one CUDA graph (one
+        graph launch per call, no per-kernel host cost); the layer's own kernels, if any,
+        are launched eagerly around the replay. Descendants may not synchronize.
+
+    Example
+    -------
+    >>> e = LayerKernels(source="torch eager", kernels=(KernelSpec(name="gemm", takes={"own": Expr("1")}),))
+    >>> e.host_syncs.text, e.cuda_graph
+    ('0', False)
+    """
+
+    source: str
+    kernels: tuple[KernelSpec, ...] = ()
+    fuse: tuple[str, ...] = ()
+    host_syncs: Expr = field(factory=lambda: Expr("0"))
+    always: bool = False
+    cuda_graph: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.source, str) or not self.source.strip():
+            raise ValueError("source: must say where the kernel list comes from")
+        names = [k.name for k in self.kernels]
+        if len(set(names)) != len(names):
+            raise ValueError(f"kernels: duplicate names in {names}")
+        for kernel in self.kernels:
+            for key in kernel.take_keys:
+                if key.source == "own":
+                    continue
+                if not any(key.source == f or key.source.startswith(f + ".") for f in self.fuse):
+                    raise ValueError(
+                        f"kernel {kernel.name!r}: source {key.source!r} is neither 'own' nor under a fused child "
+                        f"(fuse: {list(self.fuse)})"
+                    )
+
+
+@define(frozen=True)
+class LayerKey:
+    """A parsed layer key: class name and field qualifiers.
+
+    Example
+    -------
+    >>> LayerKey.parse("AttentionCore[implementation=eager]")
+    LayerKey(class_name='AttentionCore', qualifiers=(('implementation', 'eager'),))
+    """
+
+    class_name: str
+    qualifiers: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def parse(cls, key: str) -> LayerKey:
+        """``Class`` or ``Class[field=value, ...]``; ``ValueError`` when malformed."""
+        m = _KEY.match(key.strip()) if isinstance(key, str) else None
+        if m is None:
+            raise ValueError(f"layer key {key!r}: expected ClassName or ClassName[field=value,...]")
+        quals: list[tuple[str, str]] = []
+        if m.group("quals") is not None:
+            for part in m.group("quals").split(","):
+                q = _QUAL.match(part)
+                if q is None:
+                    raise ValueError(f"layer key {key!r}: qualifier {part.strip()!r} is not field=value")
+                quals.append((q.group("field"), q.group("value")))
+        return cls(m.group("cls"), tuple(sorted(quals)))
+
+
+@define(frozen=True, kw_only=True)
+class RuntimeProfile:
+    """A runtime: how it runs each analytic layer, as data.
+
+    Parameters
+    ----------
+    name
+        Profile key, equal to the YAML file's stem (``hf-eager``).
+    description
+        What runtime this describes, in a sentence or two.
+    decoder_attention
+        The attention implementation this runtime runs in the language model (``eager``:
+        scores materialised; ``flash``): the analytic model is evaluated with it.
+    layers
+        Layer key -> :class:`LayerKernels`.
+    base
+        Name of a profile whose entries this one starts from (its own entries replace the
+        base's under the same key); resolved by the loader.
+
+    Example
+    -------
+    >>> p = RuntimeProfile(name="toy", description="one GEMM", decoder_attention="flash",
+    ...     layers={"Linear": LayerKernels(source="x", kernels=(KernelSpec(name="gemm", takes={"own": Expr("1")}),))})
+    >>> sorted(p.layers)
+    ['Linear']
+    """
+
+    name: str
+    description: str
+    decoder_attention: str
+    layers: dict[str, LayerKernels]
+    base: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.name, str) or not _SLUG.match(self.name):
+            raise ValueError(f"name: must be lower-case letters, digits and '-', got {self.name!r}")
+        if self.decoder_attention not in ATTENTION_CHOICES:
+            raise ValueError(
+                f"decoder_attention: unknown {self.decoder_attention!r}; allowed: {', '.join(ATTENTION_CHOICES)}"
+            )
+        for key in self.layers:
+            LayerKey.parse(key)

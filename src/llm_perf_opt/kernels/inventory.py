@@ -1,0 +1,337 @@
+"""Kernel inventory: the GPU kernels a runtime launches to run an analytic layer tree.
+
+For every node of ``layer.walk()`` the runtime profile's entry for the node's class (see
+:mod:`llm_perf_opt.data.runtime_profile`) says which kernels one call launches and which
+part of the node's forward work each one does. The node's work is its own metrics plus, when
+the entry ``fuse``-s children, the own metrics of every node in those subtrees (which are
+then not visited on their own). Each nonzero component of that work (Tensor-Core FLOPs,
+CUDA-core FLOPs, each kind of bytes) is split among the kernels that take it in proportion
+to their weights, with integer apportionment (largest remainder), so **the kernels' FLOPs and
+bytes add up exactly to the layer's**: every piece of work of the roofline appears in exactly
+one kernel. A nonzero component no kernel takes is an error, as is a node with forward work
+whose class the profile does not cover.
+
+A record's ``io_bytes`` is what its launches really move: the share of the layer's traffic,
+plus the entry's ``extra_bytes``, or the entry's ``io_bytes`` instead; zero when the kernel
+does not run (``launches`` 0: its share of the work is done by another operation, e.g. a
+KV-cache "write" that keeps a tensor by reference).
+
+Example
+-------
+>>> from modelmeter.layers import Linear
+>>> from llm_perf_opt.kernels.profiles import load_runtime
+>>> inv = kernel_inventory(Linear(tokens=4, in_features=5, out_features=6, bias=False), load_runtime("hf-eager"))
+>>> [(r.kernel, r.calls, r.tensor_core_flops, r.io_bytes) for r in inv.records]
+[('gemm', 1, 240, 148)]
+>>> inv.kernel_launches, inv.host_syncs
+(1, 0)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from attrs import define, field
+
+from llm_perf_opt.data.runtime_profile import (
+    BYTE_COMPONENTS,
+    COMPONENT_FIELDS,
+    COMPONENTS,
+    LayerKernels,
+    LayerKey,
+    RuntimeProfile,
+    TakeKey,
+)
+from llm_perf_opt.kernels.expressions import evaluate
+from modelmeter.layers.attention_core import AttentionCore
+from modelmeter.layers.base import BaseLayer
+from modelmeter.metrics import ZERO, LayerMetrics
+
+OWN = "own"
+
+
+@define(frozen=True, kw_only=True)
+class KernelRecord:
+    """One kernel of one node, over all the node's calls.
+
+    ``calls`` is the number of launches in total (node calls x launches per call; 0 when
+    the kernel does not run). The work fields are totals over those launches: the kernel's
+    share of the layer's executed Tensor-Core FLOPs, CUDA-core FLOPs and forward bytes
+    (``work``: component -> value, see :data:`~llm_perf_opt.data.runtime_profile.COMPONENTS`),
+    and ``io_bytes``, the bytes the launches really move.
+
+    Example
+    -------
+    >>> r = KernelRecord(path="a", layer_class="Linear", kernel="gemm", calls=2,
+    ...                  work={"tensor_core": 10, "weight_read": 4}, io_bytes=6)
+    >>> r.tensor_core_flops, r.work_bytes, r.extra_bytes
+    (10, 4, 2)
+    """
+
+    path: str
+    layer_class: str
+    kernel: str
+    calls: int
+    work: dict[str, int] = field(factory=dict)
+    io_bytes: int
+    in_graph: bool = False
+    attention_core: bool = False
+    cuda_cores_only: bool = False
+    """The kernel's Tensor-Core share runs on the CUDA cores (timed at their rate)."""
+
+    @property
+    def tensor_core_flops(self) -> int:
+        """Share of the layer's executed Tensor-Core FLOPs."""
+        return self.work.get("tensor_core", 0)
+
+    @property
+    def cuda_core_flops(self) -> int:
+        """Share of the layer's CUDA-core FLOPs."""
+        return self.work.get("cuda_core", 0)
+
+    @property
+    def work_bytes(self) -> int:
+        """Share of the layer's forward bytes."""
+        return sum(self.work.get(c, 0) for c in BYTE_COMPONENTS)
+
+    @property
+    def extra_bytes(self) -> int:
+        """``io_bytes - work_bytes``: traffic the runtime adds (negative: saves)."""
+        return self.io_bytes - self.work_bytes
+
+
+@define(frozen=True, kw_only=True)
+class KernelInventory:
+    """The kernels of a layer tree under a runtime, and its launch and sync totals.
+
+    ``kernel_launches`` counts every kernel execution (eager or inside a CUDA graph);
+    ``host_launches`` what the host enqueues: eager kernels plus graph launches.
+
+    Example
+    -------
+    >>> KernelInventory(records=(), host_syncs=0, graph_launches=0, attention_core_paths=frozenset()).kernel_launches
+    0
+    """
+
+    records: tuple[KernelRecord, ...]
+    host_syncs: int
+    graph_launches: int
+    attention_core_paths: frozenset[str]
+    """Paths of the attention cores whose work this inventory's kernels run (not fused into a parent)."""
+
+    @property
+    def kernel_launches(self) -> int:
+        """Kernel executions in total."""
+        return sum(r.calls for r in self.records)
+
+    @property
+    def host_launches(self) -> int:
+        """Launches the host issues: eager kernels plus CUDA-graph launches."""
+        return sum(r.calls for r in self.records if not r.in_graph) + self.graph_launches
+
+    def totals(self) -> dict[str, int]:
+        """Component -> sum over the records (equals the layer's forward metrics)."""
+        out = dict.fromkeys(COMPONENTS, 0)
+        for r in self.records:
+            for c, v in r.work.items():
+                out[c] += v
+        return out
+
+    def launches_by_class(self) -> dict[str, int]:
+        """Layer class -> kernel executions."""
+        out: dict[str, int] = {}
+        for r in self.records:
+            out[r.layer_class] = out.get(r.layer_class, 0) + r.calls
+        return out
+
+
+class _Index:
+    """Layer key lookup of a profile: most specific matching key per node."""
+
+    def __init__(self, profile: RuntimeProfile) -> None:
+        self.profile = profile
+        self.by_class: dict[str, list[tuple[LayerKey, LayerKernels]]] = {}
+        for key, entry in profile.layers.items():
+            parsed = LayerKey.parse(key)
+            self.by_class.setdefault(parsed.class_name, []).append((parsed, entry))
+        for cands in self.by_class.values():
+            cands.sort(key=lambda c: -len(c[0].qualifiers))
+
+    def entry(self, node: BaseLayer, path: str) -> LayerKernels | None:
+        best: tuple[LayerKey, LayerKernels] | None = None
+        for key, entry in self.by_class.get(type(node).__name__, ()):
+            if best is not None and len(key.qualifiers) < len(best[0].qualifiers):
+                break
+            if all(str(getattr(node, f, _MISSING)) == v for f, v in key.qualifiers):
+                if best is not None:
+                    raise ValueError(
+                        f"runtime profile {self.profile.name!r}: keys {_show(best[0])!r} and {_show(key)!r} "
+                        f"both match {type(node).__name__} at {path or '<root>'}"
+                    )
+                best = (key, entry)
+        return None if best is None else best[1]
+
+
+_MISSING = object()
+
+
+def _show(key: LayerKey) -> str:
+    if not key.qualifiers:
+        return key.class_name
+    return f"{key.class_name}[{','.join(f'{f}={v}' for f, v in key.qualifiers)}]"
+
+
+def _apportion(value: int, weights: list[int]) -> list[int]:
+    """Split ``value`` in proportion to ``weights`` (sum > 0) into integers summing to ``value``."""
+    total = sum(weights)
+    parts = [value * w // total for w in weights]
+    left = value - sum(parts)
+    order = sorted(range(len(weights)), key=lambda i: (-(value * weights[i] % total), i))
+    for i in order[:left]:
+        parts[i] += 1
+    return parts
+
+
+def forward_work(metrics: LayerMetrics) -> dict[str, int]:
+    """Component -> value of a metrics record (the forward work the kernels split)."""
+    return {c: getattr(metrics, f) for c, f in COMPONENT_FIELDS.items()}
+
+
+class _Builder:
+    def __init__(self, profile: RuntimeProfile) -> None:
+        self.index = _Index(profile)
+        self.profile = profile
+        self.records: list[KernelRecord] = []
+        self.syncs = 0
+        self.graphs = 0
+        self.cores: set[str] = set()
+
+    def _eval(self, what: str, text: Any, node: BaseLayer, path: str, entry_key: str) -> int:
+        try:
+            return evaluate(text.code, node)
+        except ValueError as exc:
+            raise ValueError(
+                f"runtime profile {self.profile.name!r}, {entry_key} at {path or '<root>'}: {what} {text.text!r}: {exc}"
+            ) from None
+
+    def visit(self, node: BaseLayer, path: str, calls: int, in_graph: bool) -> None:
+        entry = self.index.entry(node, path)
+        fused = set(entry.fuse) if entry is not None else set()
+        units: dict[str, LayerMetrics] = {OWN: node.own_metrics()}
+        for child in node.cached_children():
+            if child.name in fused:
+                for rel, sub, c in child.layer.walk(child.name, child.count):
+                    m = sub.own_metrics()
+                    if m != ZERO:
+                        units[rel] = units[rel] + m.scaled(c) if rel in units else m.scaled(c)
+        work = {u: forward_work(m) for u, m in units.items()}
+        has_work = any(v for w in work.values() for v in w.values())
+        cls = type(node).__name__
+        if entry is None:
+            if has_work:
+                raise ValueError(
+                    f"runtime profile {self.profile.name!r} has no kernels for {cls} (at {path or '<root>'}); "
+                    f"add an entry to conf/runtimes/{self.profile.name}.yaml"
+                )
+        else:
+            if has_work or entry.always:
+                self._emit(node, path, calls, in_graph, entry, work)
+            if entry.cuda_graph:
+                self.graphs += calls
+        child_graph = in_graph or (entry is not None and entry.cuda_graph)
+        for child in node.cached_children():
+            if child.name not in fused:
+                child_path = f"{path}.{child.name}" if path else child.name
+                self.visit(child.layer, child_path, calls * child.count, child_graph)
+
+    def _emit(
+        self,
+        node: BaseLayer,
+        path: str,
+        calls: int,
+        in_graph: bool,
+        entry: LayerKernels,
+        work: dict[str, dict[str, int]],
+    ) -> None:
+        cls = type(node).__name__
+        where = f"runtime profile {self.profile.name!r}, {cls} at {path or '<root>'}"
+        specs = entry.kernels
+        launches = [self._eval(f"kernel {k.name!r} launches", k.launches, node, path, cls) for k in specs]
+        for k, n in zip(specs, launches, strict=True):
+            if n < 0:
+                raise ValueError(f"{where}: kernel {k.name!r} launches {k.launches.text!r} = {n} < 0")
+        keys: list[list[tuple[TakeKey, int]]] = []
+        for k in specs:
+            spec_keys = []
+            for key, wexpr in k.takes.items():
+                w = self._eval(f"kernel {k.name!r} weight of {key!r}", wexpr, node, path, cls)
+                if w < 0:
+                    raise ValueError(f"{where}: kernel {k.name!r} weight of {key!r} = {w} < 0")
+                spec_keys.append((TakeKey.parse(key), w))
+            keys.append(spec_keys)
+        shares = [dict.fromkeys(COMPONENTS, 0) for _ in specs]
+        for unit, comps in work.items():
+            for comp, value in comps.items():
+                if not value:
+                    continue
+                takers: list[int] = []
+                weights: list[int] = []
+                for i, spec_keys in enumerate(keys):
+                    w = sum(wv for key, wv in spec_keys if key.matches(unit, comp))
+                    if w:
+                        takers.append(i)
+                        weights.append(w)
+                if not takers:
+                    raise ValueError(f"{where}: no kernel takes {unit}:{comp} ({value}); every piece of work needs one")
+                for i, part in zip(takers, _apportion(value, weights), strict=True):
+                    shares[i][comp] += part
+        is_core = isinstance(node, AttentionCore)
+        if is_core:
+            self.cores.add(path)
+        for spec, n, share in zip(specs, launches, shares, strict=True):
+            total = {c: v * calls for c, v in share.items() if v}
+            if n == 0 and not total:
+                continue
+            share_bytes = sum(total.get(c, 0) for c in BYTE_COMPONENTS)
+            if n == 0:
+                io = 0
+            elif spec.io_bytes is not None:
+                io = self._eval(f"kernel {spec.name!r} io_bytes", spec.io_bytes, node, path, cls) * n * calls
+            elif spec.extra_bytes is not None:
+                extra = self._eval(f"kernel {spec.name!r} extra_bytes", spec.extra_bytes, node, path, cls)
+                io = share_bytes + extra * n * calls
+            else:
+                io = share_bytes
+            if io < 0:
+                raise ValueError(f"{where}: kernel {spec.name!r} would move {io} bytes (< 0)")
+            self.records.append(
+                KernelRecord(
+                    path=path,
+                    layer_class=cls,
+                    kernel=spec.name,
+                    calls=n * calls,
+                    work=total,
+                    io_bytes=io,
+                    in_graph=in_graph,
+                    attention_core=is_core,
+                    cuda_cores_only=spec.cuda_cores_only,
+                )
+            )
+        syncs = self._eval("host_syncs", entry.host_syncs, node, path, cls)
+        if syncs < 0:
+            raise ValueError(f"{where}: host_syncs {entry.host_syncs.text!r} = {syncs} < 0")
+        if syncs and in_graph:
+            raise ValueError(f"{where}: {syncs} host syncs inside a CUDA graph (a graph cannot synchronize)")
+        self.syncs += syncs * calls
+
+
+def kernel_inventory(layer: BaseLayer, profile: RuntimeProfile, *, path: str = "") -> KernelInventory:
+    """The kernels ``profile`` launches to run one call of ``layer`` (paths prefixed by ``path``)."""
+    builder = _Builder(profile)
+    builder.visit(layer, path, 1, False)
+    return KernelInventory(
+        records=tuple(builder.records),
+        host_syncs=builder.syncs,
+        graph_launches=builder.graphs,
+        attention_core_paths=frozenset(builder.cores),
+    )

@@ -1,0 +1,96 @@
+"""Load runtime profiles by name from ``conf/runtimes/<name>.yaml``.
+
+Each file holds one :class:`~llm_perf_opt.data.runtime_profile.RuntimeProfile` whose ``name``
+equals the file's stem, parsed with ``yaml.safe_load`` (anchors and ``<<:`` merge keys work)
+and structured by the strict converter of :mod:`llm_perf_opt.contracts.runtime_converter`.
+A profile with ``base: <name>`` starts from that profile's ``layers``; its own entries replace
+the base's under the same key (resolved here, recursively; a cycle is an error).
+
+Example
+-------
+>>> list_runtimes()
+['fused', 'hf-eager']
+>>> load_runtime("hf-eager").decoder_attention
+'eager'
+>>> load_runtime("vllm")
+Traceback (most recent call last):
+...
+ValueError: unknown runtime profile 'vllm'; known: fused, hf-eager
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from llm_perf_opt.contracts.runtime_converter import structure_profile
+from llm_perf_opt.data.runtime_profile import RuntimeProfile
+
+RUNTIMES_DIR = Path(__file__).resolve().parents[3] / "conf" / "runtimes"
+"""``conf/runtimes`` of the repository this package is checked out in."""
+
+DEFAULT_RUNTIME = "fused"
+"""The profile the analyzer uses when none is named."""
+
+
+def list_runtimes(directory: Path | None = None) -> list[str]:
+    """Names of the profiles in ``directory`` (default :data:`RUNTIMES_DIR`), sorted."""
+    root = RUNTIMES_DIR if directory is None else directory
+    return sorted(p.stem for p in root.glob("*.yaml"))
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: {' '.join(str(exc).split())}") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    return data
+
+
+def _resolved_data(name: str, root: Path, seen: tuple[str, ...]) -> dict[str, Any]:
+    known = list_runtimes(root)
+    if name not in known:
+        via = f" (base of {seen[-1]!r})" if seen else ""
+        raise ValueError(f"unknown runtime profile {name!r}{via}; known: {', '.join(known)}")
+    if name in seen:
+        raise ValueError(f"runtime profile {name!r}: base cycle {' -> '.join((*seen, name))}")
+    path = root / f"{name}.yaml"
+    data = _read(path)
+    base = data.get("base")
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise ValueError(f"{path}: base: expected a profile name, got {base!r}")
+    parent = _resolved_data(base, root, (*seen, name))
+    layers = dict(parent.get("layers") or {})
+    own_layers = data.get("layers") or {}
+    if not isinstance(own_layers, dict):
+        raise ValueError(f"{path}: layers: expected a mapping, got {type(own_layers).__name__}")
+    layers.update(own_layers)
+    return {**data, "layers": layers}
+
+
+def load_runtime_file(path: Path) -> RuntimeProfile:
+    """Parse, resolve ``base`` (in the same directory) and validate one file; ``ValueError``
+    (one line, naming the file) when invalid."""
+    data = _resolved_data(path.stem, path.parent, ())
+    try:
+        profile = structure_profile(data)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {' '.join(str(exc).split())}") from exc
+    if profile.name != path.stem:
+        raise ValueError(f"{path}: name {profile.name!r} differs from the file name {path.stem!r}")
+    return profile
+
+
+def load_runtime(name: str, directory: Path | None = None) -> RuntimeProfile:
+    """The profile called ``name``; ``ValueError`` listing the known names when there is none."""
+    root = RUNTIMES_DIR if directory is None else directory
+    known = list_runtimes(root)
+    if name not in known:
+        raise ValueError(f"unknown runtime profile {name!r}; known: {', '.join(known)}")
+    return load_runtime_file(root / f"{name}.yaml")

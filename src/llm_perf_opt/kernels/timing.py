@@ -1,0 +1,364 @@
+"""Kernel time and wall time of a layer tree under a runtime profile, and where the time goes.
+
+**Kernel time.** Each kernel of the inventory (:mod:`llm_perf_opt.kernels.inventory`) takes,
+per launch, the roofline of its own work with a floor (the formula lives in
+:func:`llm_perf_opt.timing.roofline.piece_seconds`)::
+
+    t_k = max(compute_k, memory_k, t_min)      compute from its FLOPs, memory from its io_bytes
+
+at the GPU's achievable rates (:func:`llm_perf_opt.hardware.rates.achievable_rates`; a kernel
+marked ``cuda_cores_only`` has its matrix FLOPs timed at the CUDA-core rate); ``t_min`` is the GPU
+time of one tiny kernel run back to back. Kernel time is ``sum calls * t_k``.
+
+**Wall time.** In an eager runtime the host enqueues kernels while the GPU runs earlier
+ones; a kernel can start only once it is enqueued (``L`` host seconds per launch) and once the
+previous one finished, so in steady state each kernel costs ``max(t_k, L)``. A host
+synchronization (``.item()``, ``.cpu()``) drains the queue: the host waits for every queued
+kernel, then pays a device-to-host round trip ``S``, and the GPU idles until the next launch,
+so no work overlaps a sync and its cost simply adds::
+
+    wall = sum_eager calls * max(t_k, L) + sum_graph calls * t_k + graphs * L + syncs * S
+
+Kernels replayed from a CUDA graph have no per-kernel host cost; each graph launch costs one
+``L`` (the launch precedes the replay it starts).
+
+**Where the time goes.** The wall time is split exactly (the parts add up to it) into
+
+``roofline_s``
+    the ideal: the layer tree's roofline, one piece per node's own work, no floors, with every
+    eager attention core replaced by its flash form (scores kept on chip);
+``attention_io_s``
+    materialised attention: the unfloored time of the attention cores' kernels minus the
+    cores' ideal flash time (eager score passes, fp32 softmax, mask add, layout copies);
+``kernel_split_s``
+    the rest of the unfloored kernel time over the ideal: work split into several kernels
+    and the traffic they add (fp32 intermediates, casts, layout copies), less what fusion
+    saves (negative when fused kernels beat the per-layer pieces);
+``small_kernel_floor_s``
+    kernel time minus unfloored kernel time: kernels shorter than ``t_min``;
+``launch_overhead_s``
+    eager kernels shorter than the host's launch cost (``max(0, L - t_k)`` each) and graph launches;
+``sync_s``
+    ``syncs * S``.
+
+The constants ``L``, ``t_min`` and ``S`` are the hardware entry's measured
+``launch_overhead_us``, ``min_kernel_us`` and ``sync_us`` (``scripts/gpu/calibrate.py``),
+else the defaults below.
+
+Example
+-------
+>>> from modelmeter.layers import Linear
+>>> costs = LaunchCosts(launch_s=5e-6, min_kernel_s=2e-6, sync_s=1e-5, measured=False)
+>>> rt = layer_runtime(Linear(tokens=1, in_features=64, out_features=64), "h100-sxm", "hf-eager", costs=costs)
+>>> rt.kernel_launches, round(rt.predicted_kernel_s * 1e6, 3), round(rt.predicted_wall_s * 1e6, 3)
+(1, 2.0, 5.0)
+>>> check_shares(rt)
+True
+"""
+
+from __future__ import annotations
+
+import math
+
+from attrs import define, evolve
+
+from llm_perf_opt.data.hardware import AchievableRates, HardwareSpec
+from llm_perf_opt.data.runtime_profile import RuntimeProfile
+from llm_perf_opt.hardware.rates import achievable_rates
+from llm_perf_opt.hardware.registry import load_hardware
+from llm_perf_opt.kernels.inventory import KernelInventory, KernelRecord, kernel_inventory
+from llm_perf_opt.kernels.profiles import load_runtime
+from llm_perf_opt.timing.roofline import Bound, piece_seconds
+from modelmeter.layers.attention_core import AttentionCore
+from modelmeter.layers.base import BaseLayer
+from modelmeter.metrics import ZERO, LayerMetrics
+from modelmeter.models.deepseek_ocr.layers.core.deepseek_ocr_model import DeepseekOCRModel
+
+MICRO = 1e-6
+
+DEFAULT_LAUNCH_OVERHEAD_US = 5.0
+"""Host time to enqueue one kernel from PyTorch eager when the hardware entry has no measured
+``launch_overhead_us``. The CUDA driver and runtime path of one launch takes about 4-6 us on a
+current host CPU (measured in the pegainfer CUDA-graph series, part 1, on an RTX 5070 Ti host);
+PyTorch's dispatcher adds to it, so 5 us is a floor-side value until ``scripts/gpu/calibrate.py``
+has run on the target machine (its ``launch`` measurement: ``x.add_(1)`` enqueue time)."""
+
+DEFAULT_MIN_KERNEL_US = 2.0
+"""GPU time of one tiny kernel run back to back when not measured (``min_kernel_us``): about
+1-2 us per kernel on Hopper/Ampere including the gap between kernels, the order of magnitude
+``calibrate.py``'s CUDA-graph replay of ``x.add_(1)`` kernels measures; a default pending it."""
+
+DEFAULT_SYNC_US = 10.0
+"""Host cost of one device-to-host round trip on an idle queue (``.item()`` of a ready scalar)
+when not measured (``sync_us``): a PCIe round trip plus the driver's wait, about 10 us; a
+default pending ``calibrate.py``'s ``sync`` measurement."""
+
+SHARE_NAMES: tuple[str, ...] = (
+    "roofline_s",
+    "attention_io_s",
+    "kernel_split_s",
+    "small_kernel_floor_s",
+    "launch_overhead_s",
+    "sync_s",
+)
+"""The parts of :meth:`StageRuntime.shares`, in the order they build up to the wall time."""
+
+
+@define(frozen=True, kw_only=True)
+class LaunchCosts:
+    """Fixed costs of running kernels: seconds per eager launch (``launch_s``), GPU floor per
+    kernel (``min_kernel_s``), seconds per host sync (``sync_s``), and which were measured.
+
+    Example
+    -------
+    >>> c = launch_costs(load_hardware("l4"))  # no measured launch constants: the defaults
+    >>> round(c.launch_s * 1e6, 3), round(c.min_kernel_s * 1e6, 3), round(c.sync_s * 1e6, 3), c.measured
+    (5.0, 2.0, 10.0, False)
+    """
+
+    launch_s: float
+    min_kernel_s: float
+    sync_s: float
+    measured: bool
+    """True only when all three come from the hardware entry's measured calibration."""
+
+
+def launch_costs(spec: HardwareSpec) -> LaunchCosts:
+    """The hardware entry's measured launch, floor and sync costs, defaults where absent."""
+    cal = spec.calibration
+    launch = cal.launch_overhead_us if cal is not None else None
+    floor = cal.min_kernel_us if cal is not None else None
+    sync = cal.sync_us if cal is not None else None
+    measured = cal is not None and cal.measured and None not in (launch, floor, sync)
+    return LaunchCosts(
+        launch_s=(DEFAULT_LAUNCH_OVERHEAD_US if launch is None else launch) * MICRO,
+        min_kernel_s=(DEFAULT_MIN_KERNEL_US if floor is None else floor) * MICRO,
+        sync_s=(DEFAULT_SYNC_US if sync is None else sync) * MICRO,
+        measured=measured,
+    )
+
+
+@define(frozen=True, kw_only=True)
+class KernelTime:
+    """Time of one kernel record: per launch with the floor (``seconds``) and without it
+    (``roofline_seconds``), and what bounds it.
+
+    Example
+    -------
+    >>> from llm_perf_opt.kernels.inventory import KernelRecord
+    >>> r = KernelRecord(path="a", layer_class="Linear", kernel="gemm", calls=2, work={}, io_bytes=0)
+    >>> KernelTime(record=r, seconds=1.0, roofline_seconds=0.5, bound=Bound.LATENCY).total_seconds
+    2.0
+    """
+
+    record: KernelRecord
+    seconds: float
+    roofline_seconds: float
+    bound: Bound
+
+    @property
+    def total_seconds(self) -> float:
+        """``calls * seconds``."""
+        return self.record.calls * self.seconds
+
+
+def kernel_time(record: KernelRecord, rates: AchievableRates, min_kernel_s: float) -> KernelTime:
+    """Per-launch time of a record's kernel (0 when it does not run; ``min_kernel_s`` when it
+    runs but moves nothing modelled, e.g. an index computation)."""
+    n = record.calls
+    if n == 0:
+        return KernelTime(record=record, seconds=0.0, roofline_seconds=0.0, bound=Bound.IDLE)
+    # totals over the n identical launches with the floor scaled by n: max(C, M, n t) / n = max(C/n, M/n, t)
+    tc, cc = record.tensor_core_flops, record.cuda_core_flops
+    if record.cuda_cores_only:
+        tc, cc = 0, tc + cc
+    compute, memory, total, bound = piece_seconds(
+        tensor_core_flops=tc,
+        cuda_core_flops=cc,
+        io_bytes=record.io_bytes,
+        rates=rates,
+        min_kernel_seconds=min_kernel_s * n,
+    )
+    if bound is Bound.IDLE:
+        return KernelTime(record=record, seconds=min_kernel_s, roofline_seconds=0.0, bound=Bound.LATENCY)
+    return KernelTime(record=record, seconds=total / n, roofline_seconds=max(compute, memory) / n, bound=bound)
+
+
+@define(frozen=True, kw_only=True)
+class StageRuntime:
+    """Predicted kernel and wall time of one stage (or any layer tree) under a runtime, with the
+    parts of the wall time (see the module docstring; they add up to ``predicted_wall_s``).
+
+    Example
+    -------
+    >>> rt = StageRuntime(stage="x", roofline_s=1.0, predicted_kernel_s=2.0, predicted_wall_s=3.0,
+    ...     kernel_launches=4, host_launches=4, host_syncs=0, graph_launches=0, attention_io_s=0.0,
+    ...     kernel_split_s=0.5, small_kernel_floor_s=0.5, launch_overhead_s=1.0, sync_s=0.0)
+    >>> rt.largest_gap
+    'launch_overhead_s'
+    """
+
+    stage: str
+    roofline_s: float
+    predicted_kernel_s: float
+    predicted_wall_s: float
+    kernel_launches: int
+    host_launches: int
+    host_syncs: int
+    graph_launches: int
+    attention_io_s: float
+    kernel_split_s: float
+    small_kernel_floor_s: float
+    launch_overhead_s: float
+    sync_s: float
+
+    def shares(self) -> dict[str, float]:
+        """The parts of the wall time, in :data:`SHARE_NAMES` order."""
+        return {name: float(getattr(self, name)) for name in SHARE_NAMES}
+
+    @property
+    def largest_gap(self) -> str:
+        """The part other than the roofline that adds the most time (``"none"`` when none adds any)."""
+        gaps = {k: v for k, v in self.shares().items() if k != "roofline_s" and v > 0}
+        return max(gaps, key=lambda k: gaps[k]) if gaps else "none"
+
+
+def _ideal_metrics(node: BaseLayer) -> LayerMetrics:
+    """A node's own work as the ideal runtime does it: an eager attention core as flash."""
+    if isinstance(node, AttentionCore) and node.implementation != "flash":
+        return evolve(node, implementation="flash").own_metrics()
+    return node.own_metrics()
+
+
+def _ideal_seconds(layer: BaseLayer, rates: AchievableRates, path: str, cores: frozenset[str]) -> tuple[float, float]:
+    """(ideal roofline of the whole tree, ideal roofline of the attention cores at ``cores``)."""
+    total = attn = 0.0
+    for node_path, node, calls in layer.walk(path):
+        own = _ideal_metrics(node)
+        if own == ZERO:
+            continue
+        _, _, seconds, _ = piece_seconds(
+            tensor_core_flops=own.forward_executed_tensor_core_flops,
+            cuda_core_flops=own.forward_cuda_core_flops,
+            io_bytes=own.forward_io_bytes,
+            rates=rates,
+        )
+        total += calls * seconds
+        if node_path in cores:
+            attn += calls * seconds
+    return total, attn
+
+
+def inventory_runtime(
+    layer: BaseLayer,
+    inventory: KernelInventory,
+    rates: AchievableRates,
+    costs: LaunchCosts,
+    *,
+    stage: str = "",
+    path: str = "",
+) -> StageRuntime:
+    """:class:`StageRuntime` of ``layer`` from its kernel inventory (``path``: the inventory's prefix)."""
+    kernel = unfloored = attn_kernels = eager_wall = graph_kernels = 0.0
+    for record in inventory.records:
+        kt = kernel_time(record, rates, costs.min_kernel_s)
+        n = record.calls
+        kernel += n * kt.seconds
+        unfloored += n * kt.roofline_seconds
+        if record.attention_core:
+            attn_kernels += n * kt.roofline_seconds
+        if record.in_graph:
+            graph_kernels += n * kt.seconds
+        else:
+            eager_wall += n * max(kt.seconds, costs.launch_s)
+    ideal, ideal_attn = _ideal_seconds(layer, rates, path, inventory.attention_core_paths)
+    sync = inventory.host_syncs * costs.sync_s
+    wall = eager_wall + graph_kernels + inventory.graph_launches * costs.launch_s + sync
+    attention_io = attn_kernels - ideal_attn
+    return StageRuntime(
+        stage=stage,
+        roofline_s=ideal,
+        predicted_kernel_s=kernel,
+        predicted_wall_s=wall,
+        kernel_launches=inventory.kernel_launches,
+        host_launches=inventory.host_launches,
+        host_syncs=inventory.host_syncs,
+        graph_launches=inventory.graph_launches,
+        attention_io_s=attention_io,
+        kernel_split_s=unfloored - ideal - attention_io,
+        small_kernel_floor_s=kernel - unfloored,
+        launch_overhead_s=wall - sync - kernel,
+        sync_s=sync,
+    )
+
+
+def _profile(profile: RuntimeProfile | str) -> RuntimeProfile:
+    return profile if isinstance(profile, RuntimeProfile) else load_runtime(profile)
+
+
+def _hardware(hardware: HardwareSpec | str) -> HardwareSpec:
+    return hardware if isinstance(hardware, HardwareSpec) else load_hardware(hardware)
+
+
+def layer_runtime(
+    layer: BaseLayer,
+    hardware: HardwareSpec | str,
+    profile: RuntimeProfile | str,
+    *,
+    stage: str = "",
+    costs: LaunchCosts | None = None,
+) -> StageRuntime:
+    """Kernel and wall time of one call of any layer tree (e.g. one decode step) on ``hardware``
+    under ``profile`` (objects or names), with ``costs`` instead of the hardware entry's
+    launch constants when given. The tree is taken as given: its attention implementation is
+    not changed (see :func:`model_for_runtime`)."""
+    spec, prof = _hardware(hardware), _profile(profile)
+    inventory = kernel_inventory(layer, prof, path=stage)
+    fixed = launch_costs(spec) if costs is None else costs
+    return inventory_runtime(layer, inventory, achievable_rates(spec), fixed, stage=stage, path=stage)
+
+
+def model_for_runtime(model: DeepseekOCRModel, profile: RuntimeProfile | str) -> DeepseekOCRModel:
+    """``model`` with the language model's attention set to the profile's ``decoder_attention``."""
+    prof = _profile(profile)
+    if model.workload.attention == prof.decoder_attention:
+        return model
+    return evolve(model, workload=evolve(model.workload, attention=prof.decoder_attention))
+
+
+def runtime_stage_times(
+    model: DeepseekOCRModel,
+    hardware: HardwareSpec | str,
+    profile: RuntimeProfile | str,
+    *,
+    costs: LaunchCosts | None = None,
+) -> dict[str, StageRuntime]:
+    """Stage -> :class:`StageRuntime` of a DeepSeek-OCR workload under a runtime, in stage order.
+
+    The model is evaluated with the profile's decoder attention (:func:`model_for_runtime`);
+    kernel paths start with the stage name (``prefill.layers.1.mlp``). ``costs`` replaces the
+    hardware entry's launch constants when given.
+
+    Example
+    -------
+    >>> from modelmeter.models.deepseek_ocr.workload import OCRWorkload
+    >>> model = DeepseekOCRModel(workload=OCRWorkload(crop_grid=(2, 2), max_new_tokens=2))
+    >>> times = runtime_stage_times(model, "h100-sxm", "hf-eager")
+    >>> list(times), times["decode"].host_syncs  # one per MoE layer (11) in the one decode step
+    (['sam', 'clip', 'projector', 'prefill', 'lm_head', 'decode'], 11)
+    >>> all(check_shares(t) for t in times.values())
+    True
+    """
+    spec, prof = _hardware(hardware), _profile(profile)
+    rates = achievable_rates(spec)
+    costs = launch_costs(spec) if costs is None else costs
+    out: dict[str, StageRuntime] = {}
+    for stage, layer in model_for_runtime(model, prof).stage_layers().items():
+        inventory = kernel_inventory(layer, prof, path=stage)
+        out[stage] = inventory_runtime(layer, inventory, rates, costs, stage=stage, path=stage)
+    return out
+
+
+def check_shares(runtime: StageRuntime, rel_tol: float = 1e-12) -> bool:
+    """Whether the parts add up to the wall time (to floating-point rounding)."""
+    return math.isclose(math.fsum(runtime.shares().values()), runtime.predicted_wall_s, rel_tol=rel_tol, abs_tol=1e-18)

@@ -1,0 +1,203 @@
+"""Kernel inventories: launches per layer per profile, derived by hand from the code paths the
+profiles cite (conf/runtimes/*.yaml), and the host syncs."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from llm_perf_opt.data.runtime_profile import Expr, KernelSpec, LayerKernels, RuntimeProfile
+from llm_perf_opt.kernels.inventory import KernelInventory, kernel_inventory
+from llm_perf_opt.kernels.profiles import load_runtime
+from modelmeter.layers import AttentionCore, Linear
+from modelmeter.models.deepseek_ocr.config import DeepseekV2TextConfig, SamViTConfig
+from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRDecodeStep
+from modelmeter.models.deepseek_ocr.layers.decoder import DeepseekV2DecoderLayer, DeepseekV2MoE, DeepseekV2RMSNorm
+from modelmeter.models.deepseek_ocr.layers.vision import Block, ImageEncoderViT
+
+TEXT = DeepseekV2TextConfig()
+
+
+@pytest.fixture(scope="module")
+def eager() -> RuntimeProfile:
+    return load_runtime("hf-eager")
+
+
+@pytest.fixture(scope="module")
+def fused() -> RuntimeProfile:
+    return load_runtime("fused")
+
+
+def kernels_of(inv: KernelInventory) -> Counter[str]:
+    """``layer_class.kernel`` -> launches."""
+    out: Counter[str] = Counter()
+    for r in inv.records:
+        out[f"{r.layer_class}.{r.kernel}"] += r.calls
+    return out
+
+
+def sam_block(window_size: int, grid: int = 64) -> Block:
+    return Block(
+        batch=1,
+        height=grid,
+        width=grid,
+        dim=768,
+        num_heads=12,
+        mlp_dim=3072,
+        window_size=window_size,
+        input_size=64,
+    )
+
+
+def test_rms_norm_is_eight_kernels_eager_one_fused(eager: RuntimeProfile, fused: RuntimeProfile) -> None:
+    norm = DeepseekV2RMSNorm(tokens=703, hidden=1280)
+    inv = kernel_inventory(norm, eager)
+    # to_fp32, pow, mean, + eps, rsqrt, * rstd, .to(bf16), * weight
+    names = ["to_fp32", "pow", "mean", "add_eps", "rsqrt", "mul_rstd", "to_model_dtype", "mul_weight"]
+    assert [r.kernel for r in inv.records] == names
+    assert inv.kernel_launches == 8
+    n, rows = 703 * 1280, 703
+    # fp32 intermediates: 6N + 8N + (4N + 4R) + 8R + 8R + (8N + 4R) + 6N + (4N + 2*1280) bytes
+    assert (
+        sum(r.io_bytes for r in inv.records) == 36 * n + 24 * rows + 2 * 1280 == 32_413_672
+    )  # 32,394,240 + 16,872 + 2,560
+    assert kernel_inventory(norm, fused).kernel_launches == 1
+
+
+def test_sam_window_block_under_hf_eager_is_40_kernels(eager: RuntimeProfile) -> None:
+    inv = kernel_inventory(sam_block(window_size=14), eager)
+    k = kernels_of(inv)
+    # Block: pad (64 -> 70), window partition, window unpartition, unpad
+    assert sum(v for name, v in k.items() if name.startswith("Block.")) == 4
+    # Attention's rel-pos work: qkv layout copy 1, coords 7 per axis 14, gather 2, einsum q copy 2, einsum bmm 2,
+    # rel reshape copy 2, bias add 1, output layout copy 1 (no table resize: 27 rows for a 14-token window)
+    assert sum(v for name, v in k.items() if name.startswith("Attention.")) == 25
+    assert k["Attention.rel_pos_interpolate"] == 0
+    # SDPA: the 196-wide bias is not a multiple of 16 -> one alignment copy, then the kernel
+    assert k["AttentionCore.bias_pad"] == 1
+    assert k["AttentionCore.sdpa"] == 1
+    # qkv, proj, lin1, lin2 GEMMs; two LayerNorms; GELU; two residual adds
+    assert k["Linear.gemm"] == 4
+    assert k["LayerNorm.layer_norm"] == 2
+    assert k["GELU.gelu"] == 1
+    assert k["Elementwise.elementwise"] == 2
+    assert inv.kernel_launches == 4 + 25 + 2 + 4 + 2 + 1 + 2 == 40
+    assert inv.host_syncs == 0
+
+
+def test_sam_global_block_kernels_at_1024_and_640(eager: RuntimeProfile) -> None:
+    # at 1024 the global block sees the native 64x64 grid: no padding, no table resize, 4096-wide bias aligned
+    at_1024 = kernel_inventory(sam_block(window_size=0), eager)
+    assert at_1024.kernel_launches == 40 - 4 - 1 == 35
+    # at 640 the grid is 40: the 127-row tables are resized to 79 (to fp32, interpolate, back, per axis: +6);
+    # the 1600-wide bias is aligned (1600 = 16 * 100)
+    at_640 = kernel_inventory(sam_block(window_size=0, grid=40), eager)
+    assert kernels_of(at_640)["Attention.rel_pos_interpolate"] == 6
+    assert at_640.kernel_launches == 35 + 6 == 41
+
+
+def test_whole_sam_encoder_kernel_count(eager: RuntimeProfile) -> None:
+    sam = ImageEncoderViT(config=SamViTConfig(), batch=1, image_size=1024)
+    inv = kernel_inventory(sam, eager)
+    # patch embed (CUDA-core conv, bias add) 2, position add 1, 8 window blocks x 40, 4 global blocks x 35,
+    # neck conv 1x1 1, LayerNorm2d 10, conv 3x3 1, LayerNorm2d 10, net_2 1, net_3 1; no pos-embed resize at 64x64
+    assert inv.kernel_launches == 2 + 1 + 8 * 40 + 4 * 35 + 1 + 10 + 1 + 10 + 1 + 1 == 487
+    (conv,) = [r for r in inv.records if r.kernel == "implicit_convolve_sgemm"]
+    assert conv.cuda_cores_only
+    assert conv.tensor_core_flops == 2 * 768 * 64 * 64 * 3 * 16 * 16 == 4_831_838_208
+
+
+def test_decode_moe_layer_hf_eager_runs_six_experts_and_syncs_once(eager: RuntimeProfile) -> None:
+    moe = DeepseekV2MoE(config=TEXT, tokens=1)
+    inv = kernel_inventory(moe, eager)
+    k = kernels_of(inv)
+    # one token, top-6: six experts receive it, each a SwiGLU of 5 kernels (gate, up, silu, mul, down);
+    # the other 58 experts get no token and launch nothing
+    assert k["Linear.gemm"] == 6 * 3 + 3  # + the shared experts' three GEMMs
+    assert k["SiLU.silu"] == 6 + 1
+    assert k["Elementwise.elementwise"] == 6 + 1
+    # gate: x to fp32, W to fp32, fp32 GEMM, softmax, top-k, scaling
+    assert sum(v for name, v in k.items() if name.startswith("MoEGate.")) == 6
+    # moe_infer: zeros, scatter, sum, argsort (2: 6 ids <= 4096), // top_k, gather, counts to host, cat,
+    # index_put, to fp32, * weights, sum over k, to bf16, + shared
+    assert sum(v for name, v in k.items() if name.startswith("DeepseekV2MoE.")) == 15
+    assert inv.kernel_launches == 6 + 15 + 6 * 5 + 5 == 56
+    assert inv.host_syncs == 1
+
+
+def test_moe_kernel_count_fused_is_fixed_eager_follows_routing(eager: RuntimeProfile, fused: RuntimeProfile) -> None:
+    # fused: gate GEMM, topk_softmax, align (2), w13 grouped GEMM, silu_and_mul, w2 grouped GEMM, moe_sum, + shared;
+    # shared experts: gate_up GEMM, silu_and_mul, down GEMM
+    for tokens in (1, 8, 703):
+        inv = kernel_inventory(DeepseekV2MoE(config=TEXT, tokens=tokens), fused)
+        assert inv.kernel_launches == 2 + 2 + 1 + 1 + 1 + 1 + 1 + 3 == 12
+        assert inv.host_syncs == 0
+    # hf-eager: 8 tokens -> 48 routed passes over 64 experts: 48 experts get one token each (balanced routing)
+    assert kernel_inventory(DeepseekV2MoE(config=TEXT, tokens=8), eager).kernel_launches == 6 + 15 + 48 * 5 + 5
+    # 703 tokens: every expert gets tokens; 4218 ids > 4096 -> radix sort (8 kernels instead of 2)
+    assert kernel_inventory(DeepseekV2MoE(config=TEXT, tokens=703), eager).kernel_launches == 6 + 21 + 64 * 5 + 5
+
+
+def test_decoder_layer_attention_kernels(eager: RuntimeProfile, fused: RuntimeProfile) -> None:
+    layer = DeepseekV2DecoderLayer(config=TEXT, layer_idx=1, batch=1, q_len=1, kv_len=512, attention="eager")
+    k = kernels_of(kernel_inventory(layer, eager))
+    # rotary: table 9 (positions to fp32, bmm, cat, cos, sin, 2 scalings, 2 casts) + q and k 5 each
+    assert sum(v for name, v in k.items() if name.startswith("LlamaRotaryEmbedding.")) == 19
+    # eager core at q_len 1: no layout copies; qk bmm, scale, mask add, softmax, cast, pv bmm
+    assert sum(v for name, v in k.items() if name.startswith("AttentionCore.")) == 6
+    # DynamicCache: torch.cat of K and of V once the cache holds 511 past tokens
+    assert k["LlamaAttention.cache_cat"] == 2
+    prefill = DeepseekV2DecoderLayer(config=TEXT, layer_idx=1, batch=1, q_len=703, kv_len=703, attention="eager")
+    kp = kernels_of(kernel_inventory(prefill, eager))
+    assert sum(v for name, v in kp.items() if name.startswith("AttentionCore.")) == 6 + 4  # q, k, v, out copies
+    assert kp["LlamaAttention.cache_cat"] == 0  # the first call keeps k, v by reference
+    flash = DeepseekV2DecoderLayer(config=TEXT, layer_idx=1, batch=1, q_len=1, kv_len=512, attention="flash")
+    kf = kernels_of(kernel_inventory(flash, fused))
+    # 2 fused add+RMSNorm, 4 projections, rotary 1, flash 1, cache write 1, MoE 12
+    assert sum(kf.values()) == 2 + 4 + 1 + 1 + 1 + 12 == 21
+
+
+def test_decode_step_hf_eager_batch1(eager: RuntimeProfile) -> None:
+    step = DeepseekOCRDecodeStep(config=TEXT, batch=1, kv_len=512, attention="eager")
+    inv = kernel_inventory(step, eager)
+    norm, attn = 8, 4 + 19 + 6 + 2  # RMSNorm; q/k/v/o GEMMs + rotary + eager core + cache cat
+    dense_layer = norm + attn + norm + 2 + 5  # two residual adds, dense SwiGLU
+    moe_layer = norm + attn + norm + 2 + 56
+    # mask build (4 at q_len 1), embedding, 12 layers, final norm, LM head GEMM + fp32 cast
+    assert inv.kernel_launches == 4 + 1 + dense_layer + 11 * moe_layer + norm + 2 == 1224
+    assert inv.host_syncs == 11  # one tokens_per_expert.cpu() per MoE layer
+    assert inv.graph_launches == 0
+
+
+def test_decode_step_fused_is_one_graph_plus_the_lm_head(fused: RuntimeProfile) -> None:
+    step = DeepseekOCRDecodeStep(config=TEXT, batch=1, kv_len=512, attention="flash")
+    inv = kernel_inventory(step, fused)
+    # in the graph: embedding, layer 0 (2 norms + 7 attention + 3 MLP), 11 MoE layers (2 + 7 + 12), final norm
+    in_graph = 1 + (2 + 7 + 3) + 11 * (2 + 7 + 12) + 1
+    assert sum(r.calls for r in inv.records if r.in_graph) == in_graph == 245
+    assert inv.kernel_launches == 245 + 2
+    assert inv.host_launches == 2 + 1  # LM head GEMM and cast, one graph launch
+    assert (inv.graph_launches, inv.host_syncs) == (1, 0)
+
+
+def test_missing_class_and_untaken_work_are_errors() -> None:
+    toy = RuntimeProfile(name="toy", description="", decoder_attention="flash", layers={})
+    with pytest.raises(ValueError, match=r"runtime profile 'toy' has no kernels for Linear \(at <root>\)"):
+        kernel_inventory(Linear(tokens=2, in_features=3, out_features=4), toy)
+    only_matmuls = LayerKernels(source="x", kernels=(KernelSpec(name="k", takes={"tensor_core": Expr("1")}),))
+    partial = RuntimeProfile(
+        name="partial", description="", decoder_attention="flash", layers={"AttentionCore": only_matmuls}
+    )
+    core = AttentionCore(batch=1, heads=2, q_len=4, kv_len=4, head_dim=8)
+    with pytest.raises(ValueError, match="no kernel takes own:cuda_core"):
+        kernel_inventory(core, partial)
+    # a qualified key wins over the plain one; two equally specific matches are ambiguous
+    two = RuntimeProfile(
+        name="two",
+        description="",
+        decoder_attention="flash",
+        layers={"AttentionCore[causal=False]": only_matmuls, "AttentionCore[heads=2]": only_matmuls},
+    )
+    with pytest.raises(ValueError, match="both match AttentionCore"):
+        kernel_inventory(core, two)

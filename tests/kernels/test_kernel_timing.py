@@ -1,0 +1,197 @@
+"""Kernel time, wall time and where the time goes: hand-derived arithmetic at round-number rates,
+and the parts adding up to the wall time for every stage of both profiles."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from llm_perf_opt.data.hardware import AchievableRates, Calibration, DatasheetFigure, HardwareSpec
+from llm_perf_opt.data.runtime_profile import Expr, KernelSpec, LayerKernels, RuntimeProfile
+from llm_perf_opt.kernels.inventory import kernel_inventory
+from llm_perf_opt.kernels.profiles import load_runtime
+from llm_perf_opt.kernels.report import where_time_goes_markdown
+from llm_perf_opt.kernels.timing import (
+    DEFAULT_LAUNCH_OVERHEAD_US,
+    SHARE_NAMES,
+    LaunchCosts,
+    StageRuntime,
+    check_shares,
+    inventory_runtime,
+    launch_costs,
+    model_for_runtime,
+    runtime_stage_times,
+)
+from llm_perf_opt.timing.roofline import roofline_time
+from modelmeter.layers import AttentionCore, Linear
+from modelmeter.layers.base import BaseLayer
+from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
+from modelmeter.models.deepseek_ocr.layers.decoder import DeepseekV2MLP
+from modelmeter.models.deepseek_ocr.workload import OCRWorkload
+
+ROUND = AchievableRates(
+    tensor_core_flops_per_s=1e12, cuda_core_flops_per_s=1e10, memory_bytes_per_s=1e11, measured=False
+)
+NO_FIXED = LaunchCosts(launch_s=0.0, min_kernel_s=0.0, sync_s=0.0, measured=False)
+FIXED = LaunchCosts(launch_s=5e-6, min_kernel_s=1e-6, sync_s=1e-5, measured=False)
+
+
+def one_kernel(**extra: object) -> LayerKernels:
+    return LayerKernels(source="test", kernels=(KernelSpec(name="k", takes={"own": Expr("1")}),), **extra)  # type: ignore[arg-type]
+
+
+def toy(layers: dict[str, LayerKernels]) -> RuntimeProfile:
+    return RuntimeProfile(name="toy", description="", decoder_attention="flash", layers=layers)
+
+
+def runtime(layer: BaseLayer, profile: RuntimeProfile, costs: LaunchCosts) -> StageRuntime:
+    return inventory_runtime(layer, kernel_inventory(layer, profile), ROUND, costs)
+
+
+def test_small_linear_is_floor_then_launch_bound() -> None:
+    layer = Linear(tokens=4, in_features=5, out_features=6, bias=False)
+    rt = runtime(layer, toy({"Linear": one_kernel()}), FIXED)
+    # bytes (30 + 20 + 24) * 2 = 148 at 1e11 B/s = 1.48 ns; 240 FLOPs at 1e12 = 0.24 ns; floor 1 us; launch 5 us
+    assert rt.roofline_s == pytest.approx(1.48e-9, rel=1e-12)
+    assert rt.predicted_kernel_s == pytest.approx(1e-6, rel=1e-12)
+    assert rt.predicted_wall_s == pytest.approx(5e-6, rel=1e-12)
+    assert rt.small_kernel_floor_s == pytest.approx(1e-6 - 1.48e-9, rel=1e-12)
+    assert rt.launch_overhead_s == pytest.approx(4e-6, rel=1e-12)
+    assert (rt.attention_io_s, rt.kernel_split_s, rt.sync_s) == (0.0, 0.0, 0.0)
+    assert rt.largest_gap == "launch_overhead_s"
+    assert check_shares(rt)
+
+
+def test_cuda_cores_only_kernel_is_timed_at_the_cuda_core_rate() -> None:
+    layer = Linear(tokens=100, in_features=100, out_features=100, bias=False)
+    fp32 = LayerKernels(
+        source="test", kernels=(KernelSpec(name="sgemm", takes={"own": Expr("1")}, cuda_cores_only=True),)
+    )
+    rt = runtime(layer, toy({"Linear": fp32}), NO_FIXED)
+    # 2 * 100^3 = 2e6 FLOPs at the CUDA-core 1e10 FLOP/s = 200 us (on Tensor Cores: 2 us); bytes 60,000 -> 0.6 us
+    assert rt.predicted_kernel_s == pytest.approx(2e-4, rel=1e-12)
+    assert rt.roofline_s == pytest.approx(2e-6, rel=1e-12)
+    assert rt.kernel_split_s == pytest.approx(2e-4 - 2e-6, rel=1e-12)
+
+
+def test_syncs_add_their_round_trips() -> None:
+    layer = Linear(tokens=4, in_features=5, out_features=6, bias=False)
+    rt = runtime(layer, toy({"Linear": one_kernel(host_syncs=Expr("2"))}), FIXED)
+    assert rt.host_syncs == 2
+    assert rt.sync_s == pytest.approx(2e-5, rel=1e-12)
+    assert rt.predicted_wall_s == pytest.approx(5e-6 + 2e-5, rel=1e-12)  # max(1 us, 5 us) + 2 * 10 us
+    assert check_shares(rt)
+
+
+def test_cuda_graph_pays_one_launch_not_one_per_kernel() -> None:
+    mlp = DeepseekV2MLP(tokens=1, hidden_size=8, intermediate_size=8)
+    leaves = {name: one_kernel() for name in ("Linear", "SiLU", "Elementwise")}
+    eager = runtime(mlp, toy(leaves), FIXED)
+    graphed = runtime(mlp, toy({**leaves, "DeepseekV2MLP": LayerKernels(source="test", cuda_graph=True)}), FIXED)
+    # 5 tiny kernels (gate, up, silu, mul, down) each at the 1 us floor
+    assert eager.predicted_kernel_s == graphed.predicted_kernel_s == pytest.approx(5e-6, rel=1e-12)
+    assert eager.predicted_wall_s == pytest.approx(5 * 5e-6, rel=1e-12)  # 5 launches at 5 us
+    assert graphed.predicted_wall_s == pytest.approx(5e-6 + 5e-6, rel=1e-12)  # kernels + one graph launch
+    assert (graphed.graph_launches, graphed.host_launches, graphed.kernel_launches) == (1, 1, 5)
+    assert check_shares(eager)
+    assert check_shares(graphed)
+
+
+def test_eager_attention_share_is_its_kernels_over_the_flash_ideal() -> None:
+    core = AttentionCore(batch=1, heads=1, q_len=4, kv_len=4, head_dim=8, causal=True, implementation="eager")
+    rt = runtime(core, load_runtime("hf-eager"), NO_FIXED)
+    # flash ideal: executed 4*8*10 = 320 Tensor-Core FLOPs (10 of 16 scores visible) -> 0.32 ns, CUDA-core
+    # 6 * 10 = 60 -> 6 ns; bytes (q 32 + k, v 64) * 2 read + 32 * 2 written = 256 -> 2.56 ns; ideal 6.32 ns
+    assert rt.roofline_s == pytest.approx(6.32e-9, rel=1e-12)
+    # eager kernels (16 scores, 7 CUDA-core FLOPs each = 112 split 16 / 16 / 80):
+    # 4 layout copies 128 B each 5.12 ns; qk bmm 160 B 1.6 ns; scale 16 FLOPs 1.6 ns; mask add 16 FLOPs 1.6 ns;
+    # softmax 80 FLOPs 8 ns; cast 96 B 0.96 ns; pv bmm 160 B 1.6 ns: 20.48 ns
+    assert rt.predicted_kernel_s == pytest.approx(20.48e-9, rel=1e-12)
+    assert rt.attention_io_s == pytest.approx(20.48e-9 - 6.32e-9, rel=1e-12)
+    assert rt.kernel_split_s == pytest.approx(0.0, abs=1e-20)
+    flash = runtime(
+        AttentionCore(batch=1, heads=1, q_len=4, kv_len=4, head_dim=8, causal=True), load_runtime("fused"), NO_FIXED
+    )
+    assert flash.attention_io_s == 0.0
+    assert flash.predicted_kernel_s == pytest.approx(6.32e-9, rel=1e-12)
+
+
+@pytest.mark.parametrize("profile", ["hf-eager", "fused"])
+def test_parts_add_up_to_the_wall_time_for_every_stage(profile: str) -> None:
+    model = DeepseekOCRModel(workload=OCRWorkload(crop_grid=(2, 2), max_new_tokens=20))
+    times = runtime_stage_times(model, "h100-sxm", profile)
+    assert list(times) == ["sam", "clip", "projector", "prefill", "lm_head", "decode"]
+    for stage, rt in times.items():
+        assert math.isclose(math.fsum(rt.shares().values()), rt.predicted_wall_s, rel_tol=1e-12), stage
+        assert rt.predicted_wall_s >= rt.predicted_kernel_s, stage
+        assert min(rt.small_kernel_floor_s, rt.launch_overhead_s, rt.sync_s) >= 0, stage
+    assert list(times["sam"].shares()) == list(SHARE_NAMES)
+
+
+def test_roofline_part_is_the_roofline_of_the_flash_model() -> None:
+    model = model_for_runtime(DeepseekOCRModel(workload=OCRWorkload(crop_grid=(2, 2), max_new_tokens=3)), "fused")
+    times = runtime_stage_times(model, "h100-sxm", "fused")
+    eager_times = runtime_stage_times(model, "h100-sxm", "hf-eager")
+    for stage, layer in model.stage_layers().items():
+        ideal = roofline_time(layer, load_hardware_spec()).total_seconds
+        assert times[stage].roofline_s == pytest.approx(ideal, rel=1e-12)
+        assert eager_times[stage].roofline_s == pytest.approx(ideal, rel=1e-12)  # eager cores counted as flash
+
+
+def test_hf_eager_decode_is_launch_bound_and_slower_than_fused() -> None:
+    model = DeepseekOCRModel(workload=OCRWorkload(crop_grid=(2, 2), max_new_tokens=2))
+    eager = runtime_stage_times(model, "h100-sxm", "hf-eager")["decode"]
+    fused = runtime_stage_times(model, "h100-sxm", "fused")["decode"]
+    costs = launch_costs(load_hardware_spec())
+    assert eager.predicted_wall_s >= eager.host_launches * costs.launch_s + eager.host_syncs * costs.sync_s
+    assert eager.largest_gap == "launch_overhead_s"
+    assert fused.predicted_wall_s < eager.predicted_wall_s / 10
+    assert fused.host_launches == 3  # LM head GEMM and cast, one graph
+
+
+def test_launch_costs_read_measured_constants_else_defaults() -> None:
+    fig = DatasheetFigure(value=1.0, source="test", dense=True)
+    base = {
+        "name": "gpu",
+        "display_name": "GPU",
+        "architecture": "x",
+        "compute_capability": "9.0",
+        "tensor_core_bf16_tflops": fig,
+        "cuda_core_fp32_tflops": fig,
+        "memory_bandwidth_tbps": fig,
+        "memory_gb": fig,
+    }
+    cal = Calibration(
+        measured=True,
+        how_measured="test",
+        matmul_tflops=0.8,
+        copy_tbps=0.9,
+        launch_overhead_us=7.0,
+        min_kernel_us=1.5,
+        sync_us=12.0,
+    )
+    costs = launch_costs(HardwareSpec(**base, calibration=cal))  # type: ignore[arg-type]
+    assert (costs.launch_s, costs.min_kernel_s, costs.sync_s, costs.measured) == (7e-6, 1.5e-6, 12e-6, True)
+    defaults = launch_costs(HardwareSpec(**base))  # type: ignore[arg-type]
+    assert defaults.launch_s == DEFAULT_LAUNCH_OVERHEAD_US * 1e-6
+    assert not defaults.measured
+
+
+def test_report_has_a_row_per_stage_whose_parts_add_to_its_wall() -> None:
+    model = DeepseekOCRModel(workload=OCRWorkload(crop_grid=(2, 2), max_new_tokens=4))
+    times = runtime_stage_times(model, "h100-sxm", "hf-eager")
+    text = where_time_goes_markdown(times, runtime="hf-eager", hardware="h100-sxm")
+    rows = {line.split(" | ")[0][2:]: line.split(" | ") for line in text.splitlines() if line.startswith("| ")}
+    assert set(times) | {"total", "stage"} == set(rows)
+    for stage in times:
+        cells = rows[stage]
+        parts = [float(c.split(" (")[0]) for c in cells[3:9]]
+        assert abs(sum(parts) - float(cells[9])) <= 0.001 * 6  # six parts rounded to 0.001 ms each
+        assert int(cells[1].replace(",", "")) == times[stage].kernel_launches
+
+
+def load_hardware_spec() -> HardwareSpec:
+    from llm_perf_opt.hardware.registry import load_hardware
+
+    return load_hardware("h100-sxm")
