@@ -11,8 +11,8 @@ random bf16 weights (no checkpoint), built twice, once per runtime profile:
     projection (transformers' ``grouped_mm`` experts implementation).
 ``hf-eager``
     eager attention (scores materialised, fp32 softmax), MoE experts in a Python loop over
-    the experts that received tokens (transformers' ``eager`` experts implementation,
-    which syncs with the host like the vendor's ``moe_infer``).
+    the experts that received tokens, as the vendor's ``moe_infer`` runs it (one host sync
+    per MoE layer call; :mod:`llm_perf_opt.reference.vendor_moe`).
 
 Points (issue 5 and issue 8): vision stages (``sam``, ``clip``, ``projector``) for Tiny,
 Small, Base, Large and Gundam 2x2 (batch 1; the vision path is the same in both profiles,
@@ -55,7 +55,10 @@ MODES: dict[str, dict[str, Any]] = {
     "large": {"base_size": 1280, "image_size": 1280, "crop_mode": False, "crop_grid": (1, 1)},
     "gundam-2x2": {"base_size": 1024, "image_size": 640, "crop_mode": True, "crop_grid": (2, 2)},
 }
-PROFILES = {"fused": ("sdpa", "grouped_mm"), "hf-eager": ("eager", "eager")}
+PROFILES = {"fused": ("sdpa", "grouped_mm"), "hf-eager": ("eager", "vendor-loop")}
+"""profile -> (attention implementation, experts implementation). ``vendor-loop`` is the
+vendor's ``moe_infer`` (:mod:`llm_perf_opt.reference.vendor_moe`): one host sync per MoE
+layer call, one SwiGLU per expert that received tokens."""
 DECODE_POINTS = [(512, 1), (512, 8), (2048, 1), (2048, 8)]
 PROMPT_TOKENS = 9
 
@@ -200,7 +203,13 @@ def host_overhead(torch: Any, runs: int) -> dict[str, Any]:
             torch.cuda.synchronize()
             samples.append(time.perf_counter() - t0)
     wall = statistics.median(samples)
+    # duration of one tiny kernel as the profiler reports it (the same clock as the kernel times)
+    y = torch.zeros(1, device="cuda", dtype=torch.int64)
+    tiny_s, tiny_kernels, _ = kernel_seconds(torch, lambda: [y.add_(1) for _ in range(1000)], 3)
     return {
+        "tiny_kernel_profiled_us": tiny_s / tiny_kernels * 1e6,
+        "tiny_kernel_how": "1000 x y.add_(1) on a one-element int64 tensor, launched eagerly; torch.profiler "
+        "kernel durations summed / kernels (mean of 3 loops)",
         "kernels_per_forward": kernels,
         "kernel_s_per_forward": kernel_s,
         "wall_s_per_forward": wall,
@@ -220,11 +229,15 @@ def randomize(torch: Any, module: Any, seed: int) -> None:
 def build(torch: Any, profile: str, seed: int) -> Any:
     """The reference for ``profile`` on CUDA in bf16."""
     from llm_perf_opt.reference.model import DeepseekOCRReference
+    from llm_perf_opt.reference.vendor_moe import use_vendor_moe_loop
     from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
 
     attn, experts = PROFILES[profile]
     ref = DeepseekOCRReference(DeepseekOCRArch(), device="cuda", dtype=torch.bfloat16, attn_implementation=attn)
-    ref.text.model.config._experts_implementation = experts
+    if experts == "vendor-loop":
+        use_vendor_moe_loop(ref.text.model)
+    else:
+        ref.text.model.config._experts_implementation = experts
     randomize(torch, ref, seed)
     return ref
 
@@ -342,6 +355,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "profile": profile,
             "attn_implementation": PROFILES[profile][0],
             "experts_implementation": PROFILES[profile][1],
+            "moe_path": "vendor moe_infer loop (llm_perf_opt.reference.vendor_moe)"
+            if PROFILES[profile][1] == "vendor-loop"
+            else f"transformers experts implementation {PROFILES[profile][1]!r}",
             "environment": env,
             "method": {
                 "kernel": "torch.profiler: sum of CUDA kernel/memcpy/memset durations per call, mean of profile_runs",
