@@ -13,7 +13,7 @@ Example
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from attrs import define, fields
 
@@ -112,6 +112,9 @@ class LayerMetrics:
 
 METRIC_NAMES: tuple[str, ...] = tuple(f.name for f in fields(LayerMetrics))
 ZERO = LayerMetrics()
+PER_INSTANCE_METRICS: tuple[str, ...] = ("params", "weight_memory_bytes", "kv_cache_memory_bytes")
+"""State held by a module instance rather than produced by a call: repeated calls of one
+instance hold it once (see :func:`weighted_sum`)."""
 
 
 def _field_wise(expr: str, params: str) -> Callable[..., LayerMetrics]:
@@ -125,3 +128,41 @@ def _field_wise(expr: str, params: str) -> Callable[..., LayerMetrics]:
 
 _add = _field_wise("a.{n} + b.{n}", "a, b")
 _scale = _field_wise("a.{n} * k", "a, k")
+
+
+_WEIGHTED_SUMS: dict[int, Callable[[Sequence[LayerMetrics | int]], LayerMetrics]] = {}
+
+
+def _weighted_sum_op(n: int) -> Callable[[Sequence[LayerMetrics | int]], LayerMetrics]:
+    """Compile (once per ``n``) the weighted sum of ``n`` records: one constructor call
+    instead of ``n - 1`` additions and the scalings."""
+    names = ", ".join(f"m{i}, k{i}, i{i}" for i in range(n))
+
+    def term(name: str) -> str:
+        weight = "i" if name in PER_INSTANCE_METRICS else "k"
+        return " + ".join(f"m{i}.{name} * {weight}{i}" for i in range(n))
+
+    body = ", ".join(f"{name}={term(name)}" for name in METRIC_NAMES)
+    namespace: dict[str, object] = {"LayerMetrics": LayerMetrics}
+    exec(f"def op(t):\n    {names}, = t\n    return LayerMetrics({body})\n", namespace)  # fixed names, not input
+    return namespace["op"]  # type: ignore[return-value]
+
+
+def weighted_sum(terms: Sequence[LayerMetrics | int]) -> LayerMetrics:
+    """``sum(m * calls)`` over flat ``(m, calls, instances, m, calls, instances, ...)`` triples,
+    with the :data:`PER_INSTANCE_METRICS` weighted by ``instances`` instead of ``calls``.
+
+    Example
+    -------
+    >>> a = LayerMetrics(forward_tensor_core_flops=10, params=3)
+    >>> s = weighted_sum([a, 1, 1, a, 4, 0])  # a, plus 4 more calls of a on the same instance
+    >>> s.forward_tensor_core_flops, s.params
+    (50, 3)
+    """
+    n, rest = divmod(len(terms), 3)
+    if rest or not n:
+        raise ValueError(f"terms: expected (metrics, calls, instances) triples, got {len(terms)} items")
+    op = _WEIGHTED_SUMS.get(n)
+    if op is None:
+        op = _WEIGHTED_SUMS[n] = _weighted_sum_op(n)
+    return op(terms)

@@ -149,7 +149,15 @@ reports = st.builds(
     layer_classes=st.lists(layer_classes, max_size=2).map(tuple),
     torchinfo=st.none() | crosschecks,
 )
-stage_summaries = st.builds(StageSummary, **{f.name: BIG for f in attrs.fields(StageSummary)})
+SECONDS = st.none() | st.floats(min_value=0.0, max_value=1e6, allow_nan=False, allow_infinity=False)
+stage_summaries = st.builds(
+    StageSummary,
+    **{f.name: BIG for f in attrs.fields(StageSummary) if f.type in ("int", int)},
+    predicted_time_s=SECONDS,
+    predicted_kernel_s=SECONDS,
+    predicted_wall_s=SECONDS,
+    kernel_launches=st.none() | BIG,
+)
 summaries = st.builds(
     AnalyzerSummary,
     model=NAME,
@@ -181,6 +189,8 @@ summaries = st.builds(
         unclassified=st.lists(NAME, max_size=2).map(tuple),
         param_mismatches=st.lists(mismatches, max_size=2).map(tuple),
     ),
+    hardware=st.none() | NAME,
+    runtime=st.none() | NAME,
 )
 
 

@@ -29,7 +29,6 @@ Example
 from __future__ import annotations
 
 import enum
-import functools
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
@@ -37,7 +36,7 @@ from typing import Any, ClassVar
 import attrs
 from attrs import define, evolve, field
 
-from modelmeter.metrics import ZERO, LayerMetrics
+from modelmeter.metrics import ZERO, LayerMetrics, weighted_sum
 from modelmeter.units import KNOWN_DTYPES
 
 
@@ -125,34 +124,71 @@ class BaseLayer(ABC):
         return ()
 
     # ---- derived: written once, here --------------------------------------------------
+    # Per-instance caches live in the instance ``__dict__`` (frozen attrs classes: written
+    # through the dict, never through ``setattr``); ``dict.get`` rather than ``try/except
+    # KeyError`` because most look-ups on a new instance miss, and a raised KeyError costs
+    # more than the rest of the look-up.
     def cached_children(self) -> tuple[Child, ...]:
         """:meth:`children`, built once per instance."""
-        try:
-            return self.__dict__["_mm_children"]  # type: ignore[no-any-return]
-        except KeyError:
-            kids = self.children()
-            object.__setattr__(self, "_mm_children", kids)
-            return kids
+        state = self.__dict__
+        kids: tuple[Child, ...] | None = state.get("_mm_children")
+        if kids is None:
+            kids = state["_mm_children"] = self.children()
+        return kids
+
+    def canonical(self) -> BaseLayer:
+        """The first instance equal to this one seen in this process (``self`` if none).
+
+        Per-value caches (metrics here; timing caches elsewhere) live on the canonical
+        instance, so an equal layer built later finds them with one lookup by value (a
+        bounded table, see :data:`MAX_CANONICAL_LAYERS`).
+        """
+        state = self.__dict__
+        canon: BaseLayer | None = state.get("_mm_canonical")
+        if canon is None:
+            canon = _CANONICAL.get(self)
+            if canon is None:
+                if len(_CANONICAL) >= MAX_CANONICAL_LAYERS:
+                    _CANONICAL.clear()
+                canon = _CANONICAL[self] = self
+            state["_mm_canonical"] = canon
+        return canon
 
     def metrics(self) -> LayerMetrics:
         """Totals: own work plus each child's totals times its count.
 
         Cached on the instance and, across instances, by value: equal layers (same class,
         same fields: e.g. the 8 SAM window blocks, or the same MoE in 11 decoder layers)
-        are evaluated once per process (a bounded cache, see :func:`_metrics_by_value`).
+        are evaluated once per process (on their :meth:`canonical` instance).
         """
-        try:
-            return self.__dict__["_mm_metrics"]  # type: ignore[no-any-return]
-        except KeyError:
-            total = _metrics_by_value(self)
-            object.__setattr__(self, "_mm_metrics", total)
-            return total
+        state = self.__dict__
+        total: LayerMetrics | None = state.get("_mm_metrics")
+        if total is None:
+            canon = self.canonical()
+            total = canon.__dict__.get("_mm_metrics")
+            if total is None:
+                total = canon.__dict__["_mm_metrics"] = canon._compute_metrics()
+            state["_mm_metrics"] = total
+        return total
+
+    def cached_own_metrics(self) -> LayerMetrics:
+        """:meth:`own_metrics`, computed once per instance."""
+        state = self.__dict__
+        own: LayerMetrics | None = state.get("_mm_own")
+        if own is None:
+            own = state["_mm_own"] = self.own_metrics()
+        return own
 
     def _compute_metrics(self) -> LayerMetrics:
-        total = self.own_metrics()
-        for child in self.cached_children():
-            total = total + scale_for_child(child.layer.metrics(), child)
-        return total
+        own = self.cached_own_metrics()
+        kids = self.cached_children()
+        if not kids:
+            return own
+        terms: list[LayerMetrics | int] = [own, 1, 1]
+        for child in kids:
+            count, instances = child.count, child.instances
+            terms += (child.layer.metrics(), count, count if instances is None else instances)
+        return weighted_sum(terms)  # own + each child's scale_for_child, in one constructor call
 
     def category_breakdown(self) -> dict[OperatorCategory, LayerMetrics]:
         """Totals split by the :class:`OperatorCategory` of the layer that did the work."""
@@ -243,10 +279,10 @@ class BaseLayer(ABC):
         return self.metrics().kv_cache_memory_bytes
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _metrics_by_value(layer: BaseLayer) -> LayerMetrics:
-    """Metrics of ``layer``, shared between equal (frozen, hashable) layers."""
-    return layer._compute_metrics()
+MAX_CANONICAL_LAYERS = 1 << 16
+"""The table of canonical instances is emptied when it reaches this size (instances keep the
+caches they already hold; only later look-ups by value start afresh)."""
+_CANONICAL: dict[BaseLayer, BaseLayer] = {}
 
 
 def scale_for_child(metrics: LayerMetrics, child: Child) -> LayerMetrics:
@@ -268,12 +304,16 @@ def scale_for_child(metrics: LayerMetrics, child: Child) -> LayerMetrics:
 
 def non_negative(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
     """attrs validator: an integer dimension that may be zero (e.g. an expert with no tokens)."""
+    if type(value) is int and value >= 0:  # the common case, decided without the checks below
+        return
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValueError(f"{attribute.name}: must be an integer >= 0, got {value!r}")
 
 
 def positive(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
     """attrs validator: an integer dimension that must be at least 1."""
+    if type(value) is int and value >= 1:  # the common case, decided without the checks below
+        return
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ValueError(f"{attribute.name}: must be an integer >= 1, got {value!r}")
 

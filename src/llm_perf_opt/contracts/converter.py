@@ -71,6 +71,24 @@ def _structure_float(value: Any, _: type) -> float:
     return out
 
 
+OPTIONAL_SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
+    "StageSummary": ("predicted_time_s", "predicted_kernel_s", "predicted_wall_s", "kernel_launches"),
+    "AnalyzerSummary": ("hardware", "runtime"),
+}
+"""Keys ``summary.json`` writes only when ``--hardware`` gave them values (absent, not null)."""
+
+
+def _omit_absent_predictions(conv: cattrs.Converter) -> None:
+    from cattrs.gen import make_dict_unstructure_fn, override
+
+    from llm_perf_opt.data.analyzer_summary import AnalyzerSummary, StageSummary
+
+    for cls in (StageSummary, AnalyzerSummary):
+        keys = OPTIONAL_SUMMARY_KEYS[cls.__name__]
+        fn = make_dict_unstructure_fn(cls, conv, **{k: override(omit_if_default=True) for k in keys})  # type: ignore[arg-type]
+        conv.register_unstructure_hook(cls, fn)
+
+
 def _enum_value(member: enum.Enum) -> Any:
     return member.value
 
@@ -96,6 +114,7 @@ def make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(enum.StrEnum, _enum_value)
     conv.register_structure_hook(enum.Enum, _structure_enum)
     conv.register_structure_hook(enum.StrEnum, _structure_enum)
+    _omit_absent_predictions(conv)  # last: it resolves the hooks of its records' field types
     return conv
 
 

@@ -1,7 +1,8 @@
 """cattrs converter between parsed YAML and the runtime-profile records.
 
-Strict like the hardware converter: a key a record does not have is an error naming the
-key's path (``forbid_extra_keys``), booleans must be booleans, strings strings; expressions
+The project's strict converter (:mod:`llm_perf_opt.contracts.converter`): a key a record
+does not have is an error naming the key's path (``forbid_extra_keys``), booleans must be
+booleans, strings strings; expressions
 (:class:`~llm_perf_opt.data.runtime_profile.Expr`) are written as an integer or a string.
 
 Example
@@ -24,20 +25,8 @@ from typing import Any
 import cattrs
 from cattrs.errors import ClassValidationError
 
-from llm_perf_opt.contracts.hardware_converter import describe_errors
+from llm_perf_opt.contracts.converter import describe_errors, make_converter
 from llm_perf_opt.data.runtime_profile import Expr, RuntimeProfile
-
-
-def _structure_bool(value: Any, _: type) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"expected true or false, got {value!r}")
-    return value
-
-
-def _structure_str(value: Any, _: type) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"expected a string, got {value!r}")
-    return value
 
 
 def _structure_expr(value: Any, _: type) -> Expr:
@@ -47,10 +36,8 @@ def _structure_expr(value: Any, _: type) -> Expr:
 
 
 def make_runtime_converter() -> cattrs.Converter:
-    """A fresh strict converter for :mod:`llm_perf_opt.data.runtime_profile` records."""
-    conv = cattrs.Converter(forbid_extra_keys=True)
-    conv.register_structure_hook(bool, _structure_bool)
-    conv.register_structure_hook(str, _structure_str)
+    """The project's strict converter plus the expression type of runtime profiles."""
+    conv = make_converter()
     conv.register_structure_hook(Expr, _structure_expr)
     conv.register_unstructure_hook(Expr, lambda e: e.text)
     return conv

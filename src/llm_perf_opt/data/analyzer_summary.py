@@ -5,7 +5,10 @@ Keys, exactly: ``schema_version``, ``model``, ``workload``, ``image_tokens``, ``
 ``decode``, each with ``tensor_core_flops``, ``cuda_core_flops``, ``io_bytes``,
 ``weight_bytes``, ``activation_bytes``, ``kv_cache_bytes``, ``params``) and ``torchinfo``
 (``null`` or ``layer_classes``, ``modeled``, ``unclassified``, ``param_mismatches``).
-Every number is an integer.
+Every number is an integer. With ``--hardware`` the summary also has ``hardware`` and
+``runtime``, and each stage ``predicted_time_s`` (roofline), ``predicted_kernel_s``,
+``predicted_wall_s`` (seconds, floats) and ``kernel_launches``; without it those keys are
+absent, not null.
 
 Example
 -------
@@ -55,6 +58,14 @@ class StageSummary:
     activation_bytes: int = field(validator=non_negative_int)
     kv_cache_bytes: int = field(validator=non_negative_int)
     params: int = field(validator=non_negative_int)
+    predicted_time_s: float | None = None
+    """Roofline time on ``--hardware`` (absent without it)."""
+    predicted_kernel_s: float | None = None
+    """Kernel time under ``--runtime`` on ``--hardware`` (absent without ``--hardware``)."""
+    predicted_wall_s: float | None = None
+    """Wall time under ``--runtime`` on ``--hardware``."""
+    kernel_launches: int | None = None
+    """Kernels the runtime launches for the stage."""
 
 
 @define(frozen=True, kw_only=True)
@@ -123,3 +134,7 @@ class AnalyzerSummary:
     total_params: int = field(validator=non_negative_int)
     stages: dict[str, StageSummary] = field(validator=_stage_keys)
     torchinfo: TorchInfoSummary | None = None
+    hardware: str | None = None
+    """``--hardware`` entry the predicted times are for (absent without it)."""
+    runtime: str | None = None
+    """``--runtime`` profile of the kernel and wall times (absent without ``--hardware``)."""

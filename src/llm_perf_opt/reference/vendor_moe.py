@@ -69,6 +69,6 @@ def use_vendor_moe_loop(model: nn.Module) -> int:
     switched = 0
     for module in model.modules():
         if hasattr(module, "gate_up_proj") and hasattr(module, "down_proj") and hasattr(module, "num_experts"):
-            module.forward = types.MethodType(vendor_experts_forward, module)  # type: ignore[method-assign]
+            module.forward = types.MethodType(vendor_experts_forward, module)
             switched += 1
     return switched

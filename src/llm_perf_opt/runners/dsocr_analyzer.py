@@ -33,6 +33,9 @@ from typing import NoReturn
 import llm_perf_opt
 from llm_perf_opt.contracts.converter import to_json_text, to_yaml_text
 from llm_perf_opt.data.run_manifest import ManifestFile, RunManifest
+from llm_perf_opt.hardware.registry import list_hardware
+from llm_perf_opt.kernels.profiles import list_runtimes
+from llm_perf_opt.kernels.report import where_time_goes_markdown
 from llm_perf_opt.runners.analyzer_inputs import (
     AnalyzerInputs,
     WorkloadFlags,
@@ -44,6 +47,7 @@ from llm_perf_opt.runners.analyzer_inputs import (
 )
 from llm_perf_opt.runners.report_builder import build_report
 from llm_perf_opt.runners.summary_builder import build_summary
+from llm_perf_opt.runners.timing_builder import WorkloadTimings, stage_timings
 from llm_perf_opt.runners.torch_gate import require_torch
 from llm_perf_opt.utils.atomic_output import write_directory
 from llm_perf_opt.utils.input_error import InputError
@@ -53,6 +57,7 @@ from llm_perf_opt.utils.torchinfo_crosscheck import cross_check
 from llm_perf_opt.visualize.layer_pages import page_name, render_layer_page
 from llm_perf_opt.visualize.report_markdown import render_report_markdown
 from llm_perf_opt.visualize.stage_table import render_stage_table
+from llm_perf_opt.visualize.time_sections import capacity_markdown, render_time_markdown
 from modelmeter.layers.attention_core import ATTENTION_IMPLS
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
 from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES
@@ -97,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="analytic",
         help="what to run: analytic = the closed-form model (no torch); static = count the project's PyTorch "
         "reference with FlopCounterMode on the meta device; verify = analytic and counted side by side "
-        "(static and verify need the validation extra); default: analytic",
+        "(static and verify need the validation extra); sweep = many workloads from --sweep FILE, "
+        "written as CSV, JSON and plots; default: analytic",
     )
     p.add_argument(
         "--model",
@@ -202,6 +208,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="attention kernel of the I/O model (flash: fused, scores stay on chip; eager: scores "
         "written and read); " + _profile_default("attention"),
     )
+    p.add_argument(
+        "--sweep",
+        metavar="FILE",
+        default=None,
+        help="sweep specification (YAML, see conf/sweeps/) for --mode sweep; default: none",
+    )
+    t = p.add_argument_group("predicted time (analytic mode)")
+    t.add_argument(
+        "--hardware",
+        metavar="NAME",
+        default=None,
+        help=f"GPU entry of conf/hardware ({', '.join(list_hardware())}): adds per-stage roofline time, kernel "
+        "time, wall time and kernel launches to summary.json and report.md, plus capacity planning; default: none",
+    )
+    t.add_argument(
+        "--runtime",
+        metavar="PROFILE",
+        default="fused",
+        help=f"runtime profile of conf/runtimes ({', '.join(list_runtimes())}) for kernel and wall time "
+        "(used with --hardware); default: fused",
+    )
     o = p.add_argument_group("outputs")
     o.add_argument(
         "--torchinfo-dir",
@@ -256,20 +283,42 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _timings(model: DeepseekOCRModel, args: argparse.Namespace) -> WorkloadTimings | None:
+    if args.hardware is None:
+        return None
+    known_hw, known_rt = list_hardware(), list_runtimes()
+    if args.hardware not in known_hw:
+        raise InputError(f"--hardware: unknown {args.hardware!r}; allowed: {', '.join(known_hw)}")
+    if args.runtime not in known_rt:
+        raise InputError(f"--runtime: unknown {args.runtime!r}; allowed: {', '.join(known_rt)}")
+    return stage_timings(model, args.hardware, args.runtime)
+
+
+def _time_sections(model: DeepseekOCRModel, timings: WorkloadTimings | None) -> list[str]:
+    if timings is None:
+        return []
+    return [
+        render_time_markdown(timings),
+        where_time_goes_markdown(timings.runtimes, runtime=timings.runtime.name, hardware=timings.hardware.name),
+        capacity_markdown(model, timings.hardware),
+    ]
+
+
 def output_files(inputs: AnalyzerInputs, args: argparse.Namespace) -> tuple[dict[str, str], str]:
     """Every output but the manifest (relative path -> text), and the stage table to print."""
     target = load_target_operator_list(args.torchinfo_dir) if args.torchinfo_dir else None
     model = DeepseekOCRModel(arch=inputs.spec.arch, workload=inputs.workload)
     check = cross_check(target, model) if target is not None else None
     report = build_report(inputs, torchinfo=check, model=model)
-    summary = build_summary(report)
+    timings = _timings(model, args)
+    summary = build_summary(report, timings)
     files: dict[str, str] = {}
     if args.format in ("json", "both"):
         files["report.json"] = to_json_text(report)
     if args.format in ("yaml", "both"):
         files["report.yaml"] = to_yaml_text(report)
     files["summary.json"] = to_json_text(summary)
-    files["report.md"] = render_report_markdown(report)
+    files["report.md"] = render_report_markdown(report, extra_sections=_time_sections(model, timings))
     for info in report.layer_classes:
         files[f"layers/{page_name(info.class_name)}"] = render_layer_page(info, report.workload.id)
     return files, render_stage_table(summary.stages)
@@ -351,10 +400,31 @@ def run_verify_mode(args: argparse.Namespace, command_line: Sequence[str]) -> in
     return 0 if result.all_zero else 1
 
 
+def run_sweep_mode(args: argparse.Namespace, command_line: Sequence[str]) -> int:
+    """Mode ``sweep``: evaluate every point of ``--sweep FILE`` and write ``sweep.csv``,
+    ``sweep.json`` and plots (default directory ``tmp/profile-output/sweep-<file stem>``)."""
+    from llm_perf_opt.planning.sweep import load_sweep_spec, run_sweep
+
+    if not args.sweep:
+        raise InputError("--sweep: --mode sweep needs a sweep file (see conf/sweeps/)")
+    path = Path(args.sweep)
+    if not path.is_file():
+        raise InputError(f"--sweep: no such file {args.sweep!r}")
+    try:
+        spec = load_sweep_spec(path)
+    except ValueError as exc:
+        raise InputError(f"--sweep {args.sweep}: {exc}") from None
+    out_dir = Path(args.output_dir) if args.output_dir else OUTPUT_ROOT / f"sweep-{path.stem}"
+    points = run_sweep(spec, out_dir, progress=sys.stderr.isatty())
+    print(f"{len(points)} points -> {out_dir}/sweep.csv, {out_dir}/sweep.json, {out_dir}/plots/")
+    return 0
+
+
 MODES: dict[str, Callable[[argparse.Namespace, Sequence[str]], int]] = {
     "analytic": run_analytic,
     "static": run_static,
     "verify": run_verify_mode,
+    "sweep": run_sweep_mode,
 }
 """Mode name -> runner."""
 

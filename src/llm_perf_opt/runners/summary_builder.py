@@ -15,10 +15,13 @@ Example
 
 from __future__ import annotations
 
+from attrs import evolve
+
 from llm_perf_opt.data.analytic_report import AnalyticModelReport
 from llm_perf_opt.data.analyzer_summary import AnalyzerSummary, StageSummary, SummaryWorkload, TorchInfoSummary
 from llm_perf_opt.data.module_metrics import ModuleMetricsSnapshot
 from llm_perf_opt.runners.report_builder import metrics_of
+from llm_perf_opt.runners.timing_builder import WorkloadTimings
 
 
 def stage_summary(snap: ModuleMetricsSnapshot) -> StageSummary:
@@ -35,8 +38,8 @@ def stage_summary(snap: ModuleMetricsSnapshot) -> StageSummary:
     )
 
 
-def build_summary(report: AnalyticModelReport) -> AnalyzerSummary:
-    """The stable summary of ``report``."""
+def build_summary(report: AnalyticModelReport, timings: WorkloadTimings | None = None) -> AnalyzerSummary:
+    """The stable summary of ``report`` (with predicted times per stage when ``timings`` is given)."""
     w = report.workload
     workload = SummaryWorkload(
         id=w.id,
@@ -68,6 +71,21 @@ def build_summary(report: AnalyticModelReport) -> AnalyzerSummary:
         image_tokens=report.geometry.image_tokens,
         prefill_tokens=report.geometry.prefill_tokens,
         total_params=report.total.params,
-        stages={s.stage: stage_summary(s.metrics) for s in report.stages},
+        stages={s.stage: _timed(s.stage, stage_summary(s.metrics), timings) for s in report.stages},
         torchinfo=torchinfo,
+        hardware=None if timings is None else timings.hardware.name,
+        runtime=None if timings is None else timings.runtime.name,
+    )
+
+
+def _timed(stage: str, summary: StageSummary, timings: WorkloadTimings | None) -> StageSummary:
+    if timings is None:
+        return summary
+    t = timings.stages[stage]
+    return evolve(
+        summary,
+        predicted_time_s=t.roofline_s,
+        predicted_kernel_s=t.predicted_kernel_s,
+        predicted_wall_s=t.predicted_wall_s,
+        kernel_launches=t.kernel_launches,
     )

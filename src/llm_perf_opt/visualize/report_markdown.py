@@ -14,6 +14,8 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from llm_perf_opt.data.analytic_report import AnalyticModelReport
 from llm_perf_opt.data.module_node import AnalyticModuleNode
 from llm_perf_opt.data.operator_category import OperatorCategory
@@ -198,8 +200,8 @@ def _hierarchy_section(report: AnalyticModelReport) -> list[str]:
     ]
 
 
-def render_report_markdown(report: AnalyticModelReport) -> str:
-    """The whole ``report.md``."""
+def render_report_markdown(report: AnalyticModelReport, *, extra_sections: Sequence[str] = ()) -> str:
+    """The whole ``report.md``; ``extra_sections`` (Markdown, e.g. predicted times) follow the stage table."""
     leaves_parent = {n.parent for n in report.nodes}
     leaves = [n for n in report.nodes if n.id not in leaves_parent]
     total = metrics_of(report.total)
@@ -220,6 +222,8 @@ def render_report_markdown(report: AnalyticModelReport) -> str:
         f"{grouped(total.params)} parameters.",
         "",
     ]
+    for section in extra_sections:
+        lines += [section.rstrip("\n"), ""]
     lines += _top_section("Top modules by forward FLOPs", leaves, "flops", total.forward_flops, "FLOP")
     lines += _top_section("Top modules by forward I/O bytes", leaves, "bytes", total.forward_io_bytes, "B")
     lines += _category_section(report)

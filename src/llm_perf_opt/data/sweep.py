@@ -1,0 +1,233 @@
+"""Sweep specifications (``conf/sweeps/*.yaml``) and sweep results (``sweep.json``).
+
+A sweep is either the **cartesian** product of value lists (:class:`SweepAxes`) or an explicit
+list of **points** (:class:`SweepPointSpec`). Crop grids are written ``ROWSxCOLUMNS`` (crops
+down x crops across, as the analyzer's ``--crop-grid``: ``3x2`` for an A4 portrait), page
+sizes ``WIDTHxHEIGHT`` in pixels. ``all`` in ``crop_grids`` stands for every grid the vendor's
+rule allows between ``min_crops`` and ``max_crops`` tiles. Grids apply to the crop modes
+(``gundam``, ``gundam-m``) only; a mode without crops always has the 1x1 grid.
+
+Every value is checked when the record is built: a bad one raises a one-line ``ValueError``
+naming the field and what is allowed.
+
+Example
+-------
+>>> axes = SweepAxes(resolution_modes=("small", "gundam"), crop_grids=("all",), batch_sizes=(1, 8))
+>>> spec = SweepSpec(name="demo", description="two modes", cartesian=axes)
+>>> spec.max_crops, spec.cartesian.hardware
+(9, ('h100-sxm',))
+>>> SweepAxes(crop_grids=("3by2",))
+Traceback (most recent call last):
+...
+ValueError: crop_grids: bad '3by2'; expected ROWSxCOLUMNS (each >= 1) such as 3x2, or all
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import attrs
+from attrs import define, field
+from attrs.validators import instance_of
+
+from llm_perf_opt.data._validators import non_empty_str, one_of, positive_int, slug
+from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
+from llm_perf_opt.data.planning import PlanningPoint
+from llm_perf_opt.hardware.registry import list_hardware
+from modelmeter.layers.attention_core import ATTENTION_IMPLS
+from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES
+from modelmeter.units import KNOWN_DTYPES
+
+SWEEP_SCHEMA_VERSION = "1"
+ALL_GRIDS = "all"
+_PAIR = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
+
+
+def parse_pair(text: str) -> tuple[int, int] | None:
+    """``"3x2"`` -> ``(3, 2)``; ``None`` when ``text`` is not two integers >= 1 joined by ``x``.
+
+    Example
+    -------
+    >>> parse_pair("1654x2339"), parse_pair("3by2")
+    ((1654, 2339), None)
+    """
+    match = _PAIR.match(text) if isinstance(text, str) else None
+    if not match or int(match.group(1)) < 1 or int(match.group(2)) < 1:
+        return None
+    return int(match.group(1)), int(match.group(2))
+
+
+def _non_empty(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not value:
+        raise ValueError(f"{attribute.name}: give at least one value")
+
+
+def _each(check: Any) -> Any:
+    """Apply a single-value validator to every item, then require at least one item."""
+
+    def run(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+        _non_empty(instance, attribute, value)
+        for item in value:
+            check(instance, attribute, item)
+
+    return run
+
+
+def _grid(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None or value == ALL_GRIDS or parse_pair(value) is not None:
+        return
+    raise ValueError(f"{attribute.name}: bad {value!r}; expected ROWSxCOLUMNS (each >= 1) such as 3x2, or {ALL_GRIDS}")
+
+
+def _page(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None or parse_pair(value) is not None:
+        return
+    raise ValueError(f"{attribute.name}: bad {value!r}; expected WIDTHxHEIGHT in pixels such as 1654x2339")
+
+
+def _hardware(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    known = list_hardware()
+    if value not in known:
+        raise ValueError(f"{attribute.name}: unknown {value!r}; allowed: {', '.join(known)}")
+
+
+def _prompt(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{attribute.name}: must be an integer >= 0, got {value!r}")
+
+
+def _optional_target(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{attribute.name}: must be a finite number > 0, got {value!r}")
+
+
+def _fraction(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ValueError(f"{attribute.name}: must be a fraction in (0, 1], got {value!r}")
+
+
+_MODE = one_of(RESOLUTION_MODES)
+_ATTENTION = one_of(ATTENTION_IMPLS)
+
+
+@define(frozen=True, kw_only=True)
+class SweepAxes:
+    """Value lists whose cartesian product is swept.
+
+    ``page_sizes``, when given, replaces ``crop_grids``: each page's grid is chosen by the
+    vendor's rule for the mode's crop size (1x1 for pages no larger than 640 px).
+
+    Example
+    -------
+    >>> SweepAxes(hardware=("h100",))
+    Traceback (most recent call last):
+    ...
+    ValueError: hardware: unknown 'h100'; allowed: a100-40gb, a100-80gb, h100-sxm, h200, l4, rtx-4090, rtx-5090
+    """
+
+    resolution_modes: tuple[str, ...] = field(default=("gundam",), validator=_each(_MODE))
+    crop_grids: tuple[str, ...] = field(default=(ALL_GRIDS,), validator=_each(_grid))
+    page_sizes: tuple[str, ...] = field(default=(), validator=attrs.validators.deep_iterable(_page))
+    prompt_tokens: tuple[int, ...] = field(default=(9,), validator=_each(_prompt))
+    max_new_tokens: tuple[int, ...] = field(default=(1000,), validator=_each(positive_int))
+    batch_sizes: tuple[int, ...] = field(default=(1,), validator=_each(positive_int))
+    hardware: tuple[str, ...] = field(default=("h100-sxm",), validator=_each(_hardware))
+    attention: tuple[str, ...] = field(default=("flash",), validator=_each(_ATTENTION))
+
+
+@define(frozen=True, kw_only=True)
+class SweepPointSpec:
+    """One listed point. ``crop_grid`` or ``page_size`` (not both) sets the grid of a crop
+    mode; with neither the grid is 1x1.
+
+    Example
+    -------
+    >>> SweepPointSpec(resolution_mode="gundam", crop_grid="3x2", page_size="1654x2339")
+    Traceback (most recent call last):
+    ...
+    ValueError: crop_grid/page_size: give one of them, not both
+    """
+
+    resolution_mode: str = field(default="gundam", validator=_MODE)
+    crop_grid: str | None = field(default=None, validator=_grid)
+    page_size: str | None = field(default=None, validator=_page)
+    prompt_tokens: int = field(default=9, validator=_prompt)
+    max_new_tokens: int = field(default=1000, validator=positive_int)
+    batch_size: int = field(default=1, validator=positive_int)
+    hardware: str = field(default="h100-sxm", validator=_hardware)
+    attention: str = field(default="flash", validator=_ATTENTION)
+
+    def __attrs_post_init__(self) -> None:
+        if self.crop_grid is not None and self.page_size is not None:
+            raise ValueError("crop_grid/page_size: give one of them, not both")
+        if self.crop_grid == ALL_GRIDS:
+            raise ValueError(f"crop_grid: {ALL_GRIDS!r} is for cartesian sweeps; a listed point names one grid")
+
+
+@define(frozen=True, kw_only=True)
+class SweepSpec:
+    """A sweep file.
+
+    Parameters
+    ----------
+    name, description
+        Identifier (lower-case slug) and one line saying what the sweep answers.
+    cartesian, points
+        Exactly one of them: value lists to combine, or the points themselves.
+    min_crops, max_crops
+        Bounds of the vendor's grid rule (``all`` grids and page sizes); default 2..9 as
+        the vendor's ``infer()``.
+    dtype
+        Element type of weights and activations.
+    target_pages_per_day
+        When given, each point also reports the GPUs needed for it.
+    memory_utilization
+        Fraction of device memory a run may use (default 0.9, as vLLM's default).
+    plots
+        Whether :func:`~llm_perf_opt.planning.sweep.run_sweep` draws the plots.
+
+    Example
+    -------
+    >>> SweepSpec(name="x", description="y")
+    Traceback (most recent call last):
+    ...
+    ValueError: cartesian/points: give exactly one of them
+    """
+
+    name: str = field(validator=slug)
+    description: str = field(validator=non_empty_str)
+    cartesian: SweepAxes | None = None
+    points: tuple[SweepPointSpec, ...] = ()
+    min_crops: int = field(default=2, validator=positive_int)
+    max_crops: int = field(default=9, validator=positive_int)
+    dtype: str = field(default="bfloat16", validator=one_of(KNOWN_DTYPES))
+    target_pages_per_day: float | None = field(default=None, validator=_optional_target)
+    memory_utilization: float = field(default=0.9, validator=_fraction)
+    plots: bool = field(default=True, validator=instance_of(bool))
+
+    def __attrs_post_init__(self) -> None:
+        if (self.cartesian is None) == (not self.points):
+            raise ValueError("cartesian/points: give exactly one of them")
+        if self.max_crops < self.min_crops:
+            raise ValueError(f"max_crops: {self.max_crops} is below min_crops {self.min_crops}")
+
+
+@define(frozen=True, kw_only=True)
+class SweepResult:
+    """``sweep.json``: the spec, the model, and one :class:`~llm_perf_opt.data.planning.PlanningPoint` per point
+    (sorted; see :func:`llm_perf_opt.planning.sweep.point_sort_key`).
+
+    Example
+    -------
+    >>> SweepResult.__attrs_attrs__.schema_version.default
+    '1'
+    """
+
+    schema_version: str = field(default=SWEEP_SCHEMA_VERSION, validator=one_of((SWEEP_SCHEMA_VERSION,)))
+    spec: SweepSpec = field(validator=instance_of(SweepSpec))
+    model: DeepSeekOCRModelSpec = field(validator=instance_of(DeepSeekOCRModelSpec))
+    points: tuple[PlanningPoint, ...] = ()

@@ -1,0 +1,316 @@
+"""Run a sweep: expand a :class:`~llm_perf_opt.data.sweep.SweepSpec` into workloads, predict
+every (workload, GPU) point, write ``sweep.csv``, ``sweep.json`` and the plots.
+
+Expansion (cartesian): for every resolution mode, the views are the mode's sizes with
+
+* a crop mode (``gundam``, ``gundam-m``): each grid of ``crop_grids`` (``all``: every grid the
+  vendor's rule allows, :func:`~modelmeter.models.deepseek_ocr.workload.candidate_grids`
+  between ``min_crops`` and ``max_crops`` tiles), or, when ``page_sizes`` is given, each
+  page's grid by the vendor's rule (:func:`~modelmeter.models.deepseek_ocr.workload.select_crop_grid`);
+* a mode without crops: the 1x1 grid (one view per page size when page sizes are given);
+
+times every prompt length, generation length, batch size, attention kernel and GPU.
+Duplicates are dropped. Points sharing a workload are predicted together (the model is
+counted once for all GPUs).
+
+Output is deterministic: points sorted by :func:`point_sort_key`, files with fixed key
+order and no timestamps. A progress bar (tqdm, on stderr) appears when the sweep runs for
+more than a second, stderr is a terminal and ``progress`` is true.
+
+Example
+-------
+>>> from llm_perf_opt.data.sweep import SweepAxes, SweepSpec
+>>> spec = SweepSpec(name="demo", description="Gundam grids of 2..3 crops",
+...                  cartesian=SweepAxes(crop_grids=("all",), max_new_tokens=(10,)), max_crops=3, plots=False)
+>>> [p.workload.crop_grid for p in evaluate_sweep(spec, progress=False)]  # (across, down)
+[(2, 1), (1, 2), (3, 1), (1, 3)]
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import yaml
+from attrs import define
+
+from llm_perf_opt.contracts.converter import structure, to_json_text
+from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
+from llm_perf_opt.data.planning import PlanningPoint
+from llm_perf_opt.data.sweep import ALL_GRIDS, SweepAxes, SweepPointSpec, SweepResult, SweepSpec, parse_pair
+from llm_perf_opt.planning.predict import CollectorPaused, predict_many
+from llm_perf_opt.planning.table import csv_header, csv_row
+from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES, OCRWorkload, candidate_grids, select_crop_grid
+
+PROGRESS_DELAY_SECONDS = 1.0
+"""The progress bar shows only once a sweep has run this long."""
+_MODE_ORDER = {name: i for i, name in enumerate(RESOLUTION_MODES)}
+_SECTIONS: dict[str, type] = {"$": SweepSpec, "$.cartesian": SweepAxes, "$.points": SweepPointSpec}
+
+
+@define(frozen=True)
+class _Views:
+    """One workload of the sweep without its GPU, and the page size its grid came from."""
+
+    workload: OCRWorkload
+    page_size: tuple[int, int] | None
+
+
+def _allowed_keys(message: str) -> str:
+    path = message.rsplit(" @ ", 1)[-1] if " @ " in message else "$"
+    section = _SECTIONS.get(path.split("[", 1)[0], SweepSpec)
+    return ", ".join(a.name for a in attrs.fields(section))
+
+
+def parse_sweep_spec(text: str, label: str = "sweep") -> SweepSpec:
+    """A :class:`SweepSpec` from YAML text; ``ValueError`` (one line starting with ``label``) when invalid.
+
+    Under ``cartesian``, a single value where a list is expected is read as a one-item list
+    (``crop_grids: all`` is ``[all]``, ``batch_sizes: 8`` is ``[8]``).
+    """
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{label}: not valid YAML: {' '.join(str(exc).split())}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{label}: must hold a mapping of sweep fields, got {type(data).__name__}")
+    axes = data.get("cartesian")
+    if isinstance(axes, dict):
+        data["cartesian"] = {
+            k: [v] if isinstance(v, str | int) and not isinstance(v, bool) else v for k, v in axes.items()
+        }
+    try:
+        return structure(data, SweepSpec)
+    except ValueError as exc:
+        message = str(exc)
+        if "extra fields found" in message:
+            message += f" (allowed keys: {_allowed_keys(message)})"
+        raise ValueError(f"{label}: {message}") from None
+
+
+def load_sweep_spec(path: str | Path) -> SweepSpec:
+    """Read a sweep file (``ValueError`` naming the file and the problem)."""
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"sweep: no such file {str(p)!r}")
+    return parse_sweep_spec(p.read_text(encoding="utf-8"), str(p))
+
+
+def _grid_from_text(text: str) -> tuple[int, int]:
+    pair = parse_pair(text)
+    assert pair is not None  # validated by the spec
+    rows, columns = pair
+    return columns, rows  # OCRWorkload.crop_grid is (across, down)
+
+
+def _views_of_mode(
+    spec: SweepSpec, mode_name: str, axes: SweepAxes
+) -> list[tuple[tuple[int, int], tuple[int, int] | None]]:
+    """(crop grid as (across, down), page size) pairs of one mode."""
+    mode = RESOLUTION_MODES[mode_name]
+    pages = [parse_pair(p) for p in axes.page_sizes]
+    if pages:
+        out: list[tuple[tuple[int, int], tuple[int, int] | None]] = []
+        for page in pages:
+            assert page is not None  # validated by the spec
+            grid = (1, 1)
+            if mode.crop_mode:
+                grid = select_crop_grid(
+                    *page, min_num=spec.min_crops, max_num=spec.max_crops, image_size=mode.image_size
+                )
+            out.append((grid, page))
+        return out
+    if not mode.crop_mode:
+        return [((1, 1), None)]
+    grids: list[tuple[int, int]] = []
+    for text in axes.crop_grids:
+        for g in candidate_grids(spec.min_crops, spec.max_crops) if text == ALL_GRIDS else [_grid_from_text(text)]:
+            if g not in grids:
+                grids.append(g)
+    return [(g, None) for g in grids]
+
+
+def _workload(
+    spec: SweepSpec, mode_name: str, grid: tuple[int, int], prompt: int, new: int, batch: int, attn: str
+) -> OCRWorkload:
+    mode = RESOLUTION_MODES[mode_name]
+    if not mode.crop_mode and grid != (1, 1):
+        raise ValueError(f"crop_grid: mode {mode_name!r} has no crops; only 1x1 is allowed, got {grid[1]}x{grid[0]}")
+    return OCRWorkload(
+        base_size=mode.base_size,
+        image_size=mode.image_size,
+        crop_mode=mode.crop_mode,
+        crop_grid=grid,
+        prompt_tokens=prompt,
+        max_new_tokens=new,
+        batch_size=batch,
+        dtype=spec.dtype,
+        attention=attn,
+    )
+
+
+def expand_sweep(spec: SweepSpec) -> dict[_Views, list[str]]:
+    """Workloads (with their page sizes) -> the GPUs to predict them on, duplicates dropped."""
+    groups: dict[_Views, list[str]] = {}
+
+    def add(views: _Views, hardware: str) -> None:
+        names = groups.setdefault(views, [])
+        if hardware not in names:
+            names.append(hardware)
+
+    if spec.cartesian is not None:
+        a = spec.cartesian
+        for mode in a.resolution_modes:
+            for grid, page in _views_of_mode(spec, mode, a):
+                for prompt in a.prompt_tokens:
+                    for new in a.max_new_tokens:
+                        for batch in a.batch_sizes:
+                            for attn in a.attention:
+                                views = _Views(_workload(spec, mode, grid, prompt, new, batch, attn), page)
+                                for hw in a.hardware:
+                                    add(views, hw)
+    for p in spec.points:
+        page = parse_pair(p.page_size) if p.page_size is not None else None
+        grid = _grid_from_text(p.crop_grid) if p.crop_grid is not None else (1, 1)
+        preset = RESOLUTION_MODES[p.resolution_mode]
+        if page is not None and preset.crop_mode:
+            grid = select_crop_grid(*page, min_num=spec.min_crops, max_num=spec.max_crops, image_size=preset.image_size)
+        workload = _workload(
+            spec, p.resolution_mode, grid, p.prompt_tokens, p.max_new_tokens, p.batch_size, p.attention
+        )
+        add(_Views(workload, page), p.hardware)
+    return groups
+
+
+def point_sort_key(p: PlanningPoint) -> tuple[Any, ...]:
+    """GPU, mode (vendor order), tiles, grid rows and columns, page size, prompt, generation length, batch, kernel."""
+    w = p.workload
+    across, down = w.crop_grid
+    return (
+        p.hardware,
+        _MODE_ORDER.get(p.resolution_mode, len(_MODE_ORDER)),
+        w.n_crops,
+        down,
+        across,
+        p.page_width or 0,
+        p.page_height or 0,
+        w.prompt_tokens,
+        w.max_new_tokens,
+        w.batch_size,
+        w.attention,
+        w.dtype,
+    )
+
+
+@functools.cache
+def default_model_spec() -> DeepSeekOCRModelSpec:
+    """The released checkpoint's architecture, as the analyzer embeds it."""
+    from llm_perf_opt.runners.analyzer_inputs import load_model_spec
+
+    return load_model_spec(None)
+
+
+class _Progress:
+    """A tqdm bar on stderr when wanted and available, else nothing."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.bar: Any = None
+        if enabled and sys.stderr.isatty():
+            try:
+                from tqdm import tqdm
+            except ImportError:  # tqdm is optional (dev extra)
+                return
+            self.bar = tqdm(total=total, unit="pt", delay=PROGRESS_DELAY_SECONDS, file=sys.stderr, leave=False)
+
+    def update(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def evaluate_sweep(
+    spec: SweepSpec, *, model: DeepSeekOCRModelSpec | None = None, progress: bool = True
+) -> list[PlanningPoint]:
+    """Every point of ``spec``, sorted by :func:`point_sort_key` (engine only: nothing written)."""
+    spec_model = model or default_model_spec()
+    groups = expand_sweep(spec)
+    total = sum(len(h) for h in groups.values())
+    bar = _Progress(total, progress)
+    points: list[PlanningPoint] = []
+    try:
+        with CollectorPaused():
+            for views, hardware in groups.items():
+                points += predict_many(
+                    spec_model.arch,
+                    views.workload,
+                    hardware,
+                    target_pages_per_day=spec.target_pages_per_day,
+                    memory_utilization=spec.memory_utilization,
+                    page_size=views.page_size,
+                )
+                bar.update(len(hardware))
+    finally:
+        bar.close()
+    points.sort(key=point_sort_key)
+    return points
+
+
+def sweep_csv_text(points: list[PlanningPoint]) -> str:
+    """``sweep.csv``: one row per point (columns: :func:`llm_perf_opt.planning.table.csv_header`)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(csv_header())
+    for p in points:
+        writer.writerow(csv_row(p))
+    return buf.getvalue()
+
+
+def _iter_outputs(result: SweepResult) -> Iterator[tuple[str, str | bytes]]:
+    points = list(result.points)
+    yield "sweep.csv", sweep_csv_text(points)
+    yield "sweep.json", to_json_text(result)
+    if result.spec.plots and points:
+        from llm_perf_opt.planning.plots import sweep_plots
+
+        for name, data in sweep_plots(points, result.model.arch).items():
+            yield f"plots/{name}", data
+
+
+def run_sweep(
+    spec: SweepSpec | str | Path,
+    output_dir: str | Path,
+    *,
+    progress: bool = True,
+    model: DeepSeekOCRModelSpec | None = None,
+) -> list[PlanningPoint]:
+    """Evaluate ``spec`` (a record or a YAML path) and write ``sweep.csv``, ``sweep.json`` and
+    ``plots/`` (unless the spec turns plots off) into ``output_dir``; returns the points, sorted.
+
+    SVG and PNG files already in ``output_dir/plots`` are removed first (an earlier sweep's
+    figures); nothing else there is touched."""
+    record = spec if isinstance(spec, SweepSpec) else load_sweep_spec(spec)
+    spec_model = model or default_model_spec()
+    points = evaluate_sweep(record, model=spec_model, progress=progress)
+    result = SweepResult(spec=record, model=spec_model, points=tuple(points))
+    out = Path(output_dir)
+    old_plots = out / "plots"
+    if old_plots.is_dir():  # an earlier sweep's figures (other GPUs) must not linger beside these
+        for stale in sorted([*old_plots.glob("*.svg"), *old_plots.glob("*.png")]):
+            stale.unlink()
+    for name, data in _iter_outputs(result):
+        path = out / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, str):
+            path.write_text(data, encoding="utf-8")
+        else:
+            path.write_bytes(data)
+    return points

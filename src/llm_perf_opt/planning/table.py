@@ -1,0 +1,75 @@
+"""One flat CSV row per :class:`~llm_perf_opt.data.planning.PlanningPoint`.
+
+Columns follow the record's field order: the point's scalars; the workload's fields, with the
+crop grid written ``ROWSxCOLUMNS`` (crops down x across, as the analyzer's ``--crop-grid``)
+and ``n_crops`` beside it; each stage's fields as ``<stage>.<field>``; the memory fields as
+``memory.<field>``. Empty cell: no value (``None``); booleans are ``true``/``false``; floats are
+written with Python's shortest round-trip repr, so equal points give identical text.
+
+Example
+-------
+>>> header = csv_header()
+>>> header[:3], "prefill.seconds" in header, "memory.max_batch" in header
+(['hardware', 'resolution_mode', 'page_width'], True, True)
+>>> header.count("decode_seconds"), "decode.seconds" in header  # the point's and the stage's
+(1, True)
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from llm_perf_opt.data.planning import MemoryPrediction, PlanningPoint, StagePrediction
+from llm_perf_opt.data.stage_names import STAGE_NAMES
+from modelmeter.models.deepseek_ocr.workload import OCRWorkload
+
+_WORKLOAD_FIELDS = [a.name for a in attrs.fields(OCRWorkload)]
+_STAGE_FIELDS = [a.name for a in attrs.fields(StagePrediction) if a.name != "stage"]
+_MEMORY_FIELDS = [a.name for a in attrs.fields(MemoryPrediction)]
+_POINT_FIELDS = [a.name for a in attrs.fields(PlanningPoint)]
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def csv_header() -> list[str]:
+    """Column names, in order."""
+    out: list[str] = []
+    for name in _POINT_FIELDS:
+        if name == "workload":
+            for w in _WORKLOAD_FIELDS:
+                out += [w, "n_crops"] if w == "crop_grid" else [w]
+        elif name == "stages":
+            out += [f"{stage}.{f}" for stage in STAGE_NAMES for f in _STAGE_FIELDS]
+        elif name == "memory":
+            out += [f"memory.{f}" for f in _MEMORY_FIELDS]
+        else:
+            out.append(name)
+    return out
+
+
+def csv_row(point: PlanningPoint) -> list[object]:
+    """The cells of ``point``, in :func:`csv_header` order."""
+    out: list[object] = []
+    for name in _POINT_FIELDS:
+        if name == "workload":
+            w = point.workload
+            for f in _WORKLOAD_FIELDS:
+                if f == "crop_grid":
+                    across, down = w.crop_grid
+                    out += [f"{down}x{across}", w.n_crops]
+                else:
+                    out.append(_cell(getattr(w, f)))
+        elif name == "stages":
+            by_name = {s.stage: s for s in point.stages}
+            out += [_cell(getattr(by_name[stage], f)) for stage in STAGE_NAMES for f in _STAGE_FIELDS]
+        elif name == "memory":
+            out += [_cell(getattr(point.memory, f)) for f in _MEMORY_FIELDS]
+        else:
+            out.append(_cell(getattr(point, name)))
+    return out
