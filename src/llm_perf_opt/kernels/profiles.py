@@ -1,21 +1,24 @@
 """Load runtime profiles by name from ``conf/runtimes/<name>.yaml``.
 
-Each file holds one :class:`~llm_perf_opt.data.runtime_profile.RuntimeProfile` whose ``name``
-equals the file's stem, parsed with ``yaml.safe_load`` (anchors and ``<<:`` merge keys work)
-and structured by the strict converter of :mod:`llm_perf_opt.contracts.runtime_converter`.
+The profiles: ``hf-eager`` (the vendor's Hugging Face code, eager), ``hf-sdpa`` (the project's
+PyTorch reference on transformers' SDPA and grouped-GEMM experts, as measured on the H100) and
+``fused`` (a serving engine's fused path). Each file holds one
+:class:`~llm_perf_opt.data.runtime_profile.RuntimeProfile` whose ``name`` equals the file's stem,
+parsed with ``yaml.safe_load`` (anchors and ``<<:`` merge keys work) and structured by the strict
+converter of :mod:`llm_perf_opt.contracts.runtime_converter`.
 A profile with ``base: <name>`` starts from that profile's ``layers``; its own entries replace
 the base's under the same key (resolved here, recursively; a cycle is an error).
 
 Example
 -------
 >>> list_runtimes()
-['fused', 'hf-eager']
+['fused', 'hf-eager', 'hf-sdpa']
 >>> load_runtime("hf-eager").decoder_attention
 'eager'
 >>> load_runtime("vllm")
 Traceback (most recent call last):
 ...
-ValueError: unknown runtime profile 'vllm'; known: fused, hf-eager
+ValueError: unknown runtime profile 'vllm'; known: fused, hf-eager, hf-sdpa
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ Example
 ...                   measured_kernel_s=2.5e-3, measured_wall_s=2.7e-2, kernels_per_call=905)
 >>> type(analytic_layer(p)).__name__
 'DeepseekOCRDecodeStep'
+>>> p.runtime  # the profile that describes the measured "fused" variant's code
+'hf-sdpa'
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ MEASURED_MODES: dict[str, dict[str, Any]] = {
 """The modes the GPU script measures (kept equal to its ``MODES``; a test checks it)."""
 MEASURED_PROMPT_TOKENS = 9
 PROFILE_ATTENTION = {"fused": "flash", "hf-eager": "eager"}
+MEASURED_RUNTIME = {"fused": "hf-sdpa", "hf-eager": "hf-eager"}
+"""Measured variant (``raw-<variant>.json``) -> the runtime profile (``conf/runtimes``) that describes the code it
+ran: ``fused`` is the reference on transformers' SDPA and grouped-GEMM experts (``hf-sdpa``), not the serving
+engine's ``fused`` profile."""
 
 
 @define(frozen=True, kw_only=True)
@@ -53,6 +59,11 @@ class MeasuredPoint:
     measured_wall_s: float
     kernels_per_call: int = 0
     kernels_by_name: dict[str, list[float]] = field(factory=dict, eq=False, repr=False)
+
+    @property
+    def runtime(self) -> str:
+        """The runtime profile describing the measured code (:data:`MEASURED_RUNTIME`)."""
+        return MEASURED_RUNTIME[self.profile]
 
     @property
     def label(self) -> str:

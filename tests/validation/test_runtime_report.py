@@ -1,0 +1,141 @@
+"""The runtime report's core (scripts/gpu/report_runtimes.py) on the committed H100 measurements: every
+measured point appears under the profile that describes it, the errors and their statistics follow from the
+numbers shown, the inputs' constants are the ones used, and the output is deterministic."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import statistics
+from collections import Counter
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from llm_perf_opt.hardware.registry import load_hardware
+from llm_perf_opt.kernels.inventory import kernel_inventory
+from llm_perf_opt.kernels.profiles import load_runtime
+from llm_perf_opt.kernels.timing import check_shares
+from llm_perf_opt.validation.points import analytic_layer, load_points
+
+REPO = Path(__file__).resolve().parents[2]
+RAW = REPO / "reports" / "validation" / "h100"
+
+
+def _script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("report_runtimes", REPO / "scripts" / "gpu" / "report_runtimes.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def script() -> ModuleType:
+    return _script()
+
+
+@pytest.fixture(scope="module")
+def report(script: ModuleType) -> Any:
+    return script.build_report(RAW)
+
+
+def test_each_measured_point_appears_under_its_profile(report: Any) -> None:
+    profiles = report.summary["profiles"]
+    assert list(profiles) == ["hf-sdpa", "hf-eager"]
+    for name, variant in (("hf-sdpa", "fused"), ("hf-eager", "hf-eager")):
+        prof = profiles[name]
+        assert (prof["measured_variant"], prof["raw"]) == (variant, f"raw-{variant}.json")
+        raw = load_points(RAW / f"raw-{variant}.json")
+        assert [p["label"] for p in prof["points"]] == [p.label for p in raw]
+        for row, point in zip(prof["points"], raw, strict=True):
+            assert row["measured_kernel_s"] == point.measured_kernel_s
+            assert row["measured_wall_s"] == point.measured_wall_s
+            assert row["kernels_measured"] == point.kernels_per_call
+
+
+def test_errors_and_statistics_follow_from_the_numbers(report: Any) -> None:
+    for prof in report.summary["profiles"].values():
+        for key, predicted, measured in (
+            ("kernel", "predicted_kernel_s", "measured_kernel_s"),
+            ("wall", "predicted_wall_s", "measured_wall_s"),
+            ("wall_host", "predicted_wall_host_s", "measured_wall_s"),
+        ):
+            errors = []
+            for p in prof["points"]:
+                assert p[predicted] > 0
+                err = 100.0 * (p[predicted] - p[measured]) / p[measured]
+                assert math.isclose(p[f"{key}_error_pct"], err, rel_tol=1e-12)
+                errors.append(abs(err))
+            assert math.isclose(prof[key]["median_abs_error_pct"], statistics.median(errors), rel_tol=1e-12)
+            assert math.isclose(prof[key]["max_abs_error_pct"], max(errors), rel_tol=1e-12)
+        for p in prof["points"]:
+            # a launch costs more with the host-overhead figure (16.17 us) than the calibrated one (9.41 us)
+            assert p["predicted_wall_host_s"] >= p["predicted_wall_s"] >= p["predicted_kernel_s"]
+            assert math.isclose(sum(p["predicted_family_s"].values()), p["predicted_kernel_s"], rel_tol=1e-9)
+            assert math.isclose(sum(p["measured_family_s"].values()), p["measured_kernel_s"], rel_tol=1e-9)
+
+
+def test_constants_come_from_the_hardware_entry_and_the_host_microbenchmark(report: Any) -> None:
+    costs = report.summary["launch_costs"]
+    cal = load_hardware("h100-sxm").calibration
+    assert cal is not None
+    assert math.isclose(costs["launch_us"], cal.launch_overhead_us or 0.0, rel_tol=1e-12)
+    assert math.isclose(costs["min_kernel_us"], cal.min_kernel_us or 0.0, rel_tol=1e-12)
+    host = json.loads((RAW / "host-overhead.json").read_text())["host_us_per_kernel"]
+    assert costs["host_us_per_kernel"] == host
+
+
+def test_kernel_families_match_the_profiler_except_the_stated_residuals(script: ModuleType) -> None:
+    """``hf-sdpa``'s kernels per family equal the profiler's at every point, except where a residual of
+    tests/kernels/test_hf_sdpa_profile.py lies, and in the family that residual names."""
+    expected = {
+        "sam/tiny": {"memset / memcpy": -1},
+        "sam/large": {"memset / memcpy": -8},
+        "sam/gundam-2x2": {"memset / memcpy": -8},
+        "decode/kv2048/b1": {"attention": -12},
+        **{f"prefill/{m}": {script.FAMILIES[-1]: 7} for m in ("tiny", "small", "base", "large", "gundam-2x2")},
+    }
+    profile = load_runtime("hf-sdpa")
+    for p in load_points(RAW / "raw-fused.json"):
+        predicted: Counter[str] = Counter()
+        for r in kernel_inventory(analytic_layer(p), profile, path=p.stage).records:
+            predicted[script.predicted_family(r.kernel)] += r.calls
+        measured: Counter[str] = Counter()
+        for name, (launches, _) in p.kernels_by_name.items():
+            measured[script.measured_family(name)] += round(launches)
+        diff = {f: predicted[f] - measured[f] for f in script.FAMILIES if predicted[f] != measured[f]}
+        assert diff == expected.get(p.label, {}), p.label
+
+
+def test_where_the_time_goes_parts_add_up(report: Any) -> None:
+    standard = report.standard
+    assert list(standard) == ["hf-sdpa", "hf-eager"]
+    for times in standard.values():
+        assert list(times) == ["sam", "clip", "projector", "prefill", "lm_head", "decode"]
+        assert all(check_shares(rt) for rt in times.values())
+    stored = report.summary["where_the_time_goes"]["profiles"]["hf-sdpa"]["decode"]
+    assert stored["kernel_launches"] == standard["hf-sdpa"]["decode"].kernel_launches
+
+
+def test_report_is_deterministic_and_names_every_point(script: ModuleType, report: Any) -> None:
+    again = script.build_report(RAW)
+    assert script.summary_json(again.summary) == script.summary_json(report.summary)
+    text = script.render_markdown(report.summary, report.standard)
+    assert text == script.render_markdown(again.summary, again.standard)
+    for prof in report.summary["profiles"].values():
+        for p in prof["points"]:
+            assert f"| {p['label']} |" in text
+    assert "### Where the time goes (runtime `hf-sdpa`" in text
+    json.loads(script.summary_json(report.summary))  # valid JSON
+
+
+def test_committed_outputs_are_what_the_script_writes(script: ModuleType, report: Any) -> None:
+    summary_path = RAW / "runtimes-summary.json"
+    markdown_path = REPO / "reports" / "validation" / "h100-runtimes.md"
+    assert summary_path.read_text() == script.summary_json(report.summary)
+    assert markdown_path.read_text() == script.render_markdown(report.summary, report.standard)
