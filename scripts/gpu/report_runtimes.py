@@ -482,8 +482,11 @@ def render_markdown(summary: dict[str, Any], standard: dict[str, dict[str, Stage
         "(cuDNN's split-KV reduction at decode batch 1 and 2048 keys, cuBLASLt memsets before some einsum "
         "bmm, a cuDNN memset with net_3 at the smallest grid) and the harness (the measured prefill starts from "
         "`inputs_embeds`, so it runs no embedding gather and no image scatter). For `hf-eager` the decoder "
-        "entries describe the vendor's transformers 4.46 code (rotary table rebuilt in every layer, argsort as "
-        "2 kernels, one-kernel fp32 router GEMM) and the analytic routing spreads `tokens x top_k` passes over "
+        "entries describe the vendor's transformers 4.46 code (a 9-kernel rotary table with two attention_scaling "
+        "multiplies in every layer, where the reference builds a 7-kernel one per layer plus the model's unused "
+        "9-kernel table; argsort as 2 kernels; a one-kernel fp32 router GEMM; eager attention's layout copies, none "
+        "in decode and four in prefill, where the reference makes one) and "
+        "the analytic routing spreads `tokens x top_k` passes over "
         "that many experts, where the random-weight router of the measurement hits fewer distinct experts at "
         "batch 8.",
         "",

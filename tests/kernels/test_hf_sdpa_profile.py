@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from llm_perf_opt.data.runtime_profile import RuntimeProfile
-from llm_perf_opt.kernels.inventory import forward_work, kernel_inventory
+from llm_perf_opt.kernels.inventory import KernelInventory, forward_work, kernel_inventory
 from llm_perf_opt.kernels.profiles import list_runtimes, load_runtime
 from llm_perf_opt.kernels.timing import model_for_runtime
-from llm_perf_opt.validation.points import analytic_layer, load_points
+from llm_perf_opt.validation.points import MeasuredPoint, analytic_layer, load_points
 from modelmeter.layers import Linear
 from modelmeter.models.deepseek_ocr.config import ClipLConfig, DeepseekV2TextConfig
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRDecodeStep, DeepseekOCRModel
@@ -56,7 +56,7 @@ def test_profile_is_listed_and_inherits_the_generic_entries(sdpa: RuntimeProfile
     assert sdpa.layers["VisionStage[stage=sam]"].kernels == ()
 
 
-def test_decode_moe_layer_is_76_kernels(sdpa: RuntimeProfile) -> None:
+def test_decode_moe_layer_is_83_kernels(sdpa: RuntimeProfile) -> None:
     layer = DeepseekV2DecoderLayer(
         config=DeepseekV2TextConfig(), layer_idx=1, batch=1, q_len=1, kv_len=512, attention="flash"
     )
@@ -64,7 +64,8 @@ def test_decode_moe_layer_is_76_kernels(sdpa: RuntimeProfile) -> None:
     assert inv.launches_by_class() == {
         "DeepseekV2RMSNorm": 2 * 8,  # to fp32, pow, mean, +eps, rsqrt, mul, to bf16, * weight; twice
         "Linear": 4 + 3,  # q, k, v, o; shared experts gate, up, down
-        "LlamaRotaryEmbedding": 2 * 5,  # q and k: * cos, neg, cat, * sin, add
+        # the layer's own table: ids to fp32, bmm, cat, cos, sin, 2 casts; then q and k: * cos, neg, cat, * sin, add
+        "LlamaRotaryEmbedding": 7 + 2 * 5,
         "LlamaFlashAttention2": 2,  # DynamicCache: cat of keys, cat of values
         "AttentionCore": 2 + 1 + 1,  # bool mask to additive: 2 scalar fills + where; cuDNN sdpa (no memset at q_len 1)
         "Elementwise": 2 + 1,  # residual adds; shared experts' SiLU * up
@@ -75,7 +76,7 @@ def test_decode_moe_layer_is_76_kernels(sdpa: RuntimeProfile) -> None:
         # un-permute gather, sum, to bf16, + shared: 5 + 1 + 1 + 1 + 1 + 2 + 2 + 4 + 1 + 1 + 1 + 2 + 1 + 1 + 1 + 1
         "DeepseekV2MoE": 26,
     }
-    assert inv.kernel_launches == 76  # 16 + 7 + 10 + 2 + 4 + 3 + 1 + 7 + 26
+    assert inv.kernel_launches == 83  # 16 + 7 + 17 + 2 + 4 + 3 + 1 + 7 + 26
     assert inv.host_syncs == 0
 
 
@@ -149,13 +150,13 @@ def test_linear_memset_and_split_k_rules(sdpa: RuntimeProfile) -> None:
     assert kernels(121, 6848, 1280) == ["gemm"]
 
 
-def test_decode_step_is_905_kernels(sdpa: RuntimeProfile) -> None:
+def test_decode_step_is_989_kernels(sdpa: RuntimeProfile) -> None:
     step = DeepseekOCRDecodeStep(config=DeepseekV2TextConfig(), batch=1, kv_len=512, attention="flash")
     inv = kernel_inventory(step, sdpa)
-    # ids fill 1; mask ones + tril + positions 3; rotary table 9; embedding 1;
-    # layer 0: 2 norms 16 + attention 20 + residuals 2 + dense MLP 5 + split-K reduce of down_proj 1 = 44;
-    # 11 MoE layers x 76; final norm 8; LM head: memset, GEMM, fp32 cast 3
-    assert inv.kernel_launches == 1 + 3 + 9 + 1 + 44 + 11 * 76 + 8 + 3 == 905
+    # ids fill 1; mask ones + tril + positions 3; the model's (unused) rotary table 9; embedding 1;
+    # layer 0: 2 norms 16 + attention 27 (its own table 7) + residuals 2 + dense MLP 5 + split-K reduce of
+    # down_proj 1 = 51; 11 MoE layers x 83; final norm 8; LM head: memset, GEMM, fp32 cast 3
+    assert inv.kernel_launches == 1 + 3 + 9 + 1 + 51 + 11 * 83 + 8 + 3 == 989
     assert (inv.host_syncs, inv.graph_launches) == (0, 0)
 
 
@@ -186,3 +187,28 @@ def test_inventory_counts_equal_the_measured_kernels_per_call(sdpa: RuntimeProfi
     (long_decode,) = [p for p in points if p.label == "decode/kv2048/b1"]
     lean = [v[0] for k, v in long_decode.kernels_by_name.items() if "lean_reduction" in k]
     assert lean == [12.0]
+
+
+def test_every_attention_layer_builds_its_own_rotary_table(sdpa: RuntimeProfile) -> None:
+    """The measured reference runs the vendor's per-layer table (12 layers) beside the model's unused one."""
+    text = [p for p in load_points(RAW_FUSED) if p.stage in ("prefill", "decode")]
+    assert len(text) == 5 + 4  # prefill per mode; decode at KV 512/2048, batch 1/8
+    for p in text:
+        inv = kernel_inventory(analytic_layer(p), sdpa, path=p.stage)
+
+        def ours(kernel: str, inv: KernelInventory = inv) -> int:
+            return sum(r.calls for r in inv.records if r.kernel == kernel)
+
+        def measured(fragment: str, p: MeasuredPoint = p) -> float:
+            return sum(v[0] for k, v in p.kernels_by_name.items() if fragment in k)
+
+        # cos and sin: 12 layers' own tables + the model's table = 13 each
+        assert (ours("cos") + ours("rope_cos"), ours("sin") + ours("rope_sin")) == (12 + 1, 12 + 1), p.label
+        assert (measured("cos_kernel_cuda"), measured("sin_kernel_cuda")) == (13.0, 13.0), p.label
+        # the fp32 K = 1 bmm: cutlass simt sgemm 128x32 (batch 1) or cuBLAS gemmk1_kernel (batch 8), one per layer
+        assert ours("freq_bmm") == 12 == measured("simt_sgemm_128x32") + measured("gemmk1_kernel"), p.label
+        bmms = [r for r in inv.records if r.kernel == "freq_bmm"]
+        assert all(r.cuda_cores_only for r in bmms)
+        if p.stage == "decode":
+            # its share is the layer's counted outer product, 2 * batch * (128 / 2) * 1 position, in 12 layers
+            assert sum(r.tensor_core_flops for r in bmms) == 12 * 2 * p.batch * 64 * 1, p.label

@@ -50,6 +50,7 @@ EXPECTED_CLASSES = {
     "LayerNorm2d",
     "Linear",
     "LlamaFlashAttention2",
+    "LlamaRotaryEmbedding",  # every layer's own table: a counted outer product in the vendor and the reference
     "MLPBlock",
     "MlpProjector",
     "MoEGate",

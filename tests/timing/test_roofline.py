@@ -16,9 +16,10 @@ from modelmeter.layers import AttentionCore, Conv2d, Linear
 from modelmeter.layers.base import BaseLayer, Child, OperatorCategory
 from modelmeter.metrics import ZERO, LayerMetrics
 
-# H100 SXM with its default (unmeasured) efficiencies: 0.80 of 989.4 TFLOP/s, 0.90 of 3.35 TB/s
-H100_TC = 695.3e12  # measured bf16 8192^3 matmul, conf/hardware/h100-sxm.yaml calibration
-H100_BW = 3.022e12  # measured 2 GiB device copy (read + write)
+# H100 SXM rates measured by scripts/gpu/calibrate.py (conf/hardware/h100-sxm.yaml calibration block,
+# reports/validation/h100/calibration.json)
+H100_TC = 676.8e12  # measured bf16 8192^3 matmul
+H100_BW = 3.023e12  # measured 2 GiB device copy (read + write)
 
 # round numbers for exact arithmetic
 ROUND = AchievableRates(
@@ -33,8 +34,8 @@ def test_large_linear_is_compute_bound_on_h100() -> None:
     flops = 2 * 8192**3  # 1_099_511_627_776
     io = (8192 * 8192 + 8192 * 8192 + 8192 * 8192) * 2  # W + X + Y in bf16 = 402_653_184
     assert (piece.tensor_core_flops, piece.io_bytes) == (1_099_511_627_776, 402_653_184) == (flops, io)
-    assert piece.compute_seconds == pytest.approx(flops / H100_TC, rel=1e-12)  # 1.581 ms
-    assert piece.memory_seconds == pytest.approx(io / H100_BW, rel=1e-12)  # 0.1336 ms
+    assert piece.compute_seconds == pytest.approx(flops / H100_TC, rel=1e-12)  # 1.625 ms
+    assert piece.memory_seconds == pytest.approx(io / H100_BW, rel=1e-12)  # 0.1332 ms
     assert piece.bound is Bound.COMPUTE
     assert t.total_seconds == piece.compute_seconds
     assert t.dominant_bound is Bound.COMPUTE
@@ -47,8 +48,8 @@ def test_one_token_linear_is_memory_bound_on_h100() -> None:
     io = (8192 * 8192 + 8192 + 8192) * 2  # 134_250_496 bytes: the weights dominate
     assert piece.io_bytes == 134_250_496 == io
     assert piece.tensor_core_flops == 2 * 8192 * 8192 == 134_217_728
-    assert piece.seconds == pytest.approx(io / H100_BW, rel=1e-12)  # 44.42 us
-    assert piece.compute_seconds == pytest.approx(134_217_728 / H100_TC, rel=1e-12)  # 0.17 us
+    assert piece.seconds == pytest.approx(io / H100_BW, rel=1e-12)  # 44.41 us
+    assert piece.compute_seconds == pytest.approx(134_217_728 / H100_TC, rel=1e-12)  # 0.20 us
     assert piece.bound is Bound.MEMORY
     assert t.dominant_bound is Bound.MEMORY
 
@@ -144,8 +145,8 @@ def test_piece_seconds_rejects_negative_floor() -> None:
 
 
 def test_dominant_bound_is_the_one_with_more_time() -> None:
-    big = Linear(tokens=8192, in_features=8192, out_features=8192, bias=False)  # compute, 1.39 ms on H100
-    small = Linear(tokens=1, in_features=8192, out_features=8192, bias=False)  # memory, 44.5 us on H100
+    big = Linear(tokens=8192, in_features=8192, out_features=8192, bias=False)  # compute, 1.62 ms on H100
+    small = Linear(tokens=1, in_features=8192, out_features=8192, bias=False)  # memory, 44.4 us on H100
 
     @define(frozen=True, kw_only=True)
     class _Pair(BaseLayer):
@@ -153,7 +154,7 @@ def test_dominant_bound_is_the_one_with_more_time() -> None:
             return ZERO
 
         def children(self) -> tuple[Child, ...]:
-            return (Child("big", big, 1), Child("small", small, 40))  # 40 * 44.5 us = 1.78 ms > 1.39 ms
+            return (Child("big", big, 1), Child("small", small, 40))  # 40 * 44.4 us = 1.78 ms > 1.62 ms
 
     t = roofline_time(_Pair(), load_hardware("h100-sxm"))
     assert t.seconds_by_bound[Bound.COMPUTE] == pytest.approx(2 * 8192**3 / H100_TC, rel=1e-12)

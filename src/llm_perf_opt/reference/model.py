@@ -236,7 +236,7 @@ class DeepseekOCRReference(nn.Module):
                 raise ValueError("run_prefill: image_embeds needs images_seq_mask")
             embeds = scatter_image_rows(embeds, image_embeds, images_seq_mask)
         batch, length = embeds.shape[:2]
-        positions = torch.arange(length, device=embeds.device).unsqueeze(0)
+        positions = torch.arange(length, device=embeds.device).expand(batch, -1)
         out = self.text.model(
             inputs_embeds=embeds,
             attention_mask=causal_mask(batch, length, length, device=embeds.device),

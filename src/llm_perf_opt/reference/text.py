@@ -14,8 +14,12 @@ How the maintained model relates to the vendor's DeepSeek-OCR v1 text model
   ``[n_routed_experts, hidden]`` weight and no bias, fp32 logits, softmax scores, greedy
   unsorted top-k, weights times ``routed_scaling_factor`` and never renormalised;
   RMSNorms; identical parameter counts;
-* different, not counted by FlopCounterMode: the rotary cos/sin table is built once per
-  forward by the model (the vendor builds it in every attention layer); the routed
+* rotary table: the maintained model builds the cos/sin table once per forward with an
+  elementwise product; the vendor (transformers 4.46.3) builds it in every attention layer
+  with a ``bmm`` outer product that FlopCounterMode counts. :func:`use_vendor_rotary` gives
+  every attention layer of the reference its own ``rotary_emb`` doing the vendor's product,
+  so the reference counts what the real model counts;
+* different, not counted by FlopCounterMode: the routed
   experts' weights are stored as two 3-D tensors instead of 64 ``DeepseekV2MLP`` modules
   (same parameters); the vendor's expert loop runs only the experts that got tokens;
 * experts implementation: the default ``grouped_mm`` kernel is invisible to
@@ -124,7 +128,7 @@ class TextReferenceLM(nn.Module):
         if attention_mask is None:
             attention_mask = causal_mask(batch, q_len, past + q_len, device=inputs_embeds.device)
         if position_ids is None:
-            position_ids = torch.arange(past, past + q_len, device=inputs_embeds.device).unsqueeze(0)
+            position_ids = torch.arange(past, past + q_len, device=inputs_embeds.device).expand(batch, -1)
         out = self.model(
             inputs_embeds=inputs_embeds,
             attention_mask=attention_mask,
@@ -156,9 +160,60 @@ def build_text_reference(
     hf = hf_text_config(config, attn_implementation)
     with torch.device(device):
         ref = TextReferenceLM(hf)
+    for layer in ref.model.layers:
+        attention: nn.Module = layer.self_attn  # type: ignore[assignment]
+        use_vendor_rotary(attention, head_dim=config.head_dim, theta=config.rope_theta)
     if dtype is not None:
         ref = ref.to(dtype)
     return ref.eval()
+
+
+class VendorRotaryEmbedding(nn.Module):
+    """The default RoPE table as the vendor's attention layers build it on every call
+    (transformers 4.46.3 ``LlamaRotaryEmbedding``): frequencies by the batched outer product
+    ``inv_freq [batch, head_dim/2, 1] @ position_ids [batch, 1, q_len]``, then cos and sin of
+    the duplicated frequencies, cast to the activations' dtype.
+
+    Example
+    -------
+    >>> rope = VendorRotaryEmbedding(head_dim=4, theta=10000.0, device="cpu")
+    >>> cos, sin = rope(torch.zeros(1, 3, 8), torch.arange(3)[None])
+    >>> tuple(cos.shape), float(cos[0, 0, 0]), float(sin[0, 0, 0])
+    ((1, 3, 4), 1.0, 0.0)
+    """
+
+    inv_freq: torch.Tensor
+
+    def __init__(self, head_dim: int, theta: float, device: str | torch.device = "meta") -> None:
+        super().__init__()
+        exponents = torch.arange(0, head_dim, 2, dtype=torch.float32, device=device) / head_dim
+        self.register_buffer("inv_freq", 1.0 / (theta**exponents), persistent=False)
+
+    def forward(self, x: torch.Tensor, position_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(cos, sin)``, each ``[batch, q_len, head_dim]``."""
+        inv = self.inv_freq[None, :, None].float().expand(position_ids.shape[0], -1, 1)
+        freqs = (inv @ position_ids[:, None, :].float()).transpose(1, 2)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        return emb.cos().to(x.dtype), emb.sin().to(x.dtype)
+
+
+def use_vendor_rotary(attention: nn.Module, *, head_dim: int, theta: float) -> None:
+    """Give ``attention`` (a maintained attention module) its own :class:`VendorRotaryEmbedding`
+    as child ``rotary_emb`` (the vendor's module path ``layers.N.self_attn.rotary_emb``) and make
+    it build its cos/sin table from ``position_ids`` on every call, as the vendor's layers do.
+    The module must then be called with ``position_ids``."""
+    device = next(attention.parameters()).device
+    rotary = VendorRotaryEmbedding(head_dim, theta, device=device)
+    attention.rotary_emb = rotary
+    inner = attention.forward
+
+    def forward(hidden_states: torch.Tensor, *args: Any, position_ids: Any = None, **kwargs: Any) -> Any:
+        if position_ids is None:
+            raise ValueError("position_ids: the vendor's attention builds its rotary table from them; pass them")
+        kwargs["position_embeddings"] = rotary(hidden_states, position_ids)
+        return inner(hidden_states, *args, position_ids=position_ids, **kwargs)
+
+    attention.forward = forward
 
 
 def causal_mask(batch: int, q_len: int, kv_len: int, device: str | torch.device = "meta") -> torch.Tensor:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from transformers.models.deepseek_ocr2.modeling_deepseek_ocr2 import DeepseekOcr2TextDecoderLayer, DeepseekOcr2TextMoe
 
-from llm_perf_opt.reference.text import build_text_reference, causal_mask, hf_text_config, kv_cache
+from llm_perf_opt.reference.text import build_text_reference, causal_mask, hf_text_config, kv_cache, use_vendor_rotary
 from modelmeter.layers import Embedding
 from modelmeter.models.deepseek_ocr.config import DeepseekV2TextConfig
 from modelmeter.models.deepseek_ocr.layers.decoder import DeepseekV2DecoderLayer, DeepseekV2RMSNorm
@@ -25,9 +25,10 @@ def _layer_call(hf: Any, layer_idx: int, batch: int, q_len: int, past: int) -> t
     with META:
         mod = DeepseekOcr2TextDecoderLayer(hf, layer_idx)
     head_dim = hf.hidden_size // hf.num_attention_heads
-    cos = torch.empty(batch, q_len, head_dim, device=META)
+    # the vendor builds the rotary table inside every attention layer (a counted bmm outer product)
+    use_vendor_rotary(mod.self_attn if hasattr(mod, "self_attn") else mod, head_dim=head_dim, theta=10000.0)
     kwargs: dict[str, Any] = {
-        "position_embeddings": (cos, torch.empty_like(cos)),
+        "position_ids": torch.arange(past, past + q_len, device=META).expand(batch, -1),
         "attention_mask": causal_mask(batch, q_len, past + q_len),
     }
     if past:
@@ -84,10 +85,10 @@ def test_text_model_prefill_703(text_config: DeepseekV2TextConfig) -> None:
         head,
     ]
     assert counted.params == sum(layer.params for layer in body) == 2_934_734_080  # 3,336,106,240 minus vision
-    # layers: 12 x attention (4*2*703*1280^2 + 4*10*703^2*128) + dense MLP 6*703*1280*6848
+    # layers: 12 x attention (4*2*703*1280^2 + 4*10*703^2*128 + rotary table 2*64*703) + dense MLP 6*703*1280*6848
     #         + 11 x MoE 703*(163,840 + 6*6,881,280 + 13,762,560); lm_head 2*703*1280*129280
     expected = (
-        12 * (4 * 2 * 703 * 1280 * 1280 + 4 * 10 * 703 * 703 * 128)
+        12 * (4 * 2 * 703 * 1280 * 1280 + 4 * 10 * 703 * 703 * 128 + 2 * 64 * 703)
         + 6 * 703 * 1280 * 6848
         + 11 * 703 * (2 * 1280 * 64 + 6 * 6 * 1280 * 896 + 6 * 1280 * 1792)
         + 2 * 703 * 1280 * 129280

@@ -29,7 +29,8 @@ def test_prefill_attention_is_quadratic_in_length(attention: type[LlamaAttention
     for seq in (84, 284, 704):
         # f(L) = a L + b L^2 with b = 2 * 2*10*128 (scores and P V): second difference 2b = 10,240
         assert flops(seq + 2) - 2 * flops(seq + 1) + flops(seq) == 10_240
-        assert flops(seq) - 4 * 2 * seq * 1280 * 1280 == 5_120 * seq * seq
+        # a = projections 4*2*1280^2 + rotary table 2*64
+        assert flops(seq) - (4 * 2 * 1280 * 1280 + 2 * 64) * seq == 5_120 * seq * seq
 
 
 def test_mlp_is_linear_in_length() -> None:

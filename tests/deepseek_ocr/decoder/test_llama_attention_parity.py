@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from transformers.models.deepseek_ocr2.modeling_deepseek_ocr2 import DeepseekOcr2TextAttention
 
-from llm_perf_opt.reference.text import causal_mask, hf_text_config, kv_cache
+from llm_perf_opt.reference.text import causal_mask, hf_text_config, kv_cache, use_vendor_rotary
 from modelmeter.models.deepseek_ocr.config import DeepseekV2TextConfig
 from modelmeter.models.deepseek_ocr.layers.llama import LlamaAttention, LlamaFlashAttention2
 from modelmeter.validation import check_parity
@@ -31,9 +31,10 @@ def _attention_call(
     with META:
         mod = DeepseekOcr2TextAttention(hf, layer_idx=layer_idx)
     head_dim = hf.hidden_size // hf.num_attention_heads
-    cos = torch.empty(batch, q_len, head_dim, device=META)
+    # the vendor builds the rotary table inside every attention layer (a counted bmm outer product)
+    use_vendor_rotary(mod.self_attn if hasattr(mod, "self_attn") else mod, head_dim=head_dim, theta=10000.0)
     kwargs: dict[str, Any] = {
-        "position_embeddings": (cos, torch.empty_like(cos)),
+        "position_ids": torch.arange(past, past + q_len, device=META).expand(batch, -1),
         "attention_mask": causal_mask(batch, q_len, past + q_len),
     }
     if past:
@@ -50,14 +51,15 @@ def test_prefill_full_size(text_config: DeepseekV2TextConfig, impl: str, seq: in
     layer = ATTENTION[impl](config=text_config, batch=1, q_len=seq, kv_len=seq)
     result = check_parity(layer, mod, inputs, kwargs=kwargs, backward=seq == TINY)
     assert result.ok, result.describe()
-    # q, k, v, o: 4 * 2*L*1280*1280; scores and P V: 2 * 2*10*L*L*128 (full matrix, causal ignored)
-    assert result.counted_forward_flops == 4 * 2 * seq * 1280 * 1280 + 2 * 2 * 10 * seq * seq * 128
+    # q, k, v, o: 4 * 2*L*1280*1280; scores and P V: 2 * 2*10*L*L*128 (full matrix, causal ignored);
+    # rotary table: inv_freq [1, 64, 1] @ positions [1, 1, L]: 2*64*L
+    assert result.counted_forward_flops == 4 * 2 * seq * 1280 * 1280 + 2 * 2 * 10 * seq * seq * 128 + 2 * 64 * seq
     assert result.counted_params == 6_553_600  # 4 * 1280 * 1280
 
 
 def test_prefill_backward_is_twice_forward(text_config: DeepseekV2TextConfig) -> None:
     layer = LlamaFlashAttention2(config=text_config, batch=1, q_len=TINY, kv_len=TINY)
-    assert layer.forward_tensor_core_flops == 1_137_131_520  # 4*2*84*1280^2 + 4*10*84^2*128
+    assert layer.forward_tensor_core_flops == 1_137_142_272  # 4*2*84*1280^2 + 4*10*84^2*128 + 2*64*84
     assert layer.backward_tensor_core_flops == 2_274_263_040
 
 
@@ -70,8 +72,9 @@ def test_decode_step_full_size(text_config: DeepseekV2TextConfig, impl: str, pas
     result = check_parity(layer, mod, inputs, kwargs=kwargs)
     assert result.ok, result.describe()
     assert kwargs["past_key_values"].get_seq_length(5) == past + 1  # the cache really grew to kv_len
-    # 4 projections of one token: 4 * 2*1280*1280; one query row against past+1 keys: 2 * 2*10*(past+1)*128
-    assert result.counted_forward_flops == 4 * 2 * 1280 * 1280 + 2 * 2 * 10 * (past + 1) * 128
+    # 4 projections of one token: 4 * 2*1280*1280; one query row against past+1 keys: 2 * 2*10*(past+1)*128;
+    # the rotary table of one position: 2*64
+    assert result.counted_forward_flops == 4 * 2 * 1280 * 1280 + 2 * 2 * 10 * (past + 1) * 128 + 2 * 64
     m = layer.metrics()
     assert m.forward_kv_cache_read_bytes == 2 * 10 * 128 * past * 2  # K and V of the past tokens, bf16
     assert m.forward_kv_cache_write_bytes == 2 * 10 * 128 * 1 * 2  # the new token's K and V

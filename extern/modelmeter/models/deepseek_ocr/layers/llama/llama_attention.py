@@ -39,8 +39,8 @@ class LlamaAttention(BaseLayer):
     >>> attn = LlamaAttention(config=DeepseekV2TextConfig(), batch=1, q_len=1, kv_len=513)
     >>> attn.params  # 4 * 1280 * 1280
     6553600
-    >>> attn.forward_tensor_core_flops  # 4 projections 4*2*1280*1280 + scores/values 4*10*513*128
-    15733760
+    >>> attn.forward_tensor_core_flops  # projections 4*2*1280^2 + scores/values 4*10*513*128 + RoPE 2*64*1
+    15733888
     >>> attn.metrics().forward_kv_cache_read_bytes  # 2 (K, V) * 10 heads * 128 * 512 past * 2 bytes
     2621440
     """

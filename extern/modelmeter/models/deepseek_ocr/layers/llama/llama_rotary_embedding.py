@@ -1,22 +1,23 @@
 """``LlamaRotaryEmbedding`` as DeepSeek-OCR's decoder uses it: every attention layer builds
 its own cos/sin table for the positions of its call, then rotates the queries and keys.
 
-Per-element CUDA-core costs (documented estimates; torch's FlopCounterMode counts none of it
-in the maintained transformers module, which builds the table with an elementwise product):
+The vendor's code (transformers 4.46.3's ``LlamaRotaryEmbedding``, called inside every
+attention layer) forms the table's frequencies as a batched outer product
+``inv_freq [batch, head_dim/2, 1] @ position_ids [batch, 1, q_len]``: a ``bmm`` that
+``FlopCounterMode`` counts, ``2 * batch * (head_dim / 2) * q_len`` FLOPs per call. It is
+booked as Tensor-Core FLOPs (counted convention) so that the totals equal what torch counts on
+the real model; the project's reference runs the same per-layer product
+(:func:`llm_perf_opt.reference.text.use_vendor_rotary`).
 
-* Table, per ``(position, rotary dim)`` element of the ``[batch, q_len, head_dim]`` table, 5:
-  frequency product ``position * inv_freq`` 1 (the half-width product is duplicated by a
-  concatenation; counted once per element), ``cos`` 1, ``sin`` 1, and the two
-  ``attention_scaling`` multiplies (1.0 for the default RoPE, still executed) 2.
+Per-element CUDA-core costs (documented estimates; torch counts none of them):
+
+* Table, per ``(position, rotary dim)`` element of the ``[batch, q_len, head_dim]`` table, 4:
+  ``cos`` 1, ``sin`` 1, and the two ``attention_scaling`` multiplies (1.0 for the default
+  RoPE, still executed) 2 (the half-width frequencies are duplicated by a concatenation).
 * Rotation, per element of ``q`` and ``k``, 3: a pair ``(x1, x2)`` becomes
   ``(x1 cos - x2 sin, x2 cos + x1 sin)``, 4 multiplies and 2 adds per 2 elements (the
   negation of ``rotate_half`` folds into the subtraction). Backward: the same rotation with
-  ``-sin``, 3 per element.
-
-Note: transformers 4.46.3 (the vendor's version) forms the table's frequency product as a
-``[64, 1] @ [1, q_len]`` batched matmul, which FlopCounterMode counts as
-``2 * batch * (head_dim / 2) * q_len`` FLOPs per call; it is an outer product (no
-accumulation), booked here as CUDA-core work.
+  ``-sin``, 3 per element. The table is built without gradient.
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ from attrs import define, field
 
 from modelmeter.layers.base import BaseLayer, OperatorCategory, known_dtype, non_negative, positive
 from modelmeter.metrics import LayerMetrics
-from modelmeter.primitives import elementwise_flops, tensor_bytes
+from modelmeter.primitives import elementwise_flops, matmul_flops, tensor_bytes
 from modelmeter.units import dtype_bytes
 
-ROPE_TABLE_FLOPS_PER_ELEMENT = 5
-"""cos/sin table: frequency product 1, cos 1, sin 1, two attention-scaling multiplies 2."""
+ROPE_TABLE_FLOPS_PER_ELEMENT = 4
+"""cos/sin table: cos 1, sin 1, two attention-scaling multiplies 2 (the frequency product is
+the counted outer product, see the module docstring)."""
 ROPE_APPLY_FLOPS_PER_ELEMENT = 3
 """Rotating one element of q or k: 2 multiplies and 1 add (per element of a rotated pair)."""
 ROPE_APPLY_BACKWARD_FLOPS_PER_ELEMENT = 3
@@ -50,10 +52,10 @@ class LlamaRotaryEmbedding(BaseLayer):
     Example
     -------
     >>> rope = LlamaRotaryEmbedding(batch=1, q_len=2, head_dim=4, heads=2, kv_heads=2)
-    >>> rope.forward_cuda_core_flops  # table 5 * 1*2*4 = 40; rotate 3 * 2 * (2+2)*4 = 96
-    136
-    >>> rope.forward_tensor_core_flops, rope.params
-    (0, 0)
+    >>> rope.forward_cuda_core_flops  # table 4 * 1*2*4 = 32; rotate 3 * 2 * (2+2)*4 = 96
+    128
+    >>> rope.forward_tensor_core_flops, rope.params  # outer product 2 * 1 * (4/2) * 2
+    (8, 0)
     """
 
     batch: int = field(validator=positive)
@@ -68,6 +70,7 @@ class LlamaRotaryEmbedding(BaseLayer):
         "Rotary position embedding: per-call cos/sin tables of the positions, applied as a rotation to q and k."
     )
     formulas: ClassVar[dict[str, str]] = {
+        "forward_tensor_core_flops": "2 * batch * (head_dim / 2) * q_len  (inv_freq @ position_ids, per call)",
         "forward_cuda_core_flops": (
             f"{ROPE_TABLE_FLOPS_PER_ELEMENT} * batch * q_len * head_dim (table)"
             f" + {ROPE_APPLY_FLOPS_PER_ELEMENT} * batch * q_len * (heads + kv_heads) * head_dim (rotate q, k)"
@@ -97,7 +100,11 @@ class LlamaRotaryEmbedding(BaseLayer):
         table = tensor_bytes(self.table_elements, b)
         qk = tensor_bytes(self.rotated_elements, b)
         table_inputs = self.batch * self.q_len * POSITION_ID_BYTES + (self.head_dim // 2) * INV_FREQ_BYTES
+        # inv_freq [batch, head_dim/2, 1] @ position_ids [batch, 1, q_len]
+        outer = matmul_flops(self.head_dim // 2, self.q_len, 1, batch=self.batch)
         return LayerMetrics(
+            forward_tensor_core_flops=outer,
+            forward_executed_tensor_core_flops=outer,
             forward_cuda_core_flops=elementwise_flops(self.table_elements, ROPE_TABLE_FLOPS_PER_ELEMENT)
             + elementwise_flops(self.rotated_elements, ROPE_APPLY_FLOPS_PER_ELEMENT),
             backward_cuda_core_flops=elementwise_flops(self.rotated_elements, ROPE_APPLY_BACKWARD_FLOPS_PER_ELEMENT),
