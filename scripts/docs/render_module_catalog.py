@@ -11,6 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from llm_perf_opt.utils.generated_file import write_or_check
 from modelmeter.models.deepseek_ocr.module_catalog import CATALOG_PATH, ModuleCatalog, load_module_catalog
 
 OUTPUT_PATH = CATALOG_PATH.with_suffix(".md")
@@ -70,14 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=OUTPUT_PATH)
     args = parser.parse_args(argv)
     text = render(load_module_catalog())
-    if args.check:
-        current = args.output.read_text(encoding="utf-8") if args.output.is_file() else ""
-        if current != text:
-            print(f"{args.output} is stale: run python scripts/docs/render_module_catalog.py", file=sys.stderr)
-            return 1
-        return 0
-    args.output.write_text(text, encoding="utf-8")
-    return 0
+    return write_or_check(
+        args.output, text, check=args.check, regenerate="python scripts/docs/render_module_catalog.py"
+    )
 
 
 if __name__ == "__main__":
