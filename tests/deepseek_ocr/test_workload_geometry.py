@@ -129,3 +129,19 @@ def test_decode_sum_equals_brute_force_steps() -> None:
         last = DeepseekOCRDecodeStep(config=cfg, batch=2, kv_len=100 + steps).metrics()
         assert got.kv_cache_memory_bytes == last.kv_cache_memory_bytes  # the cache at its final length
         assert got.params == last.params  # weights counted once
+
+
+def test_decoder_layers_of_one_kind_share_work_but_keep_their_paths() -> None:
+    from modelmeter.models.deepseek_ocr.layers.decoder import DeepseekV2DecoderLayer
+
+    cfg = DeepseekOCRArch().language
+    dense, moe1, moe7 = (DeepseekV2DecoderLayer(config=cfg, layer_idx=i, batch=1, q_len=5, kv_len=5) for i in (0, 1, 7))
+    assert (dense.mlp_kind, moe1.mlp_kind, moe7.mlp_kind) == ("dense", "moe", "moe")
+    assert moe1 == moe7  # same kind, same shapes: evaluated once
+    assert dense != moe1
+    assert moe1.metrics() == moe7.metrics()
+    assert dense.params == 32_852_480  # attention 6,553,600 + 2 norms 2,560 + dense MLP 26,296,320
+    assert moe7.params == 233_720_320  # attention + norms + MoE 227,164,160
+    model = DeepseekOCRModel(workload=OCRWorkload(crop_grid=(2, 2), max_new_tokens=2))
+    paths = [p for p, _, _ in model.walk() if p.startswith("prefill.layers.") and p.count(".") == 2]
+    assert paths == [f"prefill.layers.{i}" for i in range(12)]

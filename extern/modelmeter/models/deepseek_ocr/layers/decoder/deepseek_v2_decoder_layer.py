@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from attrs import define, field
+from attrs import Factory, define, field
 
 from modelmeter.layers.activations import Elementwise
 from modelmeter.layers.base import BaseLayer, Child, OperatorCategory, known_dtype, non_negative, positive
@@ -49,12 +49,19 @@ class DeepseekV2DecoderLayer(BaseLayer):
     """
 
     config: DeepseekV2TextConfig
-    layer_idx: int = field(validator=non_negative)
+    layer_idx: int = field(validator=non_negative, eq=False)
+    """Position in the stack. Not part of equality: two layers of the same kind (``mlp_kind``)
+    at the same shapes do the same work, so their metrics are computed once."""
     batch: int = field(validator=positive)
     q_len: int = field(validator=positive)
     kv_len: int = field(validator=positive)
     attention: str = field(default="flash", validator=_attention_choice)
     dtype: str = field(default="bfloat16", validator=known_dtype)
+    mlp_kind: str = field(
+        init=False,
+        default=Factory(lambda self: "moe" if self.config.is_moe_layer(self.layer_idx) else "dense", takes_self=True),
+    )
+    """``"dense"`` or ``"moe"``, derived from ``layer_idx`` (DeepSeek-V2's rule)."""
 
     category: ClassVar[OperatorCategory] = OperatorCategory.OTHER
     definition: ClassVar[str] = (
@@ -82,7 +89,7 @@ class DeepseekV2DecoderLayer(BaseLayer):
     @property
     def is_moe(self) -> bool:
         """Whether ``mlp`` is the mixture of experts."""
-        return self.config.is_moe_layer(self.layer_idx)
+        return self.mlp_kind == "moe"
 
     def own_metrics(self) -> LayerMetrics:
         return ZERO
