@@ -14,6 +14,7 @@ ValueError: n: must be an integer >= 0, got -1
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -87,3 +88,37 @@ def unique_strings(instance: object, attribute: attrs.Attribute[Any], value: Any
         if item in seen:
             raise ValueError(f"{attribute.name}: {item!r} appears twice")
         seen.add(item)
+
+
+def _is_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+
+
+def finite_non_negative(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A finite number >= 0 (seconds, rates)."""
+    if not _is_number(value) or value < 0:
+        raise ValueError(f"{attribute.name}: must be a finite number >= 0, got {value!r}")
+
+
+def finite_positive(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A finite number > 0."""
+    if not _is_number(value) or value <= 0:
+        raise ValueError(f"{attribute.name}: must be a finite number > 0, got {value!r}")
+
+
+def optional_finite_positive(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """``None`` or a finite number > 0."""
+    if value is not None:
+        finite_positive(instance, attribute, value)
+
+
+def fraction(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """A number in (0, 1]."""
+    if not _is_number(value) or not 0 < value <= 1:
+        raise ValueError(f"{attribute.name}: must be a fraction in (0, 1], got {value!r}")
+
+
+def optional_fraction(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """``None`` or a number in (0, 1]."""
+    if value is not None:
+        fraction(instance, attribute, value)

@@ -13,28 +13,12 @@ Example
 
 from __future__ import annotations
 
-import math
 import re
 
 import attrs
 from attrs import define, field
 
-
-def _finite_positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{attribute.name}: must be a finite number > 0, got {value!r}")
-
-
-def _optional_finite_positive(instance: object, attribute: attrs.Attribute[float | None], value: float | None) -> None:
-    if value is not None:
-        _finite_positive(instance, attribute, value)  # type: ignore[arg-type]
-
-
-def _optional_fraction(instance: object, attribute: attrs.Attribute[float | None], value: float | None) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
-        raise ValueError(f"{attribute.name}: must be a fraction in (0, 1], got {value!r}")
+from llm_perf_opt.data._validators import finite_positive, optional_finite_positive, optional_fraction
 
 
 def _non_empty(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -72,7 +56,7 @@ class DatasheetFigure:
     True
     """
 
-    value: float = field(validator=_finite_positive)
+    value: float = field(validator=finite_positive)
     source: str = field(validator=_non_empty)
     dense: bool
     note: str = ""
@@ -107,14 +91,14 @@ class Calibration:
 
     measured: bool
     how_measured: str = field(validator=_non_empty)
-    matmul_tflops: float | None = field(default=None, validator=_optional_finite_positive)
-    copy_tbps: float | None = field(default=None, validator=_optional_finite_positive)
-    matmul_efficiency: float | None = field(default=None, validator=_optional_fraction)
-    copy_efficiency: float | None = field(default=None, validator=_optional_fraction)
-    cuda_core_efficiency: float | None = field(default=None, validator=_optional_fraction)
-    launch_overhead_us: float | None = field(default=None, validator=_optional_finite_positive)
-    min_kernel_us: float | None = field(default=None, validator=_optional_finite_positive)
-    sync_us: float | None = field(default=None, validator=_optional_finite_positive)
+    matmul_tflops: float | None = field(default=None, validator=optional_finite_positive)
+    copy_tbps: float | None = field(default=None, validator=optional_finite_positive)
+    matmul_efficiency: float | None = field(default=None, validator=optional_fraction)
+    copy_efficiency: float | None = field(default=None, validator=optional_fraction)
+    cuda_core_efficiency: float | None = field(default=None, validator=optional_fraction)
+    launch_overhead_us: float | None = field(default=None, validator=optional_finite_positive)
+    min_kernel_us: float | None = field(default=None, validator=optional_finite_positive)
+    sync_us: float | None = field(default=None, validator=optional_finite_positive)
     measured_on: str = ""
 
     def __attrs_post_init__(self) -> None:
@@ -208,7 +192,7 @@ class AchievableRates:
     3000000000000.0
     """
 
-    tensor_core_flops_per_s: float = field(validator=_finite_positive)
-    cuda_core_flops_per_s: float = field(validator=_finite_positive)
-    memory_bytes_per_s: float = field(validator=_finite_positive)
+    tensor_core_flops_per_s: float = field(validator=finite_positive)
+    cuda_core_flops_per_s: float = field(validator=finite_positive)
+    memory_bytes_per_s: float = field(validator=finite_positive)
     measured: bool

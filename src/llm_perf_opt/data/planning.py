@@ -17,14 +17,18 @@ Example
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
-import attrs
 from attrs import define, field
 from attrs.validators import instance_of
 
-from llm_perf_opt.data._validators import non_negative_int, one_of, optional_positive_int, positive_int
+from llm_perf_opt.data._validators import (
+    finite_non_negative,
+    fraction,
+    non_negative_int,
+    one_of,
+    optional_finite_positive,
+    optional_positive_int,
+    positive_int,
+)
 from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
 from llm_perf_opt.data.stage_names import STAGE_NAMES
 from llm_perf_opt.data.workload_profile import RESOLUTION_MODE_NAMES
@@ -33,23 +37,6 @@ from modelmeter.models.deepseek_ocr.workload import OCRWorkload
 PLANNING_SCHEMA_VERSION = "1"
 BOUNDS: tuple[str, ...] = ("compute", "memory", "latency", "idle")
 """What limits a stage's time (the bound of its pieces with the most time)."""
-
-
-def _finite_non_negative(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        raise ValueError(f"{attribute.name}: must be a finite number >= 0, got {value!r}")
-
-
-def _optional_positive_number(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{attribute.name}: must be a finite number > 0, got {value!r}")
-
-
-def _fraction(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
-        raise ValueError(f"{attribute.name}: must be a fraction in (0, 1], got {value!r}")
 
 
 @define(frozen=True, kw_only=True)
@@ -74,10 +61,10 @@ class StagePrediction:
     activation_memory_bytes: int = field(validator=non_negative_int)
     kv_cache_memory_bytes: int = field(validator=non_negative_int)
     params: int = field(validator=non_negative_int)
-    seconds: float = field(validator=_finite_non_negative)
-    compute_bound_seconds: float = field(validator=_finite_non_negative)
-    memory_bound_seconds: float = field(validator=_finite_non_negative)
-    latency_bound_seconds: float = field(validator=_finite_non_negative)
+    seconds: float = field(validator=finite_non_negative)
+    compute_bound_seconds: float = field(validator=finite_non_negative)
+    memory_bound_seconds: float = field(validator=finite_non_negative)
+    latency_bound_seconds: float = field(validator=finite_non_negative)
     bound: str = field(validator=one_of(BOUNDS))
 
 
@@ -101,7 +88,7 @@ class MemoryPrediction:
     kv_cache_bytes: int = field(validator=non_negative_int)
     total_bytes: int = field(validator=non_negative_int)
     capacity_bytes: int = field(validator=non_negative_int)
-    memory_utilization: float = field(validator=_fraction)
+    memory_utilization: float = field(validator=fraction)
     fits: bool = field(validator=instance_of(bool))
     max_batch: int = field(validator=non_negative_int)
 
@@ -147,6 +134,7 @@ class PlanningPoint:
 
     Example
     -------
+    >>> import attrs
     >>> "ttft_seconds" in attrs.fields_dict(PlanningPoint)
     True
     """
@@ -160,17 +148,17 @@ class PlanningPoint:
     prefill_tokens: int = field(validator=positive_int)
     decode_steps: int = field(validator=non_negative_int)
     stages: tuple[StagePrediction, ...]
-    vision_seconds: float = field(validator=_finite_non_negative)
-    ttft_seconds: float = field(validator=_finite_non_negative)
-    decode_seconds: float = field(validator=_finite_non_negative)
-    tpot_final_seconds: float = field(validator=_finite_non_negative)
-    tpot_mean_seconds: float = field(validator=_finite_non_negative)
-    seconds_per_batch: float = field(validator=_finite_non_negative)
-    pages_per_second: float = field(validator=_finite_non_negative)
-    pages_per_day: float = field(validator=_finite_non_negative)
+    vision_seconds: float = field(validator=finite_non_negative)
+    ttft_seconds: float = field(validator=finite_non_negative)
+    decode_seconds: float = field(validator=finite_non_negative)
+    tpot_final_seconds: float = field(validator=finite_non_negative)
+    tpot_mean_seconds: float = field(validator=finite_non_negative)
+    seconds_per_batch: float = field(validator=finite_non_negative)
+    pages_per_second: float = field(validator=finite_non_negative)
+    pages_per_day: float = field(validator=finite_non_negative)
     memory: MemoryPrediction = field(validator=instance_of(MemoryPrediction))
-    min_kernel_seconds: float = field(default=0.0, validator=_finite_non_negative)
-    target_pages_per_day: float | None = field(default=None, validator=_optional_positive_number)
+    min_kernel_seconds: float = field(default=0.0, validator=finite_non_negative)
+    target_pages_per_day: float | None = field(default=None, validator=optional_finite_positive)
     gpus_needed: int | None = field(default=None, validator=optional_positive_int)
 
     def stage(self, name: str) -> StagePrediction:

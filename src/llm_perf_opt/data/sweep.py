@@ -24,7 +24,6 @@ ValueError: crop_grids: bad '3by2'; expected ROWSxCOLUMNS (each >= 1) such as 3x
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
@@ -32,7 +31,7 @@ import attrs
 from attrs import define, field
 from attrs.validators import instance_of
 
-from llm_perf_opt.data._validators import non_empty_str, one_of, positive_int, slug
+from llm_perf_opt.data._validators import fraction, non_empty_str, one_of, optional_finite_positive, positive_int, slug
 from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
 from llm_perf_opt.data.planning import PlanningPoint
 from llm_perf_opt.hardware.registry import list_hardware
@@ -96,18 +95,6 @@ def _hardware(instance: object, attribute: attrs.Attribute[Any], value: Any) -> 
 def _prompt(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValueError(f"{attribute.name}: must be an integer >= 0, got {value!r}")
-
-
-def _optional_target(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{attribute.name}: must be a finite number > 0, got {value!r}")
-
-
-def _fraction(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
-        raise ValueError(f"{attribute.name}: must be a fraction in (0, 1], got {value!r}")
 
 
 _MODE = one_of(RESOLUTION_MODES)
@@ -205,8 +192,8 @@ class SweepSpec:
     min_crops: int = field(default=2, validator=positive_int)
     max_crops: int = field(default=9, validator=positive_int)
     dtype: str = field(default="bfloat16", validator=one_of(KNOWN_DTYPES))
-    target_pages_per_day: float | None = field(default=None, validator=_optional_target)
-    memory_utilization: float = field(default=0.9, validator=_fraction)
+    target_pages_per_day: float | None = field(default=None, validator=optional_finite_positive)
+    memory_utilization: float = field(default=0.9, validator=fraction)
     plots: bool = field(default=True, validator=instance_of(bool))
 
     def __attrs_post_init__(self) -> None:
