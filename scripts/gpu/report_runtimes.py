@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -44,6 +43,11 @@ from llm_perf_opt.kernels.timing import (
     runtime_stage_times,
 )
 from llm_perf_opt.validation.compare import ComparisonRow, compare, error_stats
+from llm_perf_opt.validation.kernel_families import (
+    FAMILIES,
+    measured_family_seconds,
+    predicted_family,
+)
 from llm_perf_opt.validation.points import MEASURED_RUNTIME, MeasuredPoint, analytic_layer, load_points, workload_for
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
 
@@ -55,36 +59,6 @@ default 1000 new tokens."""
 TARGET_MEDIAN_PCT = 15.0
 TARGET_WORST_PCT = 35.0
 MICRO = 1e-6
-
-FAMILIES: tuple[str, ...] = ("GEMM / conv", "attention", "memset / memcpy", "elementwise, norms, copies, routing")
-"""Kernel families of the per-family comparison (last: everything else)."""
-_MEASURED_FAMILY = (
-    re.compile(r"^Memset|^Memcpy"),
-    re.compile(r"sdpa|fmha|flash_fprop|lean_reduction", re.I),
-    re.compile(r"nvjet|cutlass|gemm|xmma|convolve|cublas|dot_kernel|reduce_1Block", re.I),
-)
-_PREDICTED_FAMILY = (
-    re.compile(r"memset|upload|sort_copy|counts_to_host"),
-    re.compile(r"^sdpa$|flash_attention"),
-    re.compile(r"gemm|bmm|^[qkv]_proj$|splitk|implicit|convolve"),
-)
-_FAMILY_ORDER = (2, 1, 0)  # index into FAMILIES of each pattern above: memset, attention, GEMM
-
-
-def measured_family(kernel_name: str) -> str:
-    """Family of a kernel name as torch.profiler reports it."""
-    for pattern, family in zip(_MEASURED_FAMILY, _FAMILY_ORDER, strict=True):
-        if pattern.search(kernel_name):
-            return FAMILIES[family]
-    return FAMILIES[-1]
-
-
-def predicted_family(kernel: str) -> str:
-    """Family of a kernel of a runtime profile (its ``name`` there)."""
-    for pattern, family in zip(_PREDICTED_FAMILY, _FAMILY_ORDER, strict=True):
-        if pattern.search(kernel):
-            return FAMILIES[family]
-    return FAMILIES[-1]
 
 
 @define(frozen=True, kw_only=True)
@@ -114,13 +88,6 @@ def _family_seconds(inventory: KernelInventory, spec: HardwareSpec, costs: Launc
     return out
 
 
-def _measured_family_seconds(point: MeasuredPoint) -> dict[str, float]:
-    out = dict.fromkeys(FAMILIES, 0.0)
-    for name, (_, seconds) in point.kernels_by_name.items():
-        out[measured_family(name)] += seconds
-    return out
-
-
 def point_runtimes(
     points: Sequence[MeasuredPoint], spec: HardwareSpec, host_us_per_kernel: float
 ) -> list[PointRuntime]:
@@ -140,7 +107,7 @@ def point_runtimes(
                 calibrated=inventory_runtime(layer, inventory, rates, costs, stage=p.stage, path=p.stage),
                 host=inventory_runtime(layer, inventory, rates, host, stage=p.stage, path=p.stage),
                 predicted_family_s=_family_seconds(inventory, spec, costs),
-                measured_family_s=_measured_family_seconds(p),
+                measured_family_s=measured_family_seconds(p.kernels_by_name),
             )
         )
     return out

@@ -16,32 +16,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.timing.roofline import roofline_time
 from llm_perf_opt.validation.compare import ComparisonRow, compare, error_stats, markdown_table, summary_dict
+from llm_perf_opt.validation.kernel_families import FAMILIES, measured_family_seconds
 from llm_perf_opt.validation.points import MeasuredPoint, analytic_layer, load_points
-
-FAMILIES = [
-    ("GEMM (cuBLAS/CUTLASS/conv)", re.compile(r"nvjet|cutlass|gemm|sm90_xmma|convolve|cublas|dot_kernel", re.I)),
-    ("attention (SDPA/flash)", re.compile(r"sdpa|flash|fmha|attention", re.I)),
-    ("copies and layout", re.compile(r"copy|Cat|Memcpy|Memset|index|gather|scatter|upsample|Fill", re.I)),
-    ("elementwise / norm / reduce / sort", re.compile(r".")),
-]
-
-
-def family_seconds(point: MeasuredPoint) -> dict[str, float]:
-    """Measured device seconds per kernel family (first matching pattern wins)."""
-    out = {name: 0.0 for name, _ in FAMILIES}
-    for kernel, (_, seconds) in point.kernels_by_name.items():
-        for name, pattern in FAMILIES:
-            if pattern.search(kernel):
-                out[name] += seconds
-                break
-    return out
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -128,12 +110,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "",
         "Measured device time per kernel family, from the profiler's kernel names:",
         "",
-        "| point | kernels | " + " | ".join(name for name, _ in FAMILIES) + " | roofline |",
+        "| point | kernels | " + " | ".join(FAMILIES) + " | roofline |",
         "|---|---:|" + "---:|" * (len(FAMILIES) + 1),
     ]
     for p, r in zip(points, rows, strict=True):
-        fam = family_seconds(p)
-        cells = " | ".join(f"{fam[name] * 1e3:.3f}" for name, _ in FAMILIES)
+        fam = measured_family_seconds(p.kernels_by_name)
+        cells = " | ".join(f"{fam[name] * 1e3:.3f}" for name in FAMILIES)
         lines.append(f"| {p.label} | {p.kernels_per_call} | {cells} | {r.predicted_s * 1e3:.3f} |")
     floor_us = cal.min_kernel_us if cal and cal.min_kernel_us else 0.0
     lines += [

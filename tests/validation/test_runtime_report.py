@@ -19,6 +19,7 @@ from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.inventory import kernel_inventory
 from llm_perf_opt.kernels.profiles import load_runtime
 from llm_perf_opt.kernels.timing import check_shares
+from llm_perf_opt.validation.kernel_families import FAMILIES, measured_family, predicted_family
 from llm_perf_opt.validation.points import analytic_layer, load_points
 
 REPO = Path(__file__).resolve().parents[2]
@@ -90,7 +91,7 @@ def test_constants_come_from_the_hardware_entry_and_the_host_microbenchmark(repo
     assert costs["host_us_per_kernel"] == host
 
 
-def test_kernel_families_match_the_profiler_except_the_stated_residuals(script: ModuleType) -> None:
+def test_kernel_families_match_the_profiler_except_the_stated_residuals() -> None:
     """``hf-sdpa``'s kernels per family equal the profiler's at every point, except where a residual of
     tests/kernels/test_hf_sdpa_profile.py lies, and in the family that residual names."""
     expected = {
@@ -98,17 +99,17 @@ def test_kernel_families_match_the_profiler_except_the_stated_residuals(script: 
         "sam/large": {"memset / memcpy": -8},
         "sam/gundam-2x2": {"memset / memcpy": -8},
         "decode/kv2048/b1": {"attention": -12},
-        **{f"prefill/{m}": {script.FAMILIES[-1]: 7} for m in ("tiny", "small", "base", "large", "gundam-2x2")},
+        **{f"prefill/{m}": {FAMILIES[-1]: 7} for m in ("tiny", "small", "base", "large", "gundam-2x2")},
     }
     profile = load_runtime("hf-sdpa")
     for p in load_points(RAW / "raw-fused.json"):
         predicted: Counter[str] = Counter()
         for r in kernel_inventory(analytic_layer(p), profile, path=p.stage).records:
-            predicted[script.predicted_family(r.kernel)] += r.calls
+            predicted[predicted_family(r.kernel)] += r.calls
         measured: Counter[str] = Counter()
         for name, (launches, _) in p.kernels_by_name.items():
-            measured[script.measured_family(name)] += round(launches)
-        diff = {f: predicted[f] - measured[f] for f in script.FAMILIES if predicted[f] != measured[f]}
+            measured[measured_family(name)] += round(launches)
+        diff = {f: predicted[f] - measured[f] for f in FAMILIES if predicted[f] != measured[f]}
         assert diff == expected.get(p.label, {}), p.label
 
 

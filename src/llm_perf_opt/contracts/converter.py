@@ -142,12 +142,20 @@ def unstructure(obj: Any) -> Any:
     return CONVERTER.unstructure(obj)
 
 
-def structure(data: Any, cls: type[T]) -> T:
-    """Build ``cls`` from plain data; raises ``ValueError`` with one line listing every problem."""
+def structure(data: Any, cls: type[T], converter: cattrs.Converter | None = None) -> T:
+    """Build ``cls`` from plain data (with ``converter``, default :data:`CONVERTER`); raises
+    ``ValueError`` with one line listing every problem."""
     try:
-        return CONVERTER.structure(data, cls)
+        return (converter or CONVERTER).structure(data, cls)
     except (ClassValidationError, IterableValidationError, ForbiddenExtraKeysError, ValueError, TypeError) as exc:
         raise ValueError(describe_errors(exc)) from exc
+
+
+def structure_document(data: Any, cls: type[T], converter: cattrs.Converter | None = None) -> T:
+    """:func:`structure` for a parsed YAML/JSON file, whose top level must be a mapping."""
+    if not isinstance(data, dict):
+        raise ValueError(f"expected a mapping at the top level, got {type(data).__name__}")
+    return structure(data, cls, converter)
 
 
 def to_json_text(obj: Any) -> str:

@@ -20,25 +20,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from cattrs.errors import ClassValidationError
-
-from llm_perf_opt.contracts.converter import CONVERTER, describe_errors
+from llm_perf_opt.contracts.converter import CONVERTER, structure_document
 from llm_perf_opt.data.hardware import HardwareSpec
 
 HARDWARE_CONVERTER = CONVERTER
 """The project's one strict converter (:mod:`llm_perf_opt.contracts.converter`)."""
 
-__all__ = ["HARDWARE_CONVERTER", "describe_errors", "structure_hardware", "unstructure_hardware"]
+__all__ = ["HARDWARE_CONVERTER", "structure_hardware", "unstructure_hardware"]
 
 
 def structure_hardware(data: Any) -> HardwareSpec:
     """Build a :class:`HardwareSpec` from parsed YAML; raises ``ValueError`` with one line per problem."""
-    if not isinstance(data, dict):
-        raise ValueError(f"expected a mapping at the top level, got {type(data).__name__}")
-    try:
-        return HARDWARE_CONVERTER.structure(data, HardwareSpec)
-    except (ClassValidationError, ValueError, TypeError) as exc:
-        raise ValueError(describe_errors(exc)) from exc
+    return structure_document(data, HardwareSpec)
 
 
 def unstructure_hardware(spec: HardwareSpec) -> dict[str, Any]:

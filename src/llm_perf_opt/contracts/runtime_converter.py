@@ -23,9 +23,8 @@ from __future__ import annotations
 from typing import Any
 
 import cattrs
-from cattrs.errors import ClassValidationError
 
-from llm_perf_opt.contracts.converter import describe_errors, make_converter
+from llm_perf_opt.contracts.converter import make_converter, structure_document
 from llm_perf_opt.data.runtime_profile import Expr, RuntimeProfile
 
 
@@ -49,12 +48,7 @@ RUNTIME_CONVERTER = make_runtime_converter()
 
 def structure_profile(data: Any) -> RuntimeProfile:
     """Build a :class:`RuntimeProfile` from parsed YAML; ``ValueError`` with one line per problem."""
-    if not isinstance(data, dict):
-        raise ValueError(f"expected a mapping at the top level, got {type(data).__name__}")
-    try:
-        return RUNTIME_CONVERTER.structure(data, RuntimeProfile)
-    except (ClassValidationError, ValueError, TypeError) as exc:
-        raise ValueError(describe_errors(exc)) from exc
+    return structure_document(data, RuntimeProfile, RUNTIME_CONVERTER)
 
 
 def unstructure_profile(profile: RuntimeProfile) -> dict[str, Any]:

@@ -24,6 +24,7 @@ import yaml
 
 from llm_perf_opt.contracts.hardware_converter import structure_hardware
 from llm_perf_opt.data.hardware import HardwareSpec
+from llm_perf_opt.utils.named_files import check_name_matches_file, named_file, yaml_stems
 
 HARDWARE_DIR = Path(__file__).resolve().parents[3] / "conf" / "hardware"
 """``conf/hardware`` of the repository this package is checked out in."""
@@ -31,8 +32,7 @@ HARDWARE_DIR = Path(__file__).resolve().parents[3] / "conf" / "hardware"
 
 def list_hardware(directory: Path | None = None) -> list[str]:
     """Names of the GPUs in ``directory`` (default :data:`HARDWARE_DIR`), sorted."""
-    root = HARDWARE_DIR if directory is None else directory
-    return sorted(p.stem for p in root.glob("*.yaml"))
+    return yaml_stems(HARDWARE_DIR if directory is None else directory)
 
 
 def load_hardware_file(path: Path) -> HardwareSpec:
@@ -43,15 +43,11 @@ def load_hardware_file(path: Path) -> HardwareSpec:
     except (ValueError, yaml.YAMLError) as exc:
         problem = " ".join(str(exc).split())
         raise ValueError(f"{path}: {problem}") from exc
-    if spec.name != path.stem:
-        raise ValueError(f"{path}: name {spec.name!r} differs from the file name {path.stem!r}")
+    check_name_matches_file(path, spec.name)
     return spec
 
 
 def load_hardware(name: str, directory: Path | None = None) -> HardwareSpec:
     """The spec called ``name``; ``ValueError`` listing the known names when there is none."""
     root = HARDWARE_DIR if directory is None else directory
-    known = list_hardware(root)
-    if name not in known:
-        raise ValueError(f"unknown hardware {name!r}; known: {', '.join(known)}")
-    return load_hardware_file(root / f"{name}.yaml")
+    return load_hardware_file(named_file(root, name, kind="hardware"))

@@ -30,6 +30,7 @@ import yaml
 
 from llm_perf_opt.contracts.runtime_converter import structure_profile
 from llm_perf_opt.data.runtime_profile import RuntimeProfile
+from llm_perf_opt.utils.named_files import check_name_matches_file, named_file, yaml_stems
 
 RUNTIMES_DIR = Path(__file__).resolve().parents[3] / "conf" / "runtimes"
 """``conf/runtimes`` of the repository this package is checked out in."""
@@ -40,8 +41,7 @@ DEFAULT_RUNTIME = "fused"
 
 def list_runtimes(directory: Path | None = None) -> list[str]:
     """Names of the profiles in ``directory`` (default :data:`RUNTIMES_DIR`), sorted."""
-    root = RUNTIMES_DIR if directory is None else directory
-    return sorted(p.stem for p in root.glob("*.yaml"))
+    return yaml_stems(RUNTIMES_DIR if directory is None else directory)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -85,15 +85,11 @@ def load_runtime_file(path: Path) -> RuntimeProfile:
         profile = structure_profile(data)
     except ValueError as exc:
         raise ValueError(f"{path}: {' '.join(str(exc).split())}") from exc
-    if profile.name != path.stem:
-        raise ValueError(f"{path}: name {profile.name!r} differs from the file name {path.stem!r}")
+    check_name_matches_file(path, profile.name)
     return profile
 
 
 def load_runtime(name: str, directory: Path | None = None) -> RuntimeProfile:
     """The profile called ``name``; ``ValueError`` listing the known names when there is none."""
     root = RUNTIMES_DIR if directory is None else directory
-    known = list_runtimes(root)
-    if name not in known:
-        raise ValueError(f"unknown runtime profile {name!r}; known: {', '.join(known)}")
-    return load_runtime_file(root / f"{name}.yaml")
+    return load_runtime_file(named_file(root, name, kind="runtime profile"))
