@@ -45,14 +45,19 @@ def report(script: ModuleType) -> Any:
     return script.build_report(RAW)
 
 
-def test_each_measured_point_appears_under_its_profile(report: Any) -> None:
+def test_each_measured_point_appears_under_its_profile(report: Any, script: ModuleType) -> None:
+    """hf-sdpa is compared on every measured point; hf-eager on the decoder stages (its vision entries describe
+    the vendor's code, which was not measured)."""
+    assert script.DESCRIBED_STAGES["hf-eager"] == ("prefill", "lm_head", "decode")
     profiles = report.summary["profiles"]
     assert list(profiles) == ["hf-sdpa", "hf-eager"]
     for name, variant in (("hf-sdpa", "fused"), ("hf-eager", "hf-eager")):
         prof = profiles[name]
         assert (prof["measured_variant"], prof["raw"]) == (variant, f"raw-{variant}.json")
-        raw = load_points(RAW / f"raw-{variant}.json")
+        stages = script.DESCRIBED_STAGES[variant]
+        raw = [p for p in load_points(RAW / f"raw-{variant}.json") if p.stage in stages]
         assert [p["label"] for p in prof["points"]] == [p.label for p in raw]
+        assert prof["stages"] == sorted(stages)
         for row, point in zip(prof["points"], raw, strict=True):
             assert row["measured_kernel_s"] == point.measured_kernel_s
             assert row["measured_wall_s"] == point.measured_wall_s
@@ -64,7 +69,6 @@ def test_errors_and_statistics_follow_from_the_numbers(report: Any) -> None:
         for key, predicted, measured in (
             ("kernel", "predicted_kernel_s", "measured_kernel_s"),
             ("wall", "predicted_wall_s", "measured_wall_s"),
-            ("wall_host", "predicted_wall_host_s", "measured_wall_s"),
         ):
             errors = []
             for p in prof["points"]:
@@ -75,8 +79,7 @@ def test_errors_and_statistics_follow_from_the_numbers(report: Any) -> None:
             assert math.isclose(prof[key]["median_abs_error_pct"], statistics.median(errors), rel_tol=1e-12)
             assert math.isclose(prof[key]["max_abs_error_pct"], max(errors), rel_tol=1e-12)
         for p in prof["points"]:
-            # a launch costs more with the host-overhead figure (14.13 us) than the calibrated one (9.67 us)
-            assert p["predicted_wall_host_s"] >= p["predicted_wall_s"] >= p["predicted_kernel_s"]
+            assert p["predicted_wall_s"] >= p["predicted_kernel_s"]
             assert math.isclose(sum(p["predicted_family_s"].values()), p["predicted_kernel_s"], rel_tol=1e-9)
             assert math.isclose(sum(p["measured_family_s"].values()), p["measured_kernel_s"], rel_tol=1e-9)
 
@@ -87,6 +90,8 @@ def test_constants_come_from_the_hardware_entry_and_the_host_microbenchmark(repo
     assert cal is not None
     assert math.isclose(costs["launch_us"], cal.launch_overhead_us or 0.0, rel_tol=1e-12)
     assert math.isclose(costs["min_kernel_us"], cal.min_kernel_us or 0.0, rel_tol=1e-12)
+    assert math.isclose(costs["module_launch_us"], cal.module_launch_us or 0.0, rel_tol=1e-12)
+    assert costs["kernel_curves"] is (cal.kernel_curves is not None) is True
     host = json.loads((RAW / "host-overhead.json").read_text())["host_us_per_kernel"]
     assert costs["host_us_per_kernel"] == host
 

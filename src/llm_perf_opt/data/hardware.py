@@ -13,12 +13,13 @@ Example
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import attrs
 from attrs import define, field
 
-from llm_perf_opt.data._validators import finite_positive, optional_finite_positive, optional_fraction
+from llm_perf_opt.data._validators import finite_positive, optional_finite_positive, optional_fraction, positive_int
 
 
 def _non_empty(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -62,6 +63,81 @@ class DatasheetFigure:
     note: str = ""
 
 
+def _increasing_work(instance: object, attribute: attrs.Attribute[tuple[CurvePoint, ...]], value: object) -> None:
+    if not isinstance(value, tuple) or len(value) < 2:
+        raise ValueError(f"{attribute.name}: needs at least 2 points")
+    works = [p.work for p in value]
+    if any(b <= a for a, b in itertools.pairwise(works)):
+        raise ValueError(f"{attribute.name}: work must increase strictly from point to point, got {works}")
+
+
+@define(frozen=True, kw_only=True)
+class CurvePoint:
+    """One measured size of a kernel-time curve: the work of one kernel (bytes or FLOPs, as the
+    curve states) and its measured GPU time in microseconds.
+
+    Example
+    -------
+    >>> CurvePoint(work=2048, us=1.02).us
+    1.02
+    """
+
+    work: int = field(validator=positive_int)
+    us: float = field(validator=finite_positive)
+
+
+@define(frozen=True, kw_only=True)
+class KernelCurve:
+    """Measured GPU time of one kind of kernel against its size, smallest size first.
+
+    Example
+    -------
+    >>> c = KernelCurve(points=(CurvePoint(work=1, us=1.0), CurvePoint(work=10, us=2.0)))
+    >>> len(c.points)
+    2
+    """
+
+    points: tuple[CurvePoint, ...] = field(validator=_increasing_work)
+
+
+@define(frozen=True, kw_only=True)
+class KernelCurves:
+    """Kernel time against kernel size, measured by ``scripts/gpu/calibrate_curves.py`` on one GPU
+    (the profiler's kernel durations, the clock the validation measures the model with).
+
+    Byte curves (work = bytes read + written by the kernel): ``copy`` (contiguous device-to-device
+    memcpy), ``elementwise`` (contiguous vectorised add), ``cast`` (bf16 to fp32 copy),
+    ``strided`` (layout copy of permuted data), ``broadcast`` (elementwise op on broadcast
+    operands), ``reduce`` (row reduction), ``gemv`` (a one-row bf16 matrix product, work = its
+    bytes: the weight-streaming time of a matrix product). FLOP curves (work = Tensor-Core FLOPs):
+    ``matmul`` (square bf16 products), ``attention`` (scaled-dot-product attention, no mask),
+    ``attention_mask`` (with an additive mask shared by the heads, head size 128) and
+    ``attention_bias`` (with a full per-head additive bias, head size 64).
+
+    Example
+    -------
+    >>> pts = (CurvePoint(work=1, us=1.0), CurvePoint(work=1000, us=2.0))
+    >>> c = KernelCurve(points=pts)
+    >>> KernelCurves(copy=c, elementwise=c, cast=c, strided=c, broadcast=c, reduce=c, gemv=c, matmul=c,
+    ...              attention=c, attention_mask=c, attention_bias=c, how_measured="example").matmul.points[-1].us
+    2.0
+    """
+
+    copy: KernelCurve
+    elementwise: KernelCurve
+    cast: KernelCurve
+    strided: KernelCurve
+    broadcast: KernelCurve
+    reduce: KernelCurve
+    gemv: KernelCurve
+    matmul: KernelCurve
+    attention: KernelCurve
+    attention_mask: KernelCurve
+    attention_bias: KernelCurve
+    how_measured: str = field(validator=_non_empty)
+    measured_on: str = ""
+
+
 @define(frozen=True, kw_only=True)
 class Calibration:
     """Achievable fractions of the datasheet rates: measured on the GPU, or documented defaults.
@@ -99,6 +175,8 @@ class Calibration:
     launch_overhead_us: float | None = field(default=None, validator=optional_finite_positive)
     min_kernel_us: float | None = field(default=None, validator=optional_finite_positive)
     sync_us: float | None = field(default=None, validator=optional_finite_positive)
+    module_launch_us: float | None = field(default=None, validator=optional_finite_positive)
+    kernel_curves: KernelCurves | None = None
     measured_on: str = ""
 
     def __attrs_post_init__(self) -> None:

@@ -43,6 +43,7 @@ from typing import Any
 
 from attrs import define, field
 
+from llm_perf_opt.data._validators import one_of
 from llm_perf_opt.kernels.expressions import parse_expression
 
 COMPONENTS: tuple[str, ...] = (
@@ -69,6 +70,23 @@ COMPONENT_FIELDS: dict[str, str] = {
 
 BYTE_COMPONENTS: tuple[str, ...] = COMPONENTS[2:]
 """The components that are bytes moved."""
+
+KERNEL_KINDS: tuple[str, ...] = (
+    "gemm",
+    "attention",
+    "attention_mask",
+    "attention_bias",
+    "elementwise",
+    "cast",
+    "copy",
+    "strided",
+    "broadcast",
+    "reduce",
+)
+"""What a kernel's time is measured against (see :class:`KernelSpec` ``kind``)."""
+
+HOST_LAUNCH_CHOICES: tuple[str, ...] = ("enqueue", "module")
+"""What a runtime's host pays per eager kernel launch (see :class:`RuntimeProfile` ``host_launch``)."""
 
 ATTENTION_CHOICES: tuple[str, ...] = ("flash", "eager")
 
@@ -155,6 +173,20 @@ class KernelSpec:
         Bytes one launch really moves, replacing its share of the layer's traffic.
     extra_bytes
         Bytes one launch moves beyond its share (may be negative for a fusion that saves a round trip).
+    extra_flops
+        Tensor-Core FLOPs one launch executes beyond its share of the layer's executed work (an
+        expression): a kernel handed an explicit mask computes every score tile, including
+        those a causal-aware kernel skips.
+    kind
+        How the kernel accesses memory and computes, which picks the measured time-vs-size curve it is
+        timed on (:data:`KERNEL_KINDS`; :mod:`llm_perf_opt.hardware.curves`): ``gemm`` (matrix
+        products), ``attention`` (fused attention without a mask), ``attention_mask`` (reading an
+        explicit mask shared by the heads), ``attention_bias`` (reading a full per-head bias),
+        ``elementwise`` (contiguous, vectorised), ``cast`` (an up-cast copy to fp32), ``copy`` (a
+        device-to-device memcpy), ``strided`` (a layout copy of permuted, sliced or concatenated
+        data, gathers), ``broadcast`` (an elementwise op with broadcast operands), ``reduce`` (norms,
+        softmax, sums, sorts). ``None``: ``gemm`` when the kernel takes Tensor-Core FLOPs, else
+        ``elementwise``.
     cuda_cores_only
         The kernel runs its matrix FLOPs on the CUDA cores (an fp32 SGEMM, cuDNN's non-Tensor-Core
         convolution of a 3-channel input): its Tensor-Core share is timed at the CUDA-core rate.
@@ -172,6 +204,8 @@ class KernelSpec:
     launches: Expr = field(factory=lambda: Expr("1"))
     io_bytes: Expr | None = None
     extra_bytes: Expr | None = None
+    extra_flops: Expr | None = None
+    kind: str | None = field(default=None, validator=one_of(KERNEL_KINDS, optional=True))
     cuda_cores_only: bool = False
     note: str = ""
 
@@ -294,6 +328,11 @@ class RuntimeProfile:
     base
         Name of a profile whose entries this one starts from (its own entries replace the
         base's under the same key); resolved by the loader.
+    host_launch
+        What the host pays per eagerly launched kernel (:data:`HOST_LAUNCH_CHOICES`):
+        ``enqueue``, the bare launch through PyTorch (a serving engine's C++ or graph-capture
+        path), or ``module``, the cost per kernel of eager Python module code (module calls,
+        views, dispatch and launch: Hugging Face transformers code).
 
     Example
     -------
@@ -308,6 +347,7 @@ class RuntimeProfile:
     decoder_attention: str
     layers: dict[str, LayerKernels]
     base: str | None = None
+    host_launch: str = field(default="enqueue", validator=one_of(HOST_LAUNCH_CHOICES))
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.name, str) or not _SLUG.match(self.name):

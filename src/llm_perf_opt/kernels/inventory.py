@@ -78,11 +78,20 @@ class KernelRecord:
     attention_core: bool = False
     cuda_cores_only: bool = False
     """The kernel's Tensor-Core share runs on the CUDA cores (timed at their rate)."""
+    extra_tensor_core_flops: int = 0
+    """Tensor-Core FLOPs the launches execute beyond their share (the entry's ``extra_flops``)."""
+    kind: str = "elementwise"
+    """The curve the kernel is timed on (:data:`~llm_perf_opt.data.runtime_profile.KERNEL_KINDS`)."""
 
     @property
     def tensor_core_flops(self) -> int:
         """Share of the layer's executed Tensor-Core FLOPs."""
         return self.work.get("tensor_core", 0)
+
+    @property
+    def executed_tensor_core_flops(self) -> int:
+        """The share plus ``extra_tensor_core_flops``: what the launches run on the Tensor Cores."""
+        return self.tensor_core_flops + self.extra_tensor_core_flops
 
     @property
     def cuda_core_flops(self) -> int:
@@ -117,6 +126,8 @@ class KernelInventory:
     host_syncs: int
     graph_launches: int
     attention_core_paths: frozenset[str]
+    host_launch: str = "enqueue"
+    """The profile's ``host_launch``: which host cost each eager launch pays."""
     """Paths of the attention cores whose work this inventory's kernels run (not fused into a parent)."""
 
     @property
@@ -304,6 +315,12 @@ class _Builder:
                 io = share_bytes
             if io < 0:
                 raise ValueError(f"{where}: kernel {spec.name!r} would move {io} bytes (< 0)")
+            extra_flops = 0
+            if spec.extra_flops is not None and n:
+                extra_flops = self._eval(f"kernel {spec.name!r} extra_flops", spec.extra_flops, node, path, cls)
+                if extra_flops < 0:
+                    raise ValueError(f"{where}: kernel {spec.name!r} extra_flops = {extra_flops} < 0")
+                extra_flops *= n * calls
             self.records.append(
                 KernelRecord(
                     path=path,
@@ -315,6 +332,8 @@ class _Builder:
                     in_graph=in_graph,
                     attention_core=is_core,
                     cuda_cores_only=spec.cuda_cores_only,
+                    extra_tensor_core_flops=extra_flops,
+                    kind=spec.kind or ("gemm" if total.get("tensor_core", 0) else "elementwise"),
                 )
             )
         syncs = self._eval("host_syncs", entry.host_syncs, node, path, cls)
@@ -334,4 +353,5 @@ def kernel_inventory(layer: BaseLayer, profile: RuntimeProfile, *, path: str = "
         host_syncs=builder.syncs,
         graph_launches=builder.graphs,
         attention_core_paths=frozenset(builder.cores),
+        host_launch=profile.host_launch,
     )

@@ -1,8 +1,12 @@
 """Kernel time and wall time of a layer tree under a runtime profile, and where the time goes.
 
 **Kernel time.** Each kernel of the inventory (:mod:`llm_perf_opt.kernels.inventory`) takes,
-per launch, the roofline of its own work with a floor (the formula lives in
-:func:`llm_perf_opt.timing.roofline.piece_seconds`)::
+per launch, the larger of its compute time and its memory time. When the hardware entry has
+measured kernel-time curves (``calibration.kernel_curves``, ``scripts/gpu/calibrate_curves.py``)
+both come from the curves of the kernel's ``kind`` (:mod:`llm_perf_opt.hardware.curves`): the
+measured time of a kernel of that kind and size, which includes its fixed cost and the lower
+rates of small kernels. Without curves it is the plain roofline with a floor (the formula
+lives in :func:`llm_perf_opt.timing.roofline.piece_seconds`)::
 
     t_k = max(compute_k, memory_k, t_min)      compute from its FLOPs, memory from its io_bytes
 
@@ -11,11 +15,12 @@ marked ``cuda_cores_only`` has its matrix FLOPs timed at the CUDA-core rate); ``
 time of one tiny kernel run back to back. Kernel time is ``sum calls * t_k``.
 
 **Wall time.** In an eager runtime the host enqueues kernels while the GPU runs earlier
-ones; a kernel can start only once it is enqueued (``L`` host seconds per launch) and once the
-previous one finished, so in steady state each kernel costs ``max(t_k, L)``. A host
-synchronization (``.item()``, ``.cpu()``) drains the queue: the host waits for every queued
-kernel, then pays a device-to-host round trip ``S``, and the GPU idles until the next launch,
-so no work overlaps a sync and its cost simply adds::
+ones; a kernel can start only once it is enqueued (``L`` host seconds per launch: the bare
+enqueue, or the cost per kernel of eager Python module code for a profile with
+``host_launch: module``) and once the previous one finished, so in steady state each kernel
+costs ``max(t_k, L)``. A host synchronization (``.item()``, ``.cpu()``) drains the queue: the
+host waits for every queued kernel, then pays a device-to-host round trip ``S``, and the GPU
+idles until the next launch, so no work overlaps a sync and its cost simply adds::
 
     wall = sum_eager calls * max(t_k, L) + sum_graph calls * t_k + graphs * L + syncs * S
 
@@ -35,20 +40,24 @@ Kernels replayed from a CUDA graph have no per-kernel host cost; each graph laun
     and the traffic they add (fp32 intermediates, casts, layout copies), less what fusion
     saves (negative when fused kernels beat the per-layer pieces);
 ``small_kernel_floor_s``
-    kernel time minus unfloored kernel time: kernels shorter than ``t_min``;
+    kernel time minus unfloored kernel time: what kernels take beyond the plain roofline at the
+    large-kernel rates (with curves: fixed costs, small kernels below their kind's asymptotic
+    rate, strided and broadcast access; without: kernels shorter than ``t_min``);
 ``launch_overhead_s``
     eager kernels shorter than the host's launch cost (``max(0, L - t_k)`` each) and graph launches;
 ``sync_s``
     ``syncs * S``.
 
 The constants ``L``, ``t_min`` and ``S`` are the hardware entry's measured
-``launch_overhead_us``, ``min_kernel_us`` and ``sync_us`` (``scripts/gpu/calibrate.py``),
+``launch_overhead_us`` (or ``module_launch_us``), ``min_kernel_us`` and ``sync_us``
+(``scripts/gpu/calibrate.py``, ``scripts/gpu/calibrate_curves.py --hf-host``),
 else the defaults below.
 
 Example
 -------
 >>> from modelmeter.layers import Linear
->>> costs = LaunchCosts(launch_s=5e-6, min_kernel_s=2e-6, sync_s=1e-5, measured=False)
+>>> costs = LaunchCosts(launch_s=5e-6, min_kernel_s=2e-6, sync_s=1e-5, measured=False,
+...                     module_launch_s=5e-6)
 >>> rt = layer_runtime(Linear(tokens=1, in_features=64, out_features=64), "h100-sxm", "hf-eager", costs=costs)
 >>> rt.kernel_launches, round(rt.predicted_kernel_s * 1e6, 3), round(rt.predicted_wall_s * 1e6, 3)
 (1, 2.0, 5.0)
@@ -62,8 +71,9 @@ import math
 
 from attrs import define, evolve
 
-from llm_perf_opt.data.hardware import AchievableRates, HardwareSpec
+from llm_perf_opt.data.hardware import AchievableRates, HardwareSpec, KernelCurves
 from llm_perf_opt.data.runtime_profile import RuntimeProfile
+from llm_perf_opt.hardware.curves import kind_seconds
 from llm_perf_opt.hardware.rates import achievable_rates
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.inventory import KernelInventory, KernelRecord, kernel_inventory
@@ -87,6 +97,13 @@ DEFAULT_MIN_KERNEL_US = 2.0
 """GPU time of one tiny kernel run back to back when not measured (``min_kernel_us``): about
 1-2 us per kernel on Hopper/Ampere including the gap between kernels, the order of magnitude
 ``calibrate.py``'s CUDA-graph replay of ``x.add_(1)`` kernels measures; a default pending it."""
+
+DEFAULT_MODULE_LAUNCH_US = 17.5
+"""Host time per launched kernel of eager transformers module code when not measured
+(``module_launch_us``): the module calls, tensor views, dispatch and launch around each kernel.
+17.5 us is what ``scripts/gpu/calibrate_curves.py --hf-host`` measured on this workplace's H100
+host (transformers' LlamaModel at toy size, eager and SDPA attention); a default pending a
+measurement on the target host."""
 
 DEFAULT_SYNC_US = 10.0
 """Host cost of one device-to-host round trip on an idle queue (``.item()`` of a ready scalar)
@@ -121,6 +138,11 @@ class LaunchCosts:
     sync_s: float
     measured: bool
     """True only when all three come from the hardware entry's measured calibration."""
+    module_launch_s: float = DEFAULT_MODULE_LAUNCH_US * MICRO
+    """Host seconds per kernel of eager Python module code (profiles with ``host_launch: module``)."""
+    curves: KernelCurves | None = None
+    """The hardware's measured kernel-time curves; when present they time each kernel instead of
+    the large-kernel rates and ``min_kernel_s``."""
 
 
 def launch_costs(spec: HardwareSpec) -> LaunchCosts:
@@ -129,12 +151,15 @@ def launch_costs(spec: HardwareSpec) -> LaunchCosts:
     launch = cal.launch_overhead_us if cal is not None else None
     floor = cal.min_kernel_us if cal is not None else None
     sync = cal.sync_us if cal is not None else None
+    module = cal.module_launch_us if cal is not None else None
     measured = cal is not None and cal.measured and None not in (launch, floor, sync)
     return LaunchCosts(
         launch_s=(DEFAULT_LAUNCH_OVERHEAD_US if launch is None else launch) * MICRO,
         min_kernel_s=(DEFAULT_MIN_KERNEL_US if floor is None else floor) * MICRO,
         sync_s=(DEFAULT_SYNC_US if sync is None else sync) * MICRO,
         measured=measured,
+        module_launch_s=(DEFAULT_MODULE_LAUNCH_US if module is None else module) * MICRO,
+        curves=cal.kernel_curves if cal is not None else None,
     )
 
 
@@ -162,14 +187,23 @@ class KernelTime:
         return self.record.calls * self.seconds
 
 
-def kernel_time(record: KernelRecord, rates: AchievableRates, min_kernel_s: float) -> KernelTime:
-    """Per-launch time of a record's kernel (0 when it does not run; ``min_kernel_s`` when it
-    runs but moves nothing modelled, e.g. an index computation)."""
+def kernel_time(
+    record: KernelRecord, rates: AchievableRates, min_kernel_s: float, curves: KernelCurves | None = None
+) -> KernelTime:
+    """Per-launch time of a record's kernel (0 when it does not run).
+
+    Without ``curves``: ``max(compute, memory, min_kernel_s)`` at the large-kernel ``rates``
+    (``min_kernel_s`` when it moves nothing modelled, e.g. an index computation). With the
+    hardware's measured ``curves``: the larger of the kernel kind's compute curve at its
+    Tensor-Core FLOPs (CUDA-core FLOPs at their rate) and its memory curve at its bytes
+    (:mod:`llm_perf_opt.hardware.curves`), which include each kind's fixed cost. In both cases
+    ``roofline_seconds`` is the plain roofline at the large-kernel rates, at most ``seconds``.
+    """
     n = record.calls
     if n == 0:
         return KernelTime(record=record, seconds=0.0, roofline_seconds=0.0, bound=Bound.IDLE)
     # totals over the n identical launches with the floor scaled by n: max(C, M, n t) / n = max(C/n, M/n, t)
-    tc, cc = record.tensor_core_flops, record.cuda_core_flops
+    tc, cc = record.executed_tensor_core_flops, record.cuda_core_flops
     if record.cuda_cores_only:
         tc, cc = 0, tc + cc
     compute, memory, total, bound = piece_seconds(
@@ -179,9 +213,16 @@ def kernel_time(record: KernelRecord, rates: AchievableRates, min_kernel_s: floa
         rates=rates,
         min_kernel_seconds=min_kernel_s * n,
     )
+    plain = max(compute, memory) / n
+    if curves is not None:
+        curve_compute, curve_memory = kind_seconds(curves, record.kind, tc / n, record.io_bytes / n)
+        per_compute = max(curve_compute, cc / n / rates.cuda_core_flops_per_s)
+        seconds = max(per_compute, curve_memory)
+        curve_bound = Bound.COMPUTE if per_compute >= curve_memory else Bound.MEMORY
+        return KernelTime(record=record, seconds=seconds, roofline_seconds=min(plain, seconds), bound=curve_bound)
     if bound is Bound.IDLE:
         return KernelTime(record=record, seconds=min_kernel_s, roofline_seconds=0.0, bound=Bound.LATENCY)
-    return KernelTime(record=record, seconds=total / n, roofline_seconds=max(compute, memory) / n, bound=bound)
+    return KernelTime(record=record, seconds=total / n, roofline_seconds=plain, bound=bound)
 
 
 @define(frozen=True, kw_only=True)
@@ -260,8 +301,9 @@ def inventory_runtime(
 ) -> StageRuntime:
     """:class:`StageRuntime` of ``layer`` from its kernel inventory (``path``: the inventory's prefix)."""
     kernel = unfloored = attn_kernels = eager_wall = graph_kernels = 0.0
+    per_launch = costs.module_launch_s if inventory.host_launch == "module" else costs.launch_s
     for record in inventory.records:
-        kt = kernel_time(record, rates, costs.min_kernel_s)
+        kt = kernel_time(record, rates, costs.min_kernel_s, costs.curves)
         n = record.calls
         kernel += n * kt.seconds
         unfloored += n * kt.roofline_seconds
@@ -270,7 +312,7 @@ def inventory_runtime(
         if record.in_graph:
             graph_kernels += n * kt.seconds
         else:
-            eager_wall += n * max(kt.seconds, costs.launch_s)
+            eager_wall += n * max(kt.seconds, per_launch)
     ideal, ideal_attn = _ideal_seconds(layer, rates, path, inventory.attention_core_paths)
     sync = inventory.host_syncs * costs.sync_s
     wall = eager_wall + graph_kernels + inventory.graph_launches * costs.launch_s + sync

@@ -1,0 +1,438 @@
+#!/usr/bin/env python3
+"""Measure kernel time against kernel size on a GPU: the curves the kernel-level time model reads.
+
+A large matmul and a large copy give the GPU's asymptotic rates; a kernel of a few kilobytes or a
+few MFLOPs never reaches them (a fixed start-up cost, partial waves, too few bytes in flight). This
+script measures, for a handful of generic operations (none of them DeepSeek-OCR's), the GPU time of
+one kernel as a function of its size, on the same clock the validation uses for the model (the
+``torch.profiler`` kernel durations):
+
+``copy``
+    ``dst.copy_(src)``, contiguous bf16 (the vectorised elementwise kernel); size = bytes read + written.
+``elementwise``
+    ``x + y``, contiguous bf16 (the vectorised elementwise kernel); size = bytes read + written.
+``cast``
+    ``x.float()`` of a contiguous bf16 tensor (the up-cast copy kernel); size = bytes read + written.
+``cat``
+    ``torch.cat([a, b], dim=2)`` of two bf16 ``[1, 16, S, 128]`` tensors (the batched concatenation
+    kernel of a growing KV cache); size = bytes read + written.
+``strided``
+    ``x.permute(0, 2, 1, 3).contiguous()`` of a bf16 ``[1, S, 16, 64]`` tensor (the non-vectorised
+    TensorIterator kernel that every layout copy uses); size = bytes read + written.
+``broadcast``
+    ``a[:, :, None] + b[:, None, :]`` with ``a, b: [N, 64]`` bf16 and a ``[N, 64, 64]`` output (the
+    non-vectorised broadcasting elementwise kernel); size = bytes read + written.
+``reduce``
+    ``x.sum(-1)`` of a bf16 ``[R, 1024]`` tensor (a row reduction); size = bytes read + written.
+``matmul``
+    ``A @ B``, bf16 square ``n x n x n``; size = ``2 n^3`` Tensor-Core FLOPs.
+``attention-mask``
+    ``F.scaled_dot_product_attention`` on bf16 ``[1, 16, S, 128]`` q, k, v with an additive bf16
+    ``[1, 1, S, S]`` mask (a decoder's causal mask passed explicitly); size = the full ``4 * 16 * S^2 * 128``.
+``attention-bias``
+    the same on ``[1, 16, S, 64]`` with a full bf16 ``[1, 16, S, S]`` bias (a relative-position bias);
+    size = ``4 * 16 * S^2 * 64``.
+``gemm-m<M>``
+    ``A @ B`` with ``A: [M, K]``, ``B: [K, N]``, ``N = K`` swept, for ``M`` in 1, 8, 64 and 256 (the
+    skinny products of decoding and of short sequences); size = ``2 M N K`` FLOPs.
+``attention``
+    ``F.scaled_dot_product_attention`` on bf16 ``[1, 16, S, 64]`` q, k, v, no mask; size = the
+    ``4 * 16 * S^2 * 64`` FLOPs of its two matrix products.
+
+With ``--hf-host``, also the host cost of Hugging Face eager module code: transformers' own
+``LlamaModel`` at toy size (hidden 64, 8 layers, 8 tokens, no cache) run eagerly with ``eager`` and
+``sdpa`` attention; host wall time of a forward (queue drained before and after, median of 30) over
+the kernels it launches. The GPU work is tiny, so this is the host's cost per launched kernel of
+typical transformers code (module calls, views, dispatch, launch), independent of DeepSeek-OCR.
+
+Every size is run ``--repeats`` times after a warm-up, under the profiler; the time of a size is
+the sum of the kernel durations of the calls over the calls (the kernels each call launches are
+recorded with their names). Inputs are rotated among buffer sets spanning four times the L2
+cache, so no call finds its operands in the cache that a previous call left there (the small
+sizes still run from L2 within one call, as they do in a model).
+
+Usage::
+
+    python3 scripts/gpu/calibrate_curves.py --output kernel-curves-h100.json
+    python3 scripts/gpu/calibrate_curves.py --dry-run --output /tmp/curves-dry.json   # CPU smoke test
+    python3 scripts/gpu/calibrate_curves.py --from-report kernel-curves-h100.json --output block.yaml
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import platform
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "llm-perf-opt/kernel-curves/v1"
+CACHE_MULTIPLE = 4
+MAX_SETS = 64
+HEADS, HEAD_DIM, REDUCE_COLS, BCAST = 16, 64, 1024, 64
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--output", type=Path, required=True, help="JSON report to write")
+    p.add_argument("--repeats", type=int, default=20, help="profiled calls per size (default 20)")
+    p.add_argument("--warmup", type=int, default=5, help="unprofiled calls before them (default 5)")
+    p.add_argument("--max-bytes", type=float, default=2**31, help="largest copy buffer in bytes (default 2 GiB)")
+    p.add_argument("--hf-host", action="store_true", help="also measure transformers' eager host cost per kernel")
+    p.add_argument(
+        "--from-report",
+        type=Path,
+        default=None,
+        help="measure nothing: write this report's kernel_curves block for the hardware entry (YAML) to --output",
+    )
+    p.add_argument("--dry-run", action="store_true", help="CPU, tiny sizes: checks the script, not a GPU")
+    return p.parse_args(argv)
+
+
+def powers(lo: int, hi: int) -> list[int]:
+    """``lo, 2 lo, 4 lo, ...`` up to ``hi``."""
+    out, x = [], lo
+    while x <= hi:
+        out.append(x)
+        x *= 2
+    return out
+
+
+class Profiled:
+    """Kernel time per call of a function, from ``torch.profiler`` device events."""
+
+    def __init__(self, torch: Any, device: Any, repeats: int, warmup: int) -> None:
+        self.torch, self.device, self.repeats, self.warmup = torch, device, repeats, warmup
+        self.cuda = device.type == "cuda"
+
+    def sync(self) -> None:
+        if self.cuda:
+            self.torch.cuda.synchronize(self.device)
+
+    def per_call(self, fn: Callable[[int], object]) -> tuple[float, dict[str, int]]:
+        """(seconds of kernel time per call, kernel name -> launches per call)."""
+        prof_mod = self.torch.profiler
+        for i in range(self.warmup):
+            fn(i)
+        self.sync()
+        acts = [prof_mod.ProfilerActivity.CUDA] if self.cuda else [prof_mod.ProfilerActivity.CPU]
+        with prof_mod.profile(activities=acts) as prof:
+            for i in range(self.repeats):
+                fn(i)
+            self.sync()
+        total_us, names = 0.0, {}
+        for ev in prof.events():
+            on_device = str(getattr(ev, "device_type", "")).endswith("CUDA")
+            if self.cuda and not on_device:
+                continue
+            if not self.cuda and ev.name.startswith("aten::") is False:
+                continue
+            if not self.cuda and getattr(ev, "cpu_parent", None) is not None:
+                continue
+            dur = ev.device_time if self.cuda else ev.cpu_time
+            total_us += dur
+            names[ev.name[:120]] = names.get(ev.name[:120], 0) + 1
+        calls = {k: v // self.repeats for k, v in sorted(names.items())}
+        return total_us * 1e-6 / self.repeats, calls
+
+
+def sets_for(set_bytes: int, l2_bytes: int) -> int:
+    if l2_bytes <= 0 or set_bytes >= CACHE_MULTIPLE * l2_bytes:
+        return 1
+    return min(MAX_SETS, math.ceil(CACHE_MULTIPLE * l2_bytes / set_bytes))
+
+
+def curve(
+    name: str,
+    meter: Profiled,
+    sizes: Sequence[int],
+    build: Callable[[int], tuple[list[Any], Callable[[Any], object], int, int]],
+    l2_bytes: int,
+) -> dict[str, Any]:
+    """Measure one curve: ``build(size) -> (operand sets, op, work, set_bytes)``."""
+    points = []
+    for size in sizes:
+        sets, op, work, nbytes = build(size)
+
+        def call(i: int, sets: list[Any] = sets, op: Callable[[Any], object] = op) -> object:
+            return op(sets[i % len(sets)])
+
+        seconds, kernels = meter.per_call(call)
+        points.append(
+            {"param": size, "work": work, "bytes": nbytes, "seconds": seconds, "sets": len(sets), "kernels": kernels}
+        )
+        print(f"{name:9s} {size:>12d} work {work:>16d}  {seconds * 1e6:10.3f} us  {list(kernels)[:1]}", flush=True)
+        del sets
+        if meter.cuda:
+            meter.torch.cuda.empty_cache()
+    return {"name": name, "points": points}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    import torch
+    import torch.nn.functional as F
+
+    cuda = torch.cuda.is_available() and not args.dry_run
+    device = torch.device("cuda" if cuda else "cpu")
+    meter = Profiled(torch, device, 3 if args.dry_run else args.repeats, 1 if args.dry_run else args.warmup)
+    l2 = int(getattr(torch.cuda.get_device_properties(device), "L2_cache_size", 0)) if cuda else 0
+    bf16 = torch.bfloat16
+    g = torch.Generator(device=device).manual_seed(0)
+    max_bytes = 2**16 if args.dry_run else int(args.max_bytes)
+
+    def randn(*shape: int) -> Any:
+        return torch.randn(*shape, generator=g, device=device, dtype=torch.float32).to(bf16)
+
+    def rotating(set_bytes: int, make: Callable[[], Any]) -> list[Any]:
+        return [make() for _ in range(sets_for(set_bytes, l2))]
+
+    def copy(nbytes: int) -> tuple[list[Any], Callable[[Any], object], int, int]:
+        n = nbytes // 2
+        sets = rotating(2 * nbytes, lambda: (randn(n), torch.empty(n, device=device, dtype=bf16)))
+        return sets, lambda s: s[1].copy_(s[0]), 2 * nbytes, 2 * nbytes
+
+    def elementwise(nbytes: int) -> tuple[list[Any], Callable[[Any], object], int, int]:
+        n = max(1, nbytes // 2)
+        sets = rotating(3 * nbytes, lambda: (randn(n), randn(n)))
+        return sets, lambda s: s[0] + s[1], 6 * n, 6 * n
+
+    def cast(nbytes: int) -> tuple[list[Any], Callable[[Any], object], int, int]:
+        n = max(1, nbytes // 2)
+        sets = rotating(3 * nbytes, lambda: randn(n))
+        return sets, lambda x: x.float(), 6 * n, 6 * n
+
+    def cat(nbytes: int) -> tuple[list[Any], Callable[[Any], object], int, int]:
+        s = max(1, nbytes // (2 * HEADS * 2 * HEAD_DIM))
+        sets = rotating(2 * nbytes, lambda: (randn(1, HEADS, s, 2 * HEAD_DIM), randn(1, HEADS, s, 2 * HEAD_DIM)))
+        work = 2 * 2 * (2 * s * HEADS * 2 * HEAD_DIM)
+        return sets, lambda t: torch.cat(t, dim=2), work, work
+
+    def masked_attention(
+        d: int, full_bias: bool
+    ) -> Callable[[int], tuple[list[Any], Callable[[Any], object], int, int]]:
+        def build(s: int) -> tuple[list[Any], Callable[[Any], object], int, int]:
+            mask_heads = HEADS if full_bias else 1
+            nb = 4 * 2 * HEADS * s * d + 2 * mask_heads * s * s
+            sets = rotating(nb, lambda: (*(randn(1, HEADS, s, d) for _ in range(3)), randn(1, mask_heads, s, s)))
+            return (
+                sets,
+                lambda t: F.scaled_dot_product_attention(t[0], t[1], t[2], attn_mask=t[3]),
+                4 * HEADS * s * s * d,
+                nb,
+            )
+
+        return build
+
+    def strided(nbytes: int) -> tuple[list[Any], Callable[[Any], object], int, int]:
+        s = max(1, nbytes // (2 * HEADS * HEAD_DIM))
+        sets = rotating(2 * nbytes, lambda: randn(1, s, HEADS, HEAD_DIM))
+        return sets, lambda x: x.permute(0, 2, 1, 3).contiguous(), 4 * s * HEADS * HEAD_DIM, 2 * nbytes
+
+    def broadcast(nbytes: int) -> tuple[list[Any], Callable[[Any], object], int, int]:
+        n = max(1, nbytes // (2 * BCAST * BCAST))
+        sets = rotating(nbytes, lambda: (randn(n, BCAST), randn(n, BCAST)))
+        work = 2 * (n * BCAST * BCAST + 2 * n * BCAST)
+        return sets, lambda s: s[0][:, :, None] + s[1][:, None, :], work, nbytes
+
+    def reduce(nbytes: int) -> tuple[list[Any], Callable[[Any], object], int, int]:
+        r = max(1, nbytes // (2 * REDUCE_COLS))
+        sets = rotating(nbytes, lambda: randn(r, REDUCE_COLS))
+        return sets, lambda x: x.sum(-1), 2 * (r * REDUCE_COLS + r), nbytes
+
+    def matmul(n: int) -> tuple[list[Any], Callable[[Any], object], int, int]:
+        sets = rotating(6 * n * n, lambda: (randn(n, n), randn(n, n)))
+        return sets, lambda s: s[0] @ s[1], 2 * n**3, 6 * n * n
+
+    def skinny(m: int) -> Callable[[int], tuple[list[Any], Callable[[Any], object], int, int]]:
+        def build(n: int) -> tuple[list[Any], Callable[[Any], object], int, int]:
+            nb = 2 * (m * n + n * n + m * n)
+            sets = rotating(nb, lambda: (randn(m, n), randn(n, n)))
+            return sets, lambda s: s[0] @ s[1], 2 * m * n * n, nb
+
+        return build
+
+    def attention(s: int) -> tuple[list[Any], Callable[[Any], object], int, int]:
+        nb = 4 * 2 * HEADS * s * HEAD_DIM
+        sets = rotating(nb, lambda: tuple(randn(1, HEADS, s, HEAD_DIM) for _ in range(3)))
+        return sets, lambda q: F.scaled_dot_product_attention(*q), 4 * HEADS * s * s * HEAD_DIM, nb
+
+    byte_sizes = powers(2**10, max_bytes)
+    mm_sizes = [16, 32, 64, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096, 6144, 8192]
+    attn_sizes = powers(16, 8192)
+    gemm_sizes = powers(256, 16384)
+    if args.dry_run:
+        mm_sizes, attn_sizes, gemm_sizes = [16, 32], [16, 32], [16, 32]
+    started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    curves = [
+        curve("copy", meter, byte_sizes, copy, l2),
+        curve("elementwise", meter, byte_sizes[:-1], elementwise, l2),
+        curve("cast", meter, byte_sizes[:-1], cast, l2),
+        curve("cat", meter, byte_sizes[:-1], cat, l2),
+        curve("attention-mask", meter, attn_sizes, masked_attention(2 * HEAD_DIM, False), l2),
+        curve("attention-bias", meter, attn_sizes, masked_attention(HEAD_DIM, True), l2),
+        curve("strided", meter, byte_sizes[:-1], strided, l2),
+        curve("broadcast", meter, byte_sizes[:-1], broadcast, l2),
+        curve("reduce", meter, byte_sizes[:-1], reduce, l2),
+        curve("matmul", meter, mm_sizes, matmul, l2),
+        curve("attention", meter, attn_sizes, attention, l2),
+        *(curve(f"gemm-m{m}", meter, gemm_sizes, skinny(m), l2) for m in (1, 8, 64, 256)),
+    ]
+    env: dict[str, Any] = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "gpu": torch.cuda.get_device_name(device) if cuda else None,
+        "l2_cache_bytes": l2,
+        "measured_at": started,
+    }
+    return {
+        "schema": SCHEMA,
+        "dry_run": bool(args.dry_run),
+        "environment": env,
+        "method": (
+            "torch.profiler device kernel durations summed over --repeats calls / calls, after --warmup calls; "
+            f"operand sets rotated to span {CACHE_MULTIPLE}x the L2 cache; bf16 operands from torch.randn (seed 0)"
+        ),
+        "repeats": meter.repeats,
+        "curves": {c["name"]: c["points"] for c in curves},
+    }
+
+
+def hf_host(torch: Any, meter: Profiled) -> dict[str, Any]:
+    """Host seconds per launched kernel of transformers' LlamaModel at toy size (see the module docstring)."""
+    import statistics
+    import time
+
+    from transformers import LlamaConfig, LlamaModel
+
+    out: dict[str, Any] = {}
+    for attn in ("eager", "sdpa"):
+        cfg = LlamaConfig(
+            hidden_size=64,
+            intermediate_size=128,
+            num_attention_heads=4,
+            num_key_value_heads=4,
+            num_hidden_layers=8,
+            vocab_size=128,
+            attn_implementation=attn,
+        )
+        model = LlamaModel(cfg).to(meter.device, torch.bfloat16).eval()
+        ids = torch.arange(8, device=meter.device)[None]
+        with torch.inference_mode():
+            kernel_s, kernels = meter.per_call(lambda _i, m=model, x=ids: m(input_ids=x, use_cache=False))
+            samples = []
+            for _ in range(30):
+                meter.sync()
+                t0 = time.perf_counter()
+                model(input_ids=ids, use_cache=False)
+                meter.sync()
+                samples.append(time.perf_counter() - t0)
+        n = sum(kernels.values())
+        wall = statistics.median(samples)
+        out[attn] = {
+            "kernels_per_forward": n,
+            "kernel_s_per_forward": kernel_s,
+            "wall_s_per_forward": wall,
+            "host_us_per_kernel": wall / max(n, 1) * 1e6,
+        }
+        print(f"hf-host {attn}: {n} kernels, wall {wall * 1e3:.3f} ms, {wall / max(n, 1) * 1e6:.2f} us/kernel")
+    return out
+
+
+HARDWARE_CURVES: dict[str, tuple[str, str]] = {
+    "copy": ("copy", "work"),
+    "elementwise": ("elementwise", "work"),
+    "cast": ("cast", "work"),
+    "strided": ("strided", "work"),
+    "broadcast": ("broadcast", "work"),
+    "reduce": ("reduce", "work"),
+    "gemv": ("gemm-m1", "bytes"),
+    "matmul": ("matmul", "work"),
+    "attention": ("attention", "work"),
+    "attention_mask": ("attention-mask", "work"),
+    "attention_bias": ("attention-bias", "work"),
+}
+"""Hardware-entry curve -> (measured curve, which size it is indexed by)."""
+
+
+def point_bytes(curve: str, point: dict[str, Any]) -> int:
+    """Bytes a measured point moves (reports before ``bytes`` was recorded: from the shape)."""
+    if "bytes" in point:
+        return int(point["bytes"])
+    if curve.startswith("gemm-m"):
+        m, n = int(curve[len("gemm-m") :]), int(point["param"])
+        return 2 * (m * n + n * n + m * n)
+    raise ValueError(f"curve {curve!r}: point without bytes")
+
+
+def hardware_block(report: dict[str, Any]) -> dict[str, Any]:
+    """The ``kernel_curves`` block of a hardware entry (``conf/hardware/<gpu>.yaml``) from a report:
+    each curve's (work, microseconds), points without kernels dropped, repeated works merged
+    (first kept)."""
+    env = report["environment"]
+    out: dict[str, Any] = {}
+    for name, (source, index) in HARDWARE_CURVES.items():
+        rows: list[dict[str, Any]] = []
+        for pt in report["curves"][source]:
+            work = int(pt["work"]) if index == "work" else point_bytes(source, pt)
+            if pt["seconds"] <= 0 or (rows and work <= rows[-1]["work"]):
+                continue
+            rows.append({"work": work, "us": float(f"{pt['seconds'] * 1e6:.4g}")})
+        out[name] = {"points": rows}
+    out["how_measured"] = (
+        f"scripts/gpu/calibrate_curves.py: {report['method']}; {report['repeats']} profiled calls per size. "
+        "copy: dst.copy_(src) contiguous bf16, a device memcpy (bytes read + written); elementwise: x + y "
+        "contiguous bf16; cast: x.float() of bf16; strided: permute(0, 2, 1, 3).contiguous() "
+        "of [1, S, 16, 64] bf16; broadcast: a[:, :, None] + b[:, None, :] to [N, 64, 64] bf16; reduce: sum(-1) "
+        "of [R, 1024] bf16; gemv: [1, n] @ [n, n] bf16, indexed by its bytes; matmul: square bf16 n^3, by "
+        "2 n^3 FLOPs; attention: SDPA on [1, 16, S, 64] bf16 q, k, v, by 4 * 16 * S^2 * 64 FLOPs; "
+        "attention_mask: SDPA on [1, 16, S, 128] with a [1, 1, S, S] bf16 additive mask; attention_bias: SDPA on "
+        "[1, 16, S, 64] with a [1, 16, S, S] bf16 bias (both by their full FLOPs)."
+    )
+    out["measured_on"] = f"{env['gpu']}; torch {env['torch']}; CUDA {env['cuda']}; {env['measured_at'][:10]}"
+    return out
+
+
+def yaml_block(block: dict[str, Any], indent: int = 2) -> str:
+    """``block`` as the YAML lines of ``kernel_curves:`` under a hardware entry's ``calibration:``."""
+    pad = " " * indent
+    lines = [f"{pad}kernel_curves:", f'{pad}  measured_on: "{block["measured_on"]}"', f"{pad}  how_measured: >-"]
+    words, line = block["how_measured"].split(), ""
+    for w in words:
+        if line and len(line) + 1 + len(w) > 100:
+            lines.append(f"{pad}    {line}")
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    lines.append(f"{pad}    {line}")
+    for name in HARDWARE_CURVES:
+        lines += [f"{pad}  {name}:", f"{pad}    points:"]
+        lines += [f"{pad}      - {{work: {p['work']}, us: {p['us']}}}" for p in block[name]["points"]]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.from_report is not None:
+        block = hardware_block(json.loads(args.from_report.read_text(encoding="utf-8")))
+        args.output.write_text(yaml_block(block), encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+        return 0
+    report = run(args)
+    if args.hf_host:
+        import torch
+
+        device = torch.device("cuda" if torch.cuda.is_available() and not args.dry_run else "cpu")
+        report["hf_host"] = hf_host(torch, Profiled(torch, device, args.repeats, args.warmup))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
