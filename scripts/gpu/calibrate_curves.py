@@ -14,8 +14,8 @@ one kernel as a function of its size, on the same clock the validation uses for 
 ``cast``
     ``x.float()`` of a contiguous bf16 tensor (the up-cast copy kernel); size = bytes read + written.
 ``cat``
-    ``torch.cat([a, b], dim=2)`` of two bf16 ``[1, 16, S, 128]`` tensors (the batched concatenation
-    kernel of a growing KV cache); size = bytes read + written.
+    ``torch.cat([past, new], dim=2)`` of a bf16 ``[1, 16, S, 128]`` past and a ``[1, 16, 1, 128]``
+    new token (how a growing KV cache is appended to); size = bytes read + written.
 ``strided``
     ``x.permute(0, 2, 1, 3).contiguous()`` of a bf16 ``[1, S, 16, 64]`` tensor (the non-vectorised
     TensorIterator kernel that every layout copy uses); size = bytes read + written.
@@ -38,12 +38,6 @@ one kernel as a function of its size, on the same clock the validation uses for 
 ``attention``
     ``F.scaled_dot_product_attention`` on bf16 ``[1, 16, S, 64]`` q, k, v, no mask; size = the
     ``4 * 16 * S^2 * 64`` FLOPs of its two matrix products.
-
-With ``--hf-host``, also the host cost of Hugging Face eager module code: transformers' own
-``LlamaModel`` at toy size (hidden 64, 8 layers, 8 tokens, no cache) run eagerly with ``eager`` and
-``sdpa`` attention; host wall time of a forward (queue drained before and after, median of 30) over
-the kernels it launches. The GPU work is tiny, so this is the host's cost per launched kernel of
-typical transformers code (module calls, views, dispatch, launch), independent of DeepSeek-OCR.
 
 Every size is run ``--repeats`` times after a warm-up, under the profiler; the time of a size is
 the sum of the kernel durations of the calls over the calls (the kernels each call launches are
@@ -82,7 +76,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=20, help="profiled calls per size (default 20)")
     p.add_argument("--warmup", type=int, default=5, help="unprofiled calls before them (default 5)")
     p.add_argument("--max-bytes", type=float, default=2**31, help="largest copy buffer in bytes (default 2 GiB)")
-    p.add_argument("--hf-host", action="store_true", help="also measure transformers' eager host cost per kernel")
     p.add_argument(
         "--from-report",
         type=Path,
@@ -207,8 +200,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     def cat(nbytes: int) -> tuple[list[Any], Callable[[Any], object], int, int]:
         s = max(1, nbytes // (2 * HEADS * 2 * HEAD_DIM))
-        sets = rotating(2 * nbytes, lambda: (randn(1, HEADS, s, 2 * HEAD_DIM), randn(1, HEADS, s, 2 * HEAD_DIM)))
-        work = 2 * 2 * (2 * s * HEADS * 2 * HEAD_DIM)
+        sets = rotating(2 * nbytes, lambda: (randn(1, HEADS, s, 2 * HEAD_DIM), randn(1, HEADS, 1, 2 * HEAD_DIM)))
+        work = 2 * 2 * ((s + 1) * HEADS * 2 * HEAD_DIM)
         return sets, lambda t: torch.cat(t, dim=2), work, work
 
     def masked_attention(
@@ -302,51 +295,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def hf_host(torch: Any, meter: Profiled) -> dict[str, Any]:
-    """Host seconds per launched kernel of transformers' LlamaModel at toy size (see the module docstring)."""
-    import statistics
-    import time
-
-    from transformers import LlamaConfig, LlamaModel
-
-    out: dict[str, Any] = {}
-    for attn in ("eager", "sdpa"):
-        cfg = LlamaConfig(
-            hidden_size=64,
-            intermediate_size=128,
-            num_attention_heads=4,
-            num_key_value_heads=4,
-            num_hidden_layers=8,
-            vocab_size=128,
-            attn_implementation=attn,
-        )
-        model = LlamaModel(cfg).to(meter.device, torch.bfloat16).eval()
-        ids = torch.arange(8, device=meter.device)[None]
-        with torch.inference_mode():
-            kernel_s, kernels = meter.per_call(lambda _i, m=model, x=ids: m(input_ids=x, use_cache=False))
-            samples = []
-            for _ in range(30):
-                meter.sync()
-                t0 = time.perf_counter()
-                model(input_ids=ids, use_cache=False)
-                meter.sync()
-                samples.append(time.perf_counter() - t0)
-        n = sum(kernels.values())
-        wall = statistics.median(samples)
-        out[attn] = {
-            "kernels_per_forward": n,
-            "kernel_s_per_forward": kernel_s,
-            "wall_s_per_forward": wall,
-            "host_us_per_kernel": wall / max(n, 1) * 1e6,
-        }
-        print(f"hf-host {attn}: {n} kernels, wall {wall * 1e3:.3f} ms, {wall / max(n, 1) * 1e6:.2f} us/kernel")
-    return out
-
-
 HARDWARE_CURVES: dict[str, tuple[str, str]] = {
     "copy": ("copy", "work"),
     "elementwise": ("elementwise", "work"),
     "cast": ("cast", "work"),
+    "cat": ("cat", "work"),
     "strided": ("strided", "work"),
     "broadcast": ("broadcast", "work"),
     "reduce": ("reduce", "work"),
@@ -386,7 +339,8 @@ def hardware_block(report: dict[str, Any]) -> dict[str, Any]:
     out["how_measured"] = (
         f"scripts/gpu/calibrate_curves.py: {report['method']}; {report['repeats']} profiled calls per size. "
         "copy: dst.copy_(src) contiguous bf16, a device memcpy (bytes read + written); elementwise: x + y "
-        "contiguous bf16; cast: x.float() of bf16; strided: permute(0, 2, 1, 3).contiguous() "
+        "contiguous bf16; cast: x.float() of bf16; cat: torch.cat([past, new], dim=2) of [1, 16, S, 128] and "
+        "[1, 16, 1, 128] bf16; strided: permute(0, 2, 1, 3).contiguous() "
         "of [1, S, 16, 64] bf16; broadcast: a[:, :, None] + b[:, None, :] to [N, 64, 64] bf16; reduce: sum(-1) "
         "of [R, 1024] bf16; gemv: [1, n] @ [n, n] bf16, indexed by its bytes; matmul: square bf16 n^3, by "
         "2 n^3 FLOPs; attention: SDPA on [1, 16, S, 64] bf16 q, k, v, by 4 * 16 * S^2 * 64 FLOPs; "
@@ -423,11 +377,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wrote {args.output}", file=sys.stderr)
         return 0
     report = run(args)
-    if args.hf_host:
-        import torch
-
-        device = torch.device("cuda" if torch.cuda.is_available() and not args.dry_run else "cpu")
-        report["hf_host"] = hf_host(torch, Profiled(torch, device, args.repeats, args.warmup))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(f"wrote {args.output}", file=sys.stderr)

@@ -24,10 +24,13 @@ Each point is timed two ways:
 * **kernel time**: the sum of the durations of the GPU kernels (and memcpy/memset) the call
   launches, from ``torch.profiler`` over ``--profile-runs`` calls, divided by the calls;
 * **wall time**: CUDA events around one eager call (host launches, syncs and GPU work
-  included), median of ``--runs`` calls after ``--warmup`` calls.
+  included; Python's garbage collector off while timing), median of ``--runs`` rounds; the
+  rounds interleave every point of both profiles and the host microbenchmarks
+  (``host-overhead.json``), so a slow or fast spell of the host falls on all of them alike.
 
 Inputs are random, never zeros. The decode KV cache is a ``DynamicCache`` of ``kv_len - 1``
-random past tokens, cropped back after each step so every timed step sees the same length.
+contiguous random past tokens, put back after each step so every timed step sees the same
+length (the step's concatenation makes new tensors).
 
 Output: one JSON per profile under ``--output`` (``raw-<profile>.json``) with the GPU name,
 driver, torch, transformers and CUDA versions, and every point with its samples' median,
@@ -37,6 +40,7 @@ min and max. Run: ``python3 scripts/gpu/measure_stages.py --output reports/valid
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import platform
 import statistics
@@ -73,7 +77,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--profiles", default="fused,hf-eager", help="comma-separated runtime profiles to build")
     p.add_argument("--modes", default=",".join(MODES), help="comma-separated modes for vision/prefill points")
     p.add_argument("--warmup", type=int, default=3, help="untimed calls before timing each point")
-    p.add_argument("--runs", type=int, default=15, help="timed calls per point for the wall-time median")
+    p.add_argument("--runs", type=int, default=30, help="interleaved rounds of timed calls for the wall-time medians")
     p.add_argument("--profile-runs", type=int, default=3, help="calls under torch.profiler for the kernel time")
     p.add_argument("--seed", type=int, default=0, help="random seed for weights and inputs")
     return p.parse_args(argv)
@@ -131,54 +135,79 @@ def kernel_seconds(torch: Any, fn: Callable[[], object], runs: int) -> tuple[flo
     return total_us * 1e-6 / runs, round(kernels / runs), by_name
 
 
-def wall_seconds(torch: Any, fn: Callable[[], object], runs: int) -> list[float]:
-    """CUDA-event time of each call (the queue is drained before each)."""
-    out = []
-    for _ in range(runs):
-        torch.cuda.synchronize()
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        end.record()
-        torch.cuda.synchronize()
-        out.append(start.elapsed_time(end) * 1e-3)
-    return out
+class Case:
+    """One timed call: its report row, the call, what restores its inputs (run untimed), and its
+    wall-time samples."""
+
+    def __init__(self, row: dict[str, Any], fn: Callable[[], object], reset: Callable[[], None] | None = None) -> None:
+        self.row = row
+        self.fn = fn
+        self.reset: Callable[[], None] = reset if reset is not None else (lambda: None)
+        self.walls: list[float] = []
 
 
-def measure(
-    torch: Any, fn: Callable[[], object], args: argparse.Namespace, reset: Callable[[], None]
-) -> dict[str, Any]:
-    """Warm up, then kernel time and wall time of ``fn`` (``reset`` runs between calls, untimed)."""
+def measure_kernels(torch: Any, case: Case, args: argparse.Namespace) -> None:
+    """Warm up, then the case's kernel time (``reset`` runs after each call; it launches no kernel)."""
 
     def call() -> object:
-        out = fn()
-        reset()
+        out = case.fn()
+        case.reset()
         return out
 
     with torch.inference_mode():
         for _ in range(args.warmup):
             call()
         kernel_s, kernels, by_name = kernel_seconds(torch, call, args.profile_runs)
-        walls = wall_seconds(torch, call, args.runs)
-    return {
-        "kernels_by_name": {k: [round(v[0], 3), v[1]] for k, v in sorted(by_name.items())},
-        "measured_kernel_s": kernel_s,
-        "measured_wall_s": statistics.median(walls),
-        "wall_min_s": min(walls),
-        "wall_max_s": max(walls),
-        "kernels_per_call": kernels,
-        "runs": args.runs,
-        "profile_runs": args.profile_runs,
-    }
+    case.row.update(
+        kernels_by_name={k: [round(v[0], 3), v[1]] for k, v in sorted(by_name.items())},
+        measured_kernel_s=kernel_s,
+        kernels_per_call=kernels,
+        profile_runs=args.profile_runs,
+    )
 
 
-def host_overhead(torch: Any, runs: int) -> dict[str, Any]:
-    """Host cost of eager PyTorch module execution, independent of DeepSeek-OCR: a stack of
-    200 tiny blocks (``Linear(64, 64)`` -> ``SiLU`` -> residual add: 3 kernels each) on one
-    row, forward timed on the host with the queue drained; the GPU work is tiny, so the time
-    per launched kernel is the host's per-op cost of module code (module call, dispatch,
-    launch)."""
+def wall_rounds(torch: Any, cases: Sequence[Case], runs: int) -> None:
+    """Wall time of every case, interleaved: ``runs`` rounds, each timing every case once, so a
+    slower or faster spell of the host falls on all cases alike. Each call is bracketed by CUDA
+    events with the queue drained before it; ``reset`` runs after the end event, untimed; Python's
+    garbage collector is off while timing, as ``timeit`` does."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with torch.inference_mode():
+            for _ in range(runs):
+                for case in cases:
+                    torch.cuda.synchronize()
+                    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                    start.record()
+                    case.fn()
+                    end.record()
+                    torch.cuda.synchronize()
+                    case.walls.append(start.elapsed_time(end) * 1e-3)
+                    case.reset()
+    finally:
+        if enabled:
+            gc.enable()
+    for case in cases:
+        case.row.update(
+            measured_wall_s=statistics.median(case.walls),
+            wall_min_s=min(case.walls),
+            wall_max_s=max(case.walls),
+            runs=len(case.walls),
+        )
+
+
+def host_cases(torch: Any) -> list[Case]:
+    """Host cost of eager module code, independent of DeepSeek-OCR (GPU work tiny, so the wall
+    time per launched kernel is the host's cost per kernel):
+
+    * ``linear_silu``: a stack of 200 tiny blocks (``Linear(64, 64)`` -> ``SiLU`` -> residual add:
+      3 kernels each) on one row;
+    * ``llama_eager`` and ``llama_sdpa``: transformers' own ``LlamaModel`` at toy size (hidden 64,
+      8 layers, 8 tokens, no cache) with eager and SDPA attention: typical transformers module code
+      (module calls, views, masks, rotary tables, dispatch, launches)."""
     from torch import nn
+    from transformers import LlamaConfig, LlamaModel
 
     class Tiny(nn.Module):
         def __init__(self) -> None:
@@ -191,31 +220,50 @@ def host_overhead(torch: Any, runs: int) -> dict[str, Any]:
 
     blocks = nn.Sequential(*[Tiny() for _ in range(200)]).to("cuda", torch.bfloat16)
     x = torch.randn(1, 64, device="cuda", dtype=torch.bfloat16)
-    with torch.inference_mode():
-        for _ in range(5):
-            blocks(x)
-        kernel_s, kernels, _ = kernel_seconds(torch, lambda: blocks(x), 3)
-        samples = []
-        for _ in range(runs):
-            torch.cuda.synchronize()
-            t0 = time.perf_counter()
-            blocks(x)
-            torch.cuda.synchronize()
-            samples.append(time.perf_counter() - t0)
-    wall = statistics.median(samples)
-    # duration of one tiny kernel as the profiler reports it (the same clock as the kernel times)
+    cases = [Case(row={"host": "linear_silu"}, fn=lambda: blocks(x))]
+    ids = torch.arange(8, device="cuda")[None]
+    for attn in ("eager", "sdpa"):
+        cfg = LlamaConfig(
+            hidden_size=64,
+            intermediate_size=128,
+            num_attention_heads=4,
+            num_key_value_heads=4,
+            num_hidden_layers=8,
+            vocab_size=128,
+            attn_implementation=attn,
+        )
+        model = LlamaModel(cfg).to("cuda", torch.bfloat16).eval()
+        cases.append(Case(row={"host": f"llama_{attn}"}, fn=lambda m=model: m(input_ids=ids, use_cache=False)))
+    return cases
+
+
+def host_report(torch: Any, cases: Sequence[Case]) -> dict[str, Any]:
+    """``host-overhead.json``: each host case's kernels, kernel and wall time, host us per kernel;
+    ``module_host_us_per_kernel`` (the two LlamaModel cases' median walls over their kernels: the
+    hardware entry's ``module_launch_us``) and the profiled duration of one tiny kernel."""
+    out: dict[str, Any] = {"how_measured": host_cases.__doc__, "wall": wall_rounds.__doc__}
+    for case in cases:
+        r = case.row
+        out[r["host"]] = {
+            "kernels_per_forward": r["kernels_per_call"],
+            "kernel_s_per_forward": r["measured_kernel_s"],
+            "wall_s_per_forward": r["measured_wall_s"],
+            "wall_min_s": r["wall_min_s"],
+            "wall_max_s": r["wall_max_s"],
+            "host_us_per_kernel": r["measured_wall_s"] / r["kernels_per_call"] * 1e6,
+        }
+    llama = [out["llama_eager"], out["llama_sdpa"]]
+    walls = sum(c["wall_s_per_forward"] for c in llama)
+    out["module_host_us_per_kernel"] = walls / sum(c["kernels_per_forward"] for c in llama) * 1e6
+    out["host_us_per_kernel"] = out["linear_silu"]["host_us_per_kernel"]
     y = torch.zeros(1, device="cuda", dtype=torch.int64)
     tiny_s, tiny_kernels, _ = kernel_seconds(torch, lambda: [y.add_(1) for _ in range(1000)], 3)
-    return {
-        "tiny_kernel_profiled_us": tiny_s / tiny_kernels * 1e6,
-        "tiny_kernel_how": "1000 x y.add_(1) on a one-element int64 tensor, launched eagerly; torch.profiler "
-        "kernel durations summed / kernels (mean of 3 loops)",
-        "kernels_per_forward": kernels,
-        "kernel_s_per_forward": kernel_s,
-        "wall_s_per_forward": wall,
-        "host_us_per_kernel": wall / kernels * 1e6,
-        "how_measured": host_overhead.__doc__,
-    }
+    out["tiny_kernel_profiled_us"] = tiny_s / tiny_kernels * 1e6
+    out["tiny_kernel_how"] = (
+        "1000 x y.add_(1) on a one-element int64 tensor, launched eagerly; torch.profiler kernel durations "
+        "summed / kernels (mean of 3 loops)"
+    )
+    return out
 
 
 def randomize(torch: Any, module: Any, seed: int) -> None:
@@ -249,9 +297,9 @@ def workload(mode: str, batch: int = 1) -> Any:
     return OCRWorkload(prompt_tokens=PROMPT_TOKENS, batch_size=batch, **m)
 
 
-def vision_points(torch: Any, ref: Any, modes: list[str], args: argparse.Namespace) -> list[dict[str, Any]]:
+def vision_cases(torch: Any, ref: Any, modes: list[str]) -> list[Case]:
     """sam, clip, projector per mode (batch 1)."""
-    points = []
+    cases = []
     for mode in modes:
         w = workload(mode)
         inputs = ref.make_inputs(w)
@@ -265,19 +313,13 @@ def vision_points(torch: Any, ref: Any, modes: list[str], args: argparse.Namespa
         }
         for stage, fn in calls.items():
             row = {"stage": stage, "mode": mode, "batch": 1, "kv_len": None, "seq_len": w.prefill_tokens}
-            row.update(measure(torch, fn, args, lambda: None))
-            print(
-                f"  {stage:9s} {mode:10s} kernel {row['measured_kernel_s'] * 1e3:8.3f} ms  "
-                f"wall {row['measured_wall_s'] * 1e3:8.3f} ms",
-                flush=True,
-            )
-            points.append(row)
-    return points
+            cases.append(Case(row=row, fn=fn))
+    return cases
 
 
-def text_points(torch: Any, ref: Any, profile: str, modes: list[str], args: argparse.Namespace) -> list[dict[str, Any]]:
+def text_cases(torch: Any, ref: Any, profile: str, modes: list[str], seed: int) -> list[Case]:
     """prefill and lm_head per mode (batch 1), then decode steps."""
-    points = []
+    cases = []
     hidden_size = ref.arch.language.hidden_size
     for mode in modes:
         w = workload(mode)
@@ -290,41 +332,41 @@ def text_points(torch: Any, ref: Any, profile: str, modes: list[str], args: argp
             "lm_head": lambda hidden=hidden: ref.run_lm_head(hidden),
         }.items():
             row = {"stage": stage, "mode": mode, "batch": 1, "kv_len": None, "seq_len": length, "profile": profile}
-            row.update(measure(torch, fn, args, lambda: None))
-            print(
-                f"  {stage:9s} {mode:10s} kernel {row['measured_kernel_s'] * 1e3:8.3f} ms  "
-                f"wall {row['measured_wall_s'] * 1e3:8.3f} ms",
-                flush=True,
-            )
-            points.append(row)
+            cases.append(Case(row=row, fn=fn))
     for kv_len, batch in DECODE_POINTS:
         cache = ref.decode_cache(kv_len, batch)
-        gen = torch.Generator(device="cuda").manual_seed(args.seed + kv_len + batch)
+        gen = torch.Generator(device="cuda").manual_seed(seed + kv_len + batch)
         for layer in cache.layers:
             layer.keys.normal_(generator=gen)
             layer.values.normal_(generator=gen)
-        past = kv_len - 1
+        # the past as contiguous tensors, as a generation loop holds them; a step concatenates into new
+        # tensors, so putting these back restores the cache without launching anything
+        past = [(layer.keys, layer.values) for layer in cache.layers]
 
         def step(cache: Any = cache, batch: int = batch, kv_len: int = kv_len) -> object:
             return ref.run_decode_step(kv_len, batch, cache=cache)
 
-        def reset(cache: Any = cache, past: int = past) -> None:
-            # back to `past` tokens (slicing works across transformers versions; `crop`'s sign changed)
-            for layer in cache.layers:
-                layer.keys = layer.keys[..., :past, :]
-                layer.values = layer.values[..., :past, :]
+        def reset(cache: Any = cache, past: list[tuple[Any, Any]] = past) -> None:
+            for layer, (keys, values) in zip(cache.layers, past, strict=True):
+                layer.keys, layer.values = keys, values
 
         row = {"stage": "decode", "mode": None, "batch": batch, "kv_len": kv_len, "seq_len": 1, "profile": profile}
-        row.update(measure(torch, step, args, reset))
-        print(
-            f"  decode    kv={kv_len:<5d} b={batch}  kernel {row['measured_kernel_s'] * 1e3:8.3f} ms  "
-            f"wall {row['measured_wall_s'] * 1e3:8.3f} ms",
-            flush=True,
-        )
-        points.append(row)
-        del cache
-        torch.cuda.empty_cache()
-    return points
+        cases.append(Case(row=row, fn=step, reset=reset))
+    return cases
+
+
+def _print(case: Case) -> None:
+    r = case.row
+    what = r.get("host") or (
+        f"decode    kv={r['kv_len']:<5d} b={r['batch']}"
+        if r["stage"] == "decode"
+        else f"{r['stage']:9s} {r['mode']:10s}"
+    )
+    print(
+        f"  {r.get('profile', ''):8s} {what}  kernel {r['measured_kernel_s'] * 1e3:8.3f} ms  "
+        f"wall {r['measured_wall_s'] * 1e3:8.3f} ms",
+        flush=True,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -337,19 +379,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     torch.manual_seed(args.seed)
     args.output.mkdir(parents=True, exist_ok=True)
     env = environment(torch)
-    overhead = host_overhead(torch, max(args.runs, 20))
-    print(f"host overhead: {overhead['host_us_per_kernel']:.2f} us per kernel of eager module code", flush=True)
-    (args.output / "host-overhead.json").write_text(json.dumps(overhead, indent=2, sort_keys=True) + "\n")
     modes = [m for m in args.modes.split(",") if m]
-    vision: list[dict[str, Any]] | None = None
-    for profile in [p for p in args.profiles.split(",") if p]:
-        print(f"profile {profile}", flush=True)
+    profiles = [p for p in args.profiles.split(",") if p]
+    refs = {}
+    vision: list[Case] = []
+    text: dict[str, list[Case]] = {}
+    for profile in profiles:
         t0 = time.perf_counter()
-        ref = build(torch, profile, args.seed)
-        print(f"  built in {time.perf_counter() - t0:.1f} s", flush=True)
-        if vision is None:
-            vision = vision_points(torch, ref, modes, args)
-        points = [dict(p, profile=profile) for p in vision] + text_points(torch, ref, profile, modes, args)
+        refs[profile] = build(torch, profile, args.seed)
+        print(f"profile {profile}: built in {time.perf_counter() - t0:.1f} s", flush=True)
+        if not vision:
+            vision = vision_cases(torch, refs[profile], modes)
+        text[profile] = text_cases(torch, refs[profile], profile, modes, args.seed)
+    hosts = host_cases(torch)
+    cases = [*hosts, *vision, *(c for p in profiles for c in text[p])]
+    for case in cases:
+        measure_kernels(torch, case, args)
+    print(f"wall: {args.runs} rounds over {len(cases)} cases", flush=True)
+    wall_rounds(torch, cases, args.runs)
+    for case in cases:
+        _print(case)
+    (args.output / "host-overhead.json").write_text(
+        json.dumps(host_report(torch, hosts), indent=2, sort_keys=True) + "\n"
+    )
+    for profile in profiles:
+        points = [dict(c.row, profile=profile) for c in vision] + [c.row for c in text[profile]]
         report = {
             "schema": SCHEMA,
             "profile": profile,
@@ -361,15 +415,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             "environment": env,
             "method": {
                 "kernel": "torch.profiler: sum of CUDA kernel/memcpy/memset durations per call, mean of profile_runs",
-                "wall": "CUDA events around one eager call, queue drained before; median of runs after warmup",
+                "wall": "CUDA events around one eager call, queue drained before, garbage collector off; runs "
+                "interleaved: each round times every point of both profiles and the host microbenchmarks once; "
+                "median over the rounds",
                 "vision": "vision stages measured once (identical modules in both profiles) and reported under each",
+                "decode": "DynamicCache of kv_len - 1 contiguous random past tokens, put back after each step",
                 "weights": "random N(0, 0.02) bf16, no checkpoint; inputs random",
             },
             "points": points,
         }
         (args.output / f"raw-{profile}.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
-        del ref
-        torch.cuda.empty_cache()
     return 0
 
 

@@ -18,8 +18,8 @@ from modelmeter.metrics import ZERO, LayerMetrics
 
 # H100 SXM rates measured by scripts/gpu/calibrate.py (conf/hardware/h100-sxm.yaml calibration block,
 # reports/validation/h100/calibration.json)
-H100_TC = 681.1e12  # measured bf16 8192^3 matmul
-H100_BW = 3.022e12  # measured 2 GiB device copy (read + write)
+H100_TC = 673.4e12  # measured bf16 8192^3 matmul
+H100_BW = 3.021e12  # measured 2 GiB device copy (read + write)
 
 # round numbers for exact arithmetic
 ROUND = AchievableRates(
@@ -34,7 +34,7 @@ def test_large_linear_is_compute_bound_on_h100() -> None:
     flops = 2 * 8192**3  # 1_099_511_627_776
     io = (8192 * 8192 + 8192 * 8192 + 8192 * 8192) * 2  # W + X + Y in bf16 = 402_653_184
     assert (piece.tensor_core_flops, piece.io_bytes) == (1_099_511_627_776, 402_653_184) == (flops, io)
-    assert piece.compute_seconds == pytest.approx(flops / H100_TC, rel=1e-12)  # 1.614 ms
+    assert piece.compute_seconds == pytest.approx(flops / H100_TC, rel=1e-12)  # 1.633 ms
     assert piece.memory_seconds == pytest.approx(io / H100_BW, rel=1e-12)  # 0.1332 ms
     assert piece.bound is Bound.COMPUTE
     assert t.total_seconds == piece.compute_seconds
@@ -48,7 +48,7 @@ def test_one_token_linear_is_memory_bound_on_h100() -> None:
     io = (8192 * 8192 + 8192 + 8192) * 2  # 134_250_496 bytes: the weights dominate
     assert piece.io_bytes == 134_250_496 == io
     assert piece.tensor_core_flops == 2 * 8192 * 8192 == 134_217_728
-    assert piece.seconds == pytest.approx(io / H100_BW, rel=1e-12)  # 44.42 us
+    assert piece.seconds == pytest.approx(io / H100_BW, rel=1e-12)  # 44.44 us
     assert piece.compute_seconds == pytest.approx(134_217_728 / H100_TC, rel=1e-12)  # 0.20 us
     assert piece.bound is Bound.MEMORY
     assert t.dominant_bound is Bound.MEMORY

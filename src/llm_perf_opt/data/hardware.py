@@ -106,7 +106,8 @@ class KernelCurves:
     (the profiler's kernel durations, the clock the validation measures the model with).
 
     Byte curves (work = bytes read + written by the kernel): ``copy`` (contiguous device-to-device
-    memcpy), ``elementwise`` (contiguous vectorised add), ``cast`` (bf16 to fp32 copy),
+    memcpy), ``elementwise`` (contiguous vectorised add), ``cast`` (bf16 to fp32 copy), ``cat``
+    (concatenating one token to a cache along the sequence),
     ``strided`` (layout copy of permuted data), ``broadcast`` (elementwise op on broadcast
     operands), ``reduce`` (row reduction), ``gemv`` (a one-row bf16 matrix product, work = its
     bytes: the weight-streaming time of a matrix product). FLOP curves (work = Tensor-Core FLOPs):
@@ -118,7 +119,7 @@ class KernelCurves:
     -------
     >>> pts = (CurvePoint(work=1, us=1.0), CurvePoint(work=1000, us=2.0))
     >>> c = KernelCurve(points=pts)
-    >>> KernelCurves(copy=c, elementwise=c, cast=c, strided=c, broadcast=c, reduce=c, gemv=c, matmul=c,
+    >>> KernelCurves(copy=c, elementwise=c, cast=c, cat=c, strided=c, broadcast=c, reduce=c, gemv=c, matmul=c,
     ...              attention=c, attention_mask=c, attention_bias=c, how_measured="example").matmul.points[-1].us
     2.0
     """
@@ -126,6 +127,7 @@ class KernelCurves:
     copy: KernelCurve
     elementwise: KernelCurve
     cast: KernelCurve
+    cat: KernelCurve
     strided: KernelCurve
     broadcast: KernelCurve
     reduce: KernelCurve

@@ -79,6 +79,7 @@ KERNEL_KINDS: tuple[str, ...] = (
     "elementwise",
     "cast",
     "copy",
+    "cat",
     "strided",
     "broadcast",
     "reduce",
@@ -183,10 +184,10 @@ class KernelSpec:
         products), ``attention`` (fused attention without a mask), ``attention_mask`` (reading an
         explicit mask shared by the heads), ``attention_bias`` (reading a full per-head bias),
         ``elementwise`` (contiguous, vectorised), ``cast`` (an up-cast copy to fp32), ``copy`` (a
-        device-to-device memcpy), ``strided`` (a layout copy of permuted, sliced or concatenated
-        data, gathers), ``broadcast`` (an elementwise op with broadcast operands), ``reduce`` (norms,
-        softmax, sums, sorts). ``None``: ``gemm`` when the kernel takes Tensor-Core FLOPs, else
-        ``elementwise``.
+        device-to-device memcpy), ``cat`` (appending a token to a KV cache by concatenation),
+        ``strided`` (a layout copy of permuted, sliced or concatenated data, gathers), ``broadcast``
+        (an elementwise op with broadcast operands), ``reduce`` (norms, softmax, sums, sorts).
+        ``None``: ``gemm`` when the kernel takes Tensor-Core FLOPs, else ``elementwise``.
     cuda_cores_only
         The kernel runs its matrix FLOPs on the CUDA cores (an fp32 SGEMM, cuDNN's non-Tensor-Core
         convolution of a 3-channel input): its Tensor-Core share is timed at the CUDA-core rate.

@@ -21,6 +21,7 @@ attention_bias  ``attention_bias``      ``elementwise``
 elementwise     --                      ``elementwise``
 cast            --                      ``cast``
 copy            --                      ``copy``
+cat             --                      ``cat``
 strided         --                      ``strided``
 broadcast       --                      ``broadcast``
 reduce          --                      ``reduce``
@@ -51,6 +52,7 @@ KIND_CURVES: dict[str, tuple[str | None, str]] = {
     "elementwise": (None, "elementwise"),
     "cast": (None, "cast"),
     "copy": (None, "copy"),
+    "cat": (None, "cat"),
     "strided": (None, "strided"),
     "broadcast": (None, "broadcast"),
     "reduce": (None, "reduce"),

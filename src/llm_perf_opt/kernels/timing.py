@@ -50,7 +50,7 @@ Kernels replayed from a CUDA graph have no per-kernel host cost; each graph laun
 
 The constants ``L``, ``t_min`` and ``S`` are the hardware entry's measured
 ``launch_overhead_us`` (or ``module_launch_us``), ``min_kernel_us`` and ``sync_us``
-(``scripts/gpu/calibrate.py``, ``scripts/gpu/calibrate_curves.py --hf-host``),
+(``scripts/gpu/calibrate.py``; ``module_launch_us`` from ``scripts/gpu/measure_stages.py``'s host cases),
 else the defaults below.
 
 Example
@@ -101,9 +101,9 @@ DEFAULT_MIN_KERNEL_US = 2.0
 DEFAULT_MODULE_LAUNCH_US = 17.5
 """Host time per launched kernel of eager transformers module code when not measured
 (``module_launch_us``): the module calls, tensor views, dispatch and launch around each kernel.
-17.5 us is what ``scripts/gpu/calibrate_curves.py --hf-host`` measured on this workplace's H100
-host (transformers' LlamaModel at toy size, eager and SDPA attention); a default pending a
-measurement on the target host."""
+17.5 us is what transformers' LlamaModel at toy size (eager and SDPA attention) cost per kernel on
+this workplace's H100 host (``scripts/gpu/measure_stages.py``'s host cases, which vary by a third
+between hosts and runs); a default pending a measurement on the target host."""
 
 DEFAULT_SYNC_US = 10.0
 """Host cost of one device-to-host round trip on an idle queue (``.item()`` of a ready scalar)
