@@ -26,7 +26,7 @@ SHARE_LABELS: dict[str, str] = {
     "roofline_s": "roofline",
     "attention_io_s": "attention I/O",
     "kernel_split_s": "kernel split & extra traffic",
-    "small_kernel_floor_s": "small-kernel floor",
+    "small_kernel_floor_s": "small-kernel inefficiency",
     "launch_overhead_s": "launch overhead",
     "sync_s": "host syncs",
 }
@@ -40,7 +40,10 @@ DEFINITIONS = (
     "- **kernel split & extra traffic**: the rest of the runtime's kernel work over the ideal: a layer's work split "
     "into several kernels and the intermediates they write (fp32 casts, layout copies); negative where fused kernels "
     "beat the per-layer pieces.",
-    "- **small-kernel floor**: kernels shorter than the GPU's minimum kernel duration.",
+    "- **small-kernel inefficiency**: kernel time beyond the roofline at the large-kernel rates: with the GPU's "
+    "measured kernel-time curves, each kernel kind's fixed cost, small GEMMs, attention and copies below their "
+    "asymptotic rates, strided and broadcasting access; without curves, kernels shorter than the minimum kernel "
+    "duration.",
     "- **launch overhead**: the host's per-launch cost where it exceeds the kernel it launches, plus CUDA-graph "
     "launches.",
     "- **host syncs**: device-to-host round trips (each drains the launch queue).",
@@ -106,7 +109,7 @@ def where_time_goes_markdown(
         "",
         "Predicted per stage: the roofline, then what the runtime adds on top of it; the parts add up to the "
         "predicted wall time (percentages of it). Kernel time is the GPU's busy time (roofline, attention I/O, "
-        "kernel split and the small-kernel floor).",
+        "kernel split and the small-kernel inefficiency).",
         "",
         "| " + " | ".join(head) + " |",
         "|---|" + "---:|" * (len(head) - 2) + "---|",
