@@ -166,6 +166,45 @@ def measure_kernels(torch: Any, case: Case, args: argparse.Namespace) -> None:
     )
 
 
+def count_ops(torch: Any, case: Case, modules: Sequence[Any]) -> None:
+    """ATen operator calls of one call of the case (views and metadata ops included: each costs the host
+    a dispatch), in total and per module class of the innermost module running (``<top>``: outside every
+    module), as ``[calls, ops]``. Counted in a separate call under a dispatch mode (it slows the host)."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    stack: list[list[Any]] = []
+    by_class: dict[str, list[int]] = {}
+
+    class Count(TorchDispatchMode):
+        def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+            if stack:
+                stack[-1][1] += 1
+            else:
+                by_class.setdefault("<top>", [0, 0])[1] += 1
+            return func(*args, **(kwargs or {}))
+
+    def pre(mod: Any, _inputs: Any) -> None:
+        stack.append([type(mod).__name__, 0])
+
+    def post(mod: Any, _inputs: Any, _out: Any) -> None:
+        name, ops = stack.pop()
+        entry = by_class.setdefault(name, [0, 0])
+        entry[0] += 1
+        entry[1] += ops
+
+    handles = [h for m in modules for h in (m.register_forward_pre_hook(pre), m.register_forward_hook(post))]
+    try:
+        with torch.inference_mode(), Count():
+            case.fn()
+        torch.cuda.synchronize()
+        case.reset()
+    finally:
+        for h in handles:
+            h.remove()
+    case.row["aten_ops_per_call"] = sum(ops for _, ops in by_class.values())
+    case.row["aten_ops_by_module"] = dict(sorted(by_class.items()))
+
+
 def wall_rounds(torch: Any, cases: Sequence[Case], runs: int) -> None:
     """Wall time of every case, interleaved: ``runs`` rounds, each timing every case once, so a
     slower or faster spell of the host falls on all cases alike. Each call is bracketed by CUDA
@@ -239,8 +278,8 @@ def host_cases(torch: Any) -> list[Case]:
 
 def host_report(torch: Any, cases: Sequence[Case]) -> dict[str, Any]:
     """``host-overhead.json``: each host case's kernels, kernel and wall time, host us per kernel;
-    ``module_host_us_per_kernel`` (the two LlamaModel cases' median walls over their kernels: the
-    hardware entry's ``module_launch_us``) and the profiled duration of one tiny kernel."""
+    ``module_host_us_per_op`` (the two LlamaModel cases' median walls over their ATen operator calls: the
+    hardware entry's ``host_op_us``), the same per kernel, and the profiled duration of one tiny kernel."""
     out: dict[str, Any] = {"how_measured": host_cases.__doc__, "wall": wall_rounds.__doc__}
     for case in cases:
         r = case.row
@@ -251,10 +290,13 @@ def host_report(torch: Any, cases: Sequence[Case]) -> dict[str, Any]:
             "wall_min_s": r["wall_min_s"],
             "wall_max_s": r["wall_max_s"],
             "host_us_per_kernel": r["measured_wall_s"] / r["kernels_per_call"] * 1e6,
+            "aten_ops_per_forward": r["aten_ops_per_call"],
+            "host_us_per_op": r["measured_wall_s"] / r["aten_ops_per_call"] * 1e6,
         }
     llama = [out["llama_eager"], out["llama_sdpa"]]
     walls = sum(c["wall_s_per_forward"] for c in llama)
     out["module_host_us_per_kernel"] = walls / sum(c["kernels_per_forward"] for c in llama) * 1e6
+    out["module_host_us_per_op"] = walls / sum(c["aten_ops_per_forward"] for c in llama) * 1e6
     out["host_us_per_kernel"] = out["linear_silu"]["host_us_per_kernel"]
     y = torch.zeros(1, device="cuda", dtype=torch.int64)
     tiny_s, tiny_kernels, _ = kernel_seconds(torch, lambda: [y.add_(1) for _ in range(1000)], 3)
@@ -395,6 +437,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     cases = [*hosts, *vision, *(c for p in profiles for c in text[p])]
     for case in cases:
         measure_kernels(torch, case, args)
+    modules = [m for ref in refs.values() for m in ref.modules()]
+    for case in cases:
+        count_ops(torch, case, modules)
     print(f"wall: {args.runs} rounds over {len(cases)} cases", flush=True)
     wall_rounds(torch, cases, args.runs)
     for case in cases:

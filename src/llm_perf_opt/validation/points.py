@@ -58,6 +58,8 @@ class MeasuredPoint:
     measured_kernel_s: float
     measured_wall_s: float
     kernels_per_call: int = 0
+    aten_ops_per_call: int = 0
+    """ATen operator calls per call, views included (0: not counted by the measuring run)."""
     kernels_by_name: dict[str, list[float]] = field(factory=dict, eq=False, repr=False)
 
     @property
@@ -111,6 +113,7 @@ def load_points(path: Path) -> list[MeasuredPoint]:
                 measured_kernel_s=p["measured_kernel_s"],
                 measured_wall_s=p["measured_wall_s"],
                 kernels_per_call=p.get("kernels_per_call", 0),
+                aten_ops_per_call=p.get("aten_ops_per_call", 0),
                 kernels_by_name=p.get("kernels_by_name", {}),
             )
         )
