@@ -122,3 +122,22 @@ def test_importing_the_packages_leaves_torch_out() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+@pytest.mark.parametrize(
+    ("tokens", "hit"),
+    [
+        (2, 11),  # 64 * (1 - (58/64)^2) = 11.44
+        (8, 35),  # 64 * (1 - (58/64)^8) = 34.88: the 48 passes of a batch-8 decode step overlap
+        (16, 51),  # 64 * (1 - (58/64)^16) = 50.75
+        (64, 64),  # 64 * (1 - 0.0018) = 63.88: every expert
+    ],
+)
+def test_experts_hit_are_the_uniform_routing_expectation(tokens: int, hit: int) -> None:
+    moe = DeepseekV2MoE(config=CFG, tokens=tokens)
+    assert moe.experts_read_per_call == hit
+    read = [(layer.tokens, calls) for path, layer, calls in moe.walk() if path == "experts.*"]
+    assert sum(calls for t, calls in read if t) == hit
+    assert sum(t * calls for t, calls in read) == tokens * 6  # every routed pass is computed once
+    assert sum(calls for _, calls in read) == 64
+    assert max(t for t, _ in read) - min(t for t, c in read if t) <= 1  # the passes spread evenly over the hit

@@ -1,12 +1,17 @@
 """``DeepseekV2MoE``: gate, routed experts, shared experts and the weighted sum, in
-expectation under uniform (balanced) routing.
+expectation under uniform routing.
 
 Every token visits exactly ``top_k`` routed experts, so the routed work is
 ``tokens * top_k`` expert passes whatever the routing; only its split over experts depends
-on the data. This layer splits the passes as evenly as possible:
-``q, r = divmod(tokens * top_k, n_routed_experts)``: ``r`` experts see ``q + 1`` tokens, the
-others ``q``. Experts that see no token read no weights (the vendor's loop skips them), so
-a decode step of one token reads exactly ``top_k`` experts' weights.
+on the data. A token's ``top_k`` experts are taken as a uniform draw without repetition, so
+an expert is missed by one token with probability ``1 - top_k / n_routed`` and the experts
+that receive at least one token number, in expectation,
+``hit = round(n_routed * (1 - (1 - top_k / n_routed) ** tokens))``: exactly ``top_k`` for one
+token, all of them for long sequences, 35 of 64 for a batch-8 decode step (not 48: eight
+tokens' choices overlap). The passes are split as evenly as possible over those experts:
+``q, r = divmod(tokens * top_k, hit)``: ``r`` experts see ``q + 1`` tokens, the other
+``hit - r`` see ``q``, the rest none. Experts that see no token read no weights (the vendor's
+loop skips them).
 
 Own work (category ``moe_routing``; documented estimates, torch counts none of it):
 
@@ -42,7 +47,7 @@ DISPATCH_BACKWARD_FLOPS_PER_ELEMENT = 1
 @define(frozen=True, kw_only=True)
 class DeepseekV2MoE(BaseLayer):
     """Mixture of experts on ``tokens`` rows: ``n_routed_experts`` SwiGLU experts of width
-    ``moe_intermediate_size`` (``top_k`` per token, balanced in expectation), shared experts
+    ``moe_intermediate_size`` (``top_k`` per token, uniform routing in expectation), shared experts
     of width ``moe_intermediate_size * n_shared_experts`` on every token, and the gate.
 
     Example
@@ -67,7 +72,8 @@ class DeepseekV2MoE(BaseLayer):
     )
     formulas: ClassVar[dict[str, str]] = {
         "children": (
-            "gate + experts.* (q, r = divmod(tokens*top_k, n_routed): r experts x (q+1) tokens, the rest x q)"
+            "gate + experts.* (hit = round(n_routed*(1-(1-top_k/n_routed)**tokens)); q, r = divmod(tokens*top_k,"
+            " hit): r experts x (q+1) tokens, hit - r x q, the rest x 0)"
             " + shared_experts (tokens, width moe_intermediate_size * n_shared_experts)"
         ),
         "forward_tensor_core_flops": (
@@ -87,8 +93,12 @@ class DeepseekV2MoE(BaseLayer):
 
     @property
     def experts_read_per_call(self) -> int:
-        """Routed experts whose weights are read: ``min(n_routed_experts, tokens * top_k)``."""
-        return min(self.config.n_routed_experts, self.routed_passes)
+        """Routed experts that receive at least one token, in expectation under uniform routing
+        (their weights are read): ``round(n_routed * (1 - (1 - top_k / n_routed) ** tokens))``."""
+        n, k = self.config.n_routed_experts, self.config.num_experts_per_tok
+        if self.tokens == 0:
+            return 0
+        return min(n, self.routed_passes, max(k, round(n * (1.0 - (1.0 - k / n) ** self.tokens))))
 
     @property
     def has_shared_experts(self) -> bool:
@@ -126,15 +136,21 @@ class DeepseekV2MoE(BaseLayer):
         c = self.config
         h = c.hidden_size
         kids = [Child("gate", MoEGate(config=c, tokens=self.tokens, dtype=self.dtype))]
-        q, r = divmod(self.routed_passes, c.n_routed_experts)
+        hit = self.experts_read_per_call
+        q, r = divmod(self.routed_passes, hit) if hit else (0, 0)
         if r:
             busier = DeepseekV2MLP(
                 tokens=q + 1, hidden_size=h, intermediate_size=c.moe_intermediate_size, dtype=self.dtype
             )
             kids.append(Child("experts.*", busier, count=r))
         if c.n_routed_experts - r:
-            rest = DeepseekV2MLP(tokens=q, hidden_size=h, intermediate_size=c.moe_intermediate_size, dtype=self.dtype)
-            kids.append(Child("experts.*", rest, count=c.n_routed_experts - r))
+            counts = ((q, hit - r), (0, c.n_routed_experts - hit)) if q else ((0, c.n_routed_experts - r),)
+            for tokens, count in counts:
+                if count:
+                    rest = DeepseekV2MLP(
+                        tokens=tokens, hidden_size=h, intermediate_size=c.moe_intermediate_size, dtype=self.dtype
+                    )
+                    kids.append(Child("experts.*", rest, count=count))
         if self.has_shared_experts:
             width = c.moe_intermediate_size * c.n_shared_experts
             shared = DeepseekV2MLP(tokens=self.tokens, hidden_size=h, intermediate_size=width, dtype=self.dtype)
