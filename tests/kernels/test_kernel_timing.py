@@ -52,12 +52,13 @@ def runtime(layer: BaseLayer, profile: RuntimeProfile, costs: LaunchCosts) -> St
 def test_small_linear_is_floor_then_launch_bound() -> None:
     layer = Linear(tokens=4, in_features=5, out_features=6, bias=False)
     rt = runtime(layer, toy({"Linear": one_kernel()}), FIXED)
-    # bytes (30 + 20 + 24) * 2 = 148 at 1e11 B/s = 1.48 ns; 240 FLOPs at 1e12 = 0.24 ns; floor 1 us; launch 5 us
+    # bytes (30 + 20 + 24) * 2 = 148 at 1e11 B/s = 1.48 ns; 240 FLOPs at 1e12 = 0.24 ns; floor 1 us; launch 5 us;
+    # the call starts on an empty queue, so its one kernel runs after its launch: 5 + 1 us
     assert rt.roofline_s == pytest.approx(1.48e-9, rel=1e-12)
     assert rt.predicted_kernel_s == pytest.approx(1e-6, rel=1e-12)
-    assert rt.predicted_wall_s == pytest.approx(5e-6, rel=1e-12)
+    assert rt.predicted_wall_s == pytest.approx(6e-6, rel=1e-12)
     assert rt.small_kernel_floor_s == pytest.approx(1e-6 - 1.48e-9, rel=1e-12)
-    assert rt.launch_overhead_s == pytest.approx(4e-6, rel=1e-12)
+    assert rt.launch_overhead_s == pytest.approx(5e-6, rel=1e-12)
     assert (rt.attention_io_s, rt.kernel_split_s, rt.sync_s) == (0.0, 0.0, 0.0)
     assert rt.largest_gap == "launch_overhead_s"
     assert check_shares(rt)
@@ -80,7 +81,7 @@ def test_syncs_add_their_round_trips() -> None:
     rt = runtime(layer, toy({"Linear": one_kernel(host_syncs=Expr("2"))}), FIXED)
     assert rt.host_syncs == 2
     assert rt.sync_s == pytest.approx(2e-5, rel=1e-12)
-    assert rt.predicted_wall_s == pytest.approx(5e-6 + 2e-5, rel=1e-12)  # max(1 us, 5 us) + 2 * 10 us
+    assert rt.predicted_wall_s == pytest.approx(6e-6 + 2e-5, rel=1e-12)  # launch 5 us + kernel 1 us + 2 * 10 us
     assert check_shares(rt)
 
 
@@ -91,7 +92,9 @@ def test_cuda_graph_pays_one_launch_not_one_per_kernel() -> None:
     graphed = runtime(mlp, toy({**leaves, "DeepseekV2MLP": LayerKernels(source="test", cuda_graph=True)}), FIXED)
     # 5 tiny kernels (gate, up, silu, mul, down) each at the 1 us floor
     assert eager.predicted_kernel_s == graphed.predicted_kernel_s == pytest.approx(5e-6, rel=1e-12)
-    assert eager.predicted_wall_s == pytest.approx(5 * 5e-6, rel=1e-12)  # 5 launches at 5 us
+    assert eager.predicted_wall_s == pytest.approx(
+        5 * 5e-6 + 1e-6, rel=1e-12
+    )  # 5 launches at 5 us, then the last kernel
     assert graphed.predicted_wall_s == pytest.approx(5e-6 + 5e-6, rel=1e-12)  # kernels + one graph launch
     assert (graphed.graph_launches, graphed.host_launches, graphed.kernel_launches) == (1, 1, 5)
     assert check_shares(eager)

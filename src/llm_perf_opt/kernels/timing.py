@@ -22,8 +22,10 @@ costs ``max(t_k, L)``. A host synchronization (``.item()``, ``.cpu()``) drains t
 host waits for every queued kernel, then pays a device-to-host round trip ``S``, and the GPU
 idles until the next launch, so no work overlaps a sync and its cost simply adds::
 
-    wall = sum_eager calls * max(t_k, L) + sum_graph calls * t_k + graphs * L + syncs * S
+    wall = min(t_1, L) + sum_eager calls * max(t_k, L) + sum_graph calls * t_k + graphs * L + syncs * S
 
+The call starts on an empty queue (the caller waited for the previous step's result), so its
+first kernel (``t_1``) starts only after its launch: ``L + t_1`` rather than ``max(t_1, L)``.
 Kernels replayed from a CUDA graph have no per-kernel host cost; each graph launch costs one
 ``L`` (the launch precedes the replay it starts).
 
@@ -44,7 +46,8 @@ Kernels replayed from a CUDA graph have no per-kernel host cost; each graph laun
     large-kernel rates (with curves: fixed costs, small kernels below their kind's asymptotic
     rate, strided and broadcast access; without: kernels shorter than ``t_min``);
 ``launch_overhead_s``
-    eager kernels shorter than the host's launch cost (``max(0, L - t_k)`` each) and graph launches;
+    eager kernels shorter than the host's launch cost (``max(0, L - t_k)`` each), the first launch
+    of the call and graph launches;
 ``sync_s``
     ``syncs * S``.
 
@@ -60,7 +63,7 @@ Example
 ...                     module_launch_s=5e-6)
 >>> rt = layer_runtime(Linear(tokens=1, in_features=64, out_features=64), "h100-sxm", "hf-eager", costs=costs)
 >>> rt.kernel_launches, round(rt.predicted_kernel_s * 1e6, 3), round(rt.predicted_wall_s * 1e6, 3)
-(1, 2.0, 5.0)
+(1, 2.0, 7.0)
 >>> check_shares(rt)
 True
 """
@@ -301,10 +304,14 @@ def inventory_runtime(
 ) -> StageRuntime:
     """:class:`StageRuntime` of ``layer`` from its kernel inventory (``path``: the inventory's prefix)."""
     kernel = unfloored = attn_kernels = eager_wall = graph_kernels = 0.0
+    fill: float | None = None
     per_launch = costs.module_launch_s if inventory.host_launch == "module" else costs.launch_s
     for record in inventory.records:
         kt = kernel_time(record, rates, costs.min_kernel_s, costs.curves)
         n = record.calls
+        if fill is None and n:
+            # the call starts on an empty queue: its first kernel runs only once the host has launched it
+            fill = 0.0 if record.in_graph else min(kt.seconds, per_launch)
         kernel += n * kt.seconds
         unfloored += n * kt.roofline_seconds
         if record.attention_core:
@@ -315,7 +322,7 @@ def inventory_runtime(
             eager_wall += n * max(kt.seconds, per_launch)
     ideal, ideal_attn = _ideal_seconds(layer, rates, path, inventory.attention_core_paths)
     sync = inventory.host_syncs * costs.sync_s
-    wall = eager_wall + graph_kernels + inventory.graph_launches * costs.launch_s + sync
+    wall = eager_wall + (fill or 0.0) + graph_kernels + inventory.graph_launches * costs.launch_s + sync
     attention_io = attn_kernels - ideal_attn
     return StageRuntime(
         stage=stage,
