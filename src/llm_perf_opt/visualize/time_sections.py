@@ -36,8 +36,8 @@ def render_time_markdown(timings: WorkloadTimings) -> str:
         "",
         "Roofline: each kernel-sized piece at the larger of its compute and memory time, at the calibrated "
         "rates of the hardware entry (the ideal). Kernel and wall time: the runtime profile's kernels, each "
-        "at least the measured minimum kernel duration, plus host launch and sync costs "
-        "(see *Where the time goes*).",
+        "timed on the hardware entry's measured kernel-time curves for its kind (where it has none: its roofline, "
+        "at least the minimum kernel duration), plus host launch and sync costs (see *Where the time goes*).",
         "",
         "| stage | roofline (ms) | kernel time (ms) | wall time (ms) | kernels |",
         "|---|---:|---:|---:|---:|",
