@@ -312,16 +312,6 @@ HARDWARE_CURVES: dict[str, tuple[str, str]] = {
 """Hardware-entry curve -> (measured curve, which size it is indexed by)."""
 
 
-def point_bytes(curve: str, point: dict[str, Any]) -> int:
-    """Bytes a measured point moves (reports before ``bytes`` was recorded: from the shape)."""
-    if "bytes" in point:
-        return int(point["bytes"])
-    if curve.startswith("gemm-m"):
-        m, n = int(curve[len("gemm-m") :]), int(point["param"])
-        return 2 * (m * n + n * n + m * n)
-    raise ValueError(f"curve {curve!r}: point without bytes")
-
-
 def hardware_block(report: dict[str, Any]) -> dict[str, Any]:
     """The ``kernel_curves`` block of a hardware entry (``conf/hardware/<gpu>.yaml``) from a report:
     each curve's (work, microseconds), points without kernels dropped, repeated works merged
@@ -331,7 +321,7 @@ def hardware_block(report: dict[str, Any]) -> dict[str, Any]:
     for name, (source, index) in HARDWARE_CURVES.items():
         rows: list[dict[str, Any]] = []
         for pt in report["curves"][source]:
-            work = int(pt["work"]) if index == "work" else point_bytes(source, pt)
+            work = int(pt[index])
             if pt["seconds"] <= 0 or (rows and work <= rows[-1]["work"]):
                 continue
             rows.append({"work": work, "us": float(f"{pt['seconds'] * 1e6:.4g}")})

@@ -19,11 +19,8 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from llm_perf_opt.hardware.rates import achievable_rates
 from llm_perf_opt.hardware.registry import load_hardware
-from llm_perf_opt.kernels.inventory import kernel_inventory
-from llm_perf_opt.kernels.profiles import load_runtime
-from llm_perf_opt.kernels.timing import inventory_runtime, launch_costs
+from llm_perf_opt.kernels.timing import layer_runtime
 from llm_perf_opt.timing.roofline import roofline_time
 from llm_perf_opt.validation.compare import ComparisonRow, compare, error_stats, markdown_table, summary_dict
 from llm_perf_opt.validation.kernel_families import FAMILIES, measured_family_seconds
@@ -50,10 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return roofline_time(analytic_layer(p), hw).total_seconds
 
     def kernel_model(p: MeasuredPoint) -> float:
-        layer = analytic_layer(p)
-        inventory = kernel_inventory(layer, load_runtime(p.runtime), path=p.stage)
-        rt = inventory_runtime(layer, inventory, achievable_rates(hw), launch_costs(hw), stage=p.stage, path=p.stage)
-        return rt.predicted_kernel_s
+        return layer_runtime(analytic_layer(p), hw, p.runtime, stage=p.stage).predicted_kernel_s
 
     rows = compare(points, predict)
     kernel_rows = compare(points, kernel_model)

@@ -57,8 +57,11 @@ def _report() -> dict[str, object]:
     curves = {name: pts((10, 1e-6), (100, 2e-6)) for name in MEASURED}
     # a size that launched nothing (0 s) and a repeated work are dropped
     curves["strided"] = pts((10, 0.0), (20, 1e-6), (20, 1.1e-6), (200, 3e-6))
-    # a report from before ``bytes`` was recorded: the one-row product's bytes come from its shape
-    curves["gemm-m1"] = [{"param": n, "work": 2 * n * n, "seconds": 1e-6 * n, "kernels": {}} for n in (256, 512)]
+    # the one-row product is indexed by the bytes it moves, not its FLOPs
+    curves["gemm-m1"] = [
+        {"param": n, "work": 2 * n * n, "bytes": 2 * (n + n * n + n), "seconds": 1e-6 * n, "kernels": {}}
+        for n in (256, 512)
+    ]
     env = {"gpu": "GPU X", "torch": "2.x", "cuda": "13.0", "measured_at": "2026-11-22T00:00:00Z"}
     return {"curves": curves, "environment": env, "method": "test", "repeats": 20}
 

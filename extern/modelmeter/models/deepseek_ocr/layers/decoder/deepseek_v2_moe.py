@@ -96,9 +96,7 @@ class DeepseekV2MoE(BaseLayer):
         """Routed experts that receive at least one token, in expectation under uniform routing
         (their weights are read): ``round(n_routed * (1 - (1 - top_k / n_routed) ** tokens))``."""
         n, k = self.config.n_routed_experts, self.config.num_experts_per_tok
-        if self.tokens == 0:
-            return 0
-        return min(n, self.routed_passes, max(k, round(n * (1.0 - (1.0 - k / n) ** self.tokens))))
+        return round(n * (1.0 - (1.0 - k / n) ** self.tokens))
 
     @property
     def has_shared_experts(self) -> bool:
@@ -138,19 +136,12 @@ class DeepseekV2MoE(BaseLayer):
         kids = [Child("gate", MoEGate(config=c, tokens=self.tokens, dtype=self.dtype))]
         hit = self.experts_read_per_call
         q, r = divmod(self.routed_passes, hit) if hit else (0, 0)
-        if r:
-            busier = DeepseekV2MLP(
-                tokens=q + 1, hidden_size=h, intermediate_size=c.moe_intermediate_size, dtype=self.dtype
-            )
-            kids.append(Child("experts.*", busier, count=r))
-        if c.n_routed_experts - r:
-            counts = ((q, hit - r), (0, c.n_routed_experts - hit)) if q else ((0, c.n_routed_experts - r),)
-            for tokens, count in counts:
-                if count:
-                    rest = DeepseekV2MLP(
-                        tokens=tokens, hidden_size=h, intermediate_size=c.moe_intermediate_size, dtype=self.dtype
-                    )
-                    kids.append(Child("experts.*", rest, count=count))
+        for tokens, count in ((q + 1, r), (q, hit - r), (0, c.n_routed_experts - hit)):
+            if count:
+                expert = DeepseekV2MLP(
+                    tokens=tokens, hidden_size=h, intermediate_size=c.moe_intermediate_size, dtype=self.dtype
+                )
+                kids.append(Child("experts.*", expert, count=count))
         if self.has_shared_experts:
             width = c.moe_intermediate_size * c.n_shared_experts
             shared = DeepseekV2MLP(tokens=self.tokens, hidden_size=h, intermediate_size=width, dtype=self.dtype)

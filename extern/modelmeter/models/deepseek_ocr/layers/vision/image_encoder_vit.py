@@ -89,15 +89,14 @@ class ImageEncoderViT(BaseLayer):
         """Elements of ``pos_embed``: ``g0 * g0 * embed_dim`` at the native grid."""
         return self.config.native_grid**2 * self.config.embed_dim
 
-    def _net_2(self) -> Conv2d:
-        c = self.config
-        g = self.grid
+    def _downsample(self, in_channels: int, out_channels: int, grid: int) -> Conv2d:
+        """One of the neck's stride-2 3x3 convolutions (``net_2``, ``net_3``) on a ``grid`` x ``grid`` map."""
         return Conv2d(
             batch=self.batch,
-            in_channels=c.out_chans,
-            out_channels=c.downsample_channels[0],
-            in_h=g,
-            in_w=g,
+            in_channels=in_channels,
+            out_channels=out_channels,
+            in_h=grid,
+            in_w=grid,
             kernel_size=3,
             stride=2,
             padding=1,
@@ -105,21 +104,12 @@ class ImageEncoderViT(BaseLayer):
             dtype=self.dtype,
         )
 
+    def _net_2(self) -> Conv2d:
+        return self._downsample(self.config.out_chans, self.config.downsample_channels[0], self.grid)
+
     def _net_3(self) -> Conv2d:
-        c = self.config
-        g2 = self._net_2().out_h
-        return Conv2d(
-            batch=self.batch,
-            in_channels=c.downsample_channels[0],
-            out_channels=c.downsample_channels[1],
-            in_h=g2,
-            in_w=g2,
-            kernel_size=3,
-            stride=2,
-            padding=1,
-            bias=False,
-            dtype=self.dtype,
-        )
+        channels = self.config.downsample_channels
+        return self._downsample(channels[0], channels[1], self._net_2().out_h)
 
     def block(self, index: int) -> Block:
         """``blocks.<index>``: global when ``index`` is in ``config.global_attn_indexes``."""
