@@ -101,6 +101,48 @@ def test_cuda_graph_pays_one_launch_not_one_per_kernel() -> None:
     assert check_shares(graphed)
 
 
+def test_graph_stage_replays_the_whole_call_with_its_launch_and_gaps() -> None:
+    mlp = DeepseekV2MLP(tokens=1, hidden_size=8, intermediate_size=8)
+    leaves = {name: one_kernel() for name in ("Linear", "SiLU", "Elementwise")}
+    profile = RuntimeProfile(
+        name="toy", description="", decoder_attention="flash", layers=leaves, graph_stages=("decode",)
+    )
+    costs = LaunchCosts(
+        launch_s=5e-6, min_kernel_s=1e-6, sync_s=1e-5, measured=False, graph_launch_s=20e-6, graph_gap_s=0.5e-6
+    )
+    graphed = inventory_runtime(mlp, kernel_inventory(mlp, profile, path="decode"), ROUND, costs, path="decode")
+    # 5 tiny kernels at the 1 us floor, each followed by a 0.5 us gap, after one 20 us graph launch
+    assert graphed.predicted_kernel_s == pytest.approx(5e-6, rel=1e-12)
+    assert graphed.predicted_wall_s == pytest.approx(20e-6 + 5 * (1e-6 + 0.5e-6), rel=1e-12)
+    assert (graphed.graph_launches, graphed.host_launches, graphed.kernel_launches) == (1, 1, 5)
+    assert graphed.launch_overhead_s == pytest.approx(20e-6 + 5 * 0.5e-6, rel=1e-12)
+    assert check_shares(graphed)
+    # another stage of the same profile launches eagerly: 5 launches at 5 us, then the last kernel
+    eager = inventory_runtime(mlp, kernel_inventory(mlp, profile, path="prefill"), ROUND, costs, path="prefill")
+    assert (eager.graph_launches, eager.host_launches) == (0, 5)
+    assert eager.predicted_wall_s == pytest.approx(5 * 5e-6 + 1e-6, rel=1e-12)
+
+
+def test_graph_stages_must_be_stages() -> None:
+    with pytest.raises(ValueError, match=r"^graph_stages: unknown stage 'vision'; allowed: sam, clip, projector"):
+        RuntimeProfile(name="toy", description="", decoder_attention="flash", layers={}, graph_stages=("vision",))
+
+
+def test_hf_sdpa_graph_is_hf_sdpa_replayed_except_sam() -> None:
+    graph, eager = load_runtime("hf-sdpa-graph"), load_runtime("hf-sdpa")
+    assert graph.layers == eager.layers
+    assert graph.graph_stages == ("clip", "projector", "prefill", "lm_head", "decode")
+    model = DeepseekOCRModel(workload=OCRWorkload(crop_grid=(2, 2), max_new_tokens=2))
+    g, e = runtime_stage_times(model, "h100-sxm", graph), runtime_stage_times(model, "h100-sxm", eager)
+    for stage in g:
+        assert g[stage].predicted_kernel_s == e[stage].predicted_kernel_s
+        assert g[stage].kernel_launches == e[stage].kernel_launches
+        assert g[stage].graph_launches == (stage != "sam")
+    assert g["sam"].predicted_wall_s == e["sam"].predicted_wall_s
+    assert g["decode"].host_launches == 1
+    assert g["decode"].predicted_wall_s < e["decode"].predicted_wall_s / 5
+
+
 def test_eager_attention_share_is_its_kernels_over_the_flash_ideal() -> None:
     core = AttentionCore(batch=1, heads=1, q_len=4, kv_len=4, head_dim=8, causal=True, implementation="eager")
     rt = runtime(core, load_runtime("hf-eager"), NO_FIXED)
@@ -173,12 +215,18 @@ def test_launch_costs_read_measured_constants_else_defaults() -> None:
         launch_overhead_us=7.0,
         min_kernel_us=1.5,
         sync_us=12.0,
+        graph_launch_us=20.0,
+        graph_kernel_gap_us=0.5,
     )
     costs = launch_costs(HardwareSpec(**base, calibration=cal))  # type: ignore[arg-type]
     assert (costs.launch_s, costs.min_kernel_s, costs.sync_s, costs.measured) == (7e-6, 1.5e-6, 12e-6, True)
+    assert costs.graph_launch_s == pytest.approx(20e-6, rel=1e-12)
+    assert costs.graph_gap_s == pytest.approx(0.5e-6, rel=1e-12)
     defaults = launch_costs(HardwareSpec(**base))  # type: ignore[arg-type]
     assert defaults.launch_s == DEFAULT_LAUNCH_OVERHEAD_US * 1e-6
     assert not defaults.measured
+    # unmeasured graph constants: a graph launch costs the bare launch, kernels follow each other without a gap
+    assert (defaults.graph_launch_s, defaults.graph_gap_s) == (None, 0.0)
 
 
 def test_report_has_a_row_per_stage_whose_parts_add_to_its_wall() -> None:

@@ -155,7 +155,11 @@ class Calibration:
     :mod:`llm_perf_opt.hardware.rates`) is not measured by the script. The kernel-launch
     constants are optional measurements in microseconds: host time to enqueue one kernel
     (``launch_overhead_us``), GPU time of one tiny kernel replayed back to back in a CUDA
-    graph (``min_kernel_us``), and one device-to-host scalar round trip (``sync_us``).
+    graph (``min_kernel_us``), and one device-to-host scalar round trip (``sync_us``); host
+    time per kernel of eager Python module code (``module_launch_us``); and, for CUDA-graph
+    replays (``scripts/gpu/calibrate_graphs.py``), the launch per replay beyond its kernels
+    (``graph_launch_us``) and the gap between consecutive kernels of a replay
+    (``graph_kernel_gap_us``).
 
     Example
     -------
@@ -178,6 +182,8 @@ class Calibration:
     min_kernel_us: float | None = field(default=None, validator=optional_finite_positive)
     sync_us: float | None = field(default=None, validator=optional_finite_positive)
     module_launch_us: float | None = field(default=None, validator=optional_finite_positive)
+    graph_launch_us: float | None = field(default=None, validator=optional_finite_positive)
+    graph_kernel_gap_us: float | None = field(default=None, validator=optional_finite_positive)
     kernel_curves: KernelCurves | None = None
     measured_on: str = ""
 

@@ -91,6 +91,9 @@ HOST_LAUNCH_CHOICES: tuple[str, ...] = ("enqueue", "module")
 
 ATTENTION_CHOICES: tuple[str, ...] = ("flash", "eager")
 
+STAGE_CHOICES: tuple[str, ...] = ("sam", "clip", "projector", "prefill", "lm_head", "decode")
+"""DeepSeek-OCR's stages, as the analyzer names them (the keys of ``DeepseekOCRModel.stage_layers``)."""
+
 _CLASS = r"[A-Za-z_][A-Za-z0-9_]*"
 _KEY = re.compile(rf"^(?P<cls>{_CLASS})(?:\[(?P<quals>[^\[\]]+)\])?$")
 _QUAL = re.compile(r"^\s*(?P<field>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>[^=,\s][^=,]*?)\s*$")
@@ -334,6 +337,10 @@ class RuntimeProfile:
         ``enqueue``, the bare launch through PyTorch (a serving engine's C++ or graph-capture
         path), or ``module``, the cost per kernel of eager Python module code (module calls,
         views, dispatch and launch: Hugging Face transformers code).
+    graph_stages
+        Stages (:data:`STAGE_CHOICES`) whose every call is captured once and replayed as one
+        CUDA graph (``torch.cuda.graph`` around the stage's call): its kernels run without
+        per-kernel host cost, for one graph launch per call. Other stages launch eagerly.
 
     Example
     -------
@@ -349,10 +356,14 @@ class RuntimeProfile:
     layers: dict[str, LayerKernels]
     base: str | None = None
     host_launch: str = field(default="enqueue", validator=one_of(HOST_LAUNCH_CHOICES))
+    graph_stages: tuple[str, ...] = ()
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.name, str) or not _SLUG.match(self.name):
             raise ValueError(f"name: must be lower-case letters, digits and '-', got {self.name!r}")
+        for stage in self.graph_stages:
+            if stage not in STAGE_CHOICES:
+                raise ValueError(f"graph_stages: unknown stage {stage!r}; allowed: {', '.join(STAGE_CHOICES)}")
         if self.decoder_attention not in ATTENTION_CHOICES:
             raise ValueError(
                 f"decoder_attention: unknown {self.decoder_attention!r}; allowed: {', '.join(ATTENTION_CHOICES)}"

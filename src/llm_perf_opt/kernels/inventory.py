@@ -345,9 +345,15 @@ class _Builder:
 
 
 def kernel_inventory(layer: BaseLayer, profile: RuntimeProfile, *, path: str = "") -> KernelInventory:
-    """The kernels ``profile`` launches to run one call of ``layer`` (paths prefixed by ``path``)."""
+    """The kernels ``profile`` launches to run one call of ``layer`` (paths prefixed by ``path``).
+
+    ``path`` is also the stage the call runs: when it is one of the profile's ``graph_stages`` the
+    whole call is one CUDA-graph replay (every kernel in the graph, one graph launch)."""
     builder = _Builder(profile)
-    builder.visit(layer, path, 1, False)
+    graphed = path in profile.graph_stages
+    if graphed:
+        builder.graphs += 1
+    builder.visit(layer, path, 1, graphed)
     return KernelInventory(
         records=tuple(builder.records),
         host_syncs=builder.syncs,

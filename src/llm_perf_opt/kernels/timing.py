@@ -22,12 +22,14 @@ costs ``max(t_k, L)``. A host synchronization (``.item()``, ``.cpu()``) drains t
 host waits for every queued kernel, then pays a device-to-host round trip ``S``, and the GPU
 idles until the next launch, so no work overlaps a sync and its cost simply adds::
 
-    wall = min(t_1, L) + sum_eager calls * max(t_k, L) + sum_graph calls * t_k + graphs * L + syncs * S
+    wall = min(t_1, L) + sum_eager calls * max(t_k, L) + sum_graph calls * (t_k + g) + graphs * G + syncs * S
 
 The call starts on an empty queue (the caller waited for the previous step's result), so its
 first kernel (``t_1``) starts only after its launch: ``L + t_1`` rather than ``max(t_1, L)``.
-Kernels replayed from a CUDA graph have no per-kernel host cost; each graph launch costs one
-``L`` (the launch precedes the replay it starts).
+Kernels replayed from a CUDA graph have no per-kernel host cost, but each waits ``g`` after its
+predecessor ends (``graph_kernel_gap_us``); each graph launch costs ``G`` (``graph_launch_us``:
+the host's replay call while the GPU waits for the graph's first kernel; the bare launch ``L``
+when not measured).
 
 **Where the time goes.** The wall time is split exactly (the parts add up to it) into
 
@@ -47,14 +49,15 @@ Kernels replayed from a CUDA graph have no per-kernel host cost; each graph laun
     rate, strided and broadcast access; without: kernels shorter than ``t_min``);
 ``launch_overhead_s``
     eager kernels shorter than the host's launch cost (``max(0, L - t_k)`` each), the first launch
-    of the call and graph launches;
+    of the call, graph launches and the gaps between a graph's kernels;
 ``sync_s``
     ``syncs * S``.
 
-The constants ``L``, ``t_min`` and ``S`` are the hardware entry's measured
-``launch_overhead_us`` (or ``module_launch_us``), ``min_kernel_us`` and ``sync_us``
-(``scripts/gpu/calibrate.py``; ``module_launch_us`` from ``scripts/gpu/measure_stages.py``'s host cases),
-else the defaults below.
+The constants ``L``, ``t_min``, ``S``, ``G`` and ``g`` are the hardware entry's measured
+``launch_overhead_us`` (or ``module_launch_us``), ``min_kernel_us``, ``sync_us``, ``graph_launch_us``
+and ``graph_kernel_gap_us`` (``scripts/gpu/calibrate.py``; ``module_launch_us`` from
+``scripts/gpu/measure_stages.py``'s host cases; the graph constants from
+``scripts/gpu/calibrate_graphs.py``), else the defaults below.
 
 Example
 -------
@@ -146,6 +149,10 @@ class LaunchCosts:
     curves: KernelCurves | None = None
     """The hardware's measured kernel-time curves; when present they time each kernel instead of
     the large-kernel rates and ``min_kernel_s``."""
+    graph_launch_s: float | None = None
+    """Seconds per CUDA-graph launch beyond its kernels (``None``: ``launch_s``)."""
+    graph_gap_s: float = 0.0
+    """Seconds between consecutive kernels of a graph replay."""
 
 
 def launch_costs(spec: HardwareSpec) -> LaunchCosts:
@@ -163,6 +170,8 @@ def launch_costs(spec: HardwareSpec) -> LaunchCosts:
         measured=measured,
         module_launch_s=(DEFAULT_MODULE_LAUNCH_US if module is None else module) * MICRO,
         curves=cal.kernel_curves if cal is not None else None,
+        graph_launch_s=cal.graph_launch_us * MICRO if cal is not None and cal.graph_launch_us is not None else None,
+        graph_gap_s=cal.graph_kernel_gap_us * MICRO if cal is not None and cal.graph_kernel_gap_us else 0.0,
     )
 
 
@@ -317,12 +326,13 @@ def inventory_runtime(
         if record.attention_core:
             attn_kernels += n * kt.roofline_seconds
         if record.in_graph:
-            graph_kernels += n * kt.seconds
+            graph_kernels += n * (kt.seconds + costs.graph_gap_s)
         else:
             eager_wall += n * max(kt.seconds, per_launch)
     ideal, ideal_attn = _ideal_seconds(layer, rates, path, inventory.attention_core_paths)
     sync = inventory.host_syncs * costs.sync_s
-    wall = eager_wall + (fill or 0.0) + graph_kernels + inventory.graph_launches * costs.launch_s + sync
+    graph_launch = costs.launch_s if costs.graph_launch_s is None else costs.graph_launch_s
+    wall = eager_wall + (fill or 0.0) + graph_kernels + inventory.graph_launches * graph_launch + sync
     attention_io = attn_kernels - ideal_attn
     return StageRuntime(
         stage=stage,
