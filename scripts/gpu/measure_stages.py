@@ -19,6 +19,12 @@ Small, Base, Large and Gundam 2x2 (batch 1; the vision path is the same in both 
 measured once); ``prefill`` and ``lm_head`` at each mode's sequence length (batch 1); decode
 steps at KV length 512 and 2048, batch 1 and 8.
 
+The ``fused`` variant is also captured as CUDA graphs (``fused-graph``): each point's call is recorded
+once with ``torch.cuda.graph`` (after two warm-up calls on a side stream, as PyTorch's documentation
+prescribes) and its replay is timed like an eager call; the replay launches the same kernels with one
+host launch for the whole call. A point whose call cannot be captured (a host sync inside) is left out
+and its error recorded.
+
 Each point is timed two ways:
 
 * **kernel time**: the sum of the durations of the GPU kernels (and memcpy/memset) the call
@@ -63,6 +69,8 @@ PROFILES = {"fused": ("sdpa", "grouped_mm"), "hf-eager": ("eager", "vendor-loop"
 """profile -> (attention implementation, experts implementation). ``vendor-loop`` is the
 vendor's ``moe_infer`` (:mod:`llm_perf_opt.reference.vendor_moe`): one host sync per MoE
 layer call, one SwiGLU per expert that received tokens."""
+GRAPH_VARIANT = "fused-graph"
+"""The ``fused`` variant's calls captured once and replayed as CUDA graphs."""
 DECODE_POINTS = [(512, 1), (512, 8), (2048, 1), (2048, 8)]
 PROMPT_TOKENS = 9
 
@@ -80,6 +88,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--runs", type=int, default=30, help="interleaved rounds of timed calls for the wall-time medians")
     p.add_argument("--profile-runs", type=int, default=3, help="calls under torch.profiler for the kernel time")
     p.add_argument("--seed", type=int, default=0, help="random seed for weights and inputs")
+    p.add_argument(
+        "--graphs",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help=f"also time the fused variant's points replayed as CUDA graphs (raw-{GRAPH_VARIANT}.json)",
+    )
     return p.parse_args(argv)
 
 
@@ -397,6 +411,34 @@ def text_cases(torch: Any, ref: Any, profile: str, modes: list[str], seed: int) 
     return cases
 
 
+def capture_graph(torch: Any, case: Case) -> Case | None:
+    """``case``'s call captured as one CUDA graph, as a case that replays it (``None``, with the error in
+    ``case.row["graph_error"]``, when the call cannot be captured). Two warm-up calls run on a side stream
+    first (lazy initialisation, cuBLAS workspaces), then ``torch.cuda.graph`` records one call; ``reset``
+    runs after each call as in eager timing. The replay reads the inputs the captured call read."""
+    graph = torch.cuda.CUDAGraph()
+    try:
+        with torch.inference_mode():
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                for _ in range(2):
+                    case.fn()
+                    case.reset()
+            torch.cuda.current_stream().wait_stream(side)
+            with torch.cuda.graph(graph):
+                case.fn()
+            case.reset()
+        torch.cuda.synchronize()
+    except RuntimeError as exc:
+        case.row["graph_error"] = " ".join(str(exc).split())[:300]
+        torch.cuda.synchronize()
+        return None
+    row = {k: case.row[k] for k in ("stage", "mode", "batch", "kv_len", "seq_len")}
+    row["profile"] = GRAPH_VARIANT
+    return Case(row=row, fn=graph.replay)
+
+
 def _print(case: Case) -> None:
     r = case.row
     what = r.get("host") or (
@@ -437,9 +479,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     cases = [*hosts, *vision, *(c for p in profiles for c in text[p])]
     for case in cases:
         measure_kernels(torch, case, args)
+    graphs: list[Case] = []
+    if args.graphs and "fused" in profiles:
+        for case in [*vision, *text["fused"]]:
+            replay = capture_graph(torch, case)
+            if replay is None:
+                print(f"  graph capture failed: {case.row['stage']}: {case.row['graph_error']}", flush=True)
+                continue
+            measure_kernels(torch, replay, args)
+            replay.row["aten_ops_per_call"] = 0
+            replay.row["aten_ops_by_module"] = {}
+            graphs.append(replay)
     modules = [m for ref in refs.values() for m in ref.modules()]
     for case in cases:
         count_ops(torch, case, modules)
+    cases += graphs
     print(f"wall: {args.runs} rounds over {len(cases)} cases", flush=True)
     wall_rounds(torch, cases, args.runs)
     for case in cases:
@@ -447,22 +501,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     (args.output / "host-overhead.json").write_text(
         json.dumps(host_report(torch, hosts), indent=2, sort_keys=True) + "\n"
     )
-    for profile in profiles:
-        points = [dict(c.row, profile=profile) for c in vision] + [c.row for c in text[profile]]
+    variants = {p: [dict(c.row, profile=p) for c in vision] + [c.row for c in text[p]] for p in profiles}
+    if graphs:
+        variants[GRAPH_VARIANT] = [c.row for c in graphs]
+    for profile, points in variants.items():
+        attn, experts = PROFILES["fused" if profile == GRAPH_VARIANT else profile]
         report = {
             "schema": SCHEMA,
             "profile": profile,
-            "attn_implementation": PROFILES[profile][0],
-            "experts_implementation": PROFILES[profile][1],
+            "attn_implementation": attn,
+            "experts_implementation": experts,
             "moe_path": "vendor moe_infer loop (llm_perf_opt.reference.vendor_moe)"
-            if PROFILES[profile][1] == "vendor-loop"
-            else f"transformers experts implementation {PROFILES[profile][1]!r}",
+            if experts == "vendor-loop"
+            else f"transformers experts implementation {experts!r}",
             "environment": env,
             "method": {
                 "kernel": "torch.profiler: sum of CUDA kernel/memcpy/memset durations per call, mean of profile_runs",
-                "wall": "CUDA events around one eager call, queue drained before, garbage collector off; runs "
-                "interleaved: each round times every point of both profiles and the host microbenchmarks once; "
-                "median over the rounds",
+                "wall": (
+                    "CUDA events around one CUDA-graph replay"
+                    if profile == GRAPH_VARIANT
+                    else "CUDA events around one eager call"
+                )
+                + ", queue drained before, garbage collector off; runs interleaved: each "
+                "round times every point of every variant and the host microbenchmarks once; median over the rounds",
+                "graph": capture_graph.__doc__ if profile == GRAPH_VARIANT else "none: eager launches",
                 "vision": "vision stages measured once (identical modules in both profiles) and reported under each",
                 "decode": "DynamicCache of kv_len - 1 contiguous random past tokens, put back after each step",
                 "weights": "random N(0, 0.02) bf16, no checkpoint; inputs random",

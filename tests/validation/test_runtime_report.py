@@ -50,8 +50,8 @@ def test_each_measured_point_appears_under_its_profile(report: Any, script: Modu
     the vendor's code, which was not measured)."""
     assert script.DESCRIBED_STAGES["hf-eager"] == ("prefill", "lm_head", "decode")
     profiles = report.summary["profiles"]
-    assert list(profiles) == ["hf-sdpa", "hf-eager"]
-    for name, variant in (("hf-sdpa", "fused"), ("hf-eager", "hf-eager")):
+    assert list(profiles) == ["hf-sdpa", "hf-eager", "hf-sdpa-graph"]
+    for name, variant in (("hf-sdpa", "fused"), ("hf-eager", "hf-eager"), ("hf-sdpa-graph", "fused-graph")):
         prof = profiles[name]
         assert (prof["measured_variant"], prof["raw"]) == (variant, f"raw-{variant}.json")
         stages = script.DESCRIBED_STAGES[variant]
@@ -92,8 +92,32 @@ def test_constants_come_from_the_hardware_entry_and_the_host_microbenchmark(repo
     assert math.isclose(costs["min_kernel_us"], cal.min_kernel_us or 0.0, rel_tol=1e-12)
     assert math.isclose(costs["module_launch_us"], cal.module_launch_us or 0.0, rel_tol=1e-12)
     assert costs["kernel_curves"] is (cal.kernel_curves is not None) is True
-    host = json.loads((RAW / "host-overhead.json").read_text())["host_us_per_kernel"]
-    assert costs["host_us_per_kernel"] == host
+    host = json.loads((RAW / "host-overhead.json").read_text())
+    assert costs["host_us_per_kernel"] == host["host_us_per_kernel"]
+    # the entry's module cost is this run's LlamaModel microbenchmark, rounded to 4 significant digits
+    assert cal.module_launch_us == pytest.approx(host["module_host_us_per_kernel"], rel=5e-4)
+    # the graph constants are the mean of the two graph calibrations bracketing the stage run
+    runs = [json.loads((RAW / f"{name}.json").read_text()) for name in ("graph-costs", "graph-costs-after")]
+    for key in ("graph_launch_us", "graph_kernel_gap_us"):
+        mean = statistics.fmean(r[key] for r in runs)
+        assert getattr(cal, key) == pytest.approx(mean, rel=5e-3), key
+        assert costs[key] == pytest.approx(getattr(cal, key), rel=1e-12)
+
+
+def test_graph_replays_launch_the_kernels_of_the_eager_calls() -> None:
+    """hf-sdpa-graph reuses hf-sdpa's kernel lists: every replayed point ran the kernels, by name and count, of
+    the same eager point; SAM was not captured (its forward copies a host tensor)."""
+    eager = {p.label: p for p in load_points(RAW / "raw-fused.json")}
+    graph = load_points(RAW / "raw-fused-graph.json")
+    assert {p.stage for p in graph} == {"clip", "projector", "prefill", "lm_head", "decode"}
+    assert len(graph) == len(eager) - 5
+    for p in graph:
+        e = eager[p.label]
+        assert p.kernels_per_call == e.kernels_per_call, p.label
+        assert {k: round(v[0]) for k, v in p.kernels_by_name.items()} == {
+            k: round(v[0]) for k, v in e.kernels_by_name.items()
+        }, p.label
+        assert p.measured_wall_s < e.measured_wall_s
 
 
 def test_kernel_families_match_the_profiler_except_the_stated_residuals() -> None:
@@ -120,7 +144,7 @@ def test_kernel_families_match_the_profiler_except_the_stated_residuals() -> Non
 
 def test_where_the_time_goes_parts_add_up(report: Any) -> None:
     standard = report.standard
-    assert list(standard) == ["hf-sdpa", "hf-eager"]
+    assert list(standard) == ["hf-sdpa", "hf-eager", "hf-sdpa-graph"]
     for times in standard.values():
         assert list(times) == ["sam", "clip", "projector", "prefill", "lm_head", "decode"]
         assert all(check_shares(rt) for rt in times.values())

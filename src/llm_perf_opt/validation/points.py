@@ -39,11 +39,11 @@ MEASURED_MODES: dict[str, dict[str, Any]] = {
 }
 """The modes the GPU script measures (kept equal to its ``MODES``; a test checks it)."""
 MEASURED_PROMPT_TOKENS = 9
-PROFILE_ATTENTION = {"fused": "flash", "hf-eager": "eager"}
-MEASURED_RUNTIME = {"fused": "hf-sdpa", "hf-eager": "hf-eager"}
+PROFILE_ATTENTION = {"fused": "flash", "hf-eager": "eager", "fused-graph": "flash"}
+MEASURED_RUNTIME = {"fused": "hf-sdpa", "hf-eager": "hf-eager", "fused-graph": "hf-sdpa-graph"}
 """Measured variant (``raw-<variant>.json``) -> the runtime profile (``conf/runtimes``) that describes the code it
 ran: ``fused`` is the reference on transformers' SDPA and grouped-GEMM experts (``hf-sdpa``), not the serving
-engine's ``fused`` profile."""
+engine's ``fused`` profile; ``fused-graph`` is the same reference replayed as CUDA graphs (``hf-sdpa-graph``)."""
 
 
 @define(frozen=True, kw_only=True)

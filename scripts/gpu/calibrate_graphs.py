@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""Measure what a CUDA-graph replay costs beyond its kernels: one launch per replay, a gap per kernel.
+
+A replayed graph runs its kernels one after the other on the GPU; its wall time (CUDA events
+around ``graph.replay()``, the queue drained before, as ``scripts/gpu/measure_stages.py`` times a
+stage) is more than the sum of its kernels' durations (as ``torch.profiler`` reports them, the
+clock of the kernel-time curves) by
+
+* a **launch** per replay: the host's ``replay()`` call (Python, ``cudaGraphLaunch``) while the
+  GPU, having run the start event, waits for the graph's first kernel;
+* a **gap** per kernel: the time between one kernel's end and the next one's start.
+
+Both are measured on generic chains, none of them a DeepSeek-OCR module: ``N`` dependent
+``x.add_(1)`` kernels on a float32 tensor of each of several sizes (one element to 16 MiB) and
+``N`` dependent one-row bf16 matrix-vector products (``y = x @ W``, ``x = y``), each captured
+twice, with 1 and with ``N`` kernels. For every chain::
+
+    launch = W_1 - D_1          gap = ((W_N - D_N) - (W_1 - D_1)) / (N - 1)
+
+with ``W`` the median replay wall time and ``D`` the profiled kernel time per replay. The
+hardware entry's ``graph_launch_us`` and ``graph_kernel_gap_us`` are the medians over the chains.
+
+Usage::
+
+    python3 scripts/gpu/calibrate_graphs.py --output reports/validation/h100/graph-costs.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "llm-perf-opt/graph-costs/v1"
+ADD_ELEMENTS: tuple[int, ...] = (1, 4096, 65536, 1048576, 4194304)
+"""float32 elements of the ``x.add_(1)`` chains: 4 B to 16 MiB."""
+GEMV_SIZE = 1280
+"""The one-row matrix-vector chain's width (bf16 ``[1, n] @ [n, n]``)."""
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Flags (see ``--help``)."""
+    p = argparse.ArgumentParser(
+        description="Measure the launch per CUDA-graph replay and the gap per kernel inside a replay.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--output", type=Path, required=True, help="path of the JSON report to write")
+    p.add_argument("--kernels", type=int, default=256, help="kernels of the long chains (N)")
+    p.add_argument("--runs", type=int, default=50, help="timed replays per graph (median taken)")
+    p.add_argument("--profile-runs", type=int, default=5, help="replays under torch.profiler for the kernel time")
+    p.add_argument("--warmup", type=int, default=10, help="untimed replays before timing each graph")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+    args = p.parse_args(argv)
+    if args.kernels < 2:
+        p.error("--kernels must be >= 2 (the gap needs a chain of at least two kernels)")
+    for name in ("runs", "profile_runs", "warmup"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be >= 1")
+    return args
+
+
+def chain_costs(wall_1: float, kernel_1: float, wall_n: float, kernel_n: float, n: int) -> dict[str, float]:
+    """Launch per replay and gap per kernel (seconds) of one chain, from the median replay walls and
+    profiled kernel times of its 1-kernel and ``n``-kernel graphs.
+
+    Example
+    -------
+    >>> c = chain_costs(wall_1=12e-6, kernel_1=2e-6, wall_n=120e-6, kernel_n=80e-6, n=41)
+    >>> round(c["launch_s"] * 1e6, 6), round(c["gap_s"] * 1e6, 6)
+    (10.0, 0.75)
+    """
+    launch = wall_1 - kernel_1
+    return {"launch_s": launch, "gap_s": ((wall_n - kernel_n) - launch) / (n - 1)}
+
+
+def capture(torch: Any, body: Callable[[], None]) -> Any:
+    """``body`` captured as a CUDA graph after three warm-up calls on a side stream."""
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            body()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        body()
+    torch.cuda.synchronize()
+    return graph
+
+
+def replay_wall(torch: Any, graph: Any, runs: int, warmup: int) -> float:
+    """Median seconds of one replay: CUDA events around ``replay()``, the queue drained before."""
+    for _ in range(warmup):
+        graph.replay()
+    samples = []
+    for _ in range(runs):
+        torch.cuda.synchronize()
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        graph.replay()
+        end.record()
+        torch.cuda.synchronize()
+        samples.append(start.elapsed_time(end) * 1e-3)
+    return statistics.median(samples)
+
+
+def replay_kernels(torch: Any, graph: Any, runs: int) -> tuple[float, float]:
+    """(profiled kernel seconds per replay, kernels per replay)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        for _ in range(runs):
+            graph.replay()
+        torch.cuda.synchronize()
+    events = [e for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA]
+    return sum(e.device_time for e in events) * 1e-6 / runs, len(events) / runs
+
+
+def chains(torch: Any, seed: int) -> dict[str, Callable[[int], Callable[[], None]]]:
+    """Chain name -> (kernels -> body launching that many dependent kernels)."""
+    gen = torch.Generator(device="cuda").manual_seed(seed)
+    out: dict[str, Callable[[int], Callable[[], None]]] = {}
+    for n in ADD_ELEMENTS:
+        x = torch.rand(n, device="cuda", generator=gen)
+
+        def add_chain(k: int, x: Any = x) -> Callable[[], None]:
+            def body() -> None:
+                for _ in range(k):
+                    x.add_(1)
+
+            return body
+
+        out[f"add_f32_{n}"] = add_chain
+    w = (torch.randn(GEMV_SIZE, GEMV_SIZE, device="cuda", generator=gen) / GEMV_SIZE**0.5).to(torch.bfloat16)
+    v = torch.randn(1, GEMV_SIZE, device="cuda", generator=gen).to(torch.bfloat16)
+    bufs = [v.clone(), v.clone()]
+
+    def gemv_chain(k: int) -> Callable[[], None]:
+        def body() -> None:
+            for i in range(k):
+                torch.matmul(bufs[i % 2], w, out=bufs[(i + 1) % 2])
+
+        return body
+
+    out[f"gemv_bf16_{GEMV_SIZE}"] = gemv_chain
+    return out
+
+
+def measure(torch: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """Every chain's walls, kernel times and costs, and their medians."""
+    rows: dict[str, Any] = {}
+    for name, make in chains(torch, args.seed).items():
+        row: dict[str, Any] = {}
+        for k in (1, args.kernels):
+            graph = capture(torch, make(k))
+            wall = replay_wall(torch, graph, args.runs, args.warmup)
+            kernel, count = replay_kernels(torch, graph, args.profile_runs)
+            row[f"n{k}"] = {"kernels": count, "wall_s": wall, "kernel_s": kernel}
+            del graph
+        one, many = row["n1"], row[f"n{args.kernels}"]
+        row.update(chain_costs(one["wall_s"], one["kernel_s"], many["wall_s"], many["kernel_s"], args.kernels))
+        rows[name] = row
+        print(
+            f"  {name:18s} launch {row['launch_s'] * 1e6:7.2f} us  gap {row['gap_s'] * 1e6:6.3f} us/kernel  "
+            f"(kernel {many['kernel_s'] / args.kernels * 1e6:7.3f} us)",
+            flush=True,
+        )
+    return {
+        "chains": rows,
+        "graph_launch_us": statistics.median(r["launch_s"] for r in rows.values()) * 1e6,
+        "graph_kernel_gap_us": statistics.median(r["gap_s"] for r in rows.values()) * 1e6,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: measure, write the JSON report, print the two constants."""
+    args = parse_args(argv)
+    import torch
+
+    if not torch.cuda.is_available():
+        print("calibrate_graphs: no CUDA device (CUDA graphs need a GPU)", file=sys.stderr)
+        return 2
+    result = measure(torch, args)
+    report = {
+        "schema": SCHEMA,
+        "environment": {
+            "gpu": torch.cuda.get_device_name(0),
+            "torch": torch.__version__,
+            "cuda": torch.version.cuda,
+            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        },
+        "how_measured": __doc__,
+        "kernels_per_long_chain": args.kernels,
+        "runs": args.runs,
+        **result,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    print(
+        f"graph_launch_us {result['graph_launch_us']:.2f}, graph_kernel_gap_us {result['graph_kernel_gap_us']:.3f} "
+        f"-> {args.output}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
