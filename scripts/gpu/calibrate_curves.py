@@ -38,12 +38,29 @@ one kernel as a function of its size, on the same clock the validation uses for 
 ``attention``
     ``F.scaled_dot_product_attention`` on bf16 ``[1, 16, S, 64]`` q, k, v, no mask; size = the
     ``4 * 16 * S^2 * 64`` FLOPs of its two matrix products.
+``broadcast-permuted``
+    ``a[..., None] + b[..., None, :]`` into a ``[16, n, n, n, n]`` bf16 result, where ``a`` and
+    ``b`` are ``[16, n, n, n]`` permuted views of contiguous tensors (``[n, 16, n, n]`` with its
+    first two axes swapped, and ``[n, 16, n, n]`` moved to axis 2), as batched-matmul and einsum
+    outputs come: the add follows their layout (a permuted output, five-dimensional index
+    arithmetic); size = bytes read + written.
+``grouped-mm``
+    ``torch._grouped_mm`` of 8 groups of ``n`` rows, each times its own ``[n, n]`` bf16 weight
+    (stored ``[8, n, n]`` and passed transposed, as transformers' grouped experts pass theirs);
+    size = ``2 * 8 * n^3`` FLOPs.
+``grouped-m1``
+    ``torch._grouped_mm`` of one row in each of ``g`` of 64 groups (the others empty) with
+    ``[n, n]`` bf16 weights, for ``g`` from 1 to 64 and ``n`` from 64 to 4096; size = bytes read and
+    written (the active groups' weights, their rows in and out).
 
 Every size is run ``--repeats`` times after a warm-up, under the profiler; the time of a size is
 the sum of the kernel durations of the calls over the calls (the kernels each call launches are
 recorded with their names). Inputs are rotated among buffer sets spanning four times the L2
 cache, so no call finds its operands in the cache that a previous call left there (the small
 sizes still run from L2 within one call, as they do in a model).
+
+``--only`` measures a subset of the curves; ``--merge REPORT`` then copies the other curves from an
+earlier report of the same GPU (each curve keeps the environment it was measured in).
 
 Usage::
 
@@ -68,6 +85,18 @@ SCHEMA = "llm-perf-opt/kernel-curves/v1"
 CACHE_MULTIPLE = 4
 MAX_SETS = 64
 HEADS, HEAD_DIM, REDUCE_COLS, BCAST = 16, 64, 1024, 64
+GROUPS, GROUPS_M1 = 8, 64
+CURVE_NAMES: tuple[str, ...] = (
+    "copy", "elementwise", "cast", "cat", "attention-mask", "attention-bias", "strided", "broadcast", "reduce",
+    "matmul", "attention", "gemm-m1", "gemm-m8", "gemm-m64", "gemm-m256", "broadcast-permuted", "grouped-mm",
+    "grouped-m1",
+)  # fmt: skip
+"""Every curve the script measures, in measuring order."""
+M1_SHAPES: tuple[tuple[int, int], ...] = (
+    (1, 64), (1, 128), (1, 256), (1, 512), (1, 1024), (2, 1024), (4, 1024), (8, 1024), (16, 1024), (32, 1024),
+    (64, 1024), (64, 1536), (64, 2048), (64, 3072), (64, 4096),
+)  # fmt: skip
+"""(active groups, n) of the ``grouped-m1`` curve, in growing bytes."""
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -83,7 +112,24 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="measure nothing: write this report's kernel_curves block for the hardware entry (YAML) to --output",
     )
     p.add_argument("--dry-run", action="store_true", help="CPU, tiny sizes: checks the script, not a GPU")
-    return p.parse_args(argv)
+    p.add_argument(
+        "--only",
+        default="",
+        help=f"comma-separated curves to measure (default: all of {', '.join(CURVE_NAMES)})",
+    )
+    p.add_argument(
+        "--merge",
+        type=Path,
+        default=None,
+        help="an earlier report whose curves not measured now are copied into --output",
+    )
+    args = p.parse_args(argv)
+    only = [c for c in args.only.split(",") if c]
+    unknown = [c for c in only if c not in CURVE_NAMES]
+    if unknown:
+        p.error(f"--only: unknown curve {unknown[0]!r}; allowed: {', '.join(CURVE_NAMES)}")
+    args.only = only or list(CURVE_NAMES)
+    return args
 
 
 def powers(lo: int, hi: int) -> list[int]:
@@ -248,6 +294,36 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         return build
 
+    def broadcast_permuted(n: int) -> tuple[list[Any], Callable[[Any], object], int, int]:
+        out_bytes, in_bytes = 2 * HEADS * n**4, 2 * 2 * HEADS * n**3
+
+        def make() -> tuple[Any, Any]:
+            a = randn(n, HEADS, n, n).permute(1, 0, 2, 3)
+            b = randn(n, HEADS, n, n).permute(1, 2, 0, 3)
+            return a, b
+
+        sets = rotating(out_bytes + in_bytes, make)
+        return sets, lambda t: t[0][..., None] + t[1][..., None, :], out_bytes + in_bytes, out_bytes + in_bytes
+
+    def grouped_mm(n: int) -> tuple[list[Any], Callable[[Any], object], int, int]:
+        offs = torch.arange(1, GROUPS + 1, device=device, dtype=torch.int32) * n
+        nb = 2 * (2 * GROUPS * n * n + GROUPS * n * n)
+        sets = rotating(nb, lambda: (randn(GROUPS * n, n), randn(GROUPS, n, n)))
+        return (
+            sets,
+            lambda t: torch._grouped_mm(t[0], t[1].transpose(-2, -1), offs=offs),
+            2 * GROUPS * n**3,
+            nb,
+        )
+
+    def grouped_m1(i: int) -> tuple[list[Any], Callable[[Any], object], int, int]:
+        g, n = M1_SHAPES[i]
+        ends = [min(k + 1, g) for k in range(GROUPS_M1)]
+        offs = torch.tensor(ends, device=device, dtype=torch.int32)
+        nb = 2 * (g * n * n + 2 * g * n)
+        sets = rotating(2 * GROUPS_M1 * n * n, lambda: (randn(g, n), randn(GROUPS_M1, n, n)))
+        return sets, lambda t: torch._grouped_mm(t[0], t[1].transpose(-2, -1), offs=offs), 2 * g * n * n, nb
+
     def attention(s: int) -> tuple[list[Any], Callable[[Any], object], int, int]:
         nb = 4 * 2 * HEADS * s * HEAD_DIM
         sets = rotating(nb, lambda: tuple(randn(1, HEADS, s, HEAD_DIM) for _ in range(3)))
@@ -257,23 +333,31 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     mm_sizes = [16, 32, 64, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096, 6144, 8192]
     attn_sizes = powers(16, 8192)
     gemm_sizes = powers(256, 16384)
+    bcast_sizes = [4, 6, 8, 12, 16, 24, 32, 40, 48, 64, 80, 96]
+    grouped_sizes = [32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096]
+    m1_sizes = list(range(len(M1_SHAPES)))
     if args.dry_run:
-        mm_sizes, attn_sizes, gemm_sizes = [16, 32], [16, 32], [16, 32]
+        mm_sizes, attn_sizes, gemm_sizes, bcast_sizes, grouped_sizes = [16, 32], [16, 32], [16, 32], [4, 6], [16, 32]
+        m1_sizes = [0, 1]
     started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    curves = [
-        curve("copy", meter, byte_sizes, copy, l2),
-        curve("elementwise", meter, byte_sizes[:-1], elementwise, l2),
-        curve("cast", meter, byte_sizes[:-1], cast, l2),
-        curve("cat", meter, byte_sizes[:-1], cat, l2),
-        curve("attention-mask", meter, attn_sizes, masked_attention(2 * HEAD_DIM, False), l2),
-        curve("attention-bias", meter, attn_sizes, masked_attention(HEAD_DIM, True), l2),
-        curve("strided", meter, byte_sizes[:-1], strided, l2),
-        curve("broadcast", meter, byte_sizes[:-1], broadcast, l2),
-        curve("reduce", meter, byte_sizes[:-1], reduce, l2),
-        curve("matmul", meter, mm_sizes, matmul, l2),
-        curve("attention", meter, attn_sizes, attention, l2),
-        *(curve(f"gemm-m{m}", meter, gemm_sizes, skinny(m), l2) for m in (1, 8, 64, 256)),
-    ]
+    plan: dict[str, tuple[Sequence[int], Callable[[int], tuple[list[Any], Callable[[Any], object], int, int]]]] = {
+        "copy": (byte_sizes, copy),
+        "elementwise": (byte_sizes[:-1], elementwise),
+        "cast": (byte_sizes[:-1], cast),
+        "cat": (byte_sizes[:-1], cat),
+        "attention-mask": (attn_sizes, masked_attention(2 * HEAD_DIM, False)),
+        "attention-bias": (attn_sizes, masked_attention(HEAD_DIM, True)),
+        "strided": (byte_sizes[:-1], strided),
+        "broadcast": (byte_sizes[:-1], broadcast),
+        "reduce": (byte_sizes[:-1], reduce),
+        "matmul": (mm_sizes, matmul),
+        "attention": (attn_sizes, attention),
+        **{f"gemm-m{m}": (gemm_sizes, skinny(m)) for m in (1, 8, 64, 256)},
+        "broadcast-permuted": (bcast_sizes, broadcast_permuted),
+        "grouped-mm": (grouped_sizes, grouped_mm),
+        "grouped-m1": (m1_sizes, grouped_m1),
+    }
+    curves = [curve(name, meter, *plan[name], l2) for name in CURVE_NAMES if name in args.only]
     env: dict[str, Any] = {
         "python": platform.python_version(),
         "torch": torch.__version__,
@@ -308,6 +392,9 @@ HARDWARE_CURVES: dict[str, tuple[str, str]] = {
     "attention": ("attention", "work"),
     "attention_mask": ("attention-mask", "work"),
     "attention_bias": ("attention-bias", "work"),
+    "grouped_matmul": ("grouped-mm", "work"),
+    "grouped_gemv": ("grouped-m1", "bytes"),
+    "broadcast_permuted": ("broadcast-permuted", "work"),
 }
 """Hardware-entry curve -> (measured curve, which size it is indexed by)."""
 
@@ -335,7 +422,11 @@ def hardware_block(report: dict[str, Any]) -> dict[str, Any]:
         "of [R, 1024] bf16; gemv: [1, n] @ [n, n] bf16, indexed by its bytes; matmul: square bf16 n^3, by "
         "2 n^3 FLOPs; attention: SDPA on [1, 16, S, 64] bf16 q, k, v, by 4 * 16 * S^2 * 64 FLOPs; "
         "attention_mask: SDPA on [1, 16, S, 128] with a [1, 1, S, S] bf16 additive mask; attention_bias: SDPA on "
-        "[1, 16, S, 64] with a [1, 16, S, S] bf16 bias (both by their full FLOPs)."
+        "[1, 16, S, 64] with a [1, 16, S, S] bf16 bias (both by their full FLOPs); grouped_matmul: "
+        "torch._grouped_mm of 8 groups of n rows times their own [n, n] bf16 weights (passed transposed), by "
+        "2 * 8 * n^3 FLOPs; grouped_gemv: torch._grouped_mm of one row in each of g of 64 groups with [n, n] bf16 "
+        "weights, by its bytes; broadcast_permuted: a[..., None] + b[..., None, :] of two [16, n, n, n] bf16 "
+        "permuted views into a [16, n, n, n, n] result, by bytes read + written."
     )
     out["measured_on"] = f"{env['gpu']}; torch {env['torch']}; CUDA {env['cuda']}; {env['measured_at'][:10]}"
     return out
@@ -359,6 +450,17 @@ def yaml_block(block: dict[str, Any], indent: int = 2) -> str:
     return "\n".join(lines) + "\n"
 
 
+def merge(report: dict[str, Any], earlier: dict[str, Any], source: str) -> None:
+    """Copy into ``report`` the curves of ``earlier`` it did not measure, and say so in ``merged``
+    (curve -> the earlier report's file name and environment)."""
+    merged = {}
+    for name, points in earlier["curves"].items():
+        if name not in report["curves"]:
+            report["curves"][name] = points
+            merged[name] = {"from": source, "environment": earlier["environment"]}
+    report["merged"] = dict(sorted(merged.items()))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.from_report is not None:
@@ -367,6 +469,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wrote {args.output}", file=sys.stderr)
         return 0
     report = run(args)
+    if args.merge is not None:
+        merge(report, json.loads(args.merge.read_text(encoding="utf-8")), args.merge.name)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     print(f"wrote {args.output}", file=sys.stderr)

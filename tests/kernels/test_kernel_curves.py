@@ -18,6 +18,9 @@ from llm_perf_opt.kernels.profiles import load_runtime
 from llm_perf_opt.kernels.timing import LaunchCosts, check_shares, inventory_runtime, kernel_time, launch_costs
 from llm_perf_opt.timing.roofline import Bound
 from modelmeter.layers import AttentionCore, Linear
+from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
+from modelmeter.models.deepseek_ocr.layers.decoder import DeepseekV2MoE
+from modelmeter.models.deepseek_ocr.layers.vision import Attention as SamAttention
 
 ROUND = AchievableRates(
     tensor_core_flops_per_s=1e12, cuda_core_flops_per_s=1e10, memory_bytes_per_s=1e11, measured=False
@@ -44,7 +47,8 @@ FLAT = curve((1, 2.0), (10**15, 2.0))
 def curves(**named: KernelCurve) -> KernelCurves:
     """A curve set with FLAT everywhere except the ``named`` ones."""
     names = ("copy", "elementwise", "cast", "cat", "strided", "broadcast", "reduce", "gemv", "matmul")
-    fields = {n: named.get(n, FLAT) for n in (*names, "attention", "attention_mask", "attention_bias")}
+    more = ("attention", "attention_mask", "attention_bias", "grouped_matmul", "grouped_gemv", "broadcast_permuted")
+    fields = {n: named.get(n, FLAT) for n in (*names, *more)}
     return KernelCurves(**fields, how_measured="test")
 
 
@@ -143,6 +147,23 @@ def test_sam_attention_with_bias_is_timed_on_the_bias_curve() -> None:
     core = AttentionCore(batch=1, heads=2, q_len=16, kv_len=16, head_dim=8, has_bias=True, implementation="flash")
     kinds = {r.kernel: r.kind for r in kernel_inventory(core, load_runtime("hf-sdpa")).records if r.calls}
     assert kinds == {"cudnn_memset": "elementwise", "sdpa": "attention_bias"}
+
+
+def test_grouped_experts_and_sams_permuted_bias_add_have_their_own_curves() -> None:
+    """hf-sdpa's grouped expert products are timed on the grouped-GEMM curves, SAM's relative-position sum
+    of two einsum outputs on the permuted-broadcast curve; the vendor's SAM adds contiguous operands."""
+    moe = DeepseekV2MoE(tokens=4, config=DeepseekOCRArch().language)
+    kinds = {r.kernel: r.kind for r in kernel_inventory(moe, load_runtime("hf-sdpa")).records if r.calls}
+    assert (kinds["gate_up_grouped_gemm"], kinds["down_grouped_gemm"]) == ("grouped_gemm", "grouped_gemm")
+    attn = SamAttention(batch=1, height=14, width=14, dim=768, num_heads=12, input_size=14)
+    sdpa = {r.kernel: r.kind for r in kernel_inventory(attn, load_runtime("hf-sdpa")).records if r.calls}
+    assert sdpa["bias_add"] == "broadcast_permuted"
+    eager = {r.kernel: r.kind for r in kernel_inventory(attn, load_runtime("hf-eager")).records if r.calls}
+    assert eager["bias_add"] == "broadcast"
+    # 1 us below 100 units of work on the STEP curve: the grouped kind reads the grouped curves, not gemm's
+    c = curves(grouped_matmul=STEP, grouped_gemv=STEP)
+    assert kind_seconds(c, "grouped_gemm", 50, 1000) == pytest.approx((1e-6, 2e-6), rel=1e-12)
+    assert kind_seconds(c, "gemm", 50, 1000) == pytest.approx((2e-6, 2e-6), rel=1e-12)
 
 
 @pytest.mark.parametrize(

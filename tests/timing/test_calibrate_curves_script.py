@@ -16,7 +16,8 @@ from llm_perf_opt.data.hardware import CurvePoint, KernelCurves
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "gpu" / "calibrate_curves.py"
 MEASURED = (
     "copy", "elementwise", "cast", "cat", "strided", "broadcast", "reduce", "matmul", "attention",
-    "attention-mask", "attention-bias", "gemm-m1", "gemm-m8", "gemm-m64", "gemm-m256",
+    "attention-mask", "attention-bias", "gemm-m1", "gemm-m8", "gemm-m64", "gemm-m256", "broadcast-permuted",
+    "grouped-mm", "grouped-m1",
 )  # fmt: skip
 
 
@@ -62,6 +63,11 @@ def _report() -> dict[str, object]:
         {"param": n, "work": 2 * n * n, "bytes": 2 * (n + n * n + n), "seconds": 1e-6 * n, "kernels": {}}
         for n in (256, 512)
     ]
+    # so is the grouped product with one row per active group (g groups of [n, n] weights)
+    curves["grouped-m1"] = [
+        {"param": i, "work": 2 * g * n * n, "bytes": 2 * (g * n * n + 2 * g * n), "seconds": 1e-6 * g, "kernels": {}}
+        for i, (g, n) in enumerate(((1, 64), (4, 64)))
+    ]
     env = {"gpu": "GPU X", "torch": "2.x", "cuda": "13.0", "measured_at": "2026-11-22T00:00:00Z"}
     return {"curves": curves, "environment": env, "method": "test", "repeats": 20}
 
@@ -78,4 +84,28 @@ def test_from_report_writes_a_block_the_hardware_converter_reads(tmp_path: Path)
     assert [p.work for p in curves.gemv.points] == [2 * (256 + 256**2 + 256), 2 * (512 + 512**2 + 512)]
     assert [p.us for p in curves.gemv.points] == [256.0, 512.0]
     assert curves.attention_mask.points[-1] == CurvePoint(work=100, us=2.0)
+    assert [p.work for p in curves.grouped_gemv.points] == [2 * (64 * 64 + 2 * 64), 2 * (4 * 64 * 64 + 8 * 64)]
+    assert curves.grouped_matmul.points[-1] == CurvePoint(work=100, us=2.0)
     assert curves.measured_on == "GPU X; torch 2.x; CUDA 13.0; 2026-11-22"
+
+
+def test_only_measures_a_subset_and_merge_copies_the_rest(tmp_path: Path) -> None:
+    earlier = tmp_path / "earlier.json"
+    earlier.write_text(json.dumps(_report()), encoding="utf-8")
+    out = tmp_path / "now.json"
+    done = _run("--dry-run", "--only", "grouped-mm", "--merge", str(earlier), "--output", str(out))
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert set(report["curves"]) == set(MEASURED)
+    # measured now: dry-run sizes n = 16 and 32 of 8 groups; the rest copied, each said to come from the earlier report
+    assert [p["work"] for p in report["curves"]["grouped-mm"]] == [2 * 8 * 16**3, 2 * 8 * 32**3]
+    assert set(report["merged"]) == set(MEASURED) - {"grouped-mm"}
+    assert report["merged"]["copy"] == {"from": "earlier.json", "environment": _report()["environment"]}
+    assert report["curves"]["copy"] == _report()["curves"]["copy"]  # type: ignore[index]
+
+
+def test_only_rejects_an_unknown_curve(tmp_path: Path) -> None:
+    done = _run("--dry-run", "--only", "copy,memset", "--output", str(tmp_path / "x.json"))
+    assert done.returncode == 2
+    assert "--only: unknown curve 'memset'; allowed: copy, elementwise" in done.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "x.json").exists()

@@ -113,14 +113,18 @@ class KernelCurves:
     bytes: the weight-streaming time of a matrix product). FLOP curves (work = Tensor-Core FLOPs):
     ``matmul`` (square bf16 products), ``attention`` (scaled-dot-product attention, no mask),
     ``attention_mask`` (with an additive mask shared by the heads, head size 128) and
-    ``attention_bias`` (with a full per-head additive bias, head size 64).
+    ``attention_bias`` (with a full per-head additive bias, head size 64). Grouped products:
+    ``grouped_matmul`` (work = FLOPs of groups of square products) and ``grouped_gemv`` (work =
+    bytes of one row per active group: the weight-streaming time of a grouped product);
+    ``broadcast_permuted`` (bytes of a broadcast add of permuted operands into a rank-5 result).
 
     Example
     -------
     >>> pts = (CurvePoint(work=1, us=1.0), CurvePoint(work=1000, us=2.0))
     >>> c = KernelCurve(points=pts)
     >>> KernelCurves(copy=c, elementwise=c, cast=c, cat=c, strided=c, broadcast=c, reduce=c, gemv=c, matmul=c,
-    ...              attention=c, attention_mask=c, attention_bias=c, how_measured="example").matmul.points[-1].us
+    ...              attention=c, attention_mask=c, attention_bias=c, grouped_matmul=c, grouped_gemv=c,
+    ...              broadcast_permuted=c, how_measured="example").matmul.points[-1].us
     2.0
     """
 
@@ -136,6 +140,9 @@ class KernelCurves:
     attention: KernelCurve
     attention_mask: KernelCurve
     attention_bias: KernelCurve
+    grouped_matmul: KernelCurve
+    grouped_gemv: KernelCurve
+    broadcast_permuted: KernelCurve
     how_measured: str = field(validator=_non_empty)
     measured_on: str = ""
 

@@ -82,7 +82,9 @@ KERNEL_KINDS: tuple[str, ...] = (
     "cat",
     "strided",
     "broadcast",
+    "broadcast_permuted",
     "reduce",
+    "grouped_gemm",
 )
 """What a kernel's time is measured against (see :class:`KernelSpec` ``kind``)."""
 
@@ -189,7 +191,10 @@ class KernelSpec:
         ``elementwise`` (contiguous, vectorised), ``cast`` (an up-cast copy to fp32), ``copy`` (a
         device-to-device memcpy), ``cat`` (appending a token to a KV cache by concatenation),
         ``strided`` (a layout copy of permuted, sliced or concatenated data, gathers), ``broadcast``
-        (an elementwise op with broadcast operands), ``reduce`` (norms, softmax, sums, sorts).
+        (an elementwise op with broadcast operands), ``broadcast_permuted`` (the same on permuted
+        operands, such as einsum outputs, whose result follows their layout), ``reduce`` (norms,
+        softmax, sums, sorts), ``grouped_gemm`` (one kernel of per-group matrix products, each group
+        with its own weight: grouped MoE experts).
         ``None``: ``gemm`` when the kernel takes Tensor-Core FLOPs, else ``elementwise``.
     cuda_cores_only
         The kernel runs its matrix FLOPs on the CUDA cores (an fp32 SGEMM, cuDNN's non-Tensor-Core

@@ -24,8 +24,12 @@ copy            --                      ``copy``
 cat             --                      ``cat``
 strided         --                      ``strided``
 broadcast       --                      ``broadcast``
+broadcast_perm  --                      ``broadcast_permuted``
 reduce          --                      ``reduce``
+grouped_gemm    ``grouped_matmul``      ``grouped_gemv``
 ==============  ======================  =================
+
+(``broadcast_perm`` is the kind ``broadcast_permuted``.)
 
 Example
 -------
@@ -55,7 +59,9 @@ KIND_CURVES: dict[str, tuple[str | None, str]] = {
     "cat": (None, "cat"),
     "strided": (None, "strided"),
     "broadcast": (None, "broadcast"),
+    "broadcast_permuted": (None, "broadcast_permuted"),
     "reduce": (None, "reduce"),
+    "grouped_gemm": ("grouped_matmul", "grouped_gemv"),
 }
 """Kernel kind -> (curve of its Tensor-Core FLOPs or ``None``, curve of its bytes)."""
 
