@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import json
 import platform
 import statistics
@@ -439,6 +440,38 @@ def capture_graph(torch: Any, case: Case) -> Case | None:
     return Case(row=row, fn=graph.replay)
 
 
+def graph_gaps(torch: Any, case: Case) -> None:
+    """Idle time between consecutive kernels of one profiled replay (``case.fn`` replays a graph):
+    ``graph_gaps_us`` = count, sum, median and mean of the gaps, and the summed gap before each kernel
+    name (the 8 largest)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        case.fn()
+        torch.cuda.synchronize()
+    events = sorted(
+        (e for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA),
+        key=lambda e: e.time_range.start,
+    )
+    gaps: list[float] = []
+    before: dict[str, float] = {}
+    for prev, nxt in itertools.pairwise(events):
+        gap = max(0.0, nxt.time_range.start - prev.time_range.end)
+        gaps.append(gap)
+        before[nxt.name[:100]] = before.get(nxt.name[:100], 0.0) + gap
+    if not gaps:
+        return
+    top = dict(sorted(before.items(), key=lambda kv: -kv[1])[:8])
+    case.row["graph_gaps_us"] = {
+        "count": len(gaps),
+        "sum": sum(gaps),
+        "median": statistics.median(gaps),
+        "mean": statistics.fmean(gaps),
+        "before_kernel": top,
+    }
+
+
 def _print(case: Case) -> None:
     r = case.row
     what = r.get("host") or (
@@ -487,6 +520,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"  graph capture failed: {case.row['stage']}: {case.row['graph_error']}", flush=True)
                 continue
             measure_kernels(torch, replay, args)
+            graph_gaps(torch, replay)
             replay.row["aten_ops_per_call"] = 0
             replay.row["aten_ops_by_module"] = {}
             graphs.append(replay)

@@ -75,3 +75,15 @@ def test_verify_is_exact_on_another_architecture() -> None:
     assert result.all_zero, [(c.name, c.difference) for c in (*result.stages, *result.layer_classes) if not c.ok]
     # 4 decode steps: t = 1, 2 and 4 counted, the sum extrapolated (affine, checked at t = 2)
     assert result.static.decode.counted_kv_lens == (56, 57, 59)
+
+
+def test_decode_ids_give_every_sequence_its_own_token(small_cpu: Any) -> None:
+    """A batched decode step feeds different tokens (so the batch routes as different tokens do), within the
+    vocabulary of 1,000: with the prompt id clipped to 998, batch 4 takes 995..998; a batch beyond the
+    vocabulary is refused."""
+    ids = small_cpu.decode_ids(4)
+    assert ids.shape == (4, 1)
+    assert ids.flatten().tolist() == [995, 996, 997, 998]
+    assert small_cpu.decode_ids(1).flatten().tolist() == [998]
+    with pytest.raises(ValueError, match="decode batch 1001 exceeds the vocabulary"):
+        small_cpu.decode_ids(1001)

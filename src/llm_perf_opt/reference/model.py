@@ -268,11 +268,21 @@ class DeepseekOCRReference(nn.Module):
     def run_decode_step(self, kv_len: int, batch: int, *, cache: Any = None) -> torch.Tensor:
         """One generated token per sequence with ``kv_len`` keys after appending it (a cache of
         ``kv_len - 1`` past tokens is built unless given): embedding, layers, norm, lm_head.
-        Returns fp32 logits ``[batch, 1, vocab]``."""
+        Each sequence gets its own token (:meth:`decode_ids`), so a batch routes as different
+        tokens do. Returns fp32 logits ``[batch, 1, vocab]``."""
         cache = self.decode_cache(kv_len, batch) if cache is None else cache
-        ids = torch.full((batch, 1), self._token_ids()[1], dtype=torch.long, device=self.device)
+        ids = self.decode_ids(batch)
         logits: torch.Tensor = self.text(self.embed_tokens(ids), past_key_values=cache)
         return logits
+
+    def decode_ids(self, batch: int) -> torch.Tensor:
+        """``[batch, 1]`` input ids of a decode step, a different token per sequence: ``batch``
+        consecutive ids ending at the prompt id (shifted to fit the vocabulary), one ``arange`` kernel."""
+        vocab = self.embed_tokens.num_embeddings
+        if batch > vocab:
+            raise ValueError(f"decode batch {batch} exceeds the vocabulary ({vocab}): tokens cannot all differ")
+        start = max(0, min(self._token_ids()[1] - batch + 1, vocab - batch))
+        return torch.arange(start, start + batch, dtype=torch.long, device=self.device).view(batch, 1)
 
     def run_workload(self, workload: OCRWorkload) -> dict[str, torch.Tensor]:
         """Vision, prefill and LM head of ``workload`` in the vendor's order (no decode);
