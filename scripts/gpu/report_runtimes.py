@@ -488,14 +488,17 @@ def render_markdown(summary: dict[str, Any], standard: dict[str, dict[str, Stage
         "39.13 us per kernel (this report's run is the last), so eager wall times hold only for the host they "
         "were measured on; the few-kernel projector and LM-head calls also pay host time before their first "
         "kernel that the model leaves out (the LM head's one large cuBLASLt GEMM, the projector's 13 ATen calls "
-        "for 3 to 7 kernels). Replayed as CUDA graphs the same code loses that host cost: the replay walls "
-        "vary by a few per cent between leases and follow the kernel time.",
+        "for 3 to 7 kernels). Replayed as CUDA graphs the same code loses the host cost per kernel and its walls "
+        "follow the kernel time, but not exactly: on other leases of the same day the decode replay (512 keys, "
+        "batch 1) took 3.04 to 3.53 ms (raw files of those leases not kept).",
         "- **A graph replay costs more than its kernels, its gaps and one launch.** The profiler shows the "
         "gaps between a replay's kernels averaging about 0.45 us (decode) to 0.8 us (CLIP), close to the "
         "calibrated 0.5 us of the generic chains; yet the decode replays take about 0.5 ms more than their "
         "kernels, gaps and launch (a graph of about 1,000 short kernels, whose launch the GPU catches up with), "
-        "and the 3-kernel projector replay 20-30 us more than the chains' launch. The model leaves both "
-        "out, so graph decode walls are predicted 10-20 % low and the projector's most.",
+        "and the 3-kernel projector replay 20-30 us more than the chains' launch. The host's `replay()` call "
+        "itself grows with the graph (about 0.21 us per node, 240 us for a decode step, on a fast-host lease), "
+        "which the GPU's short decode kernels may wait for. The model leaves both out, so graph decode walls "
+        "are predicted 10-20 % low and the projector's most.",
         "- **Kernels that run below their kind's curve.** SAM at 1024 px and below stays 13-25 % low: its "
         "permuting copies (window partition, padding, the bias reshape) run slower than the four-dimensional "
         "permute of the `strided` curve, and the permuted-broadcast curve, measured with 16 batched "
