@@ -36,6 +36,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from llm_perf_opt.validation.cuda_timing import capture_graph, event_seconds, profiled_kernels
+
 SCHEMA = "llm-perf-opt/graph-costs/v1"
 ADD_ELEMENTS: tuple[int, ...] = (1, 4096, 65536, 1048576, 4194304)
 """float32 elements of the ``x.add_(1)`` chains: 4 B to 16 MiB."""
@@ -78,48 +80,11 @@ def chain_costs(wall_1: float, kernel_1: float, wall_n: float, kernel_n: float, 
     return {"launch_s": launch, "gap_s": ((wall_n - kernel_n) - launch) / (n - 1)}
 
 
-def capture(torch: Any, body: Callable[[], None]) -> Any:
-    """``body`` captured as a CUDA graph after three warm-up calls on a side stream."""
-    side = torch.cuda.Stream()
-    side.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(side):
-        for _ in range(3):
-            body()
-    torch.cuda.current_stream().wait_stream(side)
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        body()
-    torch.cuda.synchronize()
-    return graph
-
-
 def replay_wall(torch: Any, graph: Any, runs: int, warmup: int) -> float:
     """Median seconds of one replay: CUDA events around ``replay()``, the queue drained before."""
     for _ in range(warmup):
         graph.replay()
-    samples = []
-    for _ in range(runs):
-        torch.cuda.synchronize()
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        graph.replay()
-        end.record()
-        torch.cuda.synchronize()
-        samples.append(start.elapsed_time(end) * 1e-3)
-    return statistics.median(samples)
-
-
-def replay_kernels(torch: Any, graph: Any, runs: int) -> tuple[float, float]:
-    """(profiled kernel seconds per replay, kernels per replay)."""
-    from torch.profiler import ProfilerActivity, profile
-
-    torch.cuda.synchronize()
-    with profile(activities=[ProfilerActivity.CUDA]) as prof:
-        for _ in range(runs):
-            graph.replay()
-        torch.cuda.synchronize()
-    events = [e for e in prof.events() if e.device_type == torch.autograd.DeviceType.CUDA]
-    return sum(e.device_time for e in events) * 1e-6 / runs, len(events) / runs
+    return statistics.median(event_seconds(torch, graph.replay) for _ in range(runs))
 
 
 def chains(torch: Any, seed: int) -> dict[str, Callable[[int], Callable[[], None]]]:
@@ -158,9 +123,9 @@ def measure(torch: Any, args: argparse.Namespace) -> dict[str, Any]:
     for name, make in chains(torch, args.seed).items():
         row: dict[str, Any] = {}
         for k in (1, args.kernels):
-            graph = capture(torch, make(k))
+            graph = capture_graph(torch, make(k), warmup=3)
             wall = replay_wall(torch, graph, args.runs, args.warmup)
-            kernel, count = replay_kernels(torch, graph, args.profile_runs)
+            kernel, count, _ = profiled_kernels(torch, graph.replay, args.profile_runs)
             row[f"n{k}"] = {"kernels": count, "wall_s": wall, "kernel_s": kernel}
             del graph
         one, many = row["n1"], row[f"n{args.kernels}"]

@@ -58,6 +58,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from llm_perf_opt.validation.cuda_timing import capture_graph, event_seconds, profiled_kernels
+from llm_perf_opt.validation.points import GRAPH_VARIANT
+
 SCHEMA = "llm-perf-opt/stage-measurements/v1"
 MODES: dict[str, dict[str, Any]] = {
     "tiny": {"base_size": 512, "image_size": 512, "crop_mode": False, "crop_grid": (1, 1)},
@@ -70,8 +73,6 @@ PROFILES = {"fused": ("sdpa", "grouped_mm"), "hf-eager": ("eager", "vendor-loop"
 """profile -> (attention implementation, experts implementation). ``vendor-loop`` is the
 vendor's ``moe_infer`` (:mod:`llm_perf_opt.reference.vendor_moe`): one host sync per MoE
 layer call, one SwiGLU per expert that received tokens."""
-GRAPH_VARIANT = "fused-graph"
-"""The ``fused`` variant's calls captured once and replayed as CUDA graphs."""
 DECODE_POINTS = [(512, 1), (512, 8), (2048, 1), (2048, 8)]
 PROMPT_TOKENS = 9
 
@@ -127,29 +128,6 @@ def environment(torch: Any) -> dict[str, Any]:
     }
 
 
-def kernel_seconds(torch: Any, fn: Callable[[], object], runs: int) -> tuple[float, int, dict[str, list[float]]]:
-    """Mean GPU busy time per call (sum of kernel/memcpy/memset durations), kernels per call,
-    and per kernel name ``[launches per call, device seconds per call]``."""
-    from torch.profiler import ProfilerActivity, profile
-
-    torch.cuda.synchronize()
-    with profile(activities=[ProfilerActivity.CUDA, ProfilerActivity.CPU], acc_events=True) as prof:
-        for _ in range(runs):
-            fn()
-        torch.cuda.synchronize()
-    total_us = 0.0
-    kernels = 0
-    by_name: dict[str, list[float]] = {}
-    for evt in prof.events():
-        if evt.device_type == torch.autograd.DeviceType.CUDA:
-            total_us += evt.device_time
-            kernels += 1
-            entry = by_name.setdefault(evt.name[:160], [0.0, 0.0])
-            entry[0] += 1.0 / runs
-            entry[1] += evt.device_time * 1e-6 / runs
-    return total_us * 1e-6 / runs, round(kernels / runs), by_name
-
-
 class Case:
     """One timed call: its report row, the call, what restores its inputs (run untimed), and its
     wall-time samples."""
@@ -172,7 +150,7 @@ def measure_kernels(torch: Any, case: Case, args: argparse.Namespace) -> None:
     with torch.inference_mode():
         for _ in range(args.warmup):
             call()
-        kernel_s, kernels, by_name = kernel_seconds(torch, call, args.profile_runs)
+        kernel_s, kernels, by_name = profiled_kernels(torch, call, args.profile_runs)
     case.row.update(
         kernels_by_name={k: [round(v[0], 3), v[1]] for k, v in sorted(by_name.items())},
         measured_kernel_s=kernel_s,
@@ -231,13 +209,7 @@ def wall_rounds(torch: Any, cases: Sequence[Case], runs: int) -> None:
         with torch.inference_mode():
             for _ in range(runs):
                 for case in cases:
-                    torch.cuda.synchronize()
-                    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-                    start.record()
-                    case.fn()
-                    end.record()
-                    torch.cuda.synchronize()
-                    case.walls.append(start.elapsed_time(end) * 1e-3)
+                    case.walls.append(event_seconds(torch, case.fn))
                     case.reset()
     finally:
         if enabled:
@@ -314,7 +286,7 @@ def host_report(torch: Any, cases: Sequence[Case]) -> dict[str, Any]:
     out["module_host_us_per_op"] = walls / sum(c["aten_ops_per_forward"] for c in llama) * 1e6
     out["host_us_per_kernel"] = out["linear_silu"]["host_us_per_kernel"]
     y = torch.zeros(1, device="cuda", dtype=torch.int64)
-    tiny_s, tiny_kernels, _ = kernel_seconds(torch, lambda: [y.add_(1) for _ in range(1000)], 3)
+    tiny_s, tiny_kernels, _ = profiled_kernels(torch, lambda: [y.add_(1) for _ in range(1000)], 3)
     out["tiny_kernel_profiled_us"] = tiny_s / tiny_kernels * 1e6
     out["tiny_kernel_how"] = (
         "1000 x y.add_(1) on a one-element int64 tensor, launched eagerly; torch.profiler kernel durations "
@@ -412,25 +384,19 @@ def text_cases(torch: Any, ref: Any, profile: str, modes: list[str], seed: int) 
     return cases
 
 
-def capture_graph(torch: Any, case: Case) -> Case | None:
-    """``case``'s call captured as one CUDA graph, as a case that replays it (``None``, with the error in
-    ``case.row["graph_error"]``, when the call cannot be captured). Two warm-up calls run on a side stream
-    first (lazy initialisation, cuBLAS workspaces), then ``torch.cuda.graph`` records one call; ``reset``
-    runs after each call as in eager timing. The replay reads the inputs the captured call read."""
-    graph = torch.cuda.CUDAGraph()
+def replay_case(torch: Any, case: Case) -> Case | None:
+    """``case``'s call captured as one CUDA graph (:func:`llm_perf_opt.validation.cuda_timing.capture_graph`,
+    two warm-up calls; ``reset`` runs after each call as in eager timing), as a case that replays it;
+    ``None``, with the error in ``case.row["graph_error"]``, when the call cannot be captured. The replay
+    reads the inputs the captured call read."""
+
+    def call() -> None:
+        case.fn()
+        case.reset()
+
     try:
         with torch.inference_mode():
-            side = torch.cuda.Stream()
-            side.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(side):
-                for _ in range(2):
-                    case.fn()
-                    case.reset()
-            torch.cuda.current_stream().wait_stream(side)
-            with torch.cuda.graph(graph):
-                case.fn()
-            case.reset()
-        torch.cuda.synchronize()
+            graph = capture_graph(torch, call, warmup=2)
     except RuntimeError as exc:
         case.row["graph_error"] = " ".join(str(exc).split())[:300]
         torch.cuda.synchronize()
@@ -515,7 +481,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     graphs: list[Case] = []
     if args.graphs and "fused" in profiles:
         for case in [*vision, *text["fused"]]:
-            replay = capture_graph(torch, case)
+            replay = replay_case(torch, case)
             if replay is None:
                 print(f"  graph capture failed: {case.row['stage']}: {case.row['graph_error']}", flush=True)
                 continue
@@ -558,7 +524,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 + ", queue drained before, garbage collector off; runs interleaved: each "
                 "round times every point of every variant and the host microbenchmarks once; median over the rounds",
-                "graph": capture_graph.__doc__ if profile == GRAPH_VARIANT else "none: eager launches",
+                "graph": replay_case.__doc__ if profile == GRAPH_VARIANT else "none: eager launches",
                 "vision": "vision stages measured once (identical modules in both profiles) and reported under each",
                 "decode": "DynamicCache of kv_len - 1 contiguous random past tokens, put back after each step",
                 "weights": "random N(0, 0.02) bf16, no checkpoint; inputs random",

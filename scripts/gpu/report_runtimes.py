@@ -29,6 +29,7 @@ from typing import Any
 from attrs import define
 
 from llm_perf_opt.data.hardware import HardwareSpec
+from llm_perf_opt.data.stage_names import STAGE_NAMES
 from llm_perf_opt.hardware.rates import achievable_rates
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.inventory import KernelInventory, kernel_inventory
@@ -48,11 +49,16 @@ from llm_perf_opt.validation.kernel_families import (
     measured_family_seconds,
     predicted_family,
 )
-from llm_perf_opt.validation.points import MEASURED_RUNTIME, MeasuredPoint, analytic_layer, load_points, workload_for
+from llm_perf_opt.validation.points import (
+    GRAPH_VARIANT,
+    MEASURED_RUNTIME,
+    MeasuredPoint,
+    analytic_layer,
+    load_points,
+    workload_for,
+)
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
 
-GRAPH_VARIANT = "fused-graph"
-"""The measured variant of CUDA-graph replays."""
 VARIANTS: tuple[str, ...] = ("fused", "hf-eager", GRAPH_VARIANT)
 """Measured variants, in report order (``raw-<variant>.json``)."""
 STANDARD_MODE = "gundam-2x2"
@@ -61,13 +67,14 @@ default 1000 new tokens."""
 TARGET_MEDIAN_PCT = 15.0
 TARGET_WORST_PCT = 35.0
 DESCRIBED_STAGES: dict[str, tuple[str, ...]] = {
-    "fused": ("sam", "clip", "projector", "prefill", "lm_head", "decode"),
+    "fused": STAGE_NAMES,
     "hf-eager": ("prefill", "lm_head", "decode"),
-    GRAPH_VARIANT: ("clip", "projector", "prefill", "lm_head", "decode"),
+    GRAPH_VARIANT: load_runtime(MEASURED_RUNTIME[GRAPH_VARIANT]).graph_stages,
 }
 """Measured variant -> the stages whose measured code its runtime profile describes. The vision stages
 were measured once, with transformers' modules (described by ``hf-sdpa``); ``hf-eager``'s vision entries
-describe the vendor's DeepEncoder code, which was not measured, so they are not compared."""
+describe the vendor's DeepEncoder code, which was not measured, so they are not compared. The graph
+replays cover the stages their profile replays (``graph_stages``: SAM could not be captured)."""
 MICRO = 1e-6
 
 
@@ -184,7 +191,7 @@ def _costs_dict(costs: LaunchCosts, host: dict[str, Any]) -> dict[str, Any]:
         "module_launch_us": costs.module_launch_s / MICRO,
         "kernel_curves": costs.curves is not None,
         "min_kernel_us": costs.min_kernel_s / MICRO,
-        "graph_launch_us": None if costs.graph_launch_s is None else costs.graph_launch_s / MICRO,
+        "graph_launch_us": costs.graph_launch / MICRO,
         "graph_kernel_gap_us": costs.graph_gap_s / MICRO,
         "sync_us": costs.sync_s / MICRO,
         "measured": costs.measured,
@@ -355,7 +362,7 @@ def _gap_lines(prof: dict[str, Any], costs: dict[str, Any]) -> list[str]:
 
 def _graph_gap_lines(prof: dict[str, Any], costs: dict[str, Any]) -> list[str]:
     """For a variant of CUDA-graph replays: the measured excess of the replay over its kernels, per kernel."""
-    if prof["measured_variant"] != GRAPH_VARIANT or costs["graph_launch_us"] is None:
+    if prof["measured_variant"] != GRAPH_VARIANT:
         return []
     by_stage: dict[str, list[float]] = {}
     for p in prof["points"]:

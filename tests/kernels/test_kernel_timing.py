@@ -227,6 +227,8 @@ def test_launch_costs_read_measured_constants_else_defaults() -> None:
     assert not defaults.measured
     # unmeasured graph constants: a graph launch costs the bare launch, kernels follow each other without a gap
     assert (defaults.graph_launch_s, defaults.graph_gap_s) == (None, 0.0)
+    assert defaults.graph_launch == defaults.launch_s
+    assert costs.graph_launch == costs.graph_launch_s
 
 
 def test_report_has_a_row_per_stage_whose_parts_add_to_its_wall() -> None:

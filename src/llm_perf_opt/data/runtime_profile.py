@@ -44,6 +44,7 @@ from typing import Any
 from attrs import define, field
 
 from llm_perf_opt.data._validators import one_of
+from llm_perf_opt.data.stage_names import STAGE_NAMES
 from llm_perf_opt.kernels.expressions import parse_expression
 
 COMPONENTS: tuple[str, ...] = (
@@ -92,9 +93,6 @@ HOST_LAUNCH_CHOICES: tuple[str, ...] = ("enqueue", "module")
 """What a runtime's host pays per eager kernel launch (see :class:`RuntimeProfile` ``host_launch``)."""
 
 ATTENTION_CHOICES: tuple[str, ...] = ("flash", "eager")
-
-STAGE_CHOICES: tuple[str, ...] = ("sam", "clip", "projector", "prefill", "lm_head", "decode")
-"""DeepSeek-OCR's stages, as the analyzer names them (the keys of ``DeepseekOCRModel.stage_layers``)."""
 
 _CLASS = r"[A-Za-z_][A-Za-z0-9_]*"
 _KEY = re.compile(rf"^(?P<cls>{_CLASS})(?:\[(?P<quals>[^\[\]]+)\])?$")
@@ -343,7 +341,7 @@ class RuntimeProfile:
         path), or ``module``, the cost per kernel of eager Python module code (module calls,
         views, dispatch and launch: Hugging Face transformers code).
     graph_stages
-        Stages (:data:`STAGE_CHOICES`) whose every call is captured once and replayed as one
+        Stages (:data:`STAGE_NAMES`) whose every call is captured once and replayed as one
         CUDA graph (``torch.cuda.graph`` around the stage's call): its kernels run without
         per-kernel host cost, for one graph launch per call. Other stages launch eagerly.
 
@@ -367,8 +365,8 @@ class RuntimeProfile:
         if not isinstance(self.name, str) or not _SLUG.match(self.name):
             raise ValueError(f"name: must be lower-case letters, digits and '-', got {self.name!r}")
         for stage in self.graph_stages:
-            if stage not in STAGE_CHOICES:
-                raise ValueError(f"graph_stages: unknown stage {stage!r}; allowed: {', '.join(STAGE_CHOICES)}")
+            if stage not in STAGE_NAMES:
+                raise ValueError(f"graph_stages: unknown stage {stage!r}; allowed: {', '.join(STAGE_NAMES)}")
         if self.decoder_attention not in ATTENTION_CHOICES:
             raise ValueError(
                 f"decoder_attention: unknown {self.decoder_attention!r}; allowed: {', '.join(ATTENTION_CHOICES)}"

@@ -151,9 +151,14 @@ class LaunchCosts:
     """The hardware's measured kernel-time curves; when present they time each kernel instead of
     the large-kernel rates and ``min_kernel_s``."""
     graph_launch_s: float | None = None
-    """Seconds per CUDA-graph launch beyond its kernels (``None``: ``launch_s``)."""
+    """Seconds per CUDA-graph launch beyond its kernels when measured (see :attr:`graph_launch`)."""
     graph_gap_s: float = 0.0
     """Seconds between consecutive kernels of a graph replay."""
+
+    @property
+    def graph_launch(self) -> float:
+        """Seconds a graph launch costs: the measured ``graph_launch_s``, else the bare ``launch_s``."""
+        return self.launch_s if self.graph_launch_s is None else self.graph_launch_s
 
 
 def launch_costs(spec: HardwareSpec) -> LaunchCosts:
@@ -332,8 +337,7 @@ def inventory_runtime(
             eager_wall += n * max(kt.seconds, per_launch)
     ideal, ideal_attn = _ideal_seconds(layer, rates, path, inventory.attention_core_paths)
     sync = inventory.host_syncs * costs.sync_s
-    graph_launch = costs.launch_s if costs.graph_launch_s is None else costs.graph_launch_s
-    wall = eager_wall + (fill or 0.0) + graph_kernels + inventory.graph_launches * graph_launch + sync
+    wall = eager_wall + (fill or 0.0) + graph_kernels + inventory.graph_launches * costs.graph_launch + sync
     attention_io = attn_kernels - ideal_attn
     return StageRuntime(
         stage=stage,

@@ -25,6 +25,7 @@ from typing import Any
 
 from attrs import define, field
 
+from llm_perf_opt.kernels.profiles import load_runtime
 from modelmeter.layers.base import BaseLayer
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRDecodeStep, DeepseekOCRModel
@@ -39,8 +40,9 @@ MEASURED_MODES: dict[str, dict[str, Any]] = {
 }
 """The modes the GPU script measures (kept equal to its ``MODES``; a test checks it)."""
 MEASURED_PROMPT_TOKENS = 9
-PROFILE_ATTENTION = {"fused": "flash", "hf-eager": "eager", "fused-graph": "flash"}
-MEASURED_RUNTIME = {"fused": "hf-sdpa", "hf-eager": "hf-eager", "fused-graph": "hf-sdpa-graph"}
+GRAPH_VARIANT = "fused-graph"
+"""The measured variant whose calls were captured once and replayed as CUDA graphs."""
+MEASURED_RUNTIME = {"fused": "hf-sdpa", "hf-eager": "hf-eager", GRAPH_VARIANT: "hf-sdpa-graph"}
 """Measured variant (``raw-<variant>.json``) -> the runtime profile (``conf/runtimes``) that describes the code it
 ran: ``fused`` is the reference on transformers' SDPA and grouped-GEMM experts (``hf-sdpa``), not the serving
 engine's ``fused`` profile; ``fused-graph`` is the same reference replayed as CUDA graphs (``hf-sdpa-graph``)."""
@@ -87,7 +89,7 @@ def workload_for(mode: str, *, attention: str = "flash", batch: int = 1) -> OCRW
 def analytic_layer(point: MeasuredPoint, arch: DeepseekOCRArch | None = None) -> BaseLayer:
     """The analytic layer whose forward is the measured call."""
     arch = arch or DeepseekOCRArch()
-    attention = PROFILE_ATTENTION[point.profile]
+    attention = load_runtime(point.runtime).decoder_attention
     if point.stage == "decode":
         if point.kv_len is None:
             raise ValueError("kv_len: a decode point needs its KV length")
