@@ -11,14 +11,27 @@ clock of the kernel-time curves) by
 * a **gap** per kernel: the time between one kernel's end and the next one's start.
 
 Both are measured on generic chains, none of them a DeepSeek-OCR module: ``N`` dependent
-``x.add_(1)`` kernels on a float32 tensor of each of several sizes (one element to 16 MiB) and
-``N`` dependent one-row bf16 matrix-vector products (``y = x @ W``, ``x = y``), each captured
-twice, with 1 and with ``N`` kernels. For every chain::
+``x.add_(1)`` kernels on a float32 tensor of each of several sizes (one element to 16 MiB), ``N``
+dependent one-row bf16 matrix-vector products (``y = x @ W``, ``x = y``), and a **mixed** chain of
+``N`` kernels cycling through eight kernel types (elementwise add, matrix-vector product, three-way
+``cat``, row sum, bf16-to-float32 copy, ``index_select``, softmax, layer norm), each captured twice,
+with 1 and with ``N`` kernels. For every chain::
 
     launch = W_1 - D_1          gap = ((W_N - D_N) - (W_1 - D_1)) / (N - 1)
 
-with ``W`` the median replay wall time and ``D`` the profiled kernel time per replay. The
-hardware entry's ``graph_launch_us`` and ``graph_kernel_gap_us`` are the medians over the chains.
+with ``W`` the median replay wall time and ``D`` the profiled kernel time per replay.
+
+The replays are timed **interleaved**, as ``measure_stages.py`` times its points: ``--runs`` rounds,
+each timing every graph once, so every timed replay follows a different graph's replay. The launch
+depends on what ran just before: ``scripts/gpu/probe_host_graphs.py`` found a 1-kernel graph's
+launch at about 30 us when the same graph is replayed back to back and at about 58 us after larger
+graphs' replays or eager work (and the projector's stage graph the same); interleaved with these
+small chains it measures 15 to 32 us on the H100.
+
+The hardware entry's ``graph_launch_us`` and ``graph_kernel_gap_us`` are the medians over the
+chains. The mixed chain was added to test whether a chain of different kernels, as a model's graph
+is, runs with longer gaps than one kernel repeated: on the H100 it does not (0.03 to 0.06 us per
+kernel, against 0.12 to 0.27 us for the identical-kernel chains).
 
 Usage::
 
@@ -28,6 +41,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import sys
@@ -43,6 +57,8 @@ ADD_ELEMENTS: tuple[int, ...] = (1, 4096, 65536, 1048576, 4194304)
 """float32 elements of the ``x.add_(1)`` chains: 4 B to 16 MiB."""
 GEMV_SIZE = 1280
 """The one-row matrix-vector chain's width (bf16 ``[1, n] @ [n, n]``)."""
+MIXED = "mixed_8_types"
+"""The chain cycling through eight kernel types."""
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -53,9 +69,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--output", type=Path, required=True, help="path of the JSON report to write")
     p.add_argument("--kernels", type=int, default=256, help="kernels of the long chains (N)")
-    p.add_argument("--runs", type=int, default=50, help="timed replays per graph (median taken)")
+    p.add_argument("--runs", type=int, default=50, help="interleaved rounds, each timing every graph once (median)")
     p.add_argument("--profile-runs", type=int, default=5, help="replays under torch.profiler for the kernel time")
-    p.add_argument("--warmup", type=int, default=10, help="untimed replays before timing each graph")
+    p.add_argument("--warmup", type=int, default=10, help="untimed replays of each graph before the timed rounds")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
     args = p.parse_args(argv)
     if args.kernels < 2:
@@ -80,11 +96,23 @@ def chain_costs(wall_1: float, kernel_1: float, wall_n: float, kernel_n: float, 
     return {"launch_s": launch, "gap_s": ((wall_n - kernel_n) - launch) / (n - 1)}
 
 
-def replay_wall(torch: Any, graph: Any, runs: int, warmup: int) -> float:
-    """Median seconds of one replay: CUDA events around ``replay()``, the queue drained before."""
-    for _ in range(warmup):
-        graph.replay()
-    return statistics.median(event_seconds(torch, graph.replay) for _ in range(runs))
+def interleaved_walls(torch: Any, graphs: dict[str, Any], runs: int, warmup: int) -> dict[str, float]:
+    """Median seconds of one replay of each graph: CUDA events around ``replay()``, the queue drained
+    before; ``runs`` rounds, each timing every graph once; the garbage collector off."""
+    for graph in graphs.values():
+        for _ in range(warmup):
+            graph.replay()
+    walls: dict[str, list[float]] = {name: [] for name in graphs}
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(runs):
+            for name, graph in graphs.items():
+                walls[name].append(event_seconds(torch, graph.replay))
+    finally:
+        if enabled:
+            gc.enable()
+    return {name: statistics.median(w) for name, w in walls.items()}
 
 
 def chains(torch: Any, seed: int) -> dict[str, Callable[[int], Callable[[], None]]]:
@@ -114,30 +142,72 @@ def chains(torch: Any, seed: int) -> dict[str, Callable[[int], Callable[[], None
         return body
 
     out[f"gemv_bf16_{GEMV_SIZE}"] = gemv_chain
+    out[MIXED] = mixed_chain(torch, gen)
     return out
+
+
+def mixed_chain(torch: Any, gen: Any) -> Callable[[int], Callable[[], None]]:
+    """Chain cycling through eight kernel types, one kernel each, on small tensors."""
+    f = torch.rand(4096, device="cuda", generator=gen)
+    w = (torch.randn(GEMV_SIZE, GEMV_SIZE, device="cuda", generator=gen) / GEMV_SIZE**0.5).to(torch.bfloat16)
+    v = [torch.randn(1, GEMV_SIZE, device="cuda", generator=gen).to(torch.bfloat16) for _ in range(2)]
+    parts = [torch.randn(1, 64, GEMV_SIZE, device="cuda", generator=gen).to(torch.bfloat16) for _ in range(3)]
+    cat_out = torch.empty(1, 192, GEMV_SIZE, device="cuda", dtype=torch.bfloat16)
+    row = torch.empty(GEMV_SIZE, device="cuda", dtype=torch.bfloat16)
+    wide = torch.empty(1, GEMV_SIZE, device="cuda", dtype=torch.float32)
+    idx = torch.randint(0, 192, (16,), device="cuda", generator=gen)
+    picked = torch.empty(16, GEMV_SIZE, device="cuda", dtype=torch.bfloat16)
+    steps: list[Callable[[], object]] = [
+        lambda: f.add_(1),
+        lambda: torch.matmul(v[0], w, out=v[1]),
+        lambda: torch.cat(parts, dim=1, out=cat_out),
+        lambda: torch.sum(cat_out[0], 0, out=row),
+        lambda: wide.copy_(v[1]),
+        lambda: torch.index_select(cat_out[0], 0, idx, out=picked),
+        lambda: torch.softmax(v[1], -1),
+        lambda: torch.nn.functional.layer_norm(v[0], (GEMV_SIZE,)),
+    ]
+
+    def make(k: int) -> Callable[[], None]:
+        def body() -> None:
+            for i in range(k):
+                steps[i % len(steps)]()
+
+        return body
+
+    return make
 
 
 def measure(torch: Any, args: argparse.Namespace) -> dict[str, Any]:
     """Every chain's walls, kernel times and costs, and their medians."""
-    rows: dict[str, Any] = {}
+    graphs: dict[str, Any] = {}
     for name, make in chains(torch, args.seed).items():
-        row: dict[str, Any] = {}
         for k in (1, args.kernels):
-            graph = capture_graph(torch, make(k), warmup=3)
-            wall = replay_wall(torch, graph, args.runs, args.warmup)
-            kernel, count, _ = profiled_kernels(torch, graph.replay, args.profile_runs)
-            row[f"n{k}"] = {"kernels": count, "wall_s": wall, "kernel_s": kernel}
-            del graph
+            graphs[f"{name}/n{k}"] = capture_graph(torch, make(k), warmup=3)
+    walls = interleaved_walls(torch, graphs, args.runs, args.warmup)
+    rows: dict[str, Any] = {}
+    for key, graph in graphs.items():
+        name, n = key.split("/")
+        kernel, count, _ = profiled_kernels(torch, graph.replay, args.profile_runs)
+        rows.setdefault(name, {})[n] = {"kernels": count, "wall_s": walls[key], "kernel_s": kernel}
+    for name, row in rows.items():
         one, many = row["n1"], row[f"n{args.kernels}"]
-        row.update(chain_costs(one["wall_s"], one["kernel_s"], many["wall_s"], many["kernel_s"], args.kernels))
-        rows[name] = row
+        row.update(chain_costs(one["wall_s"], one["kernel_s"], many["wall_s"], many["kernel_s"], many["kernels"]))
         print(
             f"  {name:18s} launch {row['launch_s'] * 1e6:7.2f} us  gap {row['gap_s'] * 1e6:6.3f} us/kernel  "
-            f"(kernel {many['kernel_s'] / args.kernels * 1e6:7.3f} us)",
+            f"(kernel {many['kernel_s'] / many['kernels'] * 1e6:7.3f} us)",
             flush=True,
         )
     return {
         "chains": rows,
+        "timing": "interleaved",
+        **summary(rows),
+    }
+
+
+def summary(rows: dict[str, Any]) -> dict[str, float]:
+    """The hardware entry's two constants from the chains' rows: median launch and median gap (us)."""
+    return {
         "graph_launch_us": statistics.median(r["launch_s"] for r in rows.values()) * 1e6,
         "graph_kernel_gap_us": statistics.median(r["gap_s"] for r in rows.values()) * 1e6,
     }

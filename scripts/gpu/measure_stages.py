@@ -196,6 +196,27 @@ def count_ops(torch: Any, case: Case, modules: Sequence[Any]) -> None:
             h.remove()
     case.row["aten_ops_per_call"] = sum(ops for _, ops in by_class.values())
     case.row["aten_ops_by_module"] = dict(sorted(by_class.items()))
+    case.row["torch_calls_per_call"] = count_torch_calls(torch, case)
+
+
+def count_torch_calls(torch: Any, case: Case) -> int:
+    """Python-level torch calls of one call of the case (functions and tensor methods, each costing the
+    host Python argument parsing before any dispatch; calls made inside a torch call are not counted),
+    in a separate call under a ``TorchFunctionMode``."""
+    from torch.overrides import TorchFunctionMode
+
+    calls = [0]
+
+    class Count(TorchFunctionMode):
+        def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+            calls[0] += 1
+            return func(*args, **(kwargs or {}))
+
+    with torch.inference_mode(), Count():
+        case.fn()
+    torch.cuda.synchronize()
+    case.reset()
+    return calls[0]
 
 
 def wall_rounds(torch: Any, cases: Sequence[Case], runs: int) -> None:
@@ -279,11 +300,14 @@ def host_report(torch: Any, cases: Sequence[Case]) -> dict[str, Any]:
             "host_us_per_kernel": r["measured_wall_s"] / r["kernels_per_call"] * 1e6,
             "aten_ops_per_forward": r["aten_ops_per_call"],
             "host_us_per_op": r["measured_wall_s"] / r["aten_ops_per_call"] * 1e6,
+            "torch_calls_per_forward": r["torch_calls_per_call"],
+            "host_us_per_torch_call": r["measured_wall_s"] / r["torch_calls_per_call"] * 1e6,
         }
     llama = [out["llama_eager"], out["llama_sdpa"]]
     walls = sum(c["wall_s_per_forward"] for c in llama)
     out["module_host_us_per_kernel"] = walls / sum(c["kernels_per_forward"] for c in llama) * 1e6
     out["module_host_us_per_op"] = walls / sum(c["aten_ops_per_forward"] for c in llama) * 1e6
+    out["module_host_us_per_torch_call"] = walls / sum(c["torch_calls_per_forward"] for c in llama) * 1e6
     out["host_us_per_kernel"] = out["linear_silu"]["host_us_per_kernel"]
     y = torch.zeros(1, device="cuda", dtype=torch.int64)
     tiny_s, tiny_kernels, _ = profiled_kernels(torch, lambda: [y.add_(1) for _ in range(1000)], 3)
@@ -488,6 +512,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             measure_kernels(torch, replay, args)
             graph_gaps(torch, replay)
             replay.row["aten_ops_per_call"] = 0
+            replay.row["torch_calls_per_call"] = 0
             replay.row["aten_ops_by_module"] = {}
             graphs.append(replay)
     modules = [m for ref in refs.values() for m in ref.modules()]

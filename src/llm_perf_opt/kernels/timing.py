@@ -107,8 +107,8 @@ DEFAULT_MIN_KERNEL_US = 2.0
 DEFAULT_MODULE_LAUNCH_US = 28.75
 """Host time per launched kernel of eager transformers module code when not measured
 (``module_launch_us``): the module calls, tensor views, dispatch and launch around each kernel.
-transformers' LlamaModel at toy size (eager and SDPA attention) cost 21.4, 23.4, 28.75, 35.05 and
-39.13 us per kernel on five leases of this workplace's H100 hosts in one day
+transformers' LlamaModel at toy size (eager and SDPA attention) cost 21.4, 23.4, 25.56, 28.75, 29.32,
+35.05 and 39.13 us per kernel on seven leases of this workplace's H100 hosts in one day
 (``scripts/gpu/measure_stages.py``'s host cases); 28.75 us, their median, is the default pending a
 measurement on the target host."""
 
