@@ -21,12 +21,16 @@ with 1 and with ``N`` kernels. For every chain::
 
 with ``W`` the median replay wall time and ``D`` the profiled kernel time per replay.
 
-The replays are timed **interleaved**, as ``measure_stages.py`` times its points: ``--runs`` rounds,
-each timing every graph once, so every timed replay follows a different graph's replay. The launch
-depends on what ran just before: ``scripts/gpu/probe_host_graphs.py`` found a 1-kernel graph's
-launch at about 30 us when the same graph is replayed back to back and at about 58 us after larger
-graphs' replays or eager work (and the projector's stage graph the same); interleaved with these
-small chains it measures 15 to 32 us on the H100.
+The replays are timed **interleaved and each after another large graph**, as ``measure_stages.py``
+times its points (each stage graph replayed after another stage's graph of up to about a thousand
+kernels): ``--runs`` rounds, each timing every graph once, and before each timed replay a different
+graph of ``--before-graph`` dependent one-element adds is replayed (untimed; the queue is drained
+before the timed replay). Both the launch and the gaps grow with the size of the graph replayed
+just before (``scripts/gpu/probe_host_graphs.py``, ``reports/validation/h100/probe-host-graphs.json``
+and ``probe-graph-before.json``): on the H100, after a different graph of 256, 1,024 and 4,096
+one-element adds a 1-kernel add graph's launch measured about 27, 33 and 47 us and a 256-add
+chain's excess over its kernels about 150, 164 and 206 us; the same graph replayed back to back, as a
+serving loop replays its decode graph, measured 27 and 148 us.
 
 The hardware entry's ``graph_launch_us`` and ``graph_kernel_gap_us`` are the medians over the
 chains. The mixed chain was added to test whether a chain of different kernels, as a model's graph
@@ -72,6 +76,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--runs", type=int, default=50, help="interleaved rounds, each timing every graph once (median)")
     p.add_argument("--profile-runs", type=int, default=5, help="replays under torch.profiler for the kernel time")
     p.add_argument("--warmup", type=int, default=10, help="untimed replays of each graph before the timed rounds")
+    p.add_argument(
+        "--before-graph",
+        type=int,
+        default=1024,
+        help="kernels of the other graph replayed (untimed) before each timed replay; 0: none",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
     args = p.parse_args(argv)
     if args.kernels < 2:
@@ -79,6 +89,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     for name in ("runs", "profile_runs", "warmup"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be >= 1")
+    if args.before_graph < 0:
+        p.error("--before-graph must be >= 0")
     return args
 
 
@@ -96,9 +108,10 @@ def chain_costs(wall_1: float, kernel_1: float, wall_n: float, kernel_n: float, 
     return {"launch_s": launch, "gap_s": ((wall_n - kernel_n) - launch) / (n - 1)}
 
 
-def interleaved_walls(torch: Any, graphs: dict[str, Any], runs: int, warmup: int) -> dict[str, float]:
+def interleaved_walls(torch: Any, graphs: dict[str, Any], runs: int, warmup: int, before: Any) -> dict[str, float]:
     """Median seconds of one replay of each graph: CUDA events around ``replay()``, the queue drained
-    before; ``runs`` rounds, each timing every graph once; the garbage collector off."""
+    before; ``runs`` rounds, each timing every graph once, each timed replay preceded by an untimed
+    replay of the graph ``before`` (``None``: nothing); the garbage collector off."""
     for graph in graphs.values():
         for _ in range(warmup):
             graph.replay()
@@ -108,6 +121,8 @@ def interleaved_walls(torch: Any, graphs: dict[str, Any], runs: int, warmup: int
     try:
         for _ in range(runs):
             for name, graph in graphs.items():
+                if before is not None:
+                    before.replay()
                 walls[name].append(event_seconds(torch, graph.replay))
     finally:
         if enabled:
@@ -181,10 +196,21 @@ def mixed_chain(torch: Any, gen: Any) -> Callable[[int], Callable[[], None]]:
 def measure(torch: Any, args: argparse.Namespace) -> dict[str, Any]:
     """Every chain's walls, kernel times and costs, and their medians."""
     graphs: dict[str, Any] = {}
-    for name, make in chains(torch, args.seed).items():
+    # the chains' bodies hold the tensors the graphs read and write: keep them alive while replaying
+    made = chains(torch, args.seed)
+    for name, make in made.items():
         for k in (1, args.kernels):
             graphs[f"{name}/n{k}"] = capture_graph(torch, make(k), warmup=3)
-    walls = interleaved_walls(torch, graphs, args.runs, args.warmup)
+    before = None
+    if args.before_graph:
+        other = torch.zeros(1, device="cuda", dtype=torch.int64)
+
+        def other_chain() -> None:
+            for _ in range(args.before_graph):
+                other.add_(1)
+
+        before = capture_graph(torch, other_chain, warmup=1)
+    walls = interleaved_walls(torch, graphs, args.runs, args.warmup, before)
     rows: dict[str, Any] = {}
     for key, graph in graphs.items():
         name, n = key.split("/")
@@ -198,9 +224,10 @@ def measure(torch: Any, args: argparse.Namespace) -> dict[str, Any]:
             f"(kernel {many['kernel_s'] / many['kernels'] * 1e6:7.3f} us)",
             flush=True,
         )
+    del made
     return {
         "chains": rows,
-        "timing": "interleaved",
+        "timing": f"interleaved, each replay after another graph of {args.before_graph} kernels",
         **summary(rows),
     }
 
@@ -233,6 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "how_measured": __doc__,
         "kernels_per_long_chain": args.kernels,
         "runs": args.runs,
+        "before_graph": args.before_graph,
         **result,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)

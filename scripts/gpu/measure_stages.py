@@ -250,6 +250,8 @@ def host_cases(torch: Any) -> list[Case]:
 
     * ``linear_silu``: a stack of 200 tiny blocks (``Linear(64, 64)`` -> ``SiLU`` -> residual add:
       3 kernels each) on one row;
+    * ``one_add``: one ``y.add_(1)`` on a one-element tensor: timed among the other points, its wall
+      less its kernel is the host's time to an eager call's first launch after other work;
     * ``llama_eager`` and ``llama_sdpa``: transformers' own ``LlamaModel`` at toy size (hidden 64,
       8 layers, 8 tokens, no cache) with eager and SDPA attention: typical transformers module code
       (module calls, views, masks, rotary tables, dispatch, launches)."""
@@ -267,7 +269,11 @@ def host_cases(torch: Any) -> list[Case]:
 
     blocks = nn.Sequential(*[Tiny() for _ in range(200)]).to("cuda", torch.bfloat16)
     x = torch.randn(1, 64, device="cuda", dtype=torch.bfloat16)
-    cases = [Case(row={"host": "linear_silu"}, fn=lambda: blocks(x))]
+    y = torch.zeros(1, device="cuda", dtype=torch.int64)
+    cases = [
+        Case(row={"host": "linear_silu"}, fn=lambda: blocks(x)),
+        Case(row={"host": "one_add"}, fn=lambda: y.add_(1)),
+    ]
     ids = torch.arange(8, device="cuda")[None]
     for attn in ("eager", "sdpa"):
         cfg = LlamaConfig(
@@ -309,6 +315,8 @@ def host_report(torch: Any, cases: Sequence[Case]) -> dict[str, Any]:
     out["module_host_us_per_op"] = walls / sum(c["aten_ops_per_forward"] for c in llama) * 1e6
     out["module_host_us_per_torch_call"] = walls / sum(c["torch_calls_per_forward"] for c in llama) * 1e6
     out["host_us_per_kernel"] = out["linear_silu"]["host_us_per_kernel"]
+    one = out["one_add"]
+    out["eager_start_us"] = (one["wall_s_per_forward"] - one["kernel_s_per_forward"]) * 1e6
     y = torch.zeros(1, device="cuda", dtype=torch.int64)
     tiny_s, tiny_kernels, _ = profiled_kernels(torch, lambda: [y.add_(1) for _ in range(1000)], 3)
     out["tiny_kernel_profiled_us"] = tiny_s / tiny_kernels * 1e6

@@ -193,6 +193,7 @@ def _costs_dict(costs: LaunchCosts, host: dict[str, Any]) -> dict[str, Any]:
         "min_kernel_us": costs.min_kernel_s / MICRO,
         "graph_launch_us": costs.graph_launch / MICRO,
         "graph_kernel_gap_us": costs.graph_gap_s / MICRO,
+        "eager_start_us": None if costs.eager_start_s is None else costs.eager_start_s / MICRO,
         "sync_us": costs.sync_s / MICRO,
         "measured": costs.measured,
         "host_us_per_kernel": float(host["host_us_per_kernel"]),
@@ -373,7 +374,7 @@ def _graph_gap_lines(prof: dict[str, Any], costs: dict[str, Any]) -> list[str]:
     return [
         f"Measured replay wall time less the measured kernel time and one graph launch "
         f"({costs['graph_launch_us']:.2f} us), per kernel: {parts}; the calibrated gap between a graph's kernels "
-        f"is {costs['graph_kernel_gap_us']:.3f} us (`scripts/gpu/calibrate_graphs.py`'s chains of identical "
+        f"is {costs['graph_kernel_gap_us']:.3f} us (`scripts/gpu/calibrate_graphs.py`'s chains of generic "
         "kernels).",
         "",
     ]
@@ -433,7 +434,10 @@ def render_markdown(summary: dict[str, Any], standard: dict[str, dict[str, Stage
         f"- Wall time: in eager code each kernel costs max(kernel, host cost per launch), plus host syncs "
         f"({c['sync_us']:.3f} us each). The host cost of the `hf-*` profiles (`host_launch: module`) is the host "
         f"time per kernel of eager transformers module code, {c['module_launch_us']:.2f} us (`module_launch_us`: "
-        "transformers' LlamaModel at toy size, eager and SDPA attention, measured on the same host as the stages). "
+        "transformers' LlamaModel at toy size, eager and SDPA attention, measured on the same host as the stages); "
+        "the first kernel of a call waits for the host's first launch, at least "
+        + ("the host cost per launch" if c["eager_start_us"] is None else f"{c['eager_start_us']:.2f} us")
+        + " (`eager_start_us`: one `x.add_(1)` call timed among the stages, its wall less its kernel). "
         "A stage replayed as a CUDA graph (`graph_stages` of `hf-sdpa-graph`) costs one graph launch "
         f"({c['graph_launch_us']:.2f} us) plus its kernels, each followed by a gap of "
         f"{c['graph_kernel_gap_us']:.3f} us (`graph_launch_us`, `graph_kernel_gap_us`: "
@@ -489,33 +493,26 @@ def render_markdown(summary: dict[str, Any], standard: dict[str, dict[str, Stage
         "above): the vendor's expert loop (bare indexing and slicing) pays less per operation than transformers' "
         "modules, SAM's windowing code and the projector's few kernels more: the host pays for the Python around "
         "each operation, which neither count follows. A model with a host cost per kernel, per view and per "
-        "module call was tried against these counts and still left a 1.5-2.1x spread between code paths, so the "
-        "hardware entry keeps one measured cost per kernel of transformers module code. That figure is the "
-        "host's, not the GPU's: seven leases of the same H100 kind on one day gave 21.4, 23.4, 25.56, 28.75, "
-        "29.32, 35.05 and 39.13 us per kernel (this report's run gave 29.32), so eager wall times hold only for the "
-        "host they "
-        "were measured on; the few-kernel projector and LM-head calls also pay host time before their first "
-        "kernel that the model leaves out (the LM head's one large cuBLASLt GEMM, the projector's 13 ATen calls "
-        "for 3 to 7 kernels). Replayed as CUDA graphs the same code loses the host cost per kernel and its walls "
-        "follow the kernel time, but not exactly: on other leases of the same day the decode replay (512 keys, "
-        "batch 1) took 3.04 to 3.53 ms (raw files of those leases not kept).",
-        "- **A graph replay costs more than its kernels, one launch and the chains' gaps.** The decode replays run "
-        "0.8 to 0.95 us per kernel above their profiled kernel time, CLIP's 0.5 to 0.6 us and prefill's about 0.4 us, "
-        "while `calibrate_graphs.py`'s generic chains, timed the same way, run 0.03 to 0.27 us per kernel above "
-        "theirs (a chain of eight different kernel types has the smallest gap, so it is not the change of kernel "
-        "that costs). The launch also depends on what ran before the replay: in `probe-host-graphs.json` (another "
-        "lease) a 1-kernel graph launched in 31 us when replayed back to back and in 58-59 us after other graphs or "
-        "eager work, and the projector's 4-kernel graph behaved the same way (28 us, then 56-65 us); the calibration "
-        "interleaves small graphs only and gives about 22 us. Both are why the graph walls are predicted low "
-        "(decode by 18-24 %, the projector by 13-31 %).",
-        "- **A graph replay costs more than its kernels, its gaps and one launch.** The profiler shows the "
-        "gaps between a replay's kernels averaging about 0.45 us (decode) to 0.8 us (CLIP), close to the "
-        "calibrated 0.5 us of the generic chains; yet the decode replays take about 0.5 ms more than their "
-        "kernels, gaps and launch (a graph of about 1,000 short kernels, whose launch the GPU catches up with), "
-        "and the 3-kernel projector replay 20-30 us more than the chains' launch. The host's `replay()` call "
-        "itself grows with the graph (about 0.21 us per node, 240 us for a decode step, on a fast-host lease), "
-        "which the GPU's short decode kernels may wait for. The model leaves both out, so graph decode walls "
-        "are predicted 10-20 % low and the projector's most.",
+        "module call was tried against these counts and still left a 1.5-2.1x spread between code paths, and a "
+        "cost per Python-level torch call (counted by the measuring run, `torch_calls_per_call`) fits "
+        "transformers' code better but the vendor's loop worse, so the hardware entry keeps one measured cost "
+        "per kernel of transformers module code. That figure is the host's, not the GPU's: nine leases of the "
+        "same H100 kind on one day gave 21.4 to 39.13 us per kernel (this report's run 33.17), so eager wall "
+        "times hold only for the host they were measured on. The projector's call (18 Python-level torch calls "
+        "around 4 to 8 kernels) is the model's worst eager point: about 40 % low.",
+        "- **A call's first launch.** An eager call made after other work reaches its first kernel late: one "
+        "`x.add_(1)` timed among the stages took 80-96 us on two leases, three times the host cost per kernel. "
+        "The model starts every eager call with that measured delay (`eager_start_us`); without it the LM head's "
+        "two calls, one large GEMM, were predicted up to 40 % low.",
+        "- **A graph replay costs more than its kernels, one launch and the chains' gaps.** The decode replays "
+        "run 0.8 to 0.95 us per kernel above their profiled kernel time, CLIP's 0.5 to 0.6 us and prefill's about "
+        "0.4 us, while `calibrate_graphs.py`'s generic chains, timed the same way (interleaved, each after "
+        "another graph of 1,024 kernels), run 0.13 to 0.32 us per kernel above theirs; a chain of eight "
+        "different kernel types has the smallest gap, so it is not the change of kernel that costs. Launch and "
+        "gaps grow with the graph replayed just before (`probe-graph-before.json`: after a graph of 256, 1,024 "
+        "and 4,096 kernels a 1-kernel add graph launched in about 27, 33 and 47 us). The model leaves the rest out, "
+        "so the graph decode walls are predicted 16-22 % low. On other leases of the same day the decode replay "
+        "(512 keys, batch 1) took 3.04 to 3.53 ms (raw files of those leases not kept).",
         "- **Kernels that run below their kind's curve.** SAM at 1024 px and below stays 13-25 % low: its "
         "permuting copies (window partition, padding, the bias reshape) run slower than the four-dimensional "
         "permute of the `strided` curve, and the permuted-broadcast curve, measured with 16 batched "

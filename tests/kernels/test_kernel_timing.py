@@ -123,6 +123,25 @@ def test_graph_stage_replays_the_whole_call_with_its_launch_and_gaps() -> None:
     assert eager.predicted_wall_s == pytest.approx(5 * 5e-6 + 1e-6, rel=1e-12)
 
 
+def test_eager_start_delays_the_first_kernel_only_when_longer_than_a_launch() -> None:
+    mlp = DeepseekV2MLP(tokens=1, hidden_size=8, intermediate_size=8)
+    leaves = {name: one_kernel() for name in ("Linear", "SiLU", "Elementwise")}
+    profile = RuntimeProfile(name="toy", description="", decoder_attention="flash", layers=leaves)
+
+    def wall(start: float | None) -> float:
+        costs = LaunchCosts(launch_s=5e-6, min_kernel_s=1e-6, sync_s=1e-5, measured=False, eager_start_s=start)
+        return inventory_runtime(mlp, kernel_inventory(mlp, profile), ROUND, costs).predicted_wall_s
+
+    # 5 tiny kernels at the 1 us floor, launches at 5 us: the first waits 40 us for the host, then 1 us;
+    # the other 4 cost a 5 us launch each
+    assert wall(40e-6) == pytest.approx(40e-6 + 1e-6 + 4 * 5e-6, rel=1e-12)
+    # unmeasured, or shorter than a launch: the first kernel waits one launch (5 + 1 us), as before
+    assert wall(None) == wall(2e-6) == pytest.approx(5 * 5e-6 + 1e-6, rel=1e-12)
+    costs = LaunchCosts(launch_s=5e-6, min_kernel_s=1e-6, sync_s=1e-5, measured=False, eager_start_s=40e-6)
+    assert costs.first_launch(5e-6) == 40e-6
+    assert costs.first_launch(50e-6) == 50e-6
+
+
 def test_graph_stages_must_be_stages() -> None:
     with pytest.raises(ValueError, match=r"^graph_stages: unknown stage 'vision'; allowed: sam, clip, projector"):
         RuntimeProfile(name="toy", description="", decoder_attention="flash", layers={}, graph_stages=("vision",))

@@ -34,12 +34,17 @@ def _script() -> ModuleType:
 def test_help_explains_every_flag() -> None:
     out = _run("--help")
     assert out.returncode == 0
-    for flag in ("--output", "--kernels", "--runs", "--profile-runs", "--warmup", "--seed"):
+    for flag in ("--output", "--kernels", "--runs", "--profile-runs", "--warmup", "--before-graph", "--seed"):
         assert flag in out.stdout
 
 
 @pytest.mark.parametrize(
-    ("args", "message"), [(("--kernels", "1"), "--kernels must be >= 2"), (("--runs", "0"), "--runs must be >= 1")]
+    ("args", "message"),
+    [
+        (("--kernels", "1"), "--kernels must be >= 2"),
+        (("--runs", "0"), "--runs must be >= 1"),
+        (("--before-graph", "-1"), "--before-graph must be >= 0"),
+    ],
 )
 def test_bad_flags_are_one_line_errors(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
     out = _run("--output", str(tmp_path / "g.json"), *args)
@@ -66,8 +71,9 @@ def test_committed_reports_follow_from_their_chains(name: str) -> None:
         f"gemv_bf16_{script.GEMV_SIZE}",
         script.MIXED,
     }
-    # the walls were taken in interleaved rounds, as measure_stages.py times the stages
-    assert report["timing"] == "interleaved"
+    # the walls were taken in interleaved rounds, each replay after another large graph, as the stages were timed
+    assert report["timing"] == f"interleaved, each replay after another graph of {report['before_graph']} kernels"
+    assert report["before_graph"] == 1024
     for row in chains.values():
         one, many = row["n1"], row[f"n{n}"]
         assert (one["kernels"], many["kernels"]) == (1, n)

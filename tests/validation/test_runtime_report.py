@@ -96,6 +96,11 @@ def test_constants_come_from_the_hardware_entry_and_the_host_microbenchmark(repo
     assert costs["host_us_per_kernel"] == host["host_us_per_kernel"]
     # the entry's module cost is this run's LlamaModel microbenchmark, rounded to 4 significant digits
     assert cal.module_launch_us == pytest.approx(host["module_host_us_per_kernel"], rel=5e-4)
+    # the eager start is this run's one-kernel host case: its wall less its kernel, to 4 significant digits
+    one = host["one_add"]
+    assert host["eager_start_us"] == (one["wall_s_per_forward"] - one["kernel_s_per_forward"]) * 1e6
+    assert cal.eager_start_us == pytest.approx(host["eager_start_us"], rel=5e-4)
+    assert costs["eager_start_us"] == pytest.approx(cal.eager_start_us, rel=1e-12)
     # the graph constants are the mean of the two graph calibrations bracketing the stage run
     runs = [json.loads((RAW / f"{name}.json").read_text()) for name in ("graph-costs", "graph-costs-after")]
     for key in ("graph_launch_us", "graph_kernel_gap_us"):

@@ -166,7 +166,8 @@ class Calibration:
     time per kernel of eager Python module code (``module_launch_us``); and, for CUDA-graph
     replays (``scripts/gpu/calibrate_graphs.py``), the launch per replay beyond its kernels
     (``graph_launch_us``) and the gap between consecutive kernels of a replay
-    (``graph_kernel_gap_us``).
+    (``graph_kernel_gap_us``); and the host time before the first kernel of an eager call made
+    after other work (``eager_start_us``: ``scripts/gpu/measure_stages.py``'s one-kernel host case).
 
     Example
     -------
@@ -191,6 +192,7 @@ class Calibration:
     module_launch_us: float | None = field(default=None, validator=optional_finite_positive)
     graph_launch_us: float | None = field(default=None, validator=optional_finite_positive)
     graph_kernel_gap_us: float | None = field(default=None, validator=optional_finite_positive)
+    eager_start_us: float | None = field(default=None, validator=optional_finite_positive)
     kernel_curves: KernelCurves | None = None
     measured_on: str = ""
 

@@ -22,10 +22,13 @@ costs ``max(t_k, L)``. A host synchronization (``.item()``, ``.cpu()``) drains t
 host waits for every queued kernel, then pays a device-to-host round trip ``S``, and the GPU
 idles until the next launch, so no work overlaps a sync and its cost simply adds::
 
-    wall = min(t_1, L) + sum_eager calls * max(t_k, L) + sum_graph calls * (t_k + g) + graphs * G + syncs * S
+    wall = F + sum_eager calls * max(t_k, L) + sum_graph calls * (t_k + g) + graphs * G + syncs * S
+    F = max(L, L0) + t_1 - max(t_1, L)
 
 The call starts on an empty queue (the caller waited for the previous step's result), so its
-first kernel (``t_1``) starts only after its launch: ``L + t_1`` rather than ``max(t_1, L)``.
+first kernel (``t_1``) starts only after its launch: ``max(L, L0) + t_1`` rather than
+``max(t_1, L)``, with ``L0`` the measured host time before the first kernel of an eager call made
+after other work (``eager_start_us``; ``L`` when not measured).
 Kernels replayed from a CUDA graph have no per-kernel host cost, but each waits ``g`` after its
 predecessor ends (``graph_kernel_gap_us``); each graph launch costs ``G`` (``graph_launch_us``:
 the host's replay call while the GPU waits for the graph's first kernel; the bare launch ``L``
@@ -55,8 +58,8 @@ when not measured).
 
 The constants ``L``, ``t_min``, ``S``, ``G`` and ``g`` are the hardware entry's measured
 ``launch_overhead_us`` (or ``module_launch_us``), ``min_kernel_us``, ``sync_us``, ``graph_launch_us``
-and ``graph_kernel_gap_us`` (``scripts/gpu/calibrate.py``; ``module_launch_us`` from
-``scripts/gpu/measure_stages.py``'s host cases; the graph constants from
+and ``graph_kernel_gap_us`` (``scripts/gpu/calibrate.py``; ``module_launch_us`` and ``eager_start_us``
+from ``scripts/gpu/measure_stages.py``'s host cases; the graph constants from
 ``scripts/gpu/calibrate_graphs.py``), else the defaults below.
 
 Example
@@ -104,13 +107,13 @@ DEFAULT_MIN_KERNEL_US = 2.0
 1-2 us per kernel on Hopper/Ampere including the gap between kernels, the order of magnitude
 ``calibrate.py``'s CUDA-graph replay of ``x.add_(1)`` kernels measures; a default pending it."""
 
-DEFAULT_MODULE_LAUNCH_US = 28.75
+DEFAULT_MODULE_LAUNCH_US = 29.32
 """Host time per launched kernel of eager transformers module code when not measured
 (``module_launch_us``): the module calls, tensor views, dispatch and launch around each kernel.
-transformers' LlamaModel at toy size (eager and SDPA attention) cost 21.4, 23.4, 25.56, 28.75, 29.32,
-35.05 and 39.13 us per kernel on seven leases of this workplace's H100 hosts in one day
-(``scripts/gpu/measure_stages.py``'s host cases); 28.75 us, their median, is the default pending a
-measurement on the target host."""
+transformers' LlamaModel at toy size (eager and SDPA attention) cost 21.4, 23.4, 25.56, 28.75,
+29.32, 33.15, 33.17, 35.05 and 39.13 us per kernel on nine leases of this workplace's H100 hosts in
+one day (``scripts/gpu/measure_stages.py``'s host cases); 29.32 us, their median, is the default
+pending a measurement on the target host."""
 
 DEFAULT_SYNC_US = 10.0
 """Host cost of one device-to-host round trip on an idle queue (``.item()`` of a ready scalar)
@@ -154,6 +157,15 @@ class LaunchCosts:
     """Seconds per CUDA-graph launch beyond its kernels when measured (see :attr:`graph_launch`)."""
     graph_gap_s: float = 0.0
     """Seconds between consecutive kernels of a graph replay."""
+    eager_start_s: float | None = None
+    """Host seconds before the first kernel of an eager call made after other work, when measured
+    (see :meth:`first_launch`)."""
+
+    def first_launch(self, per_launch: float) -> float:
+        """Host seconds before an eager call's first kernel runs: the host cost of a kernel
+        (``per_launch``), or the measured ``eager_start_s`` when that is longer (a host coming from
+        other work is slower to reach the call's first launch)."""
+        return per_launch if self.eager_start_s is None else max(per_launch, self.eager_start_s)
 
     @property
     def graph_launch(self) -> float:
@@ -178,6 +190,7 @@ def launch_costs(spec: HardwareSpec) -> LaunchCosts:
         curves=cal.kernel_curves if cal is not None else None,
         graph_launch_s=cal.graph_launch_us * MICRO if cal is not None and cal.graph_launch_us is not None else None,
         graph_gap_s=cal.graph_kernel_gap_us * MICRO if cal is not None and cal.graph_kernel_gap_us else 0.0,
+        eager_start_s=cal.eager_start_us * MICRO if cal is not None and cal.eager_start_us is not None else None,
     )
 
 
@@ -326,7 +339,8 @@ def inventory_runtime(
         n = record.calls
         if fill is None and n:
             # the call starts on an empty queue: its first kernel runs only once the host has launched it
-            fill = 0.0 if record.in_graph else min(kt.seconds, per_launch)
+            # (``first_launch``); the loop below books it as max(kernel, per_launch), fill is the rest
+            fill = 0.0 if record.in_graph else costs.first_launch(per_launch) + kt.seconds - max(kt.seconds, per_launch)
         kernel += n * kt.seconds
         unfloored += n * kt.roofline_seconds
         if record.attention_core:
