@@ -171,6 +171,28 @@ def test_decode_step_hf_eager_batch1(eager: RuntimeProfile) -> None:
     assert inv.graph_launches == 0
 
 
+def test_decode_step_hf_fa2_swaps_the_attention_core_and_adds_a_sync_per_layer() -> None:
+    fa2 = load_runtime("hf-fa2")
+    assert (fa2.base, fa2.decoder_attention, fa2.host_launch) == ("hf-eager", "flash", "module")
+    step = DeepseekOCRDecodeStep(config=TEXT, batch=1, kv_len=512, attention="flash")
+    inv = kernel_inventory(step, fa2)
+    norm = 8
+    # q/k/v/o GEMMs + rotary 19 + cache cat 2 + the position-ids check (diff, compare, all) 3
+    # + flash-attn's forward and its split-KV combine at q_len 1
+    attn = 4 + 19 + 2 + 3 + 2
+    dense_layer = norm + attn + norm + 2 + 5
+    moe_layer = norm + attn + norm + 2 + 56
+    # `0 in attention_mask` (compare, any) instead of the eager 4-D mask, embedding, 12 layers, final norm, LM head
+    assert inv.kernel_launches == 2 + 1 + dense_layer + 11 * moe_layer + norm + 3 == 1211
+    # one per MoE layer (tokens_per_expert.cpu()), one per attention layer (the position-ids check), one for the mask
+    assert inv.host_syncs == 11 + 12 + 1
+    prefill = DeepseekV2DecoderLayer(config=TEXT, layer_idx=1, batch=1, q_len=703, kv_len=703, attention="flash")
+    k = kernels_of(kernel_inventory(prefill, fa2))
+    # no split-KV combine and no cache concatenation in the prefill: one flash kernel, the three check kernels
+    assert sum(v for name, v in k.items() if name.startswith("AttentionCore.")) == 1
+    assert sum(v for name, v in k.items() if name.startswith("LlamaFlashAttention2.")) == 3
+
+
 def test_decode_step_fused_is_one_graph_plus_the_lm_head(fused: RuntimeProfile) -> None:
     step = DeepseekOCRDecodeStep(config=TEXT, batch=1, kv_len=512, attention="flash")
     inv = kernel_inventory(step, fused)

@@ -32,7 +32,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_both_profiles_load_with_their_decoder_attention() -> None:
-    assert list_runtimes() == ["fused", "hf-eager", "hf-sdpa", "hf-sdpa-graph"]
+    assert list_runtimes() == ["fused", "hf-eager", "hf-fa2", "hf-sdpa", "hf-sdpa-graph"]
     assert load_runtime("hf-eager").decoder_attention == "eager"
     fused = load_runtime("fused")
     assert fused.decoder_attention == "flash"
@@ -45,7 +45,7 @@ def test_both_profiles_load_with_their_decoder_attention() -> None:
 
 def test_unknown_profile_name_is_one_line_listing_the_known() -> None:
     with pytest.raises(
-        ValueError, match=r"^unknown runtime profile 'vllm'; known: fused, hf-eager, hf-sdpa, hf-sdpa-graph$"
+        ValueError, match=r"^unknown runtime profile 'vllm'; known: fused, hf-eager, hf-fa2, hf-sdpa, hf-sdpa-graph$"
     ):
         load_runtime("vllm")
 

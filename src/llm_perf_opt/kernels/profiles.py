@@ -1,6 +1,7 @@
 """Load runtime profiles by name from ``conf/runtimes/<name>.yaml``.
 
-The profiles: ``hf-eager`` (the vendor's Hugging Face code, eager), ``hf-sdpa`` (the project's
+The profiles: ``hf-eager`` (the vendor's Hugging Face code, eager), ``hf-fa2`` (the same code with
+FlashAttention-2 in the decoder, as the vendor's run script loads it; not validated), ``hf-sdpa`` (the project's
 PyTorch reference on transformers' SDPA and grouped-GEMM experts, as measured on the H100),
 ``hf-sdpa-graph`` (the same replayed as CUDA graphs) and ``fused`` (a serving engine's fused path). Each file holds one
 :class:`~llm_perf_opt.data.runtime_profile.RuntimeProfile` whose ``name`` equals the file's stem,
@@ -12,13 +13,13 @@ the base's under the same key (resolved here, recursively; a cycle is an error).
 Example
 -------
 >>> list_runtimes()
-['fused', 'hf-eager', 'hf-sdpa', 'hf-sdpa-graph']
+['fused', 'hf-eager', 'hf-fa2', 'hf-sdpa', 'hf-sdpa-graph']
 >>> load_runtime("hf-eager").decoder_attention
 'eager'
 >>> load_runtime("vllm")
 Traceback (most recent call last):
 ...
-ValueError: unknown runtime profile 'vllm'; known: fused, hf-eager, hf-sdpa, hf-sdpa-graph
+ValueError: unknown runtime profile 'vllm'; known: fused, hf-eager, hf-fa2, hf-sdpa, hf-sdpa-graph
 """
 
 from __future__ import annotations
