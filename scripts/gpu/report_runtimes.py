@@ -462,6 +462,12 @@ def render_markdown(summary: dict[str, Any], standard: dict[str, dict[str, Stage
         "(no vendor code or weights here), so `hf-eager` is compared on the decoder stages only. The CUDA-graph "
         "variant (`hf-sdpa-graph`) has every stage but SAM, whose call cannot be captured.",
         "",
+        "Not measured, so not validated here: `fused` (a serving engine's kernel lists: fused norms and "
+        "activations, fused MoE, CUDA-graph decode; no vLLM on the measuring machine) and `hf-fa2` (the vendor's "
+        "code with FlashAttention-2 in the decoder, as the vendor's run script loads it; no flash-attn package on "
+        "the measuring machine). Their kernels that the measured variants share (GEMMs, SDPA/flash attention, "
+        "grouped experts, CUDA-graph replay) are timed on the same curves and constants.",
+        "",
         "## Result",
         "",
         *_stats_table(summary),
