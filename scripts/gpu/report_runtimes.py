@@ -501,8 +501,10 @@ def render_markdown(summary: dict[str, Any], standard: dict[str, dict[str, Stage
         "each operation, which neither count follows. A model with a host cost per kernel, per view and per "
         "module call was tried against these counts and still left a 1.5-2.1x spread between code paths, and a "
         "cost per Python-level torch call (counted by the measuring run, `torch_calls_per_call`) fits "
-        "transformers' code better but the vendor's loop worse, so the hardware entry keeps one measured cost "
-        "per kernel of transformers module code. That figure is the host's, not the GPU's: nine leases of the "
+        "transformers' code better but the vendor's loop worse (`scripts/gpu/what_if_host_per_call.py` prints "
+        "both on this run, from the measured call counts, which the inventories do not carry), so the hardware "
+        "entry keeps one measured cost per kernel of transformers module code. That figure is the host's, not "
+        "the GPU's: nine leases of the "
         "same H100 kind on one day gave 21.4 to 39.13 us per kernel (this report's run 33.17), so eager wall "
         "times hold only for the host they were measured on. The projector's call (18 Python-level torch calls "
         "around 4 to 8 kernels) is the model's worst eager point: about 40 % low.",
