@@ -174,3 +174,24 @@ def test_committed_outputs_are_what_the_script_writes(script: ModuleType, report
     markdown_path = REPO / "reports" / "validation" / "h100-runtimes.md"
     assert summary_path.read_text() == script.summary_json(report.summary)
     assert markdown_path.read_text() == script.render_markdown(report.summary, report.standard)
+
+
+def test_repeat_lease_report_uses_that_lease_constants(script: ModuleType) -> None:
+    """reports/validation/h100-repeat/: the same measurement on another lease, predicted with the host and graph
+    constants measured in that lease (the hardware entry's curves and other constants unchanged)."""
+    raw = REPO / "reports" / "validation" / "h100-repeat"
+    repeat = script.build_report(raw, lease=True)
+    costs = repeat.summary["launch_costs"]
+    host = json.loads((raw / "host-overhead.json").read_text())
+    graphs = [json.loads((raw / f"{n}.json").read_text()) for n in ("graph-costs", "graph-costs-after")]
+    assert costs["module_launch_us"] == pytest.approx(host["module_host_us_per_kernel"], rel=5e-4)
+    assert costs["eager_start_us"] == pytest.approx(host["eager_start_us"], rel=5e-4)
+    for key in ("graph_launch_us", "graph_kernel_gap_us"):
+        assert costs[key] == pytest.approx(statistics.fmean(g[key] for g in graphs), rel=5e-4)
+    # the entry's constants differ: this is another host
+    entry = script.build_report(raw).summary["launch_costs"]
+    assert entry["module_launch_us"] != costs["module_launch_us"]
+    assert repeat.summary["lease_constants"] is True
+    assert (raw / "runtimes-summary.json").read_text() == script.summary_json(repeat.summary)
+    markdown = REPO / "reports" / "validation" / "h100-runtimes-repeat.md"
+    assert markdown.read_text() == script.render_markdown(repeat.summary, repeat.standard)
