@@ -49,12 +49,11 @@ import gc
 import json
 import statistics
 import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from llm_perf_opt.validation.cuda_timing import capture_graph, event_seconds, profiled_kernels
+from llm_perf_opt.validation.cuda_timing import capture_graph, device_environment, event_seconds, profiled_kernels
 
 SCHEMA = "llm-perf-opt/graph-costs/v1"
 ADD_ELEMENTS: tuple[int, ...] = (1, 4096, 65536, 1048576, 4194304)
@@ -108,10 +107,12 @@ def chain_costs(wall_1: float, kernel_1: float, wall_n: float, kernel_n: float, 
     return {"launch_s": launch, "gap_s": ((wall_n - kernel_n) - launch) / (n - 1)}
 
 
-def interleaved_walls(torch: Any, graphs: dict[str, Any], runs: int, warmup: int, before: Any) -> dict[str, float]:
+def interleaved_walls(
+    torch: Any, graphs: dict[str, Any], runs: int, warmup: int, before: Callable[[], object] | None
+) -> dict[str, float]:
     """Median seconds of one replay of each graph: CUDA events around ``replay()``, the queue drained
     before; ``runs`` rounds, each timing every graph once, each timed replay preceded by an untimed
-    replay of the graph ``before`` (``None``: nothing); the garbage collector off."""
+    call of ``before`` (``None``: nothing); the garbage collector off."""
     for graph in graphs.values():
         for _ in range(warmup):
             graph.replay()
@@ -122,7 +123,7 @@ def interleaved_walls(torch: Any, graphs: dict[str, Any], runs: int, warmup: int
         for _ in range(runs):
             for name, graph in graphs.items():
                 if before is not None:
-                    before.replay()
+                    before()
                 walls[name].append(event_seconds(torch, graph.replay))
     finally:
         if enabled:
@@ -209,7 +210,7 @@ def measure(torch: Any, args: argparse.Namespace) -> dict[str, Any]:
             for _ in range(args.before_graph):
                 other.add_(1)
 
-        before = capture_graph(torch, other_chain, warmup=1)
+        before = capture_graph(torch, other_chain, warmup=1).replay
     walls = interleaved_walls(torch, graphs, args.runs, args.warmup, before)
     rows: dict[str, Any] = {}
     for key, graph in graphs.items():
@@ -224,7 +225,6 @@ def measure(torch: Any, args: argparse.Namespace) -> dict[str, Any]:
             f"(kernel {many['kernel_s'] / many['kernels'] * 1e6:7.3f} us)",
             flush=True,
         )
-    del made
     return {
         "chains": rows,
         "timing": f"interleaved, each replay after another graph of {args.before_graph} kernels",
@@ -251,12 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = measure(torch, args)
     report = {
         "schema": SCHEMA,
-        "environment": {
-            "gpu": torch.cuda.get_device_name(0),
-            "torch": torch.__version__,
-            "cuda": torch.version.cuda,
-            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        },
+        "environment": device_environment(torch),
         "how_measured": __doc__,
         "kernels_per_long_chain": args.kernels,
         "runs": args.runs,

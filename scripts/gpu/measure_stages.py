@@ -58,7 +58,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from llm_perf_opt.validation.cuda_timing import capture_graph, event_seconds, profiled_kernels
+from llm_perf_opt.validation.cuda_timing import capture_graph, device_environment, event_seconds, profiled_kernels
 from llm_perf_opt.validation.points import GRAPH_VARIANT
 
 SCHEMA = "llm-perf-opt/stage-measurements/v1"
@@ -117,14 +117,11 @@ def environment(torch: Any) -> dict[str, Any]:
         driver = None
     props = torch.cuda.get_device_properties(0)
     return {
-        "gpu": torch.cuda.get_device_name(0),
+        **device_environment(torch),
         "nvidia_smi": driver,
         "multiprocessors": props.multi_processor_count,
-        "torch": torch.__version__,
-        "cuda": torch.version.cuda,
         "transformers": transformers.__version__,
         "python": platform.python_version(),
-        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 
 

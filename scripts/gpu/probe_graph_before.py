@@ -2,12 +2,15 @@
 """Probe (issue 8): how a CUDA-graph replay's cost beyond its kernels depends on what was replayed
 just before it. Evidence for ``scripts/gpu/calibrate_graphs.py``'s protocol, not a calibration.
 
-Four generic graphs (1 and 256 dependent ``x.add_(1)`` on 4,096 floats; 1 and 256 dependent
-1280-wide bf16 matrix-vector products) are timed in 30 interleaved rounds (CUDA events around one
-replay, the queue drained before, garbage collector off), each timed replay preceded (untimed) by:
+Four generic graphs, ``calibrate_graphs.py``'s chains (1 and 256 dependent ``x.add_(1)`` on 4,096
+floats; 1 and 256 dependent 1280-wide bf16 matrix-vector products), are timed in 30 interleaved
+rounds (CUDA events around one replay, the queue drained before, garbage collector off), each timed
+replay preceded (untimed) by:
 nothing; 200 eager one-element adds; a different graph of 256, 1,024 or 4,096 adds; 4 or 16
 different graphs of 256 adds. Also each graph replayed back to back. The report gives each graph's
-median wall time less its profiled kernel time (us).
+median wall time less its profiled kernel time (us). The committed
+``reports/validation/h100/probe-graph-before.json`` was written by this probe before it reused
+``calibrate_graphs.py``'s chains and timing loop; it built the same kernels with its own copies.
 
 Usage::
 
@@ -17,16 +20,16 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from llm_perf_opt.validation.cuda_timing import capture_graph, event_seconds, profiled_kernels
+from llm_perf_opt.utils.script_module import load_script
+from llm_perf_opt.validation.cuda_timing import capture_graph, device_environment, event_seconds, profiled_kernels
+
+cg = load_script(Path(__file__).with_name("calibrate_graphs.py"))
 
 
 def main() -> int:
@@ -39,49 +42,26 @@ def main() -> int:
     if not torch.cuda.is_available():
         print("probe_graph_before: no CUDA device", file=sys.stderr)
         return 2
-    x, z = torch.rand(4096, device="cuda"), torch.rand(4096, device="cuda")
-    w = (torch.randn(1280, 1280, device="cuda") / 36).to(torch.bfloat16)
-    v = [torch.randn(1, 1280, device="cuda").to(torch.bfloat16) for _ in range(2)]
-
-    def add(k: int, t: Any) -> Callable[[], None]:
-        def body() -> None:
-            for _ in range(k):
-                t.add_(1)
-
-        return body
-
-    def gemv(k: int) -> Callable[[], None]:
-        def body() -> None:
-            for i in range(k):
-                torch.matmul(v[i % 2], w, out=v[(i + 1) % 2])
-
-        return body
-
+    made = cg.chains(torch, 0)  # calibrate_graphs.py's chains; the bodies hold their tensors: keep them alive
+    add, gemv = made["add_f32_4096"], made[f"gemv_bf16_{cg.GEMV_SIZE}"]
+    other = cg.chains(torch, 1)["add_f32_4096"]  # the graphs replayed before: another tensor
     graphs = {
-        "add_1": capture_graph(torch, add(1, x), 3),
-        "add_256": capture_graph(torch, add(256, x), 3),
+        "add_1": capture_graph(torch, add(1), 3),
+        "add_256": capture_graph(torch, add(256), 3),
         "gemv_1": capture_graph(torch, gemv(1), 3),
         "gemv_256": capture_graph(torch, gemv(256), 3),
     }
     kernel_us = {n: profiled_kernels(torch, g.replay, 3)[0] * 1e6 for n, g in graphs.items()}
     y = torch.zeros(1, device="cuda", dtype=torch.int64)
-    one = {n: capture_graph(torch, add(n, z), 2) for n in (256, 1024, 4096)}
-    many = {n: [capture_graph(torch, add(256, z), 2) for _ in range(n)] for n in (4, 16)}
+    one = {n: capture_graph(torch, other(n), 2) for n in (256, 1024, 4096)}
+    many = {n: [capture_graph(torch, other(256), 2) for _ in range(n)] for n in (4, 16)}
 
-    def rounds(before: Callable[[], object]) -> dict[str, float]:
-        walls: dict[str, list[float]] = {n: [] for n in graphs}
-        gc.disable()
-        try:
-            for _ in range(args.runs):
-                for n, g in graphs.items():
-                    before()
-                    walls[n].append(event_seconds(torch, g.replay))
-        finally:
-            gc.enable()
-        return {n: statistics.median(wl) * 1e6 - kernel_us[n] for n, wl in walls.items()}
+    def rounds(before: Callable[[], object] | None) -> dict[str, float]:
+        walls = cg.interleaved_walls(torch, graphs, args.runs, 0, before)
+        return {n: wall * 1e6 - kernel_us[n] for n, wall in walls.items()}
 
     excess: dict[str, dict[str, float]] = {
-        "nothing": rounds(lambda: None),
+        "nothing": rounds(None),
         "eager_200_adds": rounds(lambda: [y.add_(1) for _ in range(200)]),
     }
     for n, g in one.items():
@@ -93,12 +73,7 @@ def main() -> int:
         for n, g in graphs.items()
     }
     report = {
-        "environment": {
-            "gpu": torch.cuda.get_device_name(0),
-            "torch": torch.__version__,
-            "cuda": torch.version.cuda,
-            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        },
+        "environment": device_environment(torch),
         "how_measured": __doc__,
         "kernel_us": kernel_us,
         "excess_us_by_what_ran_before": excess,

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.util
 import json
 import statistics
 import sys
@@ -29,13 +28,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from llm_perf_opt.utils.script_module import load_script
 from llm_perf_opt.validation.cuda_timing import capture_graph, event_seconds, profiled_kernels
 
-_SPEC = importlib.util.spec_from_file_location("measure_stages", Path(__file__).with_name("measure_stages.py"))
-assert _SPEC is not None
-assert _SPEC.loader is not None
-ms = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(ms)
+ms = load_script(Path(__file__).with_name("measure_stages.py"))
 
 
 def generic_graphs(torch: Any) -> dict[str, Callable[[], None]]:
@@ -156,42 +152,16 @@ def protocols(torch: Any, graphs: dict[str, Any], runs: int) -> dict[str, dict[s
 
 
 def count_calls(torch: Any, case: Any, modules: list[Any]) -> dict[str, int]:
-    """Python-level torch calls, ATen calls and module calls of one call of ``case``."""
-    from torch.overrides import TorchFunctionMode
-    from torch.utils._python_dispatch import TorchDispatchMode
-
-    n = {"torch_calls": 0, "aten_ops": 0, "module_calls": 0}
-
-    class Fn(TorchFunctionMode):
-        def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
-            n["torch_calls"] += 1
-            return func(*args, **(kwargs or {}))
-
-    class Ops(TorchDispatchMode):
-        def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
-            n["aten_ops"] += 1
-            return func(*args, **(kwargs or {}))
-
-    def pre(_m: Any, _i: Any) -> None:
-        n["module_calls"] += 1
-
-    handles = [m.register_forward_pre_hook(pre) for m in modules]
-    try:
-        with torch.inference_mode():
-            with Fn():
-                case.fn()
-            torch.cuda.synchronize()
-            case.reset()
-            n["module_calls_twice"] = n["module_calls"]
-            with Ops():
-                case.fn()
-            torch.cuda.synchronize()
-            case.reset()
-    finally:
-        for h in handles:
-            h.remove()
-    n["module_calls"] = n.pop("module_calls_twice")
-    return n
+    """Python-level torch calls, ATen calls and module calls of one call of ``case``: ``measure_stages``'
+    counters (:func:`count_ops`, which also counts the torch calls), under this probe's key names."""
+    ms.count_ops(torch, case, modules)
+    row = case.row
+    by_module = row.pop("aten_ops_by_module")
+    return {
+        "torch_calls": row.pop("torch_calls_per_call"),
+        "aten_ops": row.pop("aten_ops_per_call"),
+        "module_calls": sum(calls for name, (calls, _ops) in by_module.items() if name != "<top>"),
+    }
 
 
 def host_micro(torch: Any) -> list[Any]:

@@ -4,12 +4,13 @@ analyzer's own pages, and every page the nav names exists."""
 from __future__ import annotations
 
 import doctest
-import importlib.util
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from llm_perf_opt.utils.script_module import load_script
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCS = REPO_ROOT / "docs"
@@ -26,12 +27,7 @@ def test_notebook_page_runs_as_written() -> None:
 
 
 def _gen_layer_pages() -> Any:
-    spec = importlib.util.spec_from_file_location("gen_layer_pages", REPO_ROOT / "scripts/docs/gen_layer_pages.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REPO_ROOT / "scripts/docs/gen_layer_pages.py")
 
 
 def test_docs_layer_pages_are_current() -> None:

@@ -3,10 +3,10 @@ committed file, and it carries every family, class definition, path and paper se
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
+from llm_perf_opt.utils.script_module import load_script
 from modelmeter.models.deepseek_ocr.layers.decoder import MoEGate
 from modelmeter.models.deepseek_ocr.layers.vision import Attention
 from modelmeter.models.deepseek_ocr.module_catalog import CATALOG_PATH, load_module_catalog
@@ -16,12 +16,7 @@ DOC = CATALOG_PATH.with_name("module_formulations.md")
 
 
 def _generator() -> Any:
-    spec = importlib.util.spec_from_file_location("gen_formulations", REPO_ROOT / "scripts/docs/gen_formulations.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REPO_ROOT / "scripts/docs/gen_formulations.py")
 
 
 def test_committed_formulations_equal_a_fresh_generation() -> None:

@@ -5,7 +5,6 @@ are the real checkpoint's, and module_catalog.md is rendered from the YAML."""
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import inspect
 import json
 import pkgutil
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 
 from llm_perf_opt.runners.verify_mode import vendor_path
+from llm_perf_opt.utils.script_module import load_script
 from modelmeter.layers.base import BaseLayer
 from modelmeter.models.deepseek_ocr import layers as ocr_layers
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
@@ -28,12 +28,7 @@ CATALOG = load_module_catalog()
 
 
 def _load_script(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / "docs" / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REPO_ROOT / "scripts" / "docs" / f"{name}.py")
 
 
 def _analytic_layer_classes() -> set[type[BaseLayer]]:

@@ -3,7 +3,6 @@ H100 reports' consistency with it, and a clean refusal without a GPU."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import statistics
 import subprocess
@@ -12,6 +11,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from llm_perf_opt.utils.script_module import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "gpu" / "calibrate_graphs.py"
@@ -23,12 +24,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("calibrate_graphs", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT)
 
 
 def test_help_explains_every_flag() -> None:

@@ -3,7 +3,6 @@ report's wall-time errors), and its per-call costs spread the measured calls ove
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import statistics
 from pathlib import Path
@@ -12,6 +11,7 @@ from types import ModuleType
 import pytest
 
 from llm_perf_opt.kernels.timing import LaunchCosts
+from llm_perf_opt.utils.script_module import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "gpu" / "what_if_host_per_call.py"
@@ -19,12 +19,7 @@ RAW = ROOT / "reports" / "validation" / "h100"
 
 
 def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("what_if_host_per_call", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(SCRIPT)
 
 
 def test_per_call_cost_spreads_the_calls_over_the_launches() -> None:

@@ -4,7 +4,6 @@ numbers shown, the inputs' constants are the ones used, and the output is determ
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import statistics
@@ -19,6 +18,7 @@ from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.inventory import kernel_inventory
 from llm_perf_opt.kernels.profiles import load_runtime
 from llm_perf_opt.kernels.timing import check_shares
+from llm_perf_opt.utils.script_module import load_script
 from llm_perf_opt.validation.kernel_families import FAMILIES, measured_family, predicted_family
 from llm_perf_opt.validation.points import analytic_layer, load_points
 
@@ -27,12 +27,7 @@ RAW = REPO / "reports" / "validation" / "h100"
 
 
 def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("report_runtimes", REPO / "scripts" / "gpu" / "report_runtimes.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(REPO / "scripts" / "gpu" / "report_runtimes.py")
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +79,7 @@ def test_errors_and_statistics_follow_from_the_numbers(report: Any) -> None:
             assert math.isclose(sum(p["measured_family_s"].values()), p["measured_kernel_s"], rel_tol=1e-9)
 
 
-def test_constants_come_from_the_hardware_entry_and_the_host_microbenchmark(report: Any) -> None:
+def test_constants_come_from_the_hardware_entry_and_the_host_microbenchmark(report: Any, script: ModuleType) -> None:
     costs = report.summary["launch_costs"]
     cal = load_hardware("h100-sxm").calibration
     assert cal is not None
@@ -107,6 +102,9 @@ def test_constants_come_from_the_hardware_entry_and_the_host_microbenchmark(repo
         mean = statistics.fmean(r[key] for r in runs)
         assert getattr(cal, key) == pytest.approx(mean, rel=5e-3), key
         assert costs[key] == pytest.approx(getattr(cal, key), rel=1e-12)
+    # the entry carries exactly what --lease-constants derives from these files
+    lease = script.lease_constants(RAW)
+    assert {key: getattr(cal, key) for key in lease} == lease
 
 
 def test_graph_replays_launch_the_kernels_of_the_eager_calls() -> None:

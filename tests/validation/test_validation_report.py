@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 
+from llm_perf_opt.utils.script_module import load_script
 from llm_perf_opt.validation.compare import ComparisonRow, error_stats, summary_dict
 from llm_perf_opt.validation.points import MEASURED_MODES, MeasuredPoint, analytic_layer, load_points
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRDecodeStep
@@ -17,12 +17,7 @@ RAW = REPO / "reports" / "validation" / "h100"
 
 
 def _script_modes() -> dict[str, dict[str, object]]:
-    spec = importlib.util.spec_from_file_location("measure_stages", REPO / "scripts" / "gpu" / "measure_stages.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.MODES  # type: ignore[no-any-return]
+    return load_script(REPO / "scripts" / "gpu" / "measure_stages.py").MODES  # type: ignore[no-any-return]
 
 
 def test_measured_modes_match_the_gpu_script() -> None:

@@ -8,8 +8,19 @@ module stays importable where torch is absent; calling them needs torch and a CU
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
+
+
+def device_environment(torch: Any) -> dict[str, Any]:
+    """GPU name, torch and CUDA versions, and the UTC time of measurement, as every raw report records them."""
+    return {
+        "gpu": torch.cuda.get_device_name(0),
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
 
 
 def profiled_kernels(torch: Any, fn: Callable[[], object], runs: int) -> tuple[float, int, dict[str, list[float]]]:
