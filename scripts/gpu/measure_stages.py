@@ -59,6 +59,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_perf_opt.validation.cuda_timing import capture_graph, device_environment, event_seconds, profiled_kernels
+from llm_perf_opt.validation.host_split import module_host_split
 from llm_perf_opt.validation.points import GRAPH_VARIANT
 
 SCHEMA = "llm-perf-opt/stage-measurements/v1"
@@ -289,8 +290,10 @@ def host_cases(torch: Any) -> list[Case]:
 
 def host_report(torch: Any, cases: Sequence[Case]) -> dict[str, Any]:
     """``host-overhead.json``: each host case's kernels, kernel and wall time, host us per kernel;
-    ``module_host_us_per_op`` (the two LlamaModel cases' median walls over their ATen operator calls: the
-    hardware entry's ``host_op_us``), the same per kernel, and the profiled duration of one tiny kernel."""
+    ``module_host_us_per_op`` (the two LlamaModel cases' median walls over their ATen operator calls), the same
+    per kernel and per torch call, ``module_launch_us`` and ``module_call_us`` (the hardware entry's split of the
+    host cost of module code: :func:`~llm_perf_opt.validation.host_split.module_host_split`), and the profiled
+    duration of one tiny kernel."""
     out: dict[str, Any] = {"how_measured": host_cases.__doc__, "wall": wall_rounds.__doc__}
     for case in cases:
         r = case.row
@@ -311,6 +314,8 @@ def host_report(torch: Any, cases: Sequence[Case]) -> dict[str, Any]:
     out["module_host_us_per_kernel"] = walls / sum(c["kernels_per_forward"] for c in llama) * 1e6
     out["module_host_us_per_op"] = walls / sum(c["aten_ops_per_forward"] for c in llama) * 1e6
     out["module_host_us_per_torch_call"] = walls / sum(c["torch_calls_per_forward"] for c in llama) * 1e6
+    split = module_host_split(out)
+    out["module_launch_us"], out["module_call_us"] = split.launch_us, split.call_us
     out["host_us_per_kernel"] = out["linear_silu"]["host_us_per_kernel"]
     one = out["one_add"]
     out["eager_start_us"] = (one["wall_s_per_forward"] - one["kernel_s_per_forward"]) * 1e6

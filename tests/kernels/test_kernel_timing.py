@@ -19,11 +19,13 @@ from llm_perf_opt.kernels.timing import (
     StageRuntime,
     check_shares,
     inventory_runtime,
+    kernel_time,
     launch_costs,
     model_for_runtime,
     runtime_stage_times,
 )
 from llm_perf_opt.timing.roofline import roofline_time
+from llm_perf_opt.validation.points import MeasuredPoint, analytic_layer
 from modelmeter.layers import AttentionCore, Linear
 from modelmeter.layers.base import BaseLayer
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
@@ -267,3 +269,59 @@ def load_hardware_spec() -> HardwareSpec:
     from llm_perf_opt.hardware.registry import load_hardware
 
     return load_hardware("h100-sxm")
+
+
+def test_module_host_cost_is_per_kernel_plus_per_torch_call() -> None:
+    """hf-sdpa's projector at 512 px: 4 kernels, 18 torch calls. With 1 ms per kernel and 1 ms per call each
+    launch costs the host 1 + 1 * 18 / 4 = 5.5 ms, longer than every kernel at the round rates (the GEMM's
+    1.3 GFLOP take 1.3 ms), so the call takes its first kernel plus four launches (no eager start given: the
+    first launch is one launch)."""
+    point = MeasuredPoint(
+        stage="projector",
+        mode="tiny",
+        batch=1,
+        kv_len=None,
+        profile="fused",
+        measured_kernel_s=1.0,
+        measured_wall_s=1.0,
+    )
+    layer = analytic_layer(point)
+    inventory = kernel_inventory(layer, load_runtime("hf-sdpa"), path="projector")
+    assert (inventory.host_launches, inventory.host_calls) == (4, 18)
+    costs = LaunchCosts(
+        launch_s=5e-6, min_kernel_s=1e-6, sync_s=1e-5, measured=False, module_launch_s=1e-3, module_call_s=1e-3
+    )
+    rt = inventory_runtime(layer, inventory, ROUND, costs, stage="projector", path="projector")
+    first = next(kernel_time(r, ROUND, costs.min_kernel_s).seconds for r in inventory.records if r.calls)
+    assert max(kernel_time(r, ROUND, costs.min_kernel_s).seconds for r in inventory.records) < 5.5e-3
+    assert rt.predicted_wall_s == pytest.approx(first + 4 * 5.5e-3, rel=1e-12)
+    assert rt.host_calls == 18
+    assert check_shares(rt)
+    # without a cost per call (an unmeasured host) the launches cost the per-kernel figure alone
+    per_kernel = LaunchCosts(launch_s=5e-6, min_kernel_s=1e-6, sync_s=1e-5, measured=False, module_launch_s=2e-3)
+    plain = inventory_runtime(layer, inventory, ROUND, per_kernel, stage="projector", path="projector")
+    assert plain.predicted_wall_s == pytest.approx(first + 4 * 2e-3, rel=1e-12)
+
+
+def test_torch_calls_without_an_eager_kernel_add_their_host_time() -> None:
+    profile = RuntimeProfile(
+        name="toy",
+        description="d",
+        decoder_attention="flash",
+        host_launch="module",
+        layers={
+            "Linear": LayerKernels(
+                source="s",
+                kernels=(KernelSpec(name="gemm", launches=Expr("0"), takes={"own": Expr("1")}),),
+                torch_calls=Expr("3"),
+            )
+        },
+    )
+    layer = Linear(tokens=2, in_features=3, out_features=4)
+    inventory = kernel_inventory(layer, profile)
+    assert (inventory.host_launches, inventory.host_calls) == (0, 3)
+    costs = LaunchCosts(launch_s=5e-6, min_kernel_s=1e-6, sync_s=1e-5, measured=False, module_call_s=2e-6)
+    rt = inventory_runtime(layer, inventory, ROUND, costs)
+    assert rt.predicted_kernel_s == 0.0
+    assert rt.predicted_wall_s == pytest.approx(6e-6, rel=1e-12)
+    assert rt.launch_overhead_s == pytest.approx(6e-6, rel=1e-12)

@@ -19,6 +19,7 @@ from llm_perf_opt.kernels.inventory import kernel_inventory
 from llm_perf_opt.kernels.profiles import load_runtime
 from llm_perf_opt.kernels.timing import check_shares
 from llm_perf_opt.utils.script_module import load_script
+from llm_perf_opt.validation.host_split import module_host_split
 from llm_perf_opt.validation.kernel_families import FAMILIES, measured_family, predicted_family
 from llm_perf_opt.validation.points import analytic_layer, load_points
 
@@ -89,8 +90,17 @@ def test_constants_come_from_the_hardware_entry_and_the_host_microbenchmark(repo
     assert costs["kernel_curves"] is (cal.kernel_curves is not None) is True
     host = json.loads((RAW / "host-overhead.json").read_text())
     assert costs["host_us_per_kernel"] == host["host_us_per_kernel"]
-    # the entry's module cost is this run's LlamaModel microbenchmark, rounded to 4 significant digits
-    assert cal.module_launch_us == pytest.approx(host["module_host_us_per_kernel"], rel=5e-4)
+    # the entry's module costs are this run's host cases split per kernel and per torch call (4 significant digits)
+    split = module_host_split(host)
+    assert cal.module_launch_us == pytest.approx(split.launch_us, rel=5e-4)
+    assert cal.module_call_us == pytest.approx(split.call_us, rel=5e-4)
+    assert costs["module_call_us"] == pytest.approx(cal.module_call_us or 0.0, rel=1e-12)
+    # together they are the LlamaModel cases' host time per kernel, at their torch calls per kernel
+    llama = [host["llama_eager"], host["llama_sdpa"]]
+    per_kernel = split.per_kernel(
+        calls=sum(c["torch_calls_per_forward"] for c in llama), kernels=sum(c["kernels_per_forward"] for c in llama)
+    )
+    assert per_kernel == pytest.approx(host["module_host_us_per_kernel"], rel=1e-12)
     # the eager start is this run's one-kernel host case: its wall less its kernel, to 4 significant digits
     one = host["one_add"]
     assert host["eager_start_us"] == (one["wall_s_per_forward"] - one["kernel_s_per_forward"]) * 1e6
@@ -182,7 +192,9 @@ def test_repeat_lease_report_uses_that_lease_constants(script: ModuleType) -> No
     costs = repeat.summary["launch_costs"]
     host = json.loads((raw / "host-overhead.json").read_text())
     graphs = [json.loads((raw / f"{n}.json").read_text()) for n in ("graph-costs", "graph-costs-after")]
-    assert costs["module_launch_us"] == pytest.approx(host["module_host_us_per_kernel"], rel=5e-4)
+    split = module_host_split(host)
+    assert costs["module_launch_us"] == pytest.approx(split.launch_us, rel=5e-4)
+    assert costs["module_call_us"] == pytest.approx(split.call_us, rel=5e-4)
     assert costs["eager_start_us"] == pytest.approx(host["eager_start_us"], rel=5e-4)
     for key in ("graph_launch_us", "graph_kernel_gap_us"):
         assert costs[key] == pytest.approx(statistics.fmean(g[key] for g in graphs), rel=5e-4)

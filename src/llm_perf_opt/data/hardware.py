@@ -163,7 +163,9 @@ class Calibration:
     constants are optional measurements in microseconds: host time to enqueue one kernel
     (``launch_overhead_us``), GPU time of one tiny kernel replayed back to back in a CUDA
     graph (``min_kernel_us``), and one device-to-host scalar round trip (``sync_us``); host
-    time per kernel of eager Python module code (``module_launch_us``); and, for CUDA-graph
+    time per launched kernel of eager Python module code (``module_launch_us``) and per
+    Python-level torch call of it (``module_call_us``; absent: ``module_launch_us`` is all of the
+    host's cost per kernel); and, for CUDA-graph
     replays (``scripts/gpu/calibrate_graphs.py``), the launch per replay beyond its kernels
     (``graph_launch_us``) and the gap between consecutive kernels of a replay
     (``graph_kernel_gap_us``); and the host time before the first kernel of an eager call made
@@ -190,6 +192,7 @@ class Calibration:
     min_kernel_us: float | None = field(default=None, validator=optional_finite_positive)
     sync_us: float | None = field(default=None, validator=optional_finite_positive)
     module_launch_us: float | None = field(default=None, validator=optional_finite_positive)
+    module_call_us: float | None = field(default=None, validator=optional_finite_positive)
     graph_launch_us: float | None = field(default=None, validator=optional_finite_positive)
     graph_kernel_gap_us: float | None = field(default=None, validator=optional_finite_positive)
     eager_start_us: float | None = field(default=None, validator=optional_finite_positive)

@@ -249,6 +249,12 @@ class LayerKernels:
         ``takes`` sources; their own profile entries are not consulted).
     host_syncs
         Host-device synchronizations per call (an expression).
+    torch_calls
+        Python-level torch calls the layer's own code makes per call (functions and tensor
+        methods, views and shape queries included, each one host dispatch; calls inside a torch
+        call not counted; children with their own entry excluded), an expression; ``None``: one
+        per kernel launch of the entry. Eager module code pays a host cost per call on top of the
+        cost per launched kernel (:mod:`llm_perf_opt.kernels.timing`).
     always
         Emit the kernels and syncs even when the layer (and its fused children) has no
         forward work, e.g. a container whose forward builds a mask.
@@ -268,6 +274,7 @@ class LayerKernels:
     kernels: tuple[KernelSpec, ...] = ()
     fuse: tuple[str, ...] = ()
     host_syncs: Expr = field(factory=lambda: Expr("0"))
+    torch_calls: Expr | None = None
     always: bool = False
     cuda_graph: bool = False
 
@@ -338,8 +345,8 @@ class RuntimeProfile:
     host_launch
         What the host pays per eagerly launched kernel (:data:`HOST_LAUNCH_CHOICES`):
         ``enqueue``, the bare launch through PyTorch (a serving engine's C++ or graph-capture
-        path), or ``module``, the cost per kernel of eager Python module code (module calls,
-        views, dispatch and launch: Hugging Face transformers code).
+        path), or ``module``, eager Python module code (Hugging Face transformers code): a cost
+        per launched kernel plus a cost per Python-level torch call (each entry's ``torch_calls``).
     graph_stages
         Stages (:data:`STAGE_NAMES`) whose every call is captured once and replayed as one
         CUDA graph (``torch.cuda.graph`` around the stage's call): its kernels run without

@@ -23,8 +23,8 @@ Example
 >>> inv = kernel_inventory(Linear(tokens=4, in_features=5, out_features=6, bias=False), load_runtime("hf-eager"))
 >>> [(r.kernel, r.calls, r.tensor_core_flops, r.io_bytes) for r in inv.records]
 [('gemm', 1, 240, 148)]
->>> inv.kernel_launches, inv.host_syncs
-(1, 0)
+>>> inv.kernel_launches, inv.host_syncs, inv.host_calls  # no torch_calls in the entry: one per launch
+(1, 0, 1)
 """
 
 from __future__ import annotations
@@ -114,7 +114,10 @@ class KernelInventory:
     """The kernels of a layer tree under a runtime, and its launch and sync totals.
 
     ``kernel_launches`` counts every kernel execution (eager or inside a CUDA graph);
-    ``host_launches`` what the host enqueues: eager kernels plus graph launches.
+    ``host_launches`` what the host enqueues: eager kernels plus graph launches; ``host_calls``
+    the Python-level torch calls of the eagerly run code (each run entry's ``torch_calls``, or one
+    per launch when the entry does not say; a layer with no work and no ``always`` does not run; nothing
+    for code captured in a CUDA graph).
 
     Example
     -------
@@ -126,9 +129,11 @@ class KernelInventory:
     host_syncs: int
     graph_launches: int
     attention_core_paths: frozenset[str]
+    """Paths of the attention cores whose work this inventory's kernels run (not fused into a parent)."""
     host_launch: str = "enqueue"
     """The profile's ``host_launch``: which host cost each eager launch pays."""
-    """Paths of the attention cores whose work this inventory's kernels run (not fused into a parent)."""
+    host_calls: int = 0
+    """Python-level torch calls of the eagerly run code (see the class docstring)."""
 
     @property
     def kernel_launches(self) -> int:
@@ -215,6 +220,7 @@ class _Builder:
         self.records: list[KernelRecord] = []
         self.syncs = 0
         self.graphs = 0
+        self.calls = 0
         self.cores: set[str] = set()
 
     def _eval(self, what: str, text: Any, node: BaseLayer, path: str, entry_key: str) -> int:
@@ -245,8 +251,18 @@ class _Builder:
                     f"add an entry to conf/runtimes/{self.profile.name}.yaml"
                 )
         else:
-            if has_work or entry.always:
-                self._emit(node, path, calls, in_graph, entry, work)
+            runs = has_work or entry.always
+            launched = self._emit(node, path, calls, in_graph, entry, work) if runs else 0
+            if runs and not in_graph:
+                own_calls = launched
+                if entry.torch_calls is not None:
+                    own_calls = self._eval("torch_calls", entry.torch_calls, node, path, cls)
+                    if own_calls < 0:
+                        raise ValueError(
+                            f"runtime profile {self.profile.name!r}, {cls} at {path or '<root>'}: "
+                            f"torch_calls {entry.torch_calls.text!r} = {own_calls} < 0"
+                        )
+                self.calls += own_calls * calls
             if entry.cuda_graph:
                 self.graphs += calls
         child_graph = in_graph or (entry is not None and entry.cuda_graph)
@@ -263,7 +279,8 @@ class _Builder:
         in_graph: bool,
         entry: LayerKernels,
         work: dict[str, dict[str, int]],
-    ) -> None:
+    ) -> int:
+        """Book the entry's kernels and syncs for ``calls`` calls; returns its launches per call."""
         cls = type(node).__name__
         where = f"runtime profile {self.profile.name!r}, {cls} at {path or '<root>'}"
         specs = entry.kernels
@@ -342,6 +359,7 @@ class _Builder:
         if syncs and in_graph:
             raise ValueError(f"{where}: {syncs} host syncs inside a CUDA graph (a graph cannot synchronize)")
         self.syncs += syncs * calls
+        return sum(launches)
 
 
 def kernel_inventory(layer: BaseLayer, profile: RuntimeProfile, *, path: str = "") -> KernelInventory:
@@ -360,4 +378,5 @@ def kernel_inventory(layer: BaseLayer, profile: RuntimeProfile, *, path: str = "
         graph_launches=builder.graphs,
         attention_core_paths=frozenset(builder.cores),
         host_launch=profile.host_launch,
+        host_calls=builder.calls,
     )

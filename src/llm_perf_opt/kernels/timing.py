@@ -15,10 +15,15 @@ marked ``cuda_cores_only`` has its matrix FLOPs timed at the CUDA-core rate); ``
 time of one tiny kernel run back to back. Kernel time is ``sum calls * t_k``.
 
 **Wall time.** In an eager runtime the host enqueues kernels while the GPU runs earlier
-ones; a kernel can start only once it is enqueued (``L`` host seconds per launch: the bare
-enqueue, or the cost per kernel of eager Python module code for a profile with
-``host_launch: module``) and once the previous one finished, so in steady state each kernel
-costs ``max(t_k, L)``. A host synchronization (``.item()``, ``.cpu()``) drains the queue: the
+ones; a kernel can start only once it is enqueued (``L`` host seconds per launch) and once the
+previous one finished, so in steady state each kernel costs ``max(t_k, L)``. ``L`` is the bare
+enqueue, or for a profile with ``host_launch: module`` (eager Python module code) the host's cost
+per launched kernel plus its cost per Python-level torch call, the call's torch calls ``C``
+(:attr:`~llm_perf_opt.kernels.inventory.KernelInventory.host_calls`) spread evenly over its ``N``
+eager launches::
+
+    L = L_k + L_c * C / N            (module code; L_c = 0 when not measured: then L_k is all of it)
+ A host synchronization (``.item()``, ``.cpu()``) drains the queue: the
 host waits for every queued kernel, then pays a device-to-host round trip ``S``, and the GPU
 idles until the next launch, so no work overlaps a sync and its cost simply adds::
 
@@ -56,10 +61,11 @@ when not measured).
 ``sync_s``
     ``syncs * S``.
 
-The constants ``L``, ``t_min``, ``S``, ``G`` and ``g`` are the hardware entry's measured
-``launch_overhead_us`` (or ``module_launch_us``), ``min_kernel_us``, ``sync_us``, ``graph_launch_us``
-and ``graph_kernel_gap_us`` (``scripts/gpu/calibrate.py``; ``module_launch_us`` and ``eager_start_us``
-from ``scripts/gpu/measure_stages.py``'s host cases; the graph constants from
+The constants ``L`` (or ``L_k`` and ``L_c``), ``t_min``, ``S``, ``G`` and ``g`` are the hardware
+entry's measured ``launch_overhead_us`` (or ``module_launch_us`` and ``module_call_us``),
+``min_kernel_us``, ``sync_us``, ``graph_launch_us`` and ``graph_kernel_gap_us``
+(``scripts/gpu/calibrate.py``; ``module_launch_us``, ``module_call_us`` and ``eager_start_us`` from
+``scripts/gpu/measure_stages.py``'s host cases; the graph constants from
 ``scripts/gpu/calibrate_graphs.py``), else the defaults below.
 
 Example
@@ -115,6 +121,12 @@ transformers' LlamaModel at toy size (eager and SDPA attention) cost 21.4, 21.49
 day (``scripts/gpu/measure_stages.py``'s host cases); 29.04 us, their median, is the default pending a
 measurement on the target host."""
 
+DEFAULT_MODULE_CALL_US = 0.0
+"""Host time per Python-level torch call of eager module code when not measured (``module_call_us``):
+none, so that the host cost of module code is :data:`DEFAULT_MODULE_LAUNCH_US` per launched kernel, the
+form those ten leases were measured in, until ``measure_stages.py``'s host cases split it on the target
+host."""
+
 DEFAULT_SYNC_US = 10.0
 """Host cost of one device-to-host round trip on an idle queue (``.item()`` of a ready scalar)
 when not measured (``sync_us``): a PCIe round trip plus the driver's wait, about 10 us; a
@@ -149,7 +161,10 @@ class LaunchCosts:
     measured: bool
     """True only when all three come from the hardware entry's measured calibration."""
     module_launch_s: float = DEFAULT_MODULE_LAUNCH_US * MICRO
-    """Host seconds per kernel of eager Python module code (profiles with ``host_launch: module``)."""
+    """Host seconds per launched kernel of eager Python module code (profiles with ``host_launch: module``),
+    beyond ``module_call_s`` per torch call."""
+    module_call_s: float = DEFAULT_MODULE_CALL_US * MICRO
+    """Host seconds per Python-level torch call of eager Python module code."""
     curves: KernelCurves | None = None
     """The hardware's measured kernel-time curves; when present they time each kernel instead of
     the large-kernel rates and ``min_kernel_s``."""
@@ -180,6 +195,7 @@ def launch_costs(spec: HardwareSpec) -> LaunchCosts:
     floor = cal.min_kernel_us if cal is not None else None
     sync = cal.sync_us if cal is not None else None
     module = cal.module_launch_us if cal is not None else None
+    module_call = cal.module_call_us if cal is not None else None
     measured = cal is not None and cal.measured and None not in (launch, floor, sync)
     return LaunchCosts(
         launch_s=(DEFAULT_LAUNCH_OVERHEAD_US if launch is None else launch) * MICRO,
@@ -187,6 +203,7 @@ def launch_costs(spec: HardwareSpec) -> LaunchCosts:
         sync_s=(DEFAULT_SYNC_US if sync is None else sync) * MICRO,
         measured=measured,
         module_launch_s=(DEFAULT_MODULE_LAUNCH_US if module is None else module) * MICRO,
+        module_call_s=(DEFAULT_MODULE_CALL_US if module_call is None else module_call) * MICRO,
         curves=cal.kernel_curves if cal is not None else None,
         graph_launch_s=cal.graph_launch_us * MICRO if cal is not None and cal.graph_launch_us is not None else None,
         graph_gap_s=cal.graph_kernel_gap_us * MICRO if cal is not None and cal.graph_kernel_gap_us else 0.0,
@@ -283,6 +300,8 @@ class StageRuntime:
     small_kernel_floor_s: float
     launch_overhead_s: float
     sync_s: float
+    host_calls: int = 0
+    """Python-level torch calls of the eagerly run code (the inventory's ``host_calls``)."""
 
     def shares(self) -> dict[str, float]:
         """The parts of the wall time, in :data:`SHARE_NAMES` order."""
@@ -333,7 +352,13 @@ def inventory_runtime(
     """:class:`StageRuntime` of ``layer`` from its kernel inventory (``path``: the inventory's prefix)."""
     kernel = unfloored = attn_kernels = eager_wall = graph_kernels = 0.0
     fill: float | None = None
-    per_launch = costs.module_launch_s if inventory.host_launch == "module" else costs.launch_s
+    per_launch = costs.launch_s
+    calls_alone = 0.0
+    if inventory.host_launch == "module":
+        eager = sum(r.calls for r in inventory.records if not r.in_graph)
+        calls_s = costs.module_call_s * inventory.host_calls
+        per_launch = costs.module_launch_s + (calls_s / eager if eager else 0.0)
+        calls_alone = 0.0 if eager else calls_s  # torch calls with no eager kernel to hide behind
     for record in inventory.records:
         kt = kernel_time(record, rates, costs.min_kernel_s, costs.curves)
         n = record.calls
@@ -351,7 +376,8 @@ def inventory_runtime(
             eager_wall += n * max(kt.seconds, per_launch)
     ideal, ideal_attn = _ideal_seconds(layer, rates, path, inventory.attention_core_paths)
     sync = inventory.host_syncs * costs.sync_s
-    wall = eager_wall + (fill or 0.0) + graph_kernels + inventory.graph_launches * costs.graph_launch + sync
+    graphs = inventory.graph_launches * costs.graph_launch
+    wall = eager_wall + (fill or 0.0) + calls_alone + graph_kernels + graphs + sync
     attention_io = attn_kernels - ideal_attn
     return StageRuntime(
         stage=stage,
@@ -367,6 +393,7 @@ def inventory_runtime(
         small_kernel_floor_s=kernel - unfloored,
         launch_overhead_s=wall - sync - kernel,
         sync_s=sync,
+        host_calls=inventory.host_calls,
     )
 
 

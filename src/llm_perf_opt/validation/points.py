@@ -62,6 +62,9 @@ class MeasuredPoint:
     kernels_per_call: int = 0
     aten_ops_per_call: int = 0
     """ATen operator calls per call, views included (0: not counted by the measuring run)."""
+    torch_calls_per_call: int = 0
+    """Python-level torch calls per call, counted under a ``TorchFunctionMode`` (0: not counted); a graph
+    replay makes none."""
     kernels_by_name: dict[str, list[float]] = field(factory=dict, eq=False, repr=False)
 
     @property
@@ -116,6 +119,7 @@ def load_points(path: Path) -> list[MeasuredPoint]:
                 measured_wall_s=p["measured_wall_s"],
                 kernels_per_call=p.get("kernels_per_call", 0),
                 aten_ops_per_call=p.get("aten_ops_per_call", 0),
+                torch_calls_per_call=p.get("torch_calls_per_call", 0),
                 kernels_by_name=p.get("kernels_by_name", {}),
             )
         )
