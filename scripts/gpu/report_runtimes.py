@@ -543,8 +543,9 @@ def render_markdown(summary: dict[str, Any], standard: dict[str, dict[str, Stage
         "kernels, about 40 % low, and one cost per torch call over-predicts the vendor's expert loop "
         "(`scripts/gpu/compare_host_models.py` prints all three models on a raw directory). The vendor's loop "
         "(bare slicing and indexing of stacked weights) still costs less per call than the microbenchmarks' module "
-        "code, so `hf-eager`'s prefill and batch-8 decode walls are predicted 14-23 % high. The costs are the "
-        "host's, not the GPU's: ten leases of the same H100 kind on one day gave 21.4 to 39.13 us of LlamaModel "
+        "code, so `hf-eager`'s prefill and batch-8 decode walls are predicted 13-25 % high on the three leases "
+        "measured. The costs are the "
+        "host's, not the GPU's: eleven leases of the same H100 kind on one day gave 21.4 to 39.13 us of LlamaModel "
         f"host time per kernel (this report's constants: {c['module_launch_us']:.2f} us per kernel plus "
         f"{c['module_call_us']:.2f} us per torch call), so eager wall times hold only for the host they were "
         "measured on.",

@@ -79,9 +79,10 @@ def test_hf_eager_decode_step_by_hand() -> None:
     assert _calls("hf-eager", _point("decode", None, 1, 512, variant="hf-eager")) == step == 2119
 
 
+@pytest.mark.parametrize("lease", ["h100", "h100-check"])
 @pytest.mark.parametrize(("profile", "raw"), [("hf-sdpa", "raw-fused.json"), ("hf-sdpa-graph", "raw-fused-graph.json")])
-def test_inventory_calls_equal_the_measured_calls(profile: str, raw: str) -> None:
-    points = load_points(RAW / raw)
+def test_inventory_calls_equal_the_measured_calls(profile: str, raw: str, lease: str) -> None:
+    points = load_points(RAW.parent / lease / raw)
     assert points
     for p in points:
         residual = HARNESS_PREFILL if p.stage == "prefill" and profile == "hf-sdpa" else 0

@@ -15,7 +15,7 @@ from llm_perf_opt.utils.script_module import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "gpu" / "compare_host_models.py"
-RAWS = [ROOT / "reports" / "validation" / name for name in ("h100", "h100-repeat")]
+RAWS = [ROOT / "reports" / "validation" / name for name in ("h100", "h100-repeat", "h100-check")]
 
 
 def _script() -> ModuleType:

@@ -184,10 +184,12 @@ def test_committed_outputs_are_what_the_script_writes(script: ModuleType, report
     assert markdown_path.read_text() == script.render_markdown(report.summary, report.standard)
 
 
-def test_repeat_lease_report_uses_that_lease_constants(script: ModuleType) -> None:
-    """reports/validation/h100-repeat/: the same measurement on another lease, predicted with the host and graph
-    constants measured in that lease (the hardware entry's curves and other constants unchanged)."""
-    raw = REPO / "reports" / "validation" / "h100-repeat"
+@pytest.mark.parametrize("name", ["repeat", "check"])
+def test_other_lease_reports_use_that_lease_constants(script: ModuleType, name: str) -> None:
+    """reports/validation/h100-repeat/ and h100-check/: the same measurement on other leases (h100-check/ taken
+    after the host model was settled, as a check), predicted with the host and graph constants measured in that
+    lease (the hardware entry's curves and other constants unchanged)."""
+    raw = REPO / "reports" / "validation" / f"h100-{name}"
     repeat = script.build_report(raw, lease=True)
     costs = repeat.summary["launch_costs"]
     host = json.loads((raw / "host-overhead.json").read_text())
@@ -203,5 +205,5 @@ def test_repeat_lease_report_uses_that_lease_constants(script: ModuleType) -> No
     assert entry["module_launch_us"] != costs["module_launch_us"]
     assert repeat.summary["lease_constants"] is True
     assert (raw / "runtimes-summary.json").read_text() == script.summary_json(repeat.summary)
-    markdown = REPO / "reports" / "validation" / "h100-runtimes-repeat.md"
+    markdown = REPO / "reports" / "validation" / f"h100-runtimes-{name}.md"
     assert markdown.read_text() == script.render_markdown(repeat.summary, repeat.standard)

@@ -113,18 +113,18 @@ DEFAULT_MIN_KERNEL_US = 2.0
 1-2 us per kernel on Hopper/Ampere including the gap between kernels, the order of magnitude
 ``calibrate.py``'s CUDA-graph replay of ``x.add_(1)`` kernels measures; a default pending it."""
 
-DEFAULT_MODULE_LAUNCH_US = 29.04
+DEFAULT_MODULE_LAUNCH_US = 28.75
 """Host time per launched kernel of eager transformers module code when not measured
 (``module_launch_us``): the module calls, tensor views, dispatch and launch around each kernel.
-transformers' LlamaModel at toy size (eager and SDPA attention) cost 21.4, 21.49, 23.4, 25.56, 28.75,
-29.32, 33.15, 33.17, 35.05 and 39.13 us per kernel on ten leases of this workplace's H100 hosts in one
-day (``scripts/gpu/measure_stages.py``'s host cases); 29.04 us, their median, is the default pending a
-measurement on the target host."""
+transformers' LlamaModel at toy size (eager and SDPA attention) cost 21.4, 21.49, 23.4, 24.63, 25.56,
+28.75, 29.32, 33.15, 33.17, 35.05 and 39.13 us per kernel on eleven leases of this workplace's H100 hosts
+in one day (``scripts/gpu/measure_stages.py``'s host cases); 28.75 us, their median, is the default pending
+a measurement on the target host."""
 
 DEFAULT_MODULE_CALL_US = 0.0
 """Host time per Python-level torch call of eager module code when not measured (``module_call_us``):
 none, so that the host cost of module code is :data:`DEFAULT_MODULE_LAUNCH_US` per launched kernel, the
-form those ten leases were measured in, until ``measure_stages.py``'s host cases split it on the target
+form those eleven leases were measured in, until ``measure_stages.py``'s host cases split it on the target
 host."""
 
 DEFAULT_SYNC_US = 10.0
