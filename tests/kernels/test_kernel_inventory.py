@@ -186,6 +186,13 @@ def test_decode_step_hf_fa2_swaps_the_attention_core_and_adds_a_sync_per_layer()
     assert inv.kernel_launches == 2 + 1 + dense_layer + 11 * moe_layer + norm + 3 == 1211
     # one per MoE layer (tokens_per_expert.cpu()), one per attention layer (the position-ids check), one for the mask
     assert inv.host_syncs == 11 + 12 + 1
+    # torch calls: the model's mask, positions and rotary table (28), embedding, 25 RMSNorm (9 each); per layer
+    # q/k/v/o, the flash attention module's estimate (19 with the cache), rotary (35), flash-attn's 2 launches (the
+    # default: one call each) and two residual adds; dense SwiGLU (5); per MoE layer gate (7), the vendor's loop (26
+    # + 5 per expert with tokens, 6 here, beside the experts' own 5 each) and the shared experts (5); LM head (2)
+    layer_calls = 4 + 19 + 35 + 2 + 2
+    moe_calls = 7 + 26 + 6 * (5 + 5) + 5
+    assert inv.host_calls == 28 + 1 + 25 * 9 + 12 * layer_calls + 5 + 11 * moe_calls + 2 == 2083
     prefill = DeepseekV2DecoderLayer(config=TEXT, layer_idx=1, batch=1, q_len=703, kv_len=703, attention="flash")
     k = kernels_of(kernel_inventory(prefill, fa2))
     # no split-KV combine and no cache concatenation in the prefill: one flash kernel, the three check kernels
