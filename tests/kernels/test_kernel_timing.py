@@ -25,7 +25,7 @@ from llm_perf_opt.kernels.timing import (
     runtime_stage_times,
 )
 from llm_perf_opt.timing.roofline import roofline_time
-from llm_perf_opt.validation.points import MeasuredPoint, analytic_layer
+from llm_perf_opt.validation.points import analytic_layer, unmeasured_point
 from modelmeter.layers import AttentionCore, Linear
 from modelmeter.layers.base import BaseLayer
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
@@ -276,16 +276,7 @@ def test_module_host_cost_is_per_kernel_plus_per_torch_call() -> None:
     launch costs the host 1 + 1 * 18 / 4 = 5.5 ms, longer than every kernel at the round rates (the GEMM's
     1.3 GFLOP take 1.3 ms), so the call takes its first kernel plus four launches (no eager start given: the
     first launch is one launch)."""
-    point = MeasuredPoint(
-        stage="projector",
-        mode="tiny",
-        batch=1,
-        kv_len=None,
-        profile="fused",
-        measured_kernel_s=1.0,
-        measured_wall_s=1.0,
-    )
-    layer = analytic_layer(point)
+    layer = analytic_layer(unmeasured_point("projector", "tiny"))
     inventory = kernel_inventory(layer, load_runtime("hf-sdpa"), path="projector")
     assert (inventory.host_launches, inventory.host_calls) == (4, 18)
     costs = LaunchCosts(

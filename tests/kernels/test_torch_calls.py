@@ -12,7 +12,7 @@ from llm_perf_opt.contracts.runtime_converter import structure_profile
 from llm_perf_opt.data.runtime_profile import RuntimeProfile
 from llm_perf_opt.kernels.inventory import kernel_inventory
 from llm_perf_opt.kernels.profiles import load_runtime
-from llm_perf_opt.validation.points import MeasuredPoint, analytic_layer, load_points
+from llm_perf_opt.validation.points import MeasuredPoint, analytic_layer, load_points, unmeasured_point
 from modelmeter.layers import Linear
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,10 +30,7 @@ def _calls(profile: str, point: MeasuredPoint) -> int:
 def _point(
     stage: str, mode: str | None = "tiny", batch: int = 1, kv_len: int | None = None, variant: str = "fused"
 ) -> MeasuredPoint:
-    """A point of the measured ``variant`` (its profile sets the decoder's attention); no measurements."""
-    return MeasuredPoint(
-        stage=stage, mode=mode, batch=batch, kv_len=kv_len, profile=variant, measured_kernel_s=1.0, measured_wall_s=1.0
-    )
+    return unmeasured_point(stage, mode, batch=batch, kv_len=kv_len, variant=variant)
 
 
 def test_hf_sdpa_vision_stages_by_hand() -> None:

@@ -13,7 +13,7 @@ from torch.overrides import TorchFunctionMode
 
 from llm_perf_opt.kernels.inventory import kernel_inventory
 from llm_perf_opt.kernels.profiles import load_runtime
-from llm_perf_opt.validation.points import MeasuredPoint, analytic_layer, workload_for
+from llm_perf_opt.validation.points import analytic_layer, unmeasured_point, workload_for
 
 CUDA_DEVICE_READS = 11 * 2
 """On CUDA each of an MoE layer's two grouped GEMMs reads the weight's device once more (transformers'
@@ -41,9 +41,7 @@ def _counted(fn: Callable[[], object]) -> int:
 
 
 def _inventory_calls(stage: str, mode: str | None, kv_len: int | None = None) -> int:
-    point = MeasuredPoint(
-        stage=stage, mode=mode, batch=1, kv_len=kv_len, profile="fused", measured_kernel_s=1.0, measured_wall_s=1.0
-    )
+    point = unmeasured_point(stage, mode, kv_len=kv_len)
     return kernel_inventory(analytic_layer(point), load_runtime("hf-sdpa"), path=stage).host_calls
 
 

@@ -80,6 +80,22 @@ class MeasuredPoint:
         return f"{self.stage}/{self.mode}"
 
 
+def unmeasured_point(
+    stage: str, mode: str | None = None, *, batch: int = 1, kv_len: int | None = None, variant: str = "fused"
+) -> MeasuredPoint:
+    """A point of the measured ``variant`` with no measurement (times 0): what :func:`analytic_layer` needs to
+    build the layer of a stage the GPU script measures (its profile sets the decoder's attention).
+
+    Example
+    -------
+    >>> unmeasured_point("decode", kv_len=512, batch=8).label
+    'decode/kv512/b8'
+    """
+    return MeasuredPoint(
+        stage=stage, mode=mode, batch=batch, kv_len=kv_len, profile=variant, measured_kernel_s=0.0, measured_wall_s=0.0
+    )
+
+
 def workload_for(mode: str, *, attention: str = "flash", batch: int = 1) -> OCRWorkload:
     """The workload the GPU script runs for ``mode``."""
     try:
