@@ -14,7 +14,7 @@ from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
 
 from .conftest import CliResult
 
-TIME_KEYS = ["predicted_time_s", "predicted_kernel_s", "predicted_wall_s", "kernel_launches"]
+TIME_KEYS = ["predicted_time_s", "predicted_kernel_s", "predicted_wall_s", "kernel_launches", "torch_calls"]
 
 
 def test_hardware_adds_the_same_numbers_as_the_time_models(run_cli: Callable[..., CliResult], tmp_path: Path) -> None:
@@ -28,11 +28,12 @@ def test_hardware_adds_the_same_numbers_as_the_time_models(run_cli: Callable[...
     runtimes = runtime_stage_times(model, "l4", "hf-eager")
     for name, layer in model.stage_layers().items():
         stage = summary["stages"][name]
-        assert list(stage)[-4:] == TIME_KEYS
+        assert list(stage)[-5:] == TIME_KEYS
         assert stage["predicted_time_s"] == roofline_time(layer, load_hardware("l4")).total_seconds
         assert stage["predicted_kernel_s"] == runtimes[name].predicted_kernel_s
         assert stage["predicted_wall_s"] == runtimes[name].predicted_wall_s
         assert stage["kernel_launches"] == runtimes[name].kernel_launches
+        assert stage["torch_calls"] == runtimes[name].host_calls
     report = (out / "report.md").read_text()
     for heading in (
         "## Predicted time on l4 (runtime hf-eager)",

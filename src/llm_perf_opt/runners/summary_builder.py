@@ -88,4 +88,5 @@ def _timed(stage: str, summary: StageSummary, timings: WorkloadTimings | None) -
         predicted_kernel_s=t.predicted_kernel_s,
         predicted_wall_s=t.predicted_wall_s,
         kernel_launches=t.kernel_launches,
+        torch_calls=t.torch_calls,
     )

@@ -31,6 +31,7 @@ class StageTiming:
     predicted_kernel_s: float
     predicted_wall_s: float
     kernel_launches: int
+    torch_calls: int
 
 
 @define(frozen=True, kw_only=True)
@@ -56,6 +57,7 @@ def stage_timings(
             predicted_kernel_s=runtimes[name].predicted_kernel_s,
             predicted_wall_s=runtimes[name].predicted_wall_s,
             kernel_launches=runtimes[name].kernel_launches,
+            torch_calls=runtimes[name].host_calls,
         )
         for name, layer in model.stage_layers().items()
     }

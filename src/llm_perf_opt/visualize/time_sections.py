@@ -37,15 +37,17 @@ def render_time_markdown(timings: WorkloadTimings) -> str:
         "Roofline: each kernel-sized piece at the larger of its compute and memory time, at the calibrated "
         "rates of the hardware entry (the ideal). Kernel and wall time: the runtime profile's kernels, each "
         "timed on the hardware entry's measured kernel-time curves for its kind (where it has none: its roofline, "
-        "at least the minimum kernel duration), plus host launch and sync costs (see *Where the time goes*).",
+        "at least the minimum kernel duration), plus host launch and sync costs (see *Where the time goes*). "
+        "Torch calls: the Python-level torch calls of the eagerly run code (eager module code pays the host for "
+        "each; none for a serving engine's launches or a CUDA-graph replay).",
         "",
-        "| stage | roofline (ms) | kernel time (ms) | wall time (ms) | kernels |",
-        "|---|---:|---:|---:|---:|",
+        "| stage | roofline (ms) | kernel time (ms) | wall time (ms) | kernels | torch calls |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for name, t in timings.stages.items():
         lines.append(
             f"| {name} | {_ms(t.roofline_s)} | {_ms(t.predicted_kernel_s)} | {_ms(t.predicted_wall_s)} "
-            f"| {t.kernel_launches:,} |"
+            f"| {t.kernel_launches:,} | {t.torch_calls:,} |"
         )
     groups = {
         "vision (sam + clip + projector)": VISION_STAGES,
@@ -56,7 +58,7 @@ def render_time_markdown(timings: WorkloadTimings) -> str:
         roof = sum(timings.stages[n].roofline_s for n in names)
         kern = sum(timings.stages[n].predicted_kernel_s for n in names)
         wall = sum(timings.stages[n].predicted_wall_s for n in names)
-        lines.append(f"| **{label}** | {_ms(roof)} | {_ms(kern)} | {_ms(wall)} | |")
+        lines.append(f"| **{label}** | {_ms(roof)} | {_ms(kern)} | {_ms(wall)} | | |")
     return "\n".join(lines) + "\n"
 
 
