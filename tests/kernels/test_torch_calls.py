@@ -128,3 +128,18 @@ def test_negative_calls_are_an_error_naming_the_field() -> None:
 def test_measured_files_carry_the_calls() -> None:
     rows = json.loads((RAW / "raw-fused.json").read_text())["points"]
     assert all(r["torch_calls_per_call"] > 0 for r in rows)
+
+
+def test_hf_eager_vision_stages_by_hand() -> None:
+    """hf-eager's vision entries: the vendor's DeepEncoder code as its vLLM twin reads (not counted: the code is not
+    here to run)."""
+    # SAM at 512 px: the stage's two image-sum checks, the encoder (4 + 5 for the resized table), the patch
+    # embedding (2), 4 convolutions, 24 LayerNorm, 48 Linear, 12 GELU, the neck's two LayerNorm2d (12 each), 25 adds,
+    # 12 SDPA calls; 8 windowed attentions (58) and 4 global ones (58 + 18 for the resized relative tables); 8
+    # windowed blocks (12 + 3 for the padding: 32 is not a multiple of 14)
+    sam = 2 + 9 + 2 + 4 + 24 + 48 + 12 + 2 * 12 + 25 + 12 + 8 * 58 + 4 * (58 + 18) + 8 * (12 + 3)
+    assert _calls("hf-eager", _point("sam", variant="hf-eager")) == sam == 1050
+    # CLIP: the embeddings (12 + 10 for the resized table), the position Embedding and add, the pre-LayerNorm; per
+    # layer 4 Linear, the attention's own 11 calls, SDPA, QuickGELU (3), 2 LayerNorm and 2 adds
+    clip = 22 + 1 + 1 + 1 + 24 * (4 + 11 + 1 + 3 + 2 + 2)
+    assert _calls("hf-eager", _point("clip", variant="hf-eager")) == clip == 577
