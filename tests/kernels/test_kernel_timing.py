@@ -149,6 +149,34 @@ def test_graph_stages_must_be_stages() -> None:
         RuntimeProfile(name="toy", description="", decoder_attention="flash", layers={}, graph_stages=("vision",))
 
 
+def test_stage_host_launch_must_name_stages_and_launch_kinds() -> None:
+    with pytest.raises(ValueError, match=r"^stage_host_launch: unknown stage 'vision'; allowed: sam, clip"):
+        RuntimeProfile(
+            name="toy", description="", decoder_attention="flash", layers={}, stage_host_launch={"vision": "module"}
+        )
+    with pytest.raises(ValueError, match=r"^stage_host_launch: sam: unknown 'python'; allowed: enqueue, module"):
+        RuntimeProfile(
+            name="toy", description="", decoder_attention="flash", layers={}, stage_host_launch={"sam": "python"}
+        )
+
+
+def test_fused_runs_the_vision_encoder_as_module_code() -> None:
+    """A serving engine graphs and compiles the language model only: its vision stages pay the host cost of eager
+    module code (per kernel and per torch call), its other stages the bare enqueue."""
+    fused = load_runtime("fused")
+    assert fused.host_launch == "enqueue"
+    assert fused.stage_host_launch == {"sam": "module", "clip": "module", "projector": "module"}
+    model = DeepseekOCRModel(workload=OCRWorkload(crop_grid=(2, 2), max_new_tokens=2))
+    costs = LaunchCosts(
+        launch_s=5e-6, min_kernel_s=1e-6, sync_s=1e-5, measured=False, module_launch_s=1.0, module_call_s=0.0
+    )
+    times = runtime_stage_times(model, "h100-sxm", fused, costs=costs)
+    # at one second per module launch each vision kernel costs a second; the decoder's launches do not
+    for stage in ("sam", "clip", "projector"):
+        assert times[stage].predicted_wall_s == pytest.approx(times[stage].host_launches, rel=1e-6), stage
+    assert times["prefill"].predicted_wall_s < 1.0
+
+
 def test_hf_sdpa_graph_is_hf_sdpa_replayed_except_sam() -> None:
     graph, eager = load_runtime("hf-sdpa-graph"), load_runtime("hf-sdpa")
     assert graph.layers == eager.layers

@@ -351,6 +351,10 @@ class RuntimeProfile:
         Stages (:data:`STAGE_NAMES`) whose every call is captured once and replayed as one
         CUDA graph (``torch.cuda.graph`` around the stage's call): its kernels run without
         per-kernel host cost, for one graph launch per call. Other stages launch eagerly.
+    stage_host_launch
+        Stage -> ``host_launch`` for the stages whose eager launches pay another host cost than
+        the profile's, e.g. a serving engine that runs the vision encoder's PyTorch modules as
+        written (``module``) while its language model launches from compiled code (``enqueue``).
 
     Example
     -------
@@ -367,10 +371,18 @@ class RuntimeProfile:
     base: str | None = None
     host_launch: str = field(default="enqueue", validator=one_of(HOST_LAUNCH_CHOICES))
     graph_stages: tuple[str, ...] = ()
+    stage_host_launch: dict[str, str] = field(factory=dict)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.name, str) or not _SLUG.match(self.name):
             raise ValueError(f"name: must be lower-case letters, digits and '-', got {self.name!r}")
+        for stage, launch in self.stage_host_launch.items():
+            if stage not in STAGE_NAMES:
+                raise ValueError(f"stage_host_launch: unknown stage {stage!r}; allowed: {', '.join(STAGE_NAMES)}")
+            if launch not in HOST_LAUNCH_CHOICES:
+                raise ValueError(
+                    f"stage_host_launch: {stage}: unknown {launch!r}; allowed: {', '.join(HOST_LAUNCH_CHOICES)}"
+                )
         for stage in self.graph_stages:
             if stage not in STAGE_NAMES:
                 raise ValueError(f"graph_stages: unknown stage {stage!r}; allowed: {', '.join(STAGE_NAMES)}")

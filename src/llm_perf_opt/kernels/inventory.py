@@ -366,7 +366,8 @@ def kernel_inventory(layer: BaseLayer, profile: RuntimeProfile, *, path: str = "
     """The kernels ``profile`` launches to run one call of ``layer`` (paths prefixed by ``path``).
 
     ``path`` is also the stage the call runs: when it is one of the profile's ``graph_stages`` the
-    whole call is one CUDA-graph replay (every kernel in the graph, one graph launch)."""
+    whole call is one CUDA-graph replay (every kernel in the graph, one graph launch); its eager launches pay
+    the stage's ``stage_host_launch`` when the profile gives one, else the profile's ``host_launch``."""
     builder = _Builder(profile)
     graphed = path in profile.graph_stages
     if graphed:
@@ -377,6 +378,6 @@ def kernel_inventory(layer: BaseLayer, profile: RuntimeProfile, *, path: str = "
         host_syncs=builder.syncs,
         graph_launches=builder.graphs,
         attention_core_paths=frozenset(builder.cores),
-        host_launch=profile.host_launch,
+        host_launch=profile.stage_host_launch.get(path, profile.host_launch),
         host_calls=builder.calls,
     )
