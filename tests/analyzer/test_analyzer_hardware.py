@@ -33,7 +33,7 @@ def test_hardware_adds_the_same_numbers_as_the_time_models(run_cli: Callable[...
         assert stage["predicted_kernel_s"] == runtimes[name].predicted_kernel_s
         assert stage["predicted_wall_s"] == runtimes[name].predicted_wall_s
         assert stage["kernel_launches"] == runtimes[name].kernel_launches
-        assert stage["torch_calls"] == runtimes[name].host_calls
+        assert stage["torch_calls"] == runtimes[name].torch_calls
     report = (out / "report.md").read_text()
     for heading in (
         "## Predicted time on l4 (runtime hf-eager)",

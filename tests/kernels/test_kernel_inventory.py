@@ -192,7 +192,7 @@ def test_decode_step_hf_fa2_swaps_the_attention_core_and_adds_a_sync_per_layer()
     # + 5 per expert with tokens, 6 here, beside the experts' own 5 each) and the shared experts (5); LM head (2)
     layer_calls = 4 + 19 + 35 + 2 + 2
     moe_calls = 7 + 26 + 6 * (5 + 5) + 5
-    assert inv.host_calls == 28 + 1 + 25 * 9 + 12 * layer_calls + 5 + 11 * moe_calls + 2 == 2083
+    assert inv.torch_calls == 28 + 1 + 25 * 9 + 12 * layer_calls + 5 + 11 * moe_calls + 2 == 2083
     prefill = DeepseekV2DecoderLayer(config=TEXT, layer_idx=1, batch=1, q_len=703, kv_len=703, attention="flash")
     k = kernels_of(kernel_inventory(prefill, fa2))
     # no split-KV combine and no cache concatenation in the prefill: one flash kernel, the three check kernels

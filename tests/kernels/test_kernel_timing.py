@@ -306,7 +306,7 @@ def test_module_host_cost_is_per_kernel_plus_per_torch_call() -> None:
     first launch is one launch)."""
     layer = analytic_layer(unmeasured_point("projector", "tiny"))
     inventory = kernel_inventory(layer, load_runtime("hf-sdpa"), path="projector")
-    assert (inventory.host_launches, inventory.host_calls) == (4, 18)
+    assert (inventory.host_launches, inventory.torch_calls) == (4, 18)
     costs = LaunchCosts(
         launch_s=5e-6, min_kernel_s=1e-6, sync_s=1e-5, measured=False, module_launch_s=1e-3, module_call_s=1e-3
     )
@@ -314,7 +314,7 @@ def test_module_host_cost_is_per_kernel_plus_per_torch_call() -> None:
     first = next(kernel_time(r, ROUND, costs.min_kernel_s).seconds for r in inventory.records if r.calls)
     assert max(kernel_time(r, ROUND, costs.min_kernel_s).seconds for r in inventory.records) < 5.5e-3
     assert rt.predicted_wall_s == pytest.approx(first + 4 * 5.5e-3, rel=1e-12)
-    assert rt.host_calls == 18
+    assert rt.torch_calls == 18
     assert check_shares(rt)
     # without a cost per call (an unmeasured host) the launches cost the per-kernel figure alone
     per_kernel = LaunchCosts(launch_s=5e-6, min_kernel_s=1e-6, sync_s=1e-5, measured=False, module_launch_s=2e-3)
@@ -338,7 +338,7 @@ def test_torch_calls_without_an_eager_kernel_add_their_host_time() -> None:
     )
     layer = Linear(tokens=2, in_features=3, out_features=4)
     inventory = kernel_inventory(layer, profile)
-    assert (inventory.host_launches, inventory.host_calls) == (0, 3)
+    assert (inventory.host_launches, inventory.torch_calls) == (0, 3)
     costs = LaunchCosts(launch_s=5e-6, min_kernel_s=1e-6, sync_s=1e-5, measured=False, module_call_s=2e-6)
     rt = inventory_runtime(layer, inventory, ROUND, costs)
     assert rt.predicted_kernel_s == 0.0

@@ -139,3 +139,11 @@ def test_kernel_modules_do_not_import_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_repository_profiles_are_parsed_once_other_directories_afresh(tmp_path: Path) -> None:
+    assert load_runtime("hf-sdpa") is load_runtime("hf-sdpa")
+    write(tmp_path, "toy", MINIMAL.format(name="toy"))
+    first = load_runtime("toy", tmp_path)
+    assert first == load_runtime("toy", tmp_path)
+    assert first is not load_runtime("toy", tmp_path)

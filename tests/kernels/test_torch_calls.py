@@ -24,7 +24,7 @@ dtype read, to, masked_scatter: 4), which the inventory of the full prefill has.
 
 
 def _calls(profile: str, point: MeasuredPoint) -> int:
-    return kernel_inventory(analytic_layer(point), load_runtime(profile), path=point.stage).host_calls
+    return kernel_inventory(analytic_layer(point), load_runtime(profile), path=point.stage).torch_calls
 
 
 def _point(
@@ -113,10 +113,10 @@ def _toy(layer_entry: dict[str, object]) -> RuntimeProfile:
 def test_default_is_one_call_per_launch_and_a_layer_without_work_makes_none() -> None:
     two = {"source": "s", "kernels": [{"name": "a", "takes": {"own": 1}}, {"name": "b", "takes": {}}]}
     linear = Linear(tokens=2, in_features=3, out_features=4)
-    assert kernel_inventory(linear, _toy(two)).host_calls == 2
-    assert kernel_inventory(linear, _toy({**two, "torch_calls": "tokens + 3"})).host_calls == 5
+    assert kernel_inventory(linear, _toy(two)).torch_calls == 2
+    assert kernel_inventory(linear, _toy({**two, "torch_calls": "tokens + 3"})).torch_calls == 5
     idle = Linear(tokens=0, in_features=3, out_features=4)
-    assert kernel_inventory(idle, _toy({**two, "torch_calls": 7})).host_calls == 0
+    assert kernel_inventory(idle, _toy({**two, "torch_calls": 7})).torch_calls == 0
 
 
 def test_negative_calls_are_an_error_naming_the_field() -> None:

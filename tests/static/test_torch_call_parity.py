@@ -42,7 +42,7 @@ def _counted(fn: Callable[[], object]) -> int:
 
 def _inventory_calls(stage: str, mode: str | None, kv_len: int | None = None) -> int:
     point = unmeasured_point(stage, mode, kv_len=kv_len)
-    return kernel_inventory(analytic_layer(point), load_runtime("hf-sdpa"), path=stage).host_calls
+    return kernel_inventory(analytic_layer(point), load_runtime("hf-sdpa"), path=stage).torch_calls
 
 
 @pytest.fixture(scope="module")

@@ -144,6 +144,16 @@ def test_calibration_forms_are_exclusive() -> None:
         Calibration(measured=False, how_measured="x", matmul_efficiency=0.8, copy_efficiency=1.2)
 
 
+def test_module_call_cost_needs_the_cost_per_kernel() -> None:
+    with pytest.raises(ValueError, match=r"^calibration: module_call_us needs module_launch_us"):
+        Calibration(measured=False, how_measured="x", matmul_efficiency=0.8, copy_efficiency=0.9, module_call_us=12.0)
+    both = Calibration(
+        measured=False, how_measured="x", matmul_efficiency=0.8, copy_efficiency=0.9, module_launch_us=12.7,
+        module_call_us=12.6,
+    )  # fmt: skip
+    assert (both.module_launch_us, both.module_call_us) == (12.7, 12.6)
+
+
 def test_rates_unmeasured_defaults_h200() -> None:
     rates = achievable_rates(load_hardware("h200"))
     assert rates.measured is False

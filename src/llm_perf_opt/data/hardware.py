@@ -213,6 +213,11 @@ class Calibration:
                 "calibration: measured=False needs matmul_efficiency and copy_efficiency, "
                 "and no matmul_tflops/copy_tbps"
             )
+        if self.module_call_us is not None and self.module_launch_us is None:
+            raise ValueError(
+                "calibration: module_call_us needs module_launch_us (the two split one measured host cost; "
+                "without the split, module_launch_us alone is the cost per kernel)"
+            )
 
 
 @define(frozen=True, kw_only=True)

@@ -23,7 +23,7 @@ Example
 >>> inv = kernel_inventory(Linear(tokens=4, in_features=5, out_features=6, bias=False), load_runtime("hf-eager"))
 >>> [(r.kernel, r.calls, r.tensor_core_flops, r.io_bytes) for r in inv.records]
 [('gemm', 1, 240, 148)]
->>> inv.kernel_launches, inv.host_syncs, inv.host_calls  # no torch_calls in the entry: one per launch
+>>> inv.kernel_launches, inv.host_syncs, inv.torch_calls  # the entry gives no torch_calls: one per launch
 (1, 0, 1)
 """
 
@@ -114,7 +114,7 @@ class KernelInventory:
     """The kernels of a layer tree under a runtime, and its launch and sync totals.
 
     ``kernel_launches`` counts every kernel execution (eager or inside a CUDA graph);
-    ``host_launches`` what the host enqueues: eager kernels plus graph launches; ``host_calls``
+    ``host_launches`` what the host enqueues: eager kernels plus graph launches; ``torch_calls``
     the Python-level torch calls of the eagerly run code (each run entry's ``torch_calls``, or one
     per launch when the entry does not say; a layer with no work and no ``always`` does not run; nothing
     for code captured in a CUDA graph).
@@ -132,7 +132,7 @@ class KernelInventory:
     """Paths of the attention cores whose work this inventory's kernels run (not fused into a parent)."""
     host_launch: str = "enqueue"
     """The profile's ``host_launch``: which host cost each eager launch pays."""
-    host_calls: int = 0
+    torch_calls: int = 0
     """Python-level torch calls of the eagerly run code (see the class docstring)."""
 
     @property
@@ -141,9 +141,14 @@ class KernelInventory:
         return sum(r.calls for r in self.records)
 
     @property
+    def eager_launches(self) -> int:
+        """Kernels the host launches one by one (not replayed from a CUDA graph)."""
+        return sum(r.calls for r in self.records if not r.in_graph)
+
+    @property
     def host_launches(self) -> int:
         """Launches the host issues: eager kernels plus CUDA-graph launches."""
-        return sum(r.calls for r in self.records if not r.in_graph) + self.graph_launches
+        return self.eager_launches + self.graph_launches
 
     def totals(self) -> dict[str, int]:
         """Component -> sum over the records (equals the layer's forward metrics)."""
@@ -379,5 +384,5 @@ def kernel_inventory(layer: BaseLayer, profile: RuntimeProfile, *, path: str = "
         graph_launches=builder.graphs,
         attention_core_paths=frozenset(builder.cores),
         host_launch=profile.stage_host_launch.get(path, profile.host_launch),
-        host_calls=builder.calls,
+        torch_calls=builder.calls,
     )

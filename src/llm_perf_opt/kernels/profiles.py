@@ -24,6 +24,7 @@ ValueError: unknown runtime profile 'vllm'; known: fused, hf-eager, hf-fa2, hf-s
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,16 @@ def load_runtime_file(path: Path) -> RuntimeProfile:
 
 
 def load_runtime(name: str, directory: Path | None = None) -> RuntimeProfile:
-    """The profile called ``name``; ``ValueError`` listing the known names when there is none."""
-    root = RUNTIMES_DIR if directory is None else directory
-    return load_runtime_file(named_file(root, name, kind="runtime profile"))
+    """The profile called ``name``; ``ValueError`` listing the known names when there is none.
+
+    A profile of :data:`RUNTIMES_DIR` is parsed once per process and shared (a profile is read-only:
+    parsing one takes tens of milliseconds, and the analyzer and the reports ask for the same few many
+    times); one of another ``directory`` is read afresh."""
+    if directory is None:
+        return _repository_runtime(name)
+    return load_runtime_file(named_file(directory, name, kind="runtime profile"))
+
+
+@functools.cache
+def _repository_runtime(name: str) -> RuntimeProfile:
+    return load_runtime_file(named_file(RUNTIMES_DIR, name, kind="runtime profile"))

@@ -19,7 +19,7 @@ ones; a kernel can start only once it is enqueued (``L`` host seconds per launch
 previous one finished, so in steady state each kernel costs ``max(t_k, L)``. ``L`` is the bare
 enqueue, or for a profile with ``host_launch: module`` (eager Python module code) the host's cost
 per launched kernel plus its cost per Python-level torch call, the call's torch calls ``C``
-(:attr:`~llm_perf_opt.kernels.inventory.KernelInventory.host_calls`) spread evenly over its ``N``
+(:attr:`~llm_perf_opt.kernels.inventory.KernelInventory.torch_calls`) spread evenly over its ``N``
 eager launches::
 
     L = L_k + L_c * C / N            (module code; L_c = 0 when not measured: then L_k is all of it)
@@ -300,8 +300,8 @@ class StageRuntime:
     small_kernel_floor_s: float
     launch_overhead_s: float
     sync_s: float
-    host_calls: int = 0
-    """Python-level torch calls of the eagerly run code (the inventory's ``host_calls``)."""
+    torch_calls: int = 0
+    """Python-level torch calls of the eagerly run code (the inventory's ``torch_calls``)."""
 
     def shares(self) -> dict[str, float]:
         """The parts of the wall time, in :data:`SHARE_NAMES` order."""
@@ -355,8 +355,8 @@ def inventory_runtime(
     per_launch = costs.launch_s
     calls_alone = 0.0
     if inventory.host_launch == "module":
-        eager = sum(r.calls for r in inventory.records if not r.in_graph)
-        calls_s = costs.module_call_s * inventory.host_calls
+        eager = inventory.eager_launches
+        calls_s = costs.module_call_s * inventory.torch_calls
         per_launch = costs.module_launch_s + (calls_s / eager if eager else 0.0)
         calls_alone = 0.0 if eager else calls_s  # torch calls with no eager kernel to hide behind
     for record in inventory.records:
@@ -393,7 +393,7 @@ def inventory_runtime(
         small_kernel_floor_s=kernel - unfloored,
         launch_overhead_s=wall - sync - kernel,
         sync_s=sync,
-        host_calls=inventory.host_calls,
+        torch_calls=inventory.torch_calls,
     )
 
 

@@ -57,7 +57,7 @@ def stage_timings(
             predicted_kernel_s=runtimes[name].predicted_kernel_s,
             predicted_wall_s=runtimes[name].predicted_wall_s,
             kernel_launches=runtimes[name].kernel_launches,
-            torch_calls=runtimes[name].host_calls,
+            torch_calls=runtimes[name].torch_calls,
         )
         for name, layer in model.stage_layers().items()
     }
