@@ -25,9 +25,10 @@ import yaml
 from llm_perf_opt.contracts.hardware_converter import structure_hardware
 from llm_perf_opt.data.hardware import HardwareSpec
 from llm_perf_opt.utils.named_files import check_name_matches_file, named_file, yaml_stems
+from llm_perf_opt.utils.packaged_defaults import conf_dir
 
-HARDWARE_DIR = Path(__file__).resolve().parents[3] / "conf" / "hardware"
-"""``conf/hardware`` of the repository this package is checked out in."""
+HARDWARE_DIR = conf_dir("hardware")
+"""The packaged GPU entries (``conf/hardware``)."""
 
 
 def list_hardware(directory: Path | None = None) -> list[str]:

@@ -33,9 +33,10 @@ import yaml
 from llm_perf_opt.contracts.runtime_converter import structure_profile
 from llm_perf_opt.data.runtime_profile import RuntimeProfile
 from llm_perf_opt.utils.named_files import check_name_matches_file, named_file, yaml_stems
+from llm_perf_opt.utils.packaged_defaults import conf_dir
 
-RUNTIMES_DIR = Path(__file__).resolve().parents[3] / "conf" / "runtimes"
-"""``conf/runtimes`` of the repository this package is checked out in."""
+RUNTIMES_DIR = conf_dir("runtimes")
+"""The packaged runtime profiles (``conf/runtimes``)."""
 
 DEFAULT_RUNTIME = "fused"
 """The profile the analyzer uses when none is named."""

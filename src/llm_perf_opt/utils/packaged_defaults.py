@@ -1,5 +1,7 @@
-"""The analyzer's embedded defaults, read from the package (``llm_perf_opt/resources``) so
-they are found both in a source checkout and in an installed wheel.
+"""The data files the package carries (``llm_perf_opt/conf``): GPU entries, runtime profiles,
+workload profiles, sweeps and the default architecture, read with :mod:`importlib.resources` so
+they are found in a source checkout (where ``conf/`` at the top links to the same folder), in an
+editable install and in an installed wheel alike.
 
 Example
 -------
@@ -7,35 +9,49 @@ Example
 True
 >>> read_default_arch_text().startswith("# Architecture of the released DeepSeek-OCR checkpoint")
 True
+>>> (conf_dir("hardware") / "h100-sxm.yaml").is_file()
+True
 """
 
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 DEFAULT_WORKLOAD_ID = "dsocr-standard-v1"
-DEFAULT_ARCH_RESOURCE = "model/deepseek_ocr.default.yaml"
+DEFAULT_ARCH_RESOURCE = "deepseek_ocr/arch/deepseek_ocr.default.yaml"
+"""The default architecture, relative to ``conf/model``."""
 DEFAULT_ARCH_SOURCE = "embedded: conf/model/deepseek_ocr/arch/deepseek_ocr.default.yaml"
-"""How reports name the embedded architecture (its editable original in a checkout)."""
+"""How reports name the embedded architecture (the package's ``conf/`` folder)."""
+
+CONF_KINDS = ("hardware", "runtimes", "workloads", "sweeps", "model")
+"""The folders of the package's ``conf/``."""
 
 
-def _root() -> resources.abc.Traversable:
-    return resources.files("llm_perf_opt.resources")
+def conf_dir(kind: str) -> Path:
+    """The package's ``conf/<kind>`` folder (``ValueError`` for a kind not in :data:`CONF_KINDS`).
+
+    The package is installed as files (a wheel or a checkout), never zipped, so the folder is a
+    real path that can be listed and globbed.
+    """
+    if kind not in CONF_KINDS:
+        raise ValueError(f"unknown conf folder {kind!r}; known: {', '.join(CONF_KINDS)}")
+    folder = resources.files("llm_perf_opt").joinpath("conf", kind)
+    return Path(str(folder))
 
 
 def packaged_workload_ids() -> tuple[str, ...]:
     """Ids of the packaged workload profiles, sorted."""
-    folder = _root() / "workloads"
-    return tuple(sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml")))
+    return tuple(sorted(p.stem for p in conf_dir("workloads").glob("*.yaml")))
 
 
 def read_workload_text(profile_id: str) -> str:
     """Text of the packaged profile ``profile_id`` (``KeyError`` when there is none)."""
     if profile_id not in packaged_workload_ids():
         raise KeyError(profile_id)
-    return (_root() / "workloads" / f"{profile_id}.yaml").read_text(encoding="utf-8")
+    return (conf_dir("workloads") / f"{profile_id}.yaml").read_text(encoding="utf-8")
 
 
 def read_default_arch_text() -> str:
     """Text of the packaged default architecture (config.json layout, YAML)."""
-    return (_root() / DEFAULT_ARCH_RESOURCE).read_text(encoding="utf-8")
+    return (conf_dir("model") / DEFAULT_ARCH_RESOURCE).read_text(encoding="utf-8")
