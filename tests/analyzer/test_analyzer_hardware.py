@@ -56,10 +56,11 @@ def test_unknown_hardware_or_runtime_is_one_line_exit_2(run_cli: Callable[..., C
     bad_hw = run_cli("--output-dir", tmp_path / "a", "--hardware", "tpu-v9")
     assert bad_hw.code == 2
     assert len(bad_hw.err.strip().splitlines()) == 1
-    assert "--hardware: unknown 'tpu-v9'; allowed: " in bad_hw.err
+    assert "--hardware: unknown hardware 'tpu-v9'; known: a100-40gb, " in bad_hw.err
+    assert bad_hw.err.rstrip().endswith("or a path to your own hardware .yaml file")
     assert "h100-sxm" in bad_hw.err
     assert not (tmp_path / "a").exists()
     bad_rt = run_cli("--output-dir", tmp_path / "b", "--hardware", "h100-sxm", "--runtime", "vllm-x")
     assert bad_rt.code == 2
-    assert "--runtime: unknown 'vllm-x'; allowed: " in bad_rt.err
+    assert "--runtime: unknown runtime profile 'vllm-x'; known: fused, hf-eager, " in bad_rt.err
     assert not (tmp_path / "b").exists()

@@ -31,7 +31,7 @@ def test_sweep_needs_a_readable_valid_file(run_cli: Callable[..., CliResult], tm
     assert "--sweep:" in missing.err
     absent = run_cli("--mode", "sweep", "--sweep", tmp_path / "nope.yaml", "--output-dir", tmp_path / "b")
     assert absent.code == 2
-    assert "no such file" in absent.err
+    assert "no such sweep file" in absent.err
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: t\ndescription: d\npointz: []\n")
     wrong = run_cli("--mode", "sweep", "--sweep", bad, "--output-dir", tmp_path / "c")

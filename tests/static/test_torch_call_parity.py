@@ -14,6 +14,11 @@ from torch.overrides import TorchFunctionMode
 from llm_perf_opt.kernels.inventory import kernel_inventory
 from llm_perf_opt.kernels.profiles import load_runtime
 from llm_perf_opt.validation.points import analytic_layer, unmeasured_point, workload_for
+from tests.conftest import holds_for_release
+
+pytestmark = holds_for_release(
+    "transformers", "5.23.0", "counting transformers' Python-level torch calls (its internals, not its results)"
+)
 
 CUDA_DEVICE_READS = 11 * 2
 """On CUDA each of an MoE layer's two grouped GEMMs reads the weight's device once more (transformers'

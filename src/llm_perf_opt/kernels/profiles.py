@@ -32,7 +32,7 @@ import yaml
 
 from llm_perf_opt.contracts.runtime_converter import structure_profile
 from llm_perf_opt.data.runtime_profile import RuntimeProfile
-from llm_perf_opt.utils.named_files import check_name_matches_file, named_file, yaml_stems
+from llm_perf_opt.utils.named_files import check_name_matches_file, looks_like_path, named_file, user_file, yaml_stems
 from llm_perf_opt.utils.packaged_defaults import conf_dir
 
 RUNTIMES_DIR = conf_dir("runtimes")
@@ -71,7 +71,9 @@ def _resolved_data(name: str, root: Path, seen: tuple[str, ...]) -> dict[str, An
         return data
     if not isinstance(base, str):
         raise ValueError(f"{path}: base: expected a profile name, got {base!r}")
-    parent = _resolved_data(base, root, (*seen, name))
+    # a base is looked up beside the file first, then among the packaged profiles (a user's own file
+    # may start from a packaged profile)
+    parent = _resolved_data(base, root if base in list_runtimes(root) else RUNTIMES_DIR, (*seen, name))
     layers = dict(parent.get("layers") or {})
     own_layers = data.get("layers") or {}
     if not isinstance(own_layers, dict):
@@ -80,15 +82,19 @@ def _resolved_data(name: str, root: Path, seen: tuple[str, ...]) -> dict[str, An
     return {**data, "layers": layers}
 
 
-def load_runtime_file(path: Path) -> RuntimeProfile:
-    """Parse, resolve ``base`` (in the same directory) and validate one file; ``ValueError``
-    (one line, naming the file) when invalid."""
+def load_runtime_file(path: Path, *, check_name: bool = True) -> RuntimeProfile:
+    """Parse, resolve ``base`` (in the same directory, else a packaged profile) and validate one
+    file; ``ValueError`` (one line, naming the file) when invalid.
+
+    ``check_name``: the record's ``name`` must equal the file's stem (the rule of the packaged
+    profiles; a user's own file may carry any name)."""
     data = _resolved_data(path.stem, path.parent, ())
     try:
         profile = structure_profile(data)
     except ValueError as exc:
         raise ValueError(f"{path}: {' '.join(str(exc).split())}") from exc
-    check_name_matches_file(path, profile.name)
+    if check_name:
+        check_name_matches_file(path, profile.name)
     return profile
 
 
@@ -106,3 +112,17 @@ def load_runtime(name: str, directory: Path | None = None) -> RuntimeProfile:
 @functools.cache
 def _repository_runtime(name: str) -> RuntimeProfile:
     return load_runtime_file(named_file(RUNTIMES_DIR, name, kind="runtime profile"))
+
+
+def resolve_runtime(name_or_path: str) -> RuntimeProfile:
+    """A packaged profile by name (``hf-eager``) or a user's YAML file by path, validated alike;
+    ``ValueError`` (one line naming the profile or the file and the field) otherwise.
+
+    Example
+    -------
+    >>> resolve_runtime("hf-eager").name
+    'hf-eager'
+    """
+    if looks_like_path(name_or_path):
+        return load_runtime_file(user_file(name_or_path, kind="runtime profile"), check_name=False)
+    return load_runtime(name_or_path)

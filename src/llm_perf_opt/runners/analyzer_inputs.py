@@ -35,7 +35,13 @@ from llm_perf_opt.utils.packaged_defaults import (
     read_workload_text,
 )
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
-from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES, OCRWorkload, select_crop_grid
+from modelmeter.models.deepseek_ocr.workload import (
+    DEFAULT_MAX_CROPS,
+    DEFAULT_MIN_CROPS,
+    RESOLUTION_MODES,
+    OCRWorkload,
+    select_crop_grid,
+)
 
 FIELD_FLAGS: dict[str, str] = {
     "resolution_mode": "--resolution-mode",
@@ -306,7 +312,70 @@ def resolve_workload(
         raise
     except (ValueError, TypeError) as exc:
         raise _blame(exc, flags, label) from None
-    return resolved, workload
+    return _with_provenance(profile, resolved, flags, workload), workload
+
+
+_PROVENANCE_FIELDS = (
+    "resolution_mode",
+    "base_size",
+    "image_size",
+    "crop_mode",
+    "crop_grid",
+    "image_width",
+    "image_height",
+    "prompt_tokens",
+    "max_new_tokens",
+    "batch_size",
+    "dtype",
+    "attention",
+)
+"""Workload fields whose ``sources`` entry a command-line change can make untrue."""
+
+
+def _changed_source(field: str, resolved: OCRWorkloadProfile, flags: WorkloadFlags, workload: OCRWorkload) -> str:
+    """Where a value that differs from the profile's came from."""
+    value = getattr(flags, field, None)
+    if field == "crop_grid":
+        if flags.crop_grid is not None:
+            return f"set on the command line (--crop-grid {flags.crop_grid.rows}x{flags.crop_grid.columns})"
+        if not resolved.crop_mode:
+            return "crop mode is off: one view, no local crops"
+        return (
+            f"derived, not set: the vendor's rule (dynamic_preprocess, {DEFAULT_MIN_CROPS} to {DEFAULT_MAX_CROPS} "
+            f"crops) on the {resolved.image_width}x{resolved.image_height} px page"
+        )
+    if field == "prompt_tokens" and flags.seq_len is not None:
+        return f"from --seq-len {flags.seq_len}: minus 1 BOS and {workload.image_tokens} image tokens"
+    if field in ("image_width", "image_height") and flags.image_width is not None:
+        return f"set on the command line (--image-width {flags.image_width} --image-height {flags.image_height})"
+    if value is not None:
+        shown = int(value) if isinstance(value, bool) else value
+        return f"set on the command line ({FIELD_FLAGS[field]} {shown})"
+    if field in ("base_size", "image_size", "crop_mode") and flags.resolution_mode is not None:
+        return f"set by --resolution-mode {flags.resolution_mode} (the vendor's mode table, DeepSeek-OCR README)"
+    if field == "resolution_mode":
+        return "named from the view sizes set on the command line"
+    return "changed on the command line"  # pragma: no cover - every changed field has a flag behind it
+
+
+def _with_provenance(
+    profile: OCRWorkloadProfile, resolved: OCRWorkloadProfile, flags: WorkloadFlags, workload: OCRWorkload
+) -> OCRWorkloadProfile:
+    """``resolved`` whose ``sources`` and ``description`` describe the values used: an entry of the
+    profile whose value the command line changed is replaced by where the new value came from."""
+    sources = dict(resolved.sources)
+    changed = [f for f in _PROVENANCE_FIELDS if getattr(resolved, f) != getattr(profile, f)]
+    for field in changed:
+        sources[field] = _changed_source(field, resolved, flags, workload)
+    if "image_height" in changed and "image_width" not in changed:
+        sources["image_width"] = sources["image_height"]
+    given = flags.given()
+    if not changed and not given:
+        return resolved
+    description = resolved.description
+    if given:
+        description = f"Profile {profile.id} changed on the command line: {' '.join(given)}."
+    return evolve(resolved, sources=sources, description=description)
 
 
 def _workload(p: OCRWorkloadProfile) -> OCRWorkload:

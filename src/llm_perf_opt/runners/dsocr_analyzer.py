@@ -28,15 +28,18 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import llm_perf_opt
-from llm_perf_opt.contracts.converter import to_json_text, to_yaml_text
+from llm_perf_opt.contracts.converter import to_json_text, to_yaml_text, unstructure
+from llm_perf_opt.data.hardware import HardwareSpec
 from llm_perf_opt.data.run_manifest import ManifestFile, RunManifest
-from llm_perf_opt.hardware.registry import list_hardware
-from llm_perf_opt.kernels.profiles import list_runtimes
+from llm_perf_opt.data.runtime_profile import RuntimeProfile
+from llm_perf_opt.hardware.registry import list_hardware, resolve_hardware
+from llm_perf_opt.kernels.profiles import DEFAULT_RUNTIME, list_runtimes, resolve_runtime
 from llm_perf_opt.kernels.report import where_time_goes_markdown
 from llm_perf_opt.runners.analyzer_inputs import (
+    FIELD_FLAGS,
     AnalyzerInputs,
     WorkloadFlags,
     check_run_id,
@@ -51,7 +54,8 @@ from llm_perf_opt.runners.timing_builder import WorkloadTimings, stage_timings
 from llm_perf_opt.runners.torch_gate import require_torch
 from llm_perf_opt.utils.atomic_output import write_directory
 from llm_perf_opt.utils.input_error import InputError
-from llm_perf_opt.utils.packaged_defaults import DEFAULT_WORKLOAD_ID, packaged_workload_ids
+from llm_perf_opt.utils.named_files import looks_like_path
+from llm_perf_opt.utils.packaged_defaults import DEFAULT_WORKLOAD_ID, list_sweeps, packaged_workload_ids, sweep_file
 from llm_perf_opt.utils.torchinfo_artifacts import load_target_operator_list
 from llm_perf_opt.utils.torchinfo_crosscheck import cross_check
 from llm_perf_opt.visualize.layer_pages import page_name, render_layer_page
@@ -67,6 +71,7 @@ PROG = "dsocr-analyzer"
 OUTPUT_ROOT = Path("tmp") / "profile-output"
 OUTPUT_SUBDIR = Path("static_analysis") / "analytic_model"
 FORMATS = ("json", "yaml", "both")
+DEFAULT_FORMAT = "both"
 VERSIONED_PACKAGES = ("llm-perf-opt", "attrs", "cattrs", "PyYAML")
 
 
@@ -115,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--workload-profile-id",
         metavar="ID_OR_PATH",
-        default=DEFAULT_WORKLOAD_ID,
+        default=None,
         help=f"packaged workload profile ({', '.join(packaged_workload_ids())}) or a path to a workload YAML file; "
         f"default: {DEFAULT_WORKLOAD_ID}",
     )
@@ -210,24 +215,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--sweep",
-        metavar="FILE",
+        metavar="NAME_OR_PATH",
         default=None,
-        help="sweep specification (YAML, see conf/sweeps/) for --mode sweep; default: none",
+        help=f"sweep for --mode sweep: a packaged sweep ({', '.join(list_sweeps())}) or a path to a sweep YAML "
+        "file (docs/capacity-planning.md); required by --mode sweep, refused by the other modes",
     )
     t = p.add_argument_group("predicted time (analytic mode)")
     t.add_argument(
         "--hardware",
-        metavar="NAME",
+        metavar="NAME_OR_PATH",
         default=None,
-        help=f"GPU entry of conf/hardware ({', '.join(list_hardware())}): adds per-stage roofline time, kernel "
-        "time, wall time and kernel launches to summary.json and report.md, plus capacity planning; default: none",
+        help=f"a packaged GPU entry ({', '.join(list_hardware())}) or a path to your own hardware YAML file (a "
+        "copy of a packaged one, edited): adds per-stage roofline time, kernel time, wall time and kernel launches "
+        "to summary.json and report.md, plus capacity planning; default: none (no time predicted)",
     )
     t.add_argument(
         "--runtime",
-        metavar="PROFILE",
-        default="fused",
-        help=f"runtime profile of conf/runtimes ({', '.join(list_runtimes())}) for kernel and wall time "
-        "(used with --hardware); default: fused",
+        metavar="NAME_OR_PATH",
+        default=None,
+        help=f"a packaged runtime profile ({', '.join(list_runtimes())}) or a path to your own runtime YAML file, "
+        f"for kernel and wall time; needs --hardware; default with --hardware: {DEFAULT_RUNTIME}",
     )
     o = p.add_argument_group("outputs")
     o.add_argument(
@@ -238,7 +245,10 @@ def build_parser() -> argparse.ArgumentParser:
         "and parameters against; default: no cross-check",
     )
     o.add_argument(
-        "--format", choices=FORMATS, default="both", help="write report.json, report.yaml or both; default: both"
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help=f"write report.json, report.yaml or both (analytic mode); default: {DEFAULT_FORMAT}",
     )
     o.add_argument(
         "--run-id",
@@ -253,6 +263,10 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"output directory; default: {OUTPUT_ROOT.as_posix()}/<run_id>/{OUTPUT_SUBDIR.as_posix()}",
     )
     return p
+
+
+def _profile_id(args: argparse.Namespace) -> str:
+    return args.workload_profile_id or DEFAULT_WORKLOAD_ID
 
 
 def _flags(args: argparse.Namespace) -> WorkloadFlags:
@@ -283,15 +297,46 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _timings(model: DeepseekOCRModel, args: argparse.Namespace) -> WorkloadTimings | None:
+TimeInputs = tuple[HardwareSpec, RuntimeProfile]
+"""The GPU and the runtime profile a time prediction is made for."""
+
+
+def check_mode_flags(args: argparse.Namespace) -> None:
+    """Refuse (one line) every flag the chosen mode would not use, and ``--runtime`` without ``--hardware``."""
+    allowed = MODE_FLAGS[args.mode]
+    for dest, flag in ALL_FLAGS.items():
+        if getattr(args, dest) is not None and dest not in allowed:
+            raise InputError(f"{flag}: not used by --mode {args.mode} ({MODE_REASONS[args.mode]})")
+    if args.mode == "analytic" and args.runtime is not None and args.hardware is None:
+        raise InputError("--runtime: needs --hardware (a runtime profile times kernels on a GPU)")
+
+
+def load_time_inputs(args: argparse.Namespace) -> TimeInputs | None:
+    """The GPU and runtime profile the flags name (packaged names or YAML paths), or ``None`` without
+    ``--hardware``; a bad name or file is an :class:`InputError` naming the flag, the file and the field."""
     if args.hardware is None:
         return None
-    known_hw, known_rt = list_hardware(), list_runtimes()
-    if args.hardware not in known_hw:
-        raise InputError(f"--hardware: unknown {args.hardware!r}; allowed: {', '.join(known_hw)}")
-    if args.runtime not in known_rt:
-        raise InputError(f"--runtime: unknown {args.runtime!r}; allowed: {', '.join(known_rt)}")
-    return stage_timings(model, args.hardware, args.runtime)
+    try:
+        hardware = resolve_hardware(args.hardware)
+    except ValueError as exc:
+        raise InputError(f"--hardware: {exc}{_or_a_path(args.hardware, 'hardware')}") from None
+    runtime_name = args.runtime or DEFAULT_RUNTIME
+    try:
+        runtime = resolve_runtime(runtime_name)
+    except ValueError as exc:
+        raise InputError(f"--runtime: {exc}{_or_a_path(runtime_name, 'runtime profile')}") from None
+    return hardware, runtime
+
+
+def _or_a_path(value: str, kind: str) -> str:
+    """The tail of an unknown-name message: a path to the user's own file is allowed too."""
+    return "" if looks_like_path(value) else f"; or a path to your own {kind} .yaml file"
+
+
+def _timings(
+    model: DeepseekOCRModel, time_inputs: tuple[HardwareSpec, RuntimeProfile] | None
+) -> WorkloadTimings | None:
+    return None if time_inputs is None else stage_timings(model, *time_inputs)
 
 
 def _time_sections(model: DeepseekOCRModel, timings: WorkloadTimings | None) -> list[str]:
@@ -304,18 +349,23 @@ def _time_sections(model: DeepseekOCRModel, timings: WorkloadTimings | None) -> 
     ]
 
 
-def output_files(inputs: AnalyzerInputs, args: argparse.Namespace) -> tuple[dict[str, str], str]:
+def output_files(
+    inputs: AnalyzerInputs,
+    args: argparse.Namespace,
+    time_inputs: TimeInputs | None = None,
+) -> tuple[dict[str, str], str]:
     """Every output but the manifest (relative path -> text), and the stage table to print."""
     target = load_target_operator_list(args.torchinfo_dir) if args.torchinfo_dir else None
     model = DeepseekOCRModel(arch=inputs.spec.arch, workload=inputs.workload)
     check = cross_check(target, model) if target is not None else None
     report = build_report(inputs, torchinfo=check, model=model)
-    timings = _timings(model, args)
+    timings = _timings(model, time_inputs)
     summary = build_summary(report, timings)
     files: dict[str, str] = {}
-    if args.format in ("json", "both"):
+    fmt = args.format or DEFAULT_FORMAT
+    if fmt in ("json", "both"):
         files["report.json"] = to_json_text(report)
-    if args.format in ("yaml", "both"):
+    if fmt in ("yaml", "both"):
         files["report.yaml"] = to_yaml_text(report)
     files["summary.json"] = to_json_text(summary)
     files["report.md"] = render_report_markdown(report, extra_sections=_time_sections(model, timings))
@@ -326,14 +376,14 @@ def output_files(inputs: AnalyzerInputs, args: argparse.Namespace) -> tuple[dict
 
 def run_analytic(args: argparse.Namespace, command_line: Sequence[str]) -> int:
     """Mode ``analytic``: evaluate, write the outputs atomically, print the stage table and paths."""
-    inputs = resolve_inputs(_flags(args), profile_id=args.workload_profile_id, model_dir=args.model)
-    run_id = (
-        check_run_id(args.run_id)
-        if args.run_id
-        else default_run_id(inputs, {"torchinfo_dir": args.torchinfo_dir, "format": args.format})
-    )
+    inputs = resolve_inputs(_flags(args), profile_id=_profile_id(args), model_dir=args.model)
+    time_inputs = load_time_inputs(args)
+    hashed: dict[str, Any] = {"torchinfo_dir": args.torchinfo_dir, "format": args.format or DEFAULT_FORMAT}
+    if time_inputs is not None:  # the entries' contents, not their names: an edited file gets a new id
+        hashed |= {"hardware": unstructure(time_inputs[0]), "runtime": unstructure(time_inputs[1])}
+    run_id = check_run_id(args.run_id) if args.run_id else default_run_id(inputs, hashed)
     out_dir = Path(args.output_dir) if args.output_dir else OUTPUT_ROOT / run_id / OUTPUT_SUBDIR
-    files, table = output_files(inputs, args)
+    files, table = output_files(inputs, args, time_inputs)
 
     def manifest(written: tuple[ManifestFile, ...]) -> tuple[str, str]:
         record = RunManifest(
@@ -367,7 +417,7 @@ def run_static(args: argparse.Namespace, command_line: Sequence[str]) -> int:
     from llm_perf_opt.runners.static_mode import run_static as count_static
     from llm_perf_opt.runners.static_mode import static_compute_dict, static_compute_markdown
 
-    inputs = resolve_inputs(_flags(args), profile_id=args.workload_profile_id, model_dir=args.model)
+    inputs = resolve_inputs(_flags(args), profile_id=_profile_id(args), model_dir=args.model)
     out_dir = _counted_output_dir(args, inputs, "static_compute")
     counted = count_static(inputs.spec.arch, inputs.workload)
     files = {
@@ -386,7 +436,7 @@ def run_verify_mode(args: argparse.Namespace, command_line: Sequence[str]) -> in
     require_torch("verify")
     from llm_perf_opt.runners.verify_mode import compare, verification_dict, verification_markdown
 
-    inputs = resolve_inputs(_flags(args), profile_id=args.workload_profile_id, model_dir=args.model)
+    inputs = resolve_inputs(_flags(args), profile_id=_profile_id(args), model_dir=args.model)
     out_dir = _counted_output_dir(args, inputs, "verification")
     result = compare(inputs.spec.arch, inputs.workload)
     files = {
@@ -406,10 +456,11 @@ def run_sweep_mode(args: argparse.Namespace, command_line: Sequence[str]) -> int
     from llm_perf_opt.planning.sweep import load_sweep_spec, run_sweep
 
     if not args.sweep:
-        raise InputError("--sweep: --mode sweep needs a sweep file (see conf/sweeps/)")
-    path = Path(args.sweep)
-    if not path.is_file():
-        raise InputError(f"--sweep: no such file {args.sweep!r}")
+        raise InputError(f"--sweep: --mode sweep needs a sweep: one of {', '.join(list_sweeps())} or a YAML path")
+    try:
+        path = sweep_file(args.sweep)
+    except ValueError as exc:
+        raise InputError(f"--sweep: {exc}") from None
     try:
         spec = load_sweep_spec(path)
     except ValueError as exc:
@@ -428,6 +479,37 @@ MODES: dict[str, Callable[[argparse.Namespace, Sequence[str]], int]] = {
 }
 """Mode name -> runner."""
 
+ALL_FLAGS: dict[str, str] = {
+    "model": "--model",
+    "workload_profile_id": "--workload-profile-id",
+    **FIELD_FLAGS,
+    "sweep": "--sweep",
+    "hardware": "--hardware",
+    "runtime": "--runtime",
+    "torchinfo_dir": "--torchinfo-dir",
+    "format": "--format",
+    "run_id": "--run-id",
+    "output_dir": "--output-dir",
+}
+"""Every flag but ``--mode`` (argparse destination -> flag): their defaults are ``None``, so a value means given."""
+
+_COUNTED = frozenset({"model", "workload_profile_id", *FIELD_FLAGS, "run_id", "output_dir"})
+MODE_FLAGS: dict[str, frozenset[str]] = {
+    "analytic": frozenset(ALL_FLAGS) - {"sweep"},
+    "static": _COUNTED,
+    "verify": _COUNTED,
+    "sweep": frozenset({"sweep", "output_dir"}),
+}
+"""The flags each mode uses; any other given flag is an error, never silently ignored."""
+
+MODE_REASONS: dict[str, str] = {
+    "analytic": "a sweep file is read by --mode sweep",
+    "static": "it counts the PyTorch reference's FLOPs: no GPU time, no report files",
+    "verify": "it compares analytic and counted FLOPs: no GPU time, no report files",
+    "sweep": "the sweep file sets the model, the workloads and the GPUs of every point",
+}
+"""Why a mode refuses the flags it does not use (the tail of the error line)."""
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the analyzer; returns the exit status (0 ok, 2 bad input)."""
@@ -435,6 +517,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command_line = [PROG, *args_list]
     try:
         args = build_parser().parse_args(args_list)
+        check_mode_flags(args)
         return MODES[args.mode](args, command_line)
     except InputError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

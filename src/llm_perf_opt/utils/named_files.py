@@ -1,5 +1,6 @@
 """Records stored one per YAML file, named by the file's stem (``conf/hardware/h100-sxm.yaml``
-holds ``name: h100-sxm``): listing, lookup by name, and the name-matches-file check.
+holds ``name: h100-sxm``): listing, lookup by name, the name-matches-file check, and telling a
+name from a path on the command line.
 
 Example
 -------
@@ -12,6 +13,8 @@ Example
 Traceback (most recent call last):
 ...
 ValueError: unknown hardware 'c'; known: a, b
+>>> looks_like_path("h100-sxm"), looks_like_path("my-gpu.yaml"), looks_like_path("conf/x")
+(False, True, True)
 """
 
 from __future__ import annotations
@@ -36,3 +39,17 @@ def check_name_matches_file(path: Path, name: str) -> None:
     """``ValueError`` naming the file when the record's ``name`` is not the file's stem."""
     if name != path.stem:
         raise ValueError(f"{path}: name {name!r} differs from the file name {path.stem!r}")
+
+
+def looks_like_path(text: str) -> bool:
+    """Whether a command-line value names a file (ends in ``.yaml``/``.yml`` or holds a ``/``)
+    rather than a packaged record; a record's name never does either."""
+    return text.endswith((".yaml", ".yml")) or "/" in text
+
+
+def user_file(text: str, *, kind: str) -> Path:
+    """The existing file ``text`` names; ``ValueError`` (``no such <kind> file ...``) otherwise."""
+    path = Path(text)
+    if not path.is_file():
+        raise ValueError(f"no such {kind} file {text!r}")
+    return path

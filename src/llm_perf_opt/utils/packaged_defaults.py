@@ -11,12 +11,16 @@ True
 True
 >>> (conf_dir("hardware") / "h100-sxm.yaml").is_file()
 True
+>>> sweep_file("listed-example").name
+'listed-example.yaml'
 """
 
 from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+
+from llm_perf_opt.utils.named_files import looks_like_path, named_file, user_file, yaml_stems
 
 DEFAULT_WORKLOAD_ID = "dsocr-standard-v1"
 DEFAULT_ARCH_RESOURCE = "deepseek_ocr/arch/deepseek_ocr.default.yaml"
@@ -55,3 +59,16 @@ def read_workload_text(profile_id: str) -> str:
 def read_default_arch_text() -> str:
     """Text of the packaged default architecture (config.json layout, YAML)."""
     return (conf_dir("model") / DEFAULT_ARCH_RESOURCE).read_text(encoding="utf-8")
+
+
+def list_sweeps() -> list[str]:
+    """Names of the packaged sweeps (``conf/sweeps/<name>.yaml``), sorted."""
+    return yaml_stems(conf_dir("sweeps"))
+
+
+def sweep_file(name_or_path: str) -> Path:
+    """The packaged sweep ``name_or_path`` or the user's sweep file at that path; ``ValueError`` (one
+    line: the unknown name and the known ones, or the missing file) otherwise."""
+    if looks_like_path(name_or_path):
+        return user_file(name_or_path, kind="sweep")
+    return named_file(conf_dir("sweeps"), name_or_path, kind="sweep")
