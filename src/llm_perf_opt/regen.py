@@ -1,0 +1,134 @@
+"""``python -m llm_perf_opt.regen [--check]``: rewrite the checkout's generated files from the code, or with
+``--check`` only say which are stale (exit 1). CI runs the check, so a generated file, or a number quoted in the
+docs, cannot drift from what the tool computes.
+
+What it writes (relative to the checkout):
+
+* ``docs/layers/*.md``: one page per analytic layer class (``scripts/docs/gen_layer_pages.py``);
+* ``extern/modelmeter/models/deepseek_ocr/module_catalog.md`` and ``module_formulations.md``
+  (``scripts/docs/render_module_catalog.py``, ``scripts/docs/gen_formulations.py``);
+* the generated blocks of ``docs/*.md`` (:mod:`llm_perf_opt.visualize.doc_blocks`).
+
+Run it from a source checkout (it needs ``scripts/`` and ``docs/``).
+
+Example
+-------
+>>> import tempfile
+>>> root = Path(tempfile.mkdtemp())
+>>> _ = (root / "a.md").write_text("old")
+>>> stale_files(root, {"a.md": "new", "b.md": "x"})
+['a.md', 'b.md']
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from llm_perf_opt.utils.script_module import load_script
+from llm_perf_opt.visualize.doc_blocks import BLOCK, fill_blocks, renderers
+
+REPO = Path(__file__).resolve().parents[2]
+"""The checkout this module runs from (``src/llm_perf_opt/regen.py``)."""
+
+
+def layer_pages(repo: Path) -> dict[str, str]:
+    """``docs/layers/<page>`` -> text."""
+    pages: dict[str, str] = load_script(repo / "scripts" / "docs" / "gen_layer_pages.py").layer_pages()
+    return {f"docs/layers/{name}": text for name, text in pages.items()}
+
+
+def catalog_pages(repo: Path) -> dict[str, str]:
+    """The module catalog and the formulations page of the DeepSeek-OCR layers."""
+    from modelmeter.models.deepseek_ocr.module_catalog import load_module_catalog
+
+    catalog = load_module_catalog()
+    folder = "extern/modelmeter/models/deepseek_ocr"
+    render_catalog = load_script(repo / "scripts" / "docs" / "render_module_catalog.py").render
+    render_formulations = load_script(repo / "scripts" / "docs" / "gen_formulations.py").render
+    return {
+        f"{folder}/module_catalog.md": str(render_catalog(catalog)),
+        f"{folder}/module_formulations.md": str(render_formulations(catalog)),
+    }
+
+
+def doc_blocks(repo: Path) -> dict[str, str]:
+    """Every page of ``docs/`` that holds a generated block, with its blocks filled in."""
+    blocks = renderers(repo)
+    out = {}
+    for path in sorted((repo / "docs").glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        if BLOCK.search(text):
+            out[path.relative_to(repo).as_posix()] = fill_blocks(text, blocks)
+    return out
+
+
+GENERATORS: dict[str, Callable[[Path], dict[str, str]]] = {
+    "layer pages": layer_pages,
+    "module catalog": catalog_pages,
+    "docs blocks": doc_blocks,
+}
+"""What ``regen`` produces, by name: each returns relative path -> text."""
+
+OWNED_FOLDERS = ("docs/layers",)
+"""Folders whose every ``*.md`` a generator owns: a page no longer produced is removed."""
+
+
+def generated_files(repo: Path) -> dict[str, str]:
+    """Every generated file's relative path and text."""
+    files: dict[str, str] = {}
+    for generate in GENERATORS.values():
+        files |= generate(repo)
+    return files
+
+
+def stale_files(repo: Path, files: dict[str, str]) -> list[str]:
+    """Relative paths whose committed text differs from ``files`` (or that are missing), sorted."""
+    return sorted(rel for rel, text in files.items() if _read(repo / rel) != text)
+
+
+def orphan_files(repo: Path, files: dict[str, str]) -> list[str]:
+    """Files in :data:`OWNED_FOLDERS` that no generator produces any more, sorted."""
+    owned = (p for folder in OWNED_FOLDERS for p in (repo / folder).glob("*.md"))
+    return sorted(rel for p in owned if (rel := p.relative_to(repo).as_posix()) not in files)
+
+
+def _read(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Write the generated files (or with ``--check`` list the stale ones and exit 1)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m llm_perf_opt.regen",
+        description="Rewrite every generated file of the checkout (layer pages, module catalog, formulations, the "
+        "numbers quoted in docs/) from the code.",
+    )
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 listing the stale files")
+    parser.add_argument("--repo", type=Path, default=REPO, help=f"the checkout; default: {REPO}")
+    args = parser.parse_args(argv)
+    files = generated_files(args.repo)
+    stale, orphans = stale_files(args.repo, files), orphan_files(args.repo, files)
+    if args.check:
+        if stale or orphans:
+            names = ", ".join(stale + [f"{o} (no longer generated)" for o in orphans])
+            print(f"regen: stale: {names}; run python -m llm_perf_opt.regen", file=sys.stderr)
+            return 1
+        print(f"regen: {len(files)} generated files up to date")
+        return 0
+    for rel in stale:
+        target = args.repo / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.regen-tmp")
+        tmp.write_text(files[rel], encoding="utf-8")
+        tmp.replace(target)
+    for rel in orphans:
+        (args.repo / rel).unlink()
+    print(f"regen: {len(stale)} written, {len(orphans)} removed, {len(files) - len(stale)} already up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

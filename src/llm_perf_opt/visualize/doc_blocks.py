@@ -1,0 +1,137 @@
+"""Numbers the documentation quotes, computed by the tool itself: each block is the Markdown between
+``<!-- generated: NAME -->`` and ``<!-- end generated -->`` in a page of ``docs/``, rewritten by
+``python -m llm_perf_opt.regen`` (and compared by ``--check`` in CI), so a quoted figure cannot drift from
+what the analyzer prints for the same inputs.
+
+Example
+-------
+>>> text = "a\\n<!-- generated: demo -->\\nold\\n<!-- end generated -->\\nb\\n"
+>>> fill_blocks(text, {"demo": lambda: "new"})
+'a\\n<!-- generated: demo -->\\nnew\\n<!-- end generated -->\\nb\\n'
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from llm_perf_opt.planning.predict import predict
+from llm_perf_opt.planning.sweep import evaluate_sweep, load_sweep_spec
+from llm_perf_opt.runners.analyzer_inputs import WorkloadFlags, resolve_inputs
+from llm_perf_opt.runners.report_builder import build_report
+from llm_perf_opt.runners.summary_builder import build_summary
+from llm_perf_opt.utils.packaged_defaults import sweep_file
+from llm_perf_opt.visualize.number_format import grouped
+from llm_perf_opt.visualize.tables import markdown_table
+from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
+from modelmeter.models.deepseek_ocr.layers.decoder.deepseek_v2_moe import DeepseekV2MoE
+from modelmeter.models.deepseek_ocr.workload import OCRWorkload
+
+BLOCK = re.compile(r"(<!-- generated: ([a-z0-9-]+) -->\n)(.*?)(<!-- end generated -->)", re.DOTALL)
+"""A generated block: its opening marker (with the block's name), its body, its closing marker."""
+
+PAPER_BATCHES = (1, 8, 16, 32)
+"""The batch sizes the paper-claim table shows (the sweep evaluates more)."""
+
+
+def fill_blocks(text: str, renderers: Mapping[str, Callable[[], str]]) -> str:
+    """``text`` with every generated block's body replaced by its renderer's output (``KeyError`` naming an
+    unknown block)."""
+
+    def body(match: re.Match[str]) -> str:
+        name = match.group(2)
+        if name not in renderers:
+            raise KeyError(f"unknown generated block {name!r}; known: {', '.join(sorted(renderers))}")
+        return f"{match.group(1)}{renderers[name]().rstrip()}\n{match.group(4)}"
+
+    return BLOCK.sub(body, text)
+
+
+def _thousands(pages_per_day: float) -> str:
+    return f"{round(pages_per_day / 1000)}k"
+
+
+def paper_a100_table() -> str:
+    """Pages per day on one A100-40GB, the packaged ``paper-a100-claim`` sweep, at a few batch sizes."""
+    points = evaluate_sweep(load_sweep_spec(sweep_file("paper-a100-claim")), progress=False)
+    header = ["mode (grid)", "image tokens", *(f"batch {b}" for b in PAPER_BATCHES), "largest batch that fits"]
+    rows: list[list[str]] = []
+    for mode in dict.fromkeys(p.resolution_mode for p in points):
+        of_mode = {p.workload.batch_size: p for p in points if p.resolution_mode == mode}
+        first = of_mode[min(of_mode)]
+        w, h = first.workload.crop_grid
+        name = "-".join(part.capitalize() for part in mode.split("-"))  # gundam-m -> Gundam-M
+        label = name if (w, h) == (1, 1) else f"{name} {h}x{w}"
+        cells = []
+        for b in PAPER_BATCHES:
+            p = of_mode[b]
+            cells.append(_thousands(p.pages_per_day) + ("" if p.memory.fits else " (does not fit)"))
+        rows.append([label, grouped(first.image_tokens), *cells, str(first.memory.max_batch)])
+    return markdown_table(header, rows, align="lrrrrrr")
+
+
+def a100_decode_steps() -> str:
+    """The decode step of the Gundam 3x2 page on the A100-40GB at the table's batch sizes, and the routed
+    experts its MoE layers read."""
+    arch = DeepseekOCRArch()
+    rows = []
+    for b in PAPER_BATCHES:
+        p = predict(arch, OCRWorkload(crop_grid=(2, 3), batch_size=b, max_new_tokens=1000), "a100-40gb")
+        moe = DeepseekV2MoE(config=arch.language, tokens=b)
+        rows.append(
+            [
+                str(b),
+                f"{p.tpot_mean_seconds * 1e3:.2f} ms",
+                f"{moe.experts_read_per_call} of {arch.language.n_routed_experts}",
+                f"{p.ttft_seconds * 1e3:.0f} ms",
+            ]
+        )
+    header = ["batch", "decode step (mean)", "routed experts read per MoE layer", "time to first token"]
+    return markdown_table(header, rows, align="rrrr")
+
+
+def stage_params() -> str:
+    """Parameters per stage of the standard workload, as summary.json reports them, and the checkpoint's
+    total they add up to."""
+    inputs = resolve_inputs(WorkloadFlags())
+    summary = build_summary(build_report(inputs), None)
+    rows = [[f"`{name}`", grouped(stage.params)] for name, stage in summary.stages.items()]
+    table = markdown_table(["stage", "params"], rows, align="lr")
+    distinct = sum(s.params for name, s in summary.stages.items() if name != "decode")
+    own = summary.total_params - distinct
+    return (
+        f"{table}\n\n`sam + clip + projector + prefill + lm_head` = {grouped(distinct)}, plus the model's own "
+        f"{grouped(own)} parameters (`image_newline` and `view_seperator`) = {grouped(summary.total_params)}, "
+        "the checkpoint's total."
+    )
+
+
+def bench_table(bench_json: Path) -> str:
+    """The speed figures of ``reports/bench/latest.json`` (written by ``scripts/bench/bench_analytic.py``)."""
+    data = json.loads(bench_json.read_text(encoding="utf-8"))
+    d = data["details"]
+    rows = [
+        ["one full evaluation, distinct workloads (median CPU time)", f"{data['single_report_ms']} ms"],
+        ["the same workload again (cached)", f"{d['single_report']['warm_same_workload_cpu_ms']} ms"],
+        ["first evaluation in a fresh process", f"{d['single_report']['cold_first_call_cpu_ms']} ms"],
+        [f"{grouped(d['sweep']['points'])}-point sweep engine, one core", f"{data['sweep_10k_s']} s"],
+        ["analyzer cold start (`--help`)", f"{data['cli_cold_start_s']} s"],
+        ["analyzer full default run (report, summary, layer pages)", f"{d['cli']['full_default_run_wall_s']} s"],
+        ["FlopCounterMode on meta, same workload (torch import excluded)", f"{data['flopcounter_meta_s']} s"],
+        ["speed-up", f"{grouped(data['speedup_vs_flopcounter'])}x"],
+    ]
+    machine = data["machine"]
+    head = f"On a {machine['cpu_count']}-core {machine['cpu']} machine, Python {machine['python']}:\n\n"
+    return head + markdown_table(["measurement", "result"], rows, align="lr")
+
+
+def renderers(repo: Path) -> dict[str, Callable[[], str]]:
+    """Every block the docs may hold, by name (``repo``: the checkout, for the committed bench results)."""
+    return {
+        "paper-a100-table": paper_a100_table,
+        "a100-decode-steps": a100_decode_steps,
+        "stage-params": stage_params,
+        "bench-table": lambda: bench_table(repo / "reports" / "bench" / "latest.json"),
+    }
