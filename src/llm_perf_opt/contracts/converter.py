@@ -73,7 +73,7 @@ def _structure_float(value: Any, _: type) -> float:
 
 OPTIONAL_SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
     "StageSummary": ("predicted_time_s", "predicted_kernel_s", "predicted_wall_s", "kernel_launches", "torch_calls"),
-    "AnalyzerSummary": ("hardware", "runtime"),
+    "AnalyzerSummary": ("hardware", "runtime", "page"),
 }
 """Keys ``summary.json`` writes only when ``--hardware`` gave them values (absent, not null)."""
 

@@ -1,4 +1,4 @@
-"""``AnalyzerSummary``: ``summary.json``, the small stable contract for scripts (schema version 1).
+"""``AnalyzerSummary``: ``summary.json``, the small stable contract for scripts (schema version 2).
 
 Keys, exactly: ``schema_version``, ``model``, ``workload``, ``image_tokens``, ``prefill_tokens``,
 ``total_params``, ``stages`` (``sam``, ``clip``, ``projector``, ``prefill``, ``lm_head``,
@@ -7,8 +7,9 @@ Keys, exactly: ``schema_version``, ``model``, ``workload``, ``image_tokens``, ``
 (``null`` or ``layer_classes``, ``modeled``, ``unclassified``, ``param_mismatches``).
 Every number is an integer. With ``--hardware`` the summary also has ``hardware`` and
 ``runtime``, and each stage ``predicted_time_s`` (roofline), ``predicted_kernel_s``,
-``predicted_wall_s`` (seconds, floats) and ``kernel_launches``; without it those keys are
-absent, not null.
+``predicted_wall_s`` (seconds, floats) and ``kernel_launches``, and the ``page`` block (:class:`PageSummary`:
+the answer per page under the runtime profile); without it those keys are absent, not null. Version 2 added
+``page``.
 
 Example
 -------
@@ -23,12 +24,60 @@ from __future__ import annotations
 from attrs import define, field
 from attrs.validators import instance_of
 
-from llm_perf_opt.data._validators import non_empty_str, non_negative_int, one_of, positive_int
+from llm_perf_opt.data._validators import finite_non_negative, non_empty_str, non_negative_int, one_of, positive_int
 from llm_perf_opt.data.stage_names import STAGE_NAMES
 from llm_perf_opt.data.torchinfo_crosscheck import ParamMismatch
 from llm_perf_opt.data.workload_profile import CropGrid
 
-SUMMARY_SCHEMA_VERSION = "1"
+SUMMARY_SCHEMA_VERSION = "2"
+
+
+@define(frozen=True, kw_only=True)
+class PageSummary:
+    """``summary.json``'s ``page`` block: the workload's answer on the GPU under the runtime profile.
+
+    Times are the runtime profile's wall times (the kernel-level model), not the roofline. A batch of
+    ``batch_size`` pages runs together (static batching), so every page of it takes ``page_s``.
+
+    Attributes
+    ----------
+    runtime, hardware
+        The runtime profile and the GPU entry (their ``name``).
+    calibrated
+        Whether the GPU entry holds measured constants (``True``) or datasheet estimates.
+    ttft_s
+        Time to first token: SAM + CLIP + projector + prefill + LM head.
+    tpot_s
+        Time per output token: the decode stage's wall time over its ``max_new_tokens - 1`` steps (mean; 0
+        without decode steps).
+    page_s
+        ``ttft_s`` + the decode stage: the latency of each page of the batch.
+    pages_per_s, pages_per_day
+        ``batch_size / page_s`` and that times 86,400: one GPU.
+    peak_memory_bytes, fits, max_batch
+        Weights + KV cache + the largest kernel working set; whether that fits the usable memory (0.9 of the
+        device); the largest batch that fits.
+
+    Example
+    -------
+    >>> p = PageSummary(runtime="fused", hardware="h100-sxm", calibrated=True, ttft_s=0.1, tpot_s=0.01,
+    ...                 page_s=10.09, pages_per_s=0.0991, pages_per_day=8563.0, peak_memory_bytes=7 << 30,
+    ...                 fits=True, max_batch=38)
+    >>> p.fits
+    True
+    """
+
+    runtime: str = field(validator=non_empty_str)
+    hardware: str = field(validator=non_empty_str)
+    calibrated: bool = field(validator=instance_of(bool))
+    ttft_s: float = field(validator=finite_non_negative)
+    tpot_s: float = field(validator=finite_non_negative)
+    page_s: float = field(validator=finite_non_negative)
+    pages_per_s: float = field(validator=finite_non_negative)
+    pages_per_day: float = field(validator=finite_non_negative)
+    peak_memory_bytes: int = field(validator=non_negative_int)
+    fits: bool = field(validator=instance_of(bool))
+    max_batch: int = field(validator=non_negative_int)
 
 
 @define(frozen=True, kw_only=True)
@@ -126,7 +175,7 @@ class AnalyzerSummary:
     Example
     -------
     >>> AnalyzerSummary.__attrs_attrs__.schema_version.default
-    '1'
+    '2'
     """
 
     schema_version: str = field(default=SUMMARY_SCHEMA_VERSION, validator=one_of((SUMMARY_SCHEMA_VERSION,)))
@@ -141,3 +190,5 @@ class AnalyzerSummary:
     """``--hardware`` entry the predicted times are for (absent without it)."""
     runtime: str | None = None
     """``--runtime`` profile of the kernel and wall times (absent without ``--hardware``)."""
+    page: PageSummary | None = None
+    """The answer per page under the runtime profile (absent without ``--hardware``)."""

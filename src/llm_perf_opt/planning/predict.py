@@ -111,6 +111,17 @@ class CollectorPaused:
             gc.enable()
 
 
+def gpus_for(target_pages_per_day: float, pages_per_day_per_gpu: float) -> int:
+    """GPUs that reach the target: ``ceil(target / pages per day of one GPU)``.
+
+    Example
+    -------
+    >>> gpus_for(1_000_000, 204_244.0)
+    5
+    """
+    return math.ceil(target_pages_per_day / pages_per_day_per_gpu)
+
+
 @functools.cache
 def _spec(name: str) -> HardwareSpec:
     return load_hardware(name)
@@ -253,7 +264,7 @@ def _predict_many(
                 memory=_memory(spec, workload.batch_size, weights, peak, kv, memory_utilization),
                 min_kernel_seconds=min_kernel_seconds,
                 target_pages_per_day=target_pages_per_day,
-                gpus_needed=None if target_pages_per_day is None else math.ceil(target_pages_per_day / per_day),
+                gpus_needed=None if target_pages_per_day is None else gpus_for(target_pages_per_day, per_day),
             )
         )
     return points

@@ -61,7 +61,12 @@ from llm_perf_opt.utils.torchinfo_crosscheck import cross_check
 from llm_perf_opt.visualize.layer_pages import page_name, render_layer_page
 from llm_perf_opt.visualize.report_markdown import render_report_markdown
 from llm_perf_opt.visualize.stage_table import render_stage_table
-from llm_perf_opt.visualize.time_sections import capacity_markdown, render_time_markdown
+from llm_perf_opt.visualize.time_sections import (
+    capacity_markdown,
+    render_headline_markdown,
+    render_headline_text,
+    render_time_markdown,
+)
 from modelmeter.layers.attention_core import ATTENTION_IMPLS
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
 from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES
@@ -345,7 +350,7 @@ def _time_sections(model: DeepseekOCRModel, timings: WorkloadTimings | None) -> 
     return [
         render_time_markdown(timings),
         where_time_goes_markdown(timings.runtimes, runtime=timings.runtime.name, hardware=timings.hardware.name),
-        capacity_markdown(model, timings.hardware),
+        capacity_markdown(model, timings),
     ]
 
 
@@ -353,8 +358,9 @@ def output_files(
     inputs: AnalyzerInputs,
     args: argparse.Namespace,
     time_inputs: TimeInputs | None = None,
-) -> tuple[dict[str, str], str]:
-    """Every output but the manifest (relative path -> text), and the stage table to print."""
+) -> tuple[dict[str, str], str, str]:
+    """Every output but the manifest (relative path -> text), the stage table to print, and the headline to print
+    last (the answer per page under the runtime; empty without ``--hardware``)."""
     target = load_target_operator_list(args.torchinfo_dir) if args.torchinfo_dir else None
     model = DeepseekOCRModel(arch=inputs.spec.arch, workload=inputs.workload)
     check = cross_check(target, model) if target is not None else None
@@ -368,10 +374,14 @@ def output_files(
     if fmt in ("yaml", "both"):
         files["report.yaml"] = to_yaml_text(report)
     files["summary.json"] = to_json_text(summary)
-    files["report.md"] = render_report_markdown(report, extra_sections=_time_sections(model, timings))
+    lead = [] if timings is None else [render_headline_markdown(timings.page, inputs.workload.batch_size)]
+    files["report.md"] = render_report_markdown(
+        report, lead_sections=lead, extra_sections=_time_sections(model, timings)
+    )
     for info in report.layer_classes:
         files[f"layers/{page_name(info.class_name)}"] = render_layer_page(info, report.workload.id)
-    return files, render_stage_table(summary.stages)
+    headline = "" if timings is None else render_headline_text(timings.page, inputs.workload.batch_size)
+    return files, render_stage_table(summary.stages), headline
 
 
 def run_analytic(args: argparse.Namespace, command_line: Sequence[str]) -> int:
@@ -383,7 +393,7 @@ def run_analytic(args: argparse.Namespace, command_line: Sequence[str]) -> int:
         hashed |= {"hardware": unstructure(time_inputs[0]), "runtime": unstructure(time_inputs[1])}
     run_id = check_run_id(args.run_id) if args.run_id else default_run_id(inputs, hashed)
     out_dir = Path(args.output_dir) if args.output_dir else OUTPUT_ROOT / run_id / OUTPUT_SUBDIR
-    files, table = output_files(inputs, args, time_inputs)
+    files, table, headline = output_files(inputs, args, time_inputs)
 
     def manifest(written: tuple[ManifestFile, ...]) -> tuple[str, str]:
         record = RunManifest(
@@ -402,6 +412,8 @@ def run_analytic(args: argparse.Namespace, command_line: Sequence[str]) -> int:
     for name in [n for n in files if not n.startswith("layers/")] + ["manifest.json"]:
         print(f"  {out_dir / name}")
     print(f"  {out_dir / 'layers'}/ ({pages} layer pages)")
+    if headline:
+        print(f"\n{headline}")
     return 0
 
 

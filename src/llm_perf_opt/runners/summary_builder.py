@@ -75,6 +75,7 @@ def build_summary(report: AnalyticModelReport, timings: WorkloadTimings | None =
         torchinfo=torchinfo,
         hardware=None if timings is None else timings.hardware.name,
         runtime=None if timings is None else timings.runtime.name,
+        page=None if timings is None else timings.page,
     )
 
 

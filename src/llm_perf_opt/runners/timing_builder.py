@@ -1,5 +1,5 @@
-"""Predicted stage times for ``--hardware``/``--runtime``: the roofline of each stage (issue 5's
-time model) and the kernel-level time of each stage under a runtime profile (issue 8's).
+"""Predicted stage times for ``--hardware``/``--runtime``: the roofline of each stage and the kernel-level
+time of each stage under a runtime profile (docs/time-model.md), and the answer per page they give.
 
 Example
 -------
@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from attrs import define
 
+from llm_perf_opt.data.analyzer_summary import PageSummary
 from llm_perf_opt.data.hardware import HardwareSpec
 from llm_perf_opt.data.runtime_profile import RuntimeProfile
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.profiles import load_runtime
 from llm_perf_opt.kernels.timing import StageRuntime, runtime_stage_times
+from llm_perf_opt.planning.predict import predict
 from llm_perf_opt.timing.roofline import roofline_time
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
 
@@ -34,14 +36,46 @@ class StageTiming:
     torch_calls: int
 
 
+FIRST_TOKEN_STAGES = ("sam", "clip", "projector", "prefill", "lm_head")
+"""The stages before the first token (the prefill's logits give it); ``decode`` makes the rest."""
+SECONDS_PER_DAY = 86_400
+
+
 @define(frozen=True, kw_only=True)
 class WorkloadTimings:
-    """Every stage's predictions, and the runtime details behind the kernel-level ones."""
+    """Every stage's predictions, the runtime details behind the kernel-level ones, and the page they make."""
 
     hardware: HardwareSpec
     runtime: RuntimeProfile
     stages: dict[str, StageTiming]
     runtimes: dict[str, StageRuntime]
+    page: PageSummary
+
+
+def page_summary(
+    model: DeepseekOCRModel, hardware: HardwareSpec, runtime: RuntimeProfile, stages: dict[str, StageTiming]
+) -> PageSummary:
+    """The answer per page: first token, per token, per page and per day from the stages' wall times under
+    ``runtime``; memory from the planning model (:func:`llm_perf_opt.planning.predict.predict`)."""
+    memory = predict(model.arch, model.workload, hardware).memory
+    ttft = sum(stages[name].predicted_wall_s for name in FIRST_TOKEN_STAGES)
+    decode = stages["decode"].predicted_wall_s
+    steps = model.workload.decode_steps
+    page = ttft + decode
+    per_s = model.workload.batch_size / page if page > 0 else 0.0
+    return PageSummary(
+        runtime=runtime.name,
+        hardware=hardware.name,
+        calibrated=hardware.calibration is not None and hardware.calibration.measured,
+        ttft_s=ttft,
+        tpot_s=decode / steps if steps else 0.0,
+        page_s=page,
+        pages_per_s=per_s,
+        pages_per_day=per_s * SECONDS_PER_DAY,
+        peak_memory_bytes=memory.total_bytes,
+        fits=memory.fits,
+        max_batch=memory.max_batch,
+    )
 
 
 def stage_timings(
@@ -61,4 +95,5 @@ def stage_timings(
         )
         for name, layer in model.stage_layers().items()
     }
-    return WorkloadTimings(hardware=spec, runtime=profile, stages=stages, runtimes=runtimes)
+    page = page_summary(model, spec, profile, stages)
+    return WorkloadTimings(hardware=spec, runtime=profile, stages=stages, runtimes=runtimes, page=page)

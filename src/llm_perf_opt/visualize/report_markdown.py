@@ -200,13 +200,18 @@ def _hierarchy_section(report: AnalyticModelReport) -> list[str]:
     ]
 
 
-def render_report_markdown(report: AnalyticModelReport, *, extra_sections: Sequence[str] = ()) -> str:
-    """The whole ``report.md``; ``extra_sections`` (Markdown, e.g. predicted times) follow the stage table."""
+def render_report_markdown(
+    report: AnalyticModelReport, *, lead_sections: Sequence[str] = (), extra_sections: Sequence[str] = ()
+) -> str:
+    """The whole ``report.md``; ``lead_sections`` (Markdown: the answer) open it, ``extra_sections`` (e.g.
+    predicted times per stage) follow the stage table."""
     leaves_parent = {n.parent for n in report.nodes}
     leaves = [n for n in report.nodes if n.id not in leaves_parent]
     total = metrics_of(report.total)
     stages = {s.stage: stage_summary(s.metrics) for s in report.stages}
     lines = [f"# DeepSeek-OCR analytic report: {report.workload.id}", ""]
+    for section in lead_sections:
+        lines += [section.rstrip("\n"), ""]
     lines += _workload_section(report)
     lines += [
         "## Stages",

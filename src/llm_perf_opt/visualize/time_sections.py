@@ -13,7 +13,7 @@ Example
 
 from __future__ import annotations
 
-from llm_perf_opt.data.hardware import HardwareSpec
+from llm_perf_opt.data.analyzer_summary import PageSummary
 from llm_perf_opt.planning.predict import predict
 from llm_perf_opt.planning.summary import render_capacity_markdown
 from llm_perf_opt.runners.timing_builder import WorkloadTimings
@@ -62,8 +62,48 @@ def render_time_markdown(timings: WorkloadTimings) -> str:
     return "\n".join(lines) + "\n"
 
 
-def capacity_markdown(model: DeepseekOCRModel, hardware: HardwareSpec) -> str:
+def capacity_markdown(model: DeepseekOCRModel, timings: WorkloadTimings) -> str:
     """The capacity-planning section (:func:`llm_perf_opt.planning.summary.render_capacity_markdown`)
-    of the model's workload on ``hardware``, sized for :data:`TARGET_PAGES_PER_DAY`."""
-    point = predict(model.arch, model.workload, hardware, target_pages_per_day=TARGET_PAGES_PER_DAY)
-    return render_capacity_markdown(point)
+    of the model's workload on the timed GPU under its runtime profile, sized for :data:`TARGET_PAGES_PER_DAY`."""
+    point = predict(model.arch, model.workload, timings.hardware, target_pages_per_day=TARGET_PAGES_PER_DAY)
+    return render_capacity_markdown(point, timings.page)
+
+
+VALIDATED_RUNTIMES = ("hf-eager", "hf-sdpa", "hf-sdpa-graph")
+"""Runtime profiles whose kernel and wall times were compared with GPU measurements (docs/time-model.md)."""
+
+
+def headline_rows(page: PageSummary, batch_size: int) -> list[tuple[str, str]]:
+    """The answer per page, each figure with its unit: (label, value) pairs, the basis last."""
+    gpu = "calibrated (measured constants)" if page.calibrated else "datasheet estimate (not calibrated)"
+    runtime = (
+        "validated against GPU measurements (docs/time-model.md)"
+        if page.runtime in VALIDATED_RUNTIMES
+        else "not validated against measurements"
+    )
+    return [
+        ("time to first token", f"{page.ttft_s * 1e3:,.1f} ms"),
+        ("time per output token (mean)", f"{page.tpot_s * 1e3:,.2f} ms"),
+        (f"time per page (batch {batch_size})", f"{page.page_s:,.3f} s"),
+        ("pages per second per GPU", f"{page.pages_per_s:,.3f}"),
+        ("pages per day per GPU", f"{page.pages_per_day:,.0f}"),
+        ("peak memory", f"{page.peak_memory_bytes / 2**30:,.2f} GiB ({'fits' if page.fits else 'does not fit'})"),
+        ("largest batch that fits", f"{page.max_batch:,}"),
+        (f"basis: GPU {page.hardware}", gpu),
+        (f"basis: runtime {page.runtime}", runtime),
+    ]
+
+
+def render_headline_markdown(page: PageSummary, batch_size: int) -> str:
+    """The headline of report.md: the answer per page under the runtime profile."""
+    rows = "\n".join(f"| {label} | {value} |" for label, value in headline_rows(page, batch_size))
+    return f"## The answer: {page.hardware}, runtime {page.runtime}\n\n| | |\n|---|---:|\n{rows}\n"
+
+
+def render_headline_text(page: PageSummary, batch_size: int) -> str:
+    """The headline printed on the console."""
+    rows = headline_rows(page, batch_size)
+    width = max(len(label) for label, _ in rows)
+    lines = [f"On {page.hardware} under runtime {page.runtime}:"]
+    lines += [f"  {label:<{width}}  {value}" for label, value in rows]
+    return "\n".join(lines)

@@ -1,0 +1,67 @@
+"""The answer per page: summary.json's ``page`` block, the console's closing headline, report.md's opening
+headline and its capacity section give the same figures, for every runtime profile, and they add up."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from llm_perf_opt.data.analyzer_summary import SUMMARY_SCHEMA_VERSION
+from llm_perf_opt.kernels.profiles import list_runtimes
+from tests.analyzer.conftest import CliResult
+
+PAGE_KEYS = {
+    "runtime", "hardware", "calibrated", "ttft_s", "tpot_s", "page_s", "pages_per_s", "pages_per_day",
+    "peak_memory_bytes", "fits", "max_batch",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("runtime", list_runtimes())
+def test_every_output_gives_the_same_page(run_cli: Callable[..., CliResult], tmp_path: Path, runtime: str) -> None:
+    result = run_cli("--hardware", "h100-sxm", "--runtime", runtime, "--batch-size", "4", "--output-dir", tmp_path)
+    assert result.code == 0, result.err
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["schema_version"] == SUMMARY_SCHEMA_VERSION == "2"
+    page = summary["page"]
+    assert set(page) == PAGE_KEYS
+    assert (page["runtime"], page["hardware"], page["calibrated"]) == (runtime, "h100-sxm", True)
+    stages = summary["stages"]
+    walls = {name: s["predicted_wall_s"] for name, s in stages.items()}
+    # the first token after vision, prefill and the LM head; the page after the 999 decode steps too
+    assert page["ttft_s"] == pytest.approx(sum(w for n, w in walls.items() if n != "decode"), rel=1e-12)
+    assert page["tpot_s"] == pytest.approx(walls["decode"] / 999, rel=1e-12)
+    assert page["page_s"] == pytest.approx(page["ttft_s"] + walls["decode"], rel=1e-12)
+    assert page["pages_per_s"] == pytest.approx(4 / page["page_s"], rel=1e-12)
+    assert page["pages_per_day"] == pytest.approx(86_400 * page["pages_per_s"], rel=1e-12)
+    # the console ends with the headline, report.md opens with it, the capacity section agrees
+    per_day = f"{page['pages_per_day']:,.0f}"
+    headline = result.out.rstrip().splitlines()[-10:]
+    assert headline[0] == f"On h100-sxm under runtime {runtime}:"
+    assert headline[5].split() == ["pages", "per", "day", "per", "GPU", per_day]
+    assert headline[-1].split()[:3] == ["basis:", "runtime", runtime]
+    report = (tmp_path / "report.md").read_text()
+    assert report.split("\n## ")[1].startswith(f"The answer: h100-sxm, runtime {runtime}")
+    assert f"| pages per day per GPU | {per_day} |" in report.split("\n## ")[1]
+    capacity = report[report.index("## Capacity planning") :]
+    assert f"| pages per day per GPU | {per_day} |" in capacity
+    assert f"| time per page (whole batch: TTFT + decode) | {page['page_s'] * 1e3:,.3f} ms |" in capacity
+    gpus = math.ceil(1_000_000 / page["pages_per_day"])
+    assert f"| GPUs for 1,000,000 pages/day | {gpus} |" in capacity
+
+
+def test_without_hardware_there_is_no_page(run_cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    assert run_cli("--max-new-tokens", "2", "--output-dir", tmp_path).code == 0
+    assert "page" not in json.loads((tmp_path / "summary.json").read_text())
+
+
+def test_a_datasheet_gpu_is_labelled_as_an_estimate(run_cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    result = run_cli("--hardware", "l4", "--runtime", "fused", "--output-dir", tmp_path)
+    assert result.code == 0, result.err
+    assert json.loads((tmp_path / "summary.json").read_text())["page"]["calibrated"] is False
+    assert "basis: GPU l4" in result.out
+    assert "datasheet estimate (not calibrated)" in result.out
+    assert "not validated against measurements" in result.out  # fused: a serving engine nobody measured here
