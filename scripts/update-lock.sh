@@ -17,7 +17,9 @@ python3 -m venv "$venv"
 {
   echo "# Versions the test suite runs with; written by scripts/update-lock.sh (do not edit by hand)."
   echo "# Used as constraints by the README's set-up command: pip install -c requirements/lock.txt -e \".[dev]\""
-  "$venv/bin/pip" freeze --exclude-editable | grep -v -i '^llm-perf-opt' | sed -E 's/\+[A-Za-z0-9.]+$//' | LC_ALL=C sort -f
+  # --all keeps setuptools (torch needs it at run time); pip itself is the machine's, not the project's
+  "$venv/bin/pip" freeze --all --exclude-editable | grep -v -i -E '^(llm-perf-opt|pip)==' \
+    | sed -E 's/\+[A-Za-z0-9.]+$//' | LC_ALL=C sort -f
 } > requirements/lock.txt
 rm -rf "$(dirname "$venv")"
 echo "wrote requirements/lock.txt ($(grep -vc '^#' requirements/lock.txt) packages)"
