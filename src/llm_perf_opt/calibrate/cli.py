@@ -1,0 +1,421 @@
+"""``python -m llm_perf_opt.calibrate``: every microbenchmark the time model uses, in one process, written as
+one hardware entry (YAML) and its raw measurements (JSON).
+
+In order: the peaks (:mod:`~llm_perf_opt.calibrate.peaks`: bf16 matmul, device copy, launch, tiny kernel in
+a graph, ``.item()``), the kernel-time curves (:mod:`~llm_perf_opt.calibrate.curves`), CUDA-graph replays
+(:mod:`~llm_perf_opt.calibrate.graphs`) and the host cost of eager module code with the eager start
+(:mod:`~llm_perf_opt.calibrate.host`). ``--dry-run`` runs the same code on the CPU with tiny sizes and
+stand-in timings, and writes an entry marked ``measured: false`` whose numbers describe nothing.
+
+Example
+-------
+>>> args = parse_args(["--name", "my-gpu", "--output", "my-gpu.yaml"])
+>>> args.raw.name, args.dry_run
+('my-gpu.raw.json', False)
+>>> parse_args(["--name", "My GPU", "--output", "x.yaml"])
+Traceback (most recent call last):
+...
+llm_perf_opt.utils.input_error.InputError: --name: lower-case letters, digits and '-' only, got 'My GPU'
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from attrs import evolve
+
+from llm_perf_opt.calibrate.curves import ENTRY_CURVES, CurveSettings, hardware_block, measure_curves
+from llm_perf_opt.calibrate.entry import hardware_entry, render_yaml
+from llm_perf_opt.calibrate.fits import GIB, sig
+from llm_perf_opt.calibrate.gpus import GENERATED_MARK, Datasheet, DatasheetError, Overrides, datasheet
+from llm_perf_opt.calibrate.graphs import GraphSettings, measure
+from llm_perf_opt.calibrate.host import HostSettings, measure_host
+from llm_perf_opt.calibrate.peaks import (
+    Clock,
+    PeakSettings,
+    environment,
+    measure_peaks,
+    measured_on,
+    nvidia_smi,
+    peak_constants,
+    peak_how_measured,
+)
+from llm_perf_opt.hardware.rates import DEFAULT_COPY_EFFICIENCY, DEFAULT_MATMUL_EFFICIENCY
+from llm_perf_opt.hardware.registry import list_hardware
+from llm_perf_opt.utils.input_error import InputError
+
+PROG = "python -m llm_perf_opt.calibrate"
+SCHEMA = "llm-perf-opt/calibration-run/v1"
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Help with each flag's default, where it has one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False) or action.default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors raised as :class:`InputError` (:func:`main` exits 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise InputError(message)
+
+
+def _positive(kind: type[int] | type[float]) -> Any:
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command's flags (``--help`` explains each)."""
+    p = _Parser(
+        prog=PROG,
+        description=(
+            "Calibrate a GPU in one command: measure every constant the time model uses (bf16 matmul and copy "
+            "rates, kernel-time curves, launch, CUDA-graph replay, sync, host cost of eager module code, eager "
+            "start) with generic microbenchmarks, and write a hardware entry (YAML, loadable with --hardware "
+            "PATH) plus the raw measurements (JSON). About 2-4 minutes on an H200. Progress goes to stderr."
+        ),
+        formatter_class=_Formatter,
+    )
+    p.add_argument("--name", required=True, help="the entry's name (lower-case letters, digits, '-'); "
+                   "a packaged entry's name must equal its file's stem")  # fmt: skip
+    p.add_argument("--output", type=Path, required=True, help="the hardware entry (YAML) to write")
+    p.add_argument("--raw", type=Path, default=None, help="raw measurements (JSON); default: OUTPUT's stem + .raw.json")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="run the same code on the CPU with tiny sizes and stand-in timings (checks the command and the "
+        "entry's shape; the entry says measured: false and its numbers describe nothing)",
+    )
+    p.add_argument("--device", default="cuda:0", help="torch device to calibrate (ignored with --dry-run)")
+    g = p.add_argument_group("datasheet (not measured: the peaks the measured rates are compared with)")
+    g.add_argument(
+        "--datasheet",
+        default=None,
+        help="packaged entry to take the datasheet figures, sources and notes from (default: the one whose GPU "
+        f"has the device's name; known: {', '.join(list_hardware())})",
+    )
+    g.add_argument("--display-name", default=None, help="product name (default: the datasheet's, else the device's)")
+    g.add_argument("--architecture", default=None, help="architecture (default: the datasheet's, else by compute "
+                   "capability)")  # fmt: skip
+    g.add_argument("--bf16-tflops", type=_positive(float), default=None, help="dense bf16 Tensor-Core peak, TFLOP/s")
+    g.add_argument("--fp32-tflops", type=_positive(float), default=None, help="FP32 CUDA-core peak, TFLOP/s")
+    g.add_argument("--bandwidth-tbps", type=_positive(float), default=None, help="memory bandwidth, TB/s")
+    g.add_argument("--memory-gb", type=_positive(float), default=None,
+                   help="memory, binary GB (default: the datasheet's, else the device's total memory)")  # fmt: skip
+    m = p.add_argument_group("measurement sizes")
+    d = PeakSettings()
+    m.add_argument("--seed", type=int, default=d.seed, help="seed of every random input")
+    m.add_argument("--matmul-size", type=_positive(int), default=d.matmul_size, help="N of the N^3 bf16 matmul")
+    m.add_argument("--copy-gib", type=_positive(float), default=d.copy_bytes / GIB, help="copied buffer, GiB")
+    m.add_argument("--curve-repeats", type=_positive(int), default=CurveSettings().repeats,
+                   help="profiled calls per kernel-curve size")  # fmt: skip
+    m.add_argument("--graph-runs", type=_positive(int), default=GraphSettings().runs,
+                   help="interleaved rounds of the graph replays (median)")  # fmt: skip
+    m.add_argument("--host-runs", type=_positive(int), default=HostSettings().runs,
+                   help="interleaved rounds of the host cases (median)")  # fmt: skip
+    return p
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parsed and checked flags; :class:`InputError` (one line) for a bad one."""
+    args = build_parser().parse_args(argv)
+    if not SLUG.match(args.name):
+        raise InputError(f"--name: lower-case letters, digits and '-' only, got {args.name!r}")
+    if args.datasheet is not None and args.datasheet not in list_hardware():
+        raise InputError(f"--datasheet: unknown entry {args.datasheet!r}; known: {', '.join(list_hardware())}")
+    if args.output.suffix not in (".yaml", ".yml"):
+        raise InputError(f"--output: a .yaml file, got {str(args.output)!r}")
+    if args.raw is None:
+        args.raw = args.output.with_name(args.output.stem + ".raw.json")
+    if not args.dry_run and args.copy_gib < 1:
+        raise InputError("--copy-gib must be >= 1 (a copy that fits in cache measures the cache)")
+    return args
+
+
+class Progress:
+    """Timestamped progress lines on stderr, and the seconds each section took."""
+
+    def __init__(self) -> None:
+        self.t0 = time.perf_counter()
+        self.sections: dict[str, float] = {}
+        self._start = self.t0
+
+    def say(self, text: str) -> None:
+        """One progress line."""
+        print(f"[{time.perf_counter() - self.t0:7.1f} s] {text}", file=sys.stderr, flush=True)
+
+    def begin(self, section: str) -> None:
+        """A section starts."""
+        self._start = time.perf_counter()
+        self.say(f"{section} ...")
+
+    def end(self, section: str, result: str) -> None:
+        """A section ends: its time is recorded."""
+        self.sections[section] = round(time.perf_counter() - self._start, 2)
+        self.say(f"{section}: {result} ({self.sections[section]:.1f} s)")
+
+    def total(self) -> float:
+        """Seconds since the start."""
+        return round(time.perf_counter() - self.t0, 2)
+
+
+def measure_all(torch: Any, device: Any, args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
+    """Every measurement, in one process: ``environment``, ``peaks``, ``curves``, ``graphs``, ``host``."""
+    dry = bool(args.dry_run)
+    clock = Clock(torch, device)
+    env = environment(torch, device)
+    try:
+        import transformers
+
+        env["transformers_version"] = transformers.__version__
+    except ImportError:  # pragma: no cover - the host cases need it and fail with the import error
+        env["transformers_version"] = None
+    l2 = int(env.get("l2_cache_bytes") or 0)
+    peaks = PeakSettings(matmul_size=args.matmul_size, copy_bytes=int(args.copy_gib * GIB), seed=args.seed)
+    if dry:
+        peaks = PeakSettings.dry_run(peaks)
+    progress.begin("peaks (matmul, copy, launch, sync)")
+    p = measure_peaks(torch, clock, peaks, l2)
+    c = peak_constants(p)
+    progress.end("peaks", ", ".join(f"{k} {v}" for k, v in c.items()))
+    if clock.cuda:
+        torch.cuda.empty_cache()
+    progress.begin(f"kernel curves ({len(ENTRY_CURVES)})")
+    curve_settings = CurveSettings(repeats=args.curve_repeats, only=ENTRY_CURVES, dry_run=dry)
+    curves = measure_curves(torch, device, curve_settings)
+    progress.end("curves", f"{sum(len(v) for v in curves['curves'].values())} sizes")
+    if clock.cuda:
+        torch.cuda.empty_cache()
+    progress.begin("CUDA-graph replays" + (" (stand-in: eager on the CPU)" if dry else ""))
+    graph_settings = GraphSettings(runs=args.graph_runs, seed=args.seed)
+    if dry:
+        graph_settings = evolve(graph_settings, kernels=16, runs=5, warmup=1, before_graph=16)
+    graphs = measure(torch, graph_settings, "cuda" if clock.cuda else "cpu")
+    progress.end("graphs", f"launch {graphs['graph_launch_us']:.4g} us, gap {graphs['graph_kernel_gap_us']:.4g} us")
+    progress.begin("host cost of eager module code" + (" (stand-in kernels on the CPU)" if dry else ""))
+    host = measure_host(torch, device, HostSettings(runs=5 if dry else args.host_runs))
+    progress.end(
+        "host",
+        f"module_launch_us {host['module_launch_us']:.4g}, module_call_us {host['module_call_us']:.4g}, "
+        f"eager_start_us {host['eager_start_us']:.4g}",
+    )
+    if clock.cuda:
+        env["nvidia_smi_after"] = nvidia_smi(device.index if device.index is not None else 0)
+    return {"environment": env, "peaks": p, "curves": curves, "graphs": graphs, "host": host}
+
+
+def _positive_or_none(x: float | None) -> float | None:
+    return x if x is not None and x > 0 else None
+
+
+def calibration(raw: dict[str, Any], *, dry_run: bool, raw_name: str, seconds: float) -> dict[str, Any]:
+    """The entry's ``calibration`` block from :func:`measure_all`'s measurements: measured constants to 4
+    significant digits; a dry run's is ``measured: false`` with the default efficiencies and its CPU numbers as
+    labelled stand-ins."""
+    p, host, graphs = raw["peaks"], raw["host"], raw["graphs"]
+    peaks = peak_constants(p)
+    consts: dict[str, float | None] = {
+        "launch_overhead_us": peaks["launch_overhead_us"],
+        "min_kernel_us": peaks["min_kernel_us"],
+        "sync_us": peaks["sync_us"],
+        "module_launch_us": sig(host["module_launch_us"]),
+        "module_call_us": sig(host["module_call_us"]),
+        "graph_launch_us": sig(graphs["graph_launch_us"]),
+        "graph_kernel_gap_us": sig(graphs["graph_kernel_gap_us"]),
+        "eager_start_us": sig(host["eager_start_us"]),
+    }
+    consts = {k: _positive_or_none(v) for k, v in consts.items()}
+    if consts["module_launch_us"] is None:
+        consts["module_call_us"] = None
+    ls, ll = host["linear_silu"], [host["llama_eager"], host["llama_sdpa"]]
+    parts = [
+        f"python -m llm_perf_opt.calibrate, one process, {seconds:.0f} s",
+        *peak_how_measured(p),
+        "module_launch_us and module_call_us: llm_perf_opt.calibrate.host's generic cases, none of them "
+        "DeepSeek-OCR (CUDA events around a forward with the queue drained, median of "
+        f"{ls['runs']} interleaved rounds; GPU work tiny, so a forward's wall time is the host's), split by "
+        "llm_perf_opt.validation.host_split: the Linear/SiLU stack (200 blocks of Linear(64, 64), SiLU, residual "
+        f"add: {ls['torch_calls_per_forward']} torch calls, {ls['kernels_per_forward']} kernels) and transformers' "
+        "LlamaModel at toy size (hidden 64, 8 layers, 8 tokens, no cache) with eager and with SDPA attention (the "
+        f"two summed: {sum(c['torch_calls_per_forward'] for c in ll)} Python-level torch calls, "
+        f"{sum(c['kernels_per_forward'] for c in ll)} kernels, each counted in a separate call under a "
+        "TorchFunctionMode / the profiler) give wall = module_call_us x calls + module_launch_us x kernels",
+        "eager_start_us: one y.add_(1) on a one-element tensor timed in the same rounds, right after the "
+        "Linear/SiLU stack; median wall less its profiled kernel",
+        "graph_launch_us and graph_kernel_gap_us: llm_perf_opt.calibrate.graphs (chains of 1 and "
+        f"{graphs['kernels_per_long_chain']} "
+        "dependent kernels: x.add_(1) on float32 tensors of 1 to 4,194,304 elements, 1280-wide bf16 "
+        "matrix-vector products and eight kernel types in turn, each captured as a CUDA graph; "
+        f"{graphs['timing']}; minus the profiled kernel time per replay: launch = the 1-kernel graph's excess, "
+        "gap = the long graph's further excess per added kernel; medians over the chains)",
+        f"Raw measurements: {raw_name}",
+    ]
+    block: dict[str, Any] = {"measured": not dry_run}
+    how = ". ".join(parts) + "."
+    if dry_run:
+        block["how_measured"] = (
+            "DRY RUN on the CPU: tiny sizes and stand-in timings (host clock, no GPU, no CUDA graph); the "
+            "efficiencies are the defaults of llm_perf_opt.hardware.rates and every other number describes the "
+            "CPU, not a GPU. Same code path: " + how
+        )
+        block["matmul_efficiency"] = DEFAULT_MATMUL_EFFICIENCY
+        block["copy_efficiency"] = DEFAULT_COPY_EFFICIENCY
+    else:
+        block["matmul_tflops"] = peaks["matmul_tflops"]
+        block["copy_tbps"] = peaks["copy_tbps"]
+    block.update(consts)
+    block["measured_on"] = measured_on(raw["environment"])
+    if not dry_run:
+        block["how_measured"] = how
+    curves = hardware_block(raw["curves"], tool="llm_perf_opt.calibrate (curves)")
+    if dry_run:
+        curves["how_measured"] = "DRY RUN on the CPU (profiled CPU operator times, tiny sizes): " + str(
+            curves["how_measured"]
+        )
+    block["kernel_curves"] = {
+        "measured_on": curves.pop("measured_on"),
+        "how_measured": curves.pop("how_measured"),
+        **curves,
+    }
+    return block
+
+
+def header(sheet: Datasheet, name: str, raw_name: str, dry_run: bool) -> tuple[str, ...]:
+    """Comment lines above the entry: the known entry's own, then what wrote it."""
+    date = dt.datetime.now(dt.UTC).date().isoformat()
+    what = " (DRY RUN: CPU, stand-in numbers)" if dry_run else ""
+    src = f"the packaged entry '{sheet.known}'" if sheet.known else "the flags and the device's properties"
+    lines = list(sheet.header) or [f"# {sheet.display_name}. Figures: dense."]
+    lines.append(f"{GENERATED_MARK} --name {name} on {date}{what}.")
+    lines.append(f"# Datasheet figures from {src}; raw measurements: {raw_name}.")
+    return tuple(lines)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Measure, build the entry, write both files; the raw report (with the entry) is returned."""
+    progress = Progress()
+    progress.say("importing torch")
+    import torch
+
+    if args.dry_run:
+        device = torch.device("cpu")
+    else:
+        if not torch.cuda.is_available():
+            raise InputError("no CUDA device visible to torch; --dry-run checks the command on a CPU")
+        device = torch.device(args.device)
+        torch.cuda.set_device(device)
+    overrides = Overrides(
+        display_name=args.display_name,
+        architecture=args.architecture,
+        bf16_tflops=args.bf16_tflops,
+        fp32_tflops=args.fp32_tflops,
+        bandwidth_tbps=args.bandwidth_tbps,
+        memory_gb=args.memory_gb,
+    )
+    if device.type == "cuda":
+        props = torch.cuda.get_device_properties(device)
+        name, cc, total = torch.cuda.get_device_name(device), f"{props.major}.{props.minor}", int(props.total_memory)
+    else:
+        name, cc, total = "CPU (dry run)", "0.0", 16 * GIB
+    try:  # before measuring: a missing figure is a one-line error, not five minutes lost
+        sheet = datasheet(
+            device_name=name,
+            compute_capability=cc,
+            total_memory_bytes=total,
+            entry=args.datasheet,
+            overrides=overrides,
+            stand_in=bool(args.dry_run),
+        )
+    except DatasheetError as exc:
+        raise InputError(str(exc)) from None
+    progress.say(f"calibrating {name} (compute capability {cc}) as '{args.name}'; datasheet: {sheet.known or 'flags'}")
+    raw = measure_all(torch, device, args, progress)
+    seconds = progress.total()
+    block = calibration(raw, dry_run=bool(args.dry_run), raw_name=args.raw.name, seconds=seconds)
+    entry = hardware_entry(name=args.name, sheet=sheet, calibration=block)
+    report = {
+        "schema": SCHEMA,
+        "dry_run": bool(args.dry_run),
+        "measured": not args.dry_run,
+        "note": "DRY RUN on the CPU: stand-in numbers, not a GPU's" if args.dry_run else "measured on the GPU",
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": " ".join([PROG, *(sys.argv[1:] if args.argv is None else args.argv)]),
+        "seconds": seconds,
+        "section_seconds": progress.sections,
+        **raw,
+        "datasheet": {"device_name": name, "known_entry": sheet.known},
+        "entry": entry,
+    }
+    for path in (args.output, args.raw):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    _write(args.raw, json.dumps(report, indent=1, sort_keys=True, default=str) + "\n")
+    _write(args.output, render_yaml(entry, header(sheet, args.name, args.raw.name, bool(args.dry_run))))
+    if args.output.stem != args.name:
+        progress.say(f"note: the file's stem is not '{args.name}'; a packaged entry's must be (--hardware PATH works)")
+    return report
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def print_summary(report: dict[str, Any], args: argparse.Namespace) -> None:
+    """The constants, and where they went, on stdout."""
+    cal = report["entry"]["calibration"]
+    label = "DRY RUN (stand-in numbers, not a GPU's)" if report["dry_run"] else report["entry"]["display_name"]
+    print(f"calibration of {label} in {report['seconds']:.0f} s")
+    for key in ("matmul_tflops", "copy_tbps", "matmul_efficiency", "copy_efficiency", *CONSTANT_KEYS):
+        if key in cal:
+            print(f"  {key:<22} {cal[key]}")
+    print(f"wrote {args.output}")
+    print(f"wrote {args.raw}")
+
+
+CONSTANT_KEYS: tuple[str, ...] = (
+    "launch_overhead_us",
+    "min_kernel_us",
+    "sync_us",
+    "module_launch_us",
+    "module_call_us",
+    "graph_launch_us",
+    "graph_kernel_gap_us",
+    "eager_start_us",
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: 0 on success, 2 with one line on stderr for bad flags or a GPU it cannot describe."""
+    try:
+        args = parse_args(argv)
+        args.argv = None if argv is None else list(argv)
+        report = run(args)
+    except InputError as exc:
+        print(f"{PROG.split()[-1]}: error: {exc}", file=sys.stderr)
+        return 2
+    print_summary(report, args)
+    return 0

@@ -1,0 +1,207 @@
+"""The host cost of eager module code, and the eager start, from generic microbenchmarks (GPU work tiny, so a
+forward's wall time is the host's). No DeepSeek-OCR module is built.
+
+Four cases, timed in interleaved rounds (each round times every case once, the queue drained before each
+call, CUDA events around it, Python's garbage collector off), as ``scripts/gpu/measure_stages.py`` times its
+host cases among the stages:
+
+``linear_silu``
+    a stack of 200 tiny blocks (``Linear(64, 64)`` -> ``SiLU`` -> residual add: 3 kernels each) on one row:
+    one Python-level torch call per kernel;
+``one_add``
+    one ``y.add_(1)`` on a one-element tensor, timed right after ``linear_silu`` in every round: its median
+    wall less its profiled kernel is the host's time to an eager call's first launch after other work
+    (``eager_start_us``);
+``llama_eager`` and ``llama_sdpa``
+    transformers' own ``LlamaModel`` at toy size (hidden 64, 8 layers, 8 tokens, no cache) with eager and
+    with SDPA attention: typical transformers module code (module calls, views, masks, rotary tables,
+    dispatch, launches), about 1.6 torch calls per kernel.
+
+Each case's kernels (``torch.profiler``) and its Python-level torch calls (a ``TorchFunctionMode``) are
+counted in separate calls; :func:`llm_perf_opt.validation.host_split.module_host_split` then solves
+``wall = module_call_us x calls + module_launch_us x kernels`` for the two costs (``linear_silu``, and the two
+LlamaModel cases summed). On the CPU (a dry run) walls are host-timed and the kernels are stand-ins (ATen
+operators that are not views), so the split describes nothing real.
+
+Example
+-------
+>>> HostSettings().runs, HOST_CASES
+(30, ('linear_silu', 'one_add', 'llama_eager', 'llama_sdpa'))
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from attrs import define
+
+from llm_perf_opt.calibrate.fits import eager_start_us
+from llm_perf_opt.validation.cuda_timing import event_seconds, profiled_kernels
+from llm_perf_opt.validation.host_split import HostSplit, module_host_split
+
+HOST_CASES: tuple[str, ...] = ("linear_silu", "one_add", "llama_eager", "llama_sdpa")
+"""The cases, in the order each round times them (``one_add`` right after ``linear_silu``, as in
+``scripts/gpu/measure_stages.py``)."""
+BLOCKS = 200
+"""Blocks of the ``linear_silu`` stack."""
+
+
+@define(frozen=True, kw_only=True)
+class HostSettings:
+    """Untimed calls before counting, interleaved timed rounds (median), profiled calls for the kernels.
+
+    Example
+    -------
+    >>> HostSettings(runs=5).warmup
+    3
+    """
+
+    warmup: int = 3
+    runs: int = 30
+    profile_runs: int = 3
+
+
+def _cases(torch: Any, device: Any) -> dict[str, Callable[[], object]]:
+    from torch import nn
+    from transformers import LlamaConfig, LlamaModel
+
+    class Tiny(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(64, 64, bias=False)
+            self.act = nn.SiLU()
+
+        def forward(self, x: Any) -> Any:
+            return x + self.act(self.fc(x))
+
+    torch.manual_seed(0)
+    blocks = nn.Sequential(*[Tiny() for _ in range(BLOCKS)]).to(device, torch.bfloat16)
+    x = torch.randn(1, 64, device=device, dtype=torch.bfloat16)
+    y = torch.zeros(1, device=device, dtype=torch.int64)
+    cases: dict[str, Callable[[], object]] = {"linear_silu": lambda: blocks(x), "one_add": lambda: y.add_(1)}
+    ids = torch.arange(8, device=device)[None]
+    for attn in ("eager", "sdpa"):
+        sizes: dict[str, Any] = {
+            "hidden_size": 64,
+            "intermediate_size": 128,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 4,
+            "num_hidden_layers": 8,
+            "vocab_size": 128,
+            "attn_implementation": attn,
+        }
+        model = LlamaModel(LlamaConfig(**sizes)).to(device, torch.bfloat16).eval()
+        cases[f"llama_{attn}"] = _forward(model, ids)
+    return cases
+
+
+def _forward(model: Any, ids: Any) -> Callable[[], object]:
+    def call() -> object:
+        return model(input_ids=ids, use_cache=False)
+
+    return call
+
+
+def _torch_calls(torch: Any, fn: Callable[[], object]) -> int:
+    """Python-level torch calls of one call of ``fn`` (functions and tensor methods; calls made inside a torch
+    call not counted), under a ``TorchFunctionMode``."""
+    from torch.overrides import TorchFunctionMode
+
+    calls = [0]
+
+    class Count(TorchFunctionMode):
+        def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+            calls[0] += 1
+            return func(*args, **(kwargs or {}))
+
+    with torch.inference_mode(), Count():
+        fn()
+    return calls[0]
+
+
+def _cpu_kernels(torch: Any, fn: Callable[[], object]) -> int:
+    """Dry-run stand-in for the kernels of one call: ATen operators that are not views, under a dispatch mode."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    ops = [0]
+
+    class Count(TorchDispatchMode):  # type: ignore[no-untyped-call]
+        def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+            if not func.is_view:
+                ops[0] += 1
+            return func(*args, **(kwargs or {}))
+
+    with torch.inference_mode(), Count():  # type: ignore[no-untyped-call]
+        fn()
+    return ops[0]
+
+
+def measure_host(torch: Any, device: Any, settings: HostSettings) -> dict[str, Any]:
+    """Every case's kernels, torch calls and walls, as ``host-overhead.json`` records them, and the constants:
+    ``module_launch_us``, ``module_call_us`` and ``eager_start_us`` (and ``stand_in`` on the CPU)."""
+    cuda = device.type == "cuda"
+    cases = _cases(torch, device)
+    out: dict[str, Any] = {"how_measured": __doc__, "stand_in": not cuda}
+    for name, fn in cases.items():
+        with torch.inference_mode():
+            for _ in range(settings.warmup):
+                fn()
+            if cuda:
+                kernel_s, kernels, _ = profiled_kernels(torch, fn, settings.profile_runs)
+            else:
+                kernel_s, kernels = 0.0, _cpu_kernels(torch, fn)
+        out[name] = {
+            "kernels_per_forward": kernels,
+            "kernel_s_per_forward": kernel_s,
+            "torch_calls_per_forward": _torch_calls(torch, fn),
+        }
+        print(
+            f"  host {name:12s} {kernels:5d} kernels {out[name]['torch_calls_per_forward']:5d} torch calls",
+            file=sys.stderr,
+            flush=True,
+        )
+    walls: dict[str, list[float]] = {name: [] for name in cases}
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with torch.inference_mode():
+            for _ in range(settings.runs):
+                for name, fn in cases.items():
+                    walls[name].append(event_seconds(torch, fn) if cuda else _host_seconds(fn))
+    finally:
+        if enabled:
+            gc.enable()
+    for name, w in walls.items():
+        row = out[name]
+        row.update(wall_s_per_forward=statistics.median(w), wall_min_s=min(w), wall_max_s=max(w), runs=len(w))
+        row["host_us_per_kernel"] = row["wall_s_per_forward"] / max(1, row["kernels_per_forward"]) * 1e6
+        row["host_us_per_torch_call"] = row["wall_s_per_forward"] / max(1, row["torch_calls_per_forward"]) * 1e6
+    try:
+        split = module_host_split(out)
+    except ValueError:
+        if cuda:
+            raise
+        split = _stand_in_split(out)
+        out["split_note"] = "STAND-IN (CPU dry run): the two equations gave no positive split; wall / (calls + kernels)"
+    out["module_launch_us"], out["module_call_us"] = split.launch_us, split.call_us
+    one = out["one_add"]
+    out["eager_start_us"] = eager_start_us(one["wall_s_per_forward"], one["kernel_s_per_forward"])
+    return out
+
+
+def _host_seconds(fn: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def _stand_in_split(host: dict[str, Any]) -> HostSplit:
+    rows = [host["llama_eager"], host["llama_sdpa"]]
+    wall_us = sum(r["wall_s_per_forward"] for r in rows) * 1e6
+    units = sum(r["torch_calls_per_forward"] + r["kernels_per_forward"] for r in rows)
+    return HostSplit(launch_us=wall_us / units, call_us=wall_us / units)

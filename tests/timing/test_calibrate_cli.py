@@ -1,0 +1,108 @@
+"""python -m llm_perf_opt.calibrate: its flags, one-line errors, and a whole dry run on the CPU whose entry the
+hardware loader reads."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from llm_perf_opt.hardware.registry import load_hardware_file
+
+FLAGS = (
+    "--name", "--output", "--raw", "--dry-run", "--device", "--datasheet", "--display-name", "--architecture",
+    "--bf16-tflops", "--fp32-tflops", "--bandwidth-tbps", "--memory-gb", "--seed", "--matmul-size", "--copy-gib",
+    "--curve-repeats", "--graph-runs", "--host-runs",
+)  # fmt: skip
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "llm_perf_opt.calibrate", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_help_explains_every_flag() -> None:
+    out = _run("--help")
+    assert out.returncode == 0
+    for flag in FLAGS:
+        assert flag in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--name", "H200"), "--name: lower-case letters, digits and '-' only, got 'H200'"),
+        (("--name", "x", "--datasheet", "h300"), "--datasheet: unknown entry 'h300'"),
+        (("--name", "x", "--bf16-tflops", "-1"), "argument --bf16-tflops: must be > 0, got -1"),
+        (("--name", "x", "--copy-gib", "0.5"), "--copy-gib must be >= 1"),
+        (("--name", "x", "--bogus"), "unrecognized arguments: --bogus"),
+    ],
+)
+def test_bad_flags_are_one_line_errors(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    out = _run("--output", str(tmp_path / "x.yaml"), *args)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert lines[0].startswith("llm_perf_opt.calibrate: error: ")
+    assert message in lines[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_a_gpu_a_real_run_is_a_one_line_error(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is visible: the no-GPU refusal cannot be checked here")
+    out = _run("--name", "x", "--output", str(tmp_path / "x.yaml"))
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines()[-1] == (
+        "llm_perf_opt.calibrate: error: no CUDA device visible to torch; --dry-run checks the command on a CPU"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_dry_run_writes_an_entry_the_loader_reads(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    out_path = tmp_path / "dry-gpu.yaml"
+    done = _run("--dry-run", "--name", "dry-gpu", "--output", str(out_path))
+    assert done.returncode == 0, done.stderr[-2000:]
+    spec = load_hardware_file(out_path)  # the name equals the file's stem, as packaged entries must
+    cal = spec.calibration
+    assert cal is not None
+    assert spec.name == "dry-gpu"
+    assert cal.measured is False  # a dry run is never a measurement
+    assert cal.how_measured.startswith("DRY RUN on the CPU")
+    assert "STAND-IN" in spec.tensor_core_bf16_tflops.source
+    assert cal.kernel_curves is not None
+    assert cal.kernel_curves.how_measured.startswith("DRY RUN")
+    for key in ("launch_overhead_us", "sync_us", "module_launch_us", "module_call_us", "eager_start_us"):
+        assert getattr(cal, key) is not None, key
+    # the raw measurements beside it, labelled as a dry run, with every section and the entry
+    raw = json.loads((tmp_path / "dry-gpu.raw.json").read_text(encoding="utf-8"))
+    assert (raw["dry_run"], raw["measured"]) == (True, False)
+    assert raw["note"].startswith("DRY RUN")
+    assert set(raw["section_seconds"]) == {"peaks", "curves", "graphs", "host"}
+    assert raw["graphs"]["stand_in"] is True
+    assert raw["host"]["stand_in"] is True
+    assert raw["entry"]["name"] == "dry-gpu"
+    assert raw["peaks"]["matmul"]["flops_per_run"] == 2 * 128**3  # the dry-run size: 4_194_304
+    assert "calibration of DRY RUN" in done.stdout
+    assert "[" in done.stderr  # progress lines go to stderr
+
+
+def test_dry_run_with_a_known_datasheet_keeps_its_sources(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    out_path, raw = tmp_path / "entry.yaml", tmp_path / "raw" / "r.json"
+    done = _run("--dry-run", "--name", "h200", "--datasheet", "h200", "--output", str(out_path), "--raw", str(raw))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "the file's stem is not 'h200'" in done.stderr
+    spec = load_hardware_file(out_path, check_name=False)
+    assert spec.tensor_core_bf16_tflops.source == "NVIDIA H200 Tensor Core GPU datasheet (H200 SXM column)"
+    assert spec.calibration is not None
+    assert spec.calibration.measured is False
+    assert json.loads(raw.read_text(encoding="utf-8"))["datasheet"]["known_entry"] == "h200"
