@@ -101,9 +101,10 @@ def test_vision_stages(arch: DeepseekOCR2Arch, full_ref: Any, name: str) -> None
 
 
 @pytest.mark.parametrize("name", list(WORKLOADS))
-def test_prefill_and_lm_head(arch: DeepseekOCR2Arch, full_ref: Any, name: str) -> None:
-    """The language model over the whole prefill (BOS + 9 prompt tokens + image rows) and the LM
-    head on every position; the vendor's rotary product in every attention layer."""
+def test_whole_model(arch: DeepseekOCR2Arch, full_ref: Any, name: str) -> None:
+    """Prefill + LM head: the language model over the whole prefill (BOS + 9 prompt tokens + image
+    rows) and the LM head on every position, the vendor's rotary product in every attention layer.
+    With the vision stages, the whole :class:`DeepseekOCR2Model` (no decode step)."""
     w = WORKLOADS[name]
     seq = w.prefill_tokens
 
@@ -115,12 +116,15 @@ def test_prefill_and_lm_head(arch: DeepseekOCR2Arch, full_ref: Any, name: str) -
         logits: torch.Tensor = full_ref.lm_head(out.last_hidden_state)
         return logits.float()
 
-    counted = count_module(full_ref.model.language_model, (torch.empty(1, seq, 1280, device=META),), call=text)
-    stages = DeepseekOCR2Model(arch=arch, workload=w).stage_layers()
-    assert (
-        counted.forward_flops
-        == stages["prefill"].forward_tensor_core_flops + stages["lm_head"].forward_tensor_core_flops
-    )
+    counted_text = count_module(full_ref.model.language_model, (torch.empty(1, seq, 1280, device=META),), call=text)
+    model = DeepseekOCR2Model(arch=arch, workload=w)
+    stages = model.stage_layers()
+    head = stages["lm_head"].forward_tensor_core_flops
+    assert counted_text.forward_flops == stages["prefill"].forward_tensor_core_flops + head
+    inputs, call = image_features_call(full_ref, w)
+    counted_vision = count_module(full_ref.model, inputs, call=call)
+    assert model.forward_tensor_core_flops == counted_vision.forward_flops + counted_text.forward_flops
+    assert stages["decode"].forward_tensor_core_flops == 0  # max_new_tokens = 1: the prefill's logits only
 
 
 def test_decode_step(arch: DeepseekOCR2Arch, full_ref: Any) -> None:
