@@ -30,7 +30,11 @@ for start, end in events:
     end.record()
 torch.cuda.synchronize()
 smi = subprocess.run(
-    ["nvidia-smi", "--query-gpu=clocks.sm,power.draw,temperature.gpu,clocks_event_reasons.active", "--format=csv,noheader"],
+    [
+        "nvidia-smi",
+        "--query-gpu=clocks.sm,power.draw,temperature.gpu,clocks_event_reasons.active",
+        "--format=csv,noheader",
+    ],
     capture_output=True,
     text=True,
     check=False,
