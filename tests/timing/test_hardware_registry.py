@@ -154,12 +154,13 @@ def test_module_call_cost_needs_the_cost_per_kernel() -> None:
     assert (both.module_launch_us, both.module_call_us) == (12.7, 12.6)
 
 
-def test_rates_unmeasured_defaults_h200() -> None:
-    rates = achievable_rates(load_hardware("h200"))
+def test_rates_unmeasured_defaults_a100_80gb() -> None:
+    # datasheet: 312 TFLOP/s bf16 dense, 19.5 TFLOP/s fp32, 2.039 TB/s; no calibration: 0.80 and 0.90 of peak
+    rates = achievable_rates(load_hardware("a100-80gb"))
     assert rates.measured is False
-    assert rates.tensor_core_flops_per_s == 989.4e12 * 0.80
-    assert rates.memory_bytes_per_s == 4.8e12 * 0.90
-    assert rates.cuda_core_flops_per_s == 67.0e12 * DEFAULT_CUDA_CORE_EFFICIENCY
+    assert rates.tensor_core_flops_per_s == 312e12 * 0.80
+    assert rates.memory_bytes_per_s == 2.039 * 1e12 * 0.90  # peak in bytes/s, then the efficiency
+    assert rates.cuda_core_flops_per_s == 19.5e12 * DEFAULT_CUDA_CORE_EFFICIENCY
 
 
 def test_rates_h100_use_the_measured_calibration() -> None:
