@@ -1,13 +1,14 @@
 """Recompute a saved DeepSeek-OCR report for another batch size or GPU, without the original inputs.
 
 Usage:
-    python scripts/analytical/dsocr_analytic_what_if.py REPORT.json [--batch-size B] [--hardware NAME]
-        [--target-pages-per-day N] [--output planning.json]
+    python scripts/analytical/dsocr_analytic_what_if.py REPORT.json [--batch-size B] [--hardware NAME_OR_PATH]
+        [--runtime NAME_OR_PATH] [--target-pages-per-day N] [--output planning.json]
 
 ``REPORT.json`` is the analyzer's ``report.json`` (its model and resolved workload are read) or a
 ``planning.json`` written by this script or by :mod:`llm_perf_opt.planning`. Prints the capacity
 planning section (per-stage time, TTFT, time per output token, pages per day, memory, largest
-batch) and, with ``--output``, writes the new ``planning.json``. No torch. Bad input: one line on
+batch) under the time model (the roofline or a runtime profile, as the analyzer's ``--runtime``)
+and, with ``--output``, writes the new ``planning.json``. No torch. Bad input: one line on
 stderr, exit status 2. The logic lives in :mod:`llm_perf_opt.planning.what_if`.
 """
 
@@ -19,8 +20,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from llm_perf_opt.hardware.registry import list_hardware
+from llm_perf_opt.kernels.profiles import list_runtimes
 from llm_perf_opt.planning.summary import render_capacity_markdown
 from llm_perf_opt.planning.what_if import load_saved_report, planning_report_text, what_if
+from llm_perf_opt.timing.time_model import ROOFLINE
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,9 +36,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, metavar="B", default=None, help="pages per call (default: as saved)")
     p.add_argument(
         "--hardware",
-        metavar="NAME",
+        metavar="NAME_OR_PATH",
         default=None,
-        help=f"GPU ({', '.join(list_hardware())}); default: the one in planning.json",
+        help=f"a packaged GPU entry ({', '.join(list_hardware())}) or a path to your own hardware YAML file; "
+        "default: the one in planning.json",
+    )
+    p.add_argument(
+        "--runtime",
+        metavar="NAME_OR_PATH",
+        default=None,
+        help=f"time model: {ROOFLINE} or a runtime profile ({', '.join(list_runtimes())}) or a path to your own "
+        f"runtime YAML file; default: the one in planning.json ({ROOFLINE} for an analyzer report.json)",
     )
     p.add_argument(
         "--target-pages-per-day",
@@ -54,7 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         saved = load_saved_report(args.report)
         point = what_if(
-            saved, batch_size=args.batch_size, hardware=args.hardware, target_pages_per_day=args.target_pages_per_day
+            saved,
+            batch_size=args.batch_size,
+            hardware=args.hardware,
+            target_pages_per_day=args.target_pages_per_day,
+            runtime=args.runtime,
         )
     except ValueError as exc:
         print(f"dsocr_analytic_what_if: {' '.join(str(exc).split())}", file=sys.stderr)

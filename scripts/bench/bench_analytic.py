@@ -87,7 +87,8 @@ groups = expand_sweep(spec)
 w0, c0 = time.perf_counter(), time.process_time()
 points = evaluate_sweep(spec, progress=False)
 wall, cpu = time.perf_counter() - w0, time.process_time() - c0
-print(json.dumps({"points": len(points), "workloads": len(groups), "seconds": wall, "cpu_seconds": cpu}))
+workloads = len({views for views, _ in groups})
+print(json.dumps({"points": len(points), "workloads": workloads, "seconds": wall, "cpu_seconds": cpu}))
 """
 
 _FLOPCOUNTER = r"""

@@ -1,8 +1,10 @@
 """The answer per page: summary.json's ``page`` block, the console's closing headline, report.md's opening
-headline and its capacity section give the same figures, for every runtime profile, and they add up."""
+headline, its capacity section, a sweep and the what-if script give the same figures, for every runtime profile,
+and they add up."""
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from collections.abc import Callable
@@ -12,8 +14,10 @@ import pytest
 
 from llm_perf_opt.data.analyzer_summary import SUMMARY_SCHEMA_VERSION
 from llm_perf_opt.kernels.profiles import list_runtimes
+from llm_perf_opt.utils.script_module import load_script
 from tests.analyzer.conftest import CliResult
 
+WHAT_IF = Path(__file__).resolve().parents[2] / "scripts" / "analytical" / "dsocr_analytic_what_if.py"
 PAGE_KEYS = {
     "runtime", "hardware", "calibrated", "ttft_s", "tpot_s", "page_s", "pages_per_s", "pages_per_day",
     "peak_memory_bytes", "fits", "max_batch",
@@ -51,6 +55,37 @@ def test_every_output_gives_the_same_page(run_cli: Callable[..., CliResult], tmp
     assert f"| time per page (whole batch: TTFT + decode) | {page['page_s'] * 1e3:,.3f} ms |" in capacity
     gpus = math.ceil(1_000_000 / page["pages_per_day"])
     assert f"| GPUs for 1,000,000 pages/day | {gpus} |" in capacity
+
+
+@pytest.mark.parametrize("runtime", list_runtimes())
+def test_sweep_and_what_if_give_the_same_page(run_cli: Callable[..., CliResult], tmp_path: Path, runtime: str) -> None:
+    analyzer = tmp_path / "analyzer"
+    assert (
+        run_cli("--hardware", "h100-sxm", "--runtime", runtime, "--batch-size", "4", "--output-dir", analyzer).code == 0
+    )
+    page = json.loads((analyzer / "summary.json").read_text())["page"]
+    # the same workload as a one-point sweep: the standard A4 page in Gundam mode, its grid by the vendor's rule
+    sweep_file = tmp_path / "one.yaml"
+    sweep_file.write_text(
+        "name: one\ndescription: the standard page\nplots: false\npoints:\n"
+        "  - {resolution_mode: gundam, page_size: 1654x2339, prompt_tokens: 9, max_new_tokens: 1000, batch_size: 4,"
+        f" hardware: h100-sxm, attention: flash, runtime: {runtime}}}\n",
+        encoding="utf-8",
+    )
+    assert run_cli("--mode", "sweep", "--sweep", sweep_file, "--output-dir", tmp_path / "sweep").code == 0
+    with (tmp_path / "sweep" / "sweep.csv").open(encoding="utf-8") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["runtime"] == runtime
+    assert float(row["seconds_per_batch"]) == page["page_s"]
+    assert float(row["pages_per_day"]) == page["pages_per_day"]
+    # the what-if script from the analyzer's report.json, on the same GPU under the same runtime
+    planning = tmp_path / "planning.json"
+    argv = [str(analyzer / "report.json"), "--hardware", "h100-sxm", "--runtime", runtime, "--output", str(planning)]
+    assert load_script(WHAT_IF).main(argv) == 0
+    point = json.loads(planning.read_text())["planning"]
+    assert (point["runtime"], point["seconds_per_batch"], point["pages_per_day"]) == (
+        runtime, page["page_s"], page["pages_per_day"],
+    )  # fmt: skip
 
 
 def test_without_hardware_there_is_no_page(run_cli: Callable[..., CliResult], tmp_path: Path) -> None:

@@ -6,10 +6,9 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.timing import runtime_stage_times
+from llm_perf_opt.planning.predict import predict
 from llm_perf_opt.runners.analyzer_inputs import WorkloadFlags, resolve_inputs
-from llm_perf_opt.timing.roofline import roofline_time
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
 
 from .conftest import CliResult
@@ -26,10 +25,11 @@ def test_hardware_adds_the_same_numbers_as_the_time_models(run_cli: Callable[...
     assert (summary["hardware"], summary["runtime"]) == ("l4", "hf-eager")
     model = DeepseekOCRModel(workload=resolve_inputs(WorkloadFlags(max_new_tokens=20)).workload)
     runtimes = runtime_stage_times(model, "l4", "hf-eager")
-    for name, layer in model.stage_layers().items():
+    roofline = predict(model.arch, model.workload, "l4")  # the planning engine's roofline, per level
+    for name in model.stage_layers():
         stage = summary["stages"][name]
         assert list(stage)[-5:] == TIME_KEYS
-        assert stage["predicted_time_s"] == roofline_time(layer, load_hardware("l4")).total_seconds
+        assert stage["predicted_time_s"] == roofline.stage(name).seconds
         assert stage["predicted_kernel_s"] == runtimes[name].predicted_kernel_s
         assert stage["predicted_wall_s"] == runtimes[name].predicted_wall_s
         assert stage["kernel_launches"] == runtimes[name].kernel_launches

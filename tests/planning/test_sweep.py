@@ -31,7 +31,7 @@ def _count(spec: SweepSpec) -> int:
 def test_all_gundam_grids() -> None:
     assert len(candidate_grids(2, 9)) == GUNDAM_GRIDS
     spec = SweepSpec(name="g", description="d", cartesian=SweepAxes(crop_grids=("all",)))
-    grids = [v.workload.crop_grid for v in expand_sweep(spec)]
+    grids = [v.workload.crop_grid for v, _ in expand_sweep(spec)]
     assert len(grids) == GUNDAM_GRIDS
     assert set(grids) == set(candidate_grids(2, 9))
     # 'all' plus a grid it already holds adds nothing
@@ -52,7 +52,7 @@ def test_ready_made_sweep_sizes() -> None:
 
 def test_page_sizes_pick_the_vendor_grid() -> None:
     axes = SweepAxes(resolution_modes=("gundam", "small"), page_sizes=("1654x2339", "640x480"))
-    views = list(expand_sweep(SweepSpec(name="p", description="d", cartesian=axes)))
+    views = [v for v, _ in expand_sweep(SweepSpec(name="p", description="d", cartesian=axes))]
     got = {(v.workload.crop_mode, v.page_size): v.workload.crop_grid for v in views}
     # A4 portrait 1654x2339 (aspect 0.707): closest allowed ratio is 2/3 -> 2 across x 3 down
     assert got[(True, (1654, 2339))] == (2, 3)
@@ -182,13 +182,13 @@ def test_missing_file() -> None:
 def test_listed_points_build_the_named_workloads() -> None:
     views = expand_sweep(load_sweep_spec(SWEEPS / "listed-example.yaml"))
     got = {
-        (v.workload.base_size, v.workload.crop_grid, v.workload.batch_size, v.workload.attention, tuple(h))
-        for v, h in views.items()
+        (v.workload.base_size, v.workload.crop_grid, v.workload.batch_size, v.workload.attention, rt, tuple(h))
+        for (v, rt), h in views.items()
     }
     # gundam-m on an A4 landscape page (2339x1654, aspect 1.414): closest allowed ratio 3/2 -> 3 across x 2 down
     assert got == {
-        (640, (1, 1), 8, "flash", ("l4",)),
-        (1024, (2, 3), 16, "flash", ("a100-40gb",)),
-        (1280, (3, 2), 4, "eager", ("h200",)),
+        (640, (1, 1), 8, "flash", "roofline", ("l4",)),
+        (1024, (2, 3), 16, "flash", "roofline", ("a100-40gb",)),
+        (1280, (3, 2), 4, "eager", "roofline", ("h200",)),
     }
     assert OCRWorkload(crop_grid=(3, 2)).n_crops == 6

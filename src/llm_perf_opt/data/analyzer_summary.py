@@ -48,8 +48,8 @@ class PageSummary:
     ttft_s
         Time to first token: SAM + CLIP + projector + prefill + LM head.
     tpot_s
-        Time per output token: the decode stage's wall time over its ``max_new_tokens - 1`` steps (mean; 0
-        without decode steps).
+        Time per output token: the decode stage's wall time over its ``max_new_tokens - 1`` steps (mean; without
+        decode steps, one step at the final length).
     page_s
         ``ttft_s`` + the decode stage: the latency of each page of the batch.
     pages_per_s, pages_per_day

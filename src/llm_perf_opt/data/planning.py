@@ -11,7 +11,7 @@ Example
 ...                 forward_cuda_core_flops=0, forward_io_bytes=4, weight_memory_bytes=0,
 ...                 activation_memory_bytes=0, kv_cache_memory_bytes=0, params=0, seconds=1e-9,
 ...                 compute_bound_seconds=0.0, memory_bound_seconds=1e-9, latency_bound_seconds=0.0,
-...                 bound="memory").bound
+...                 bound="memory", kernel_seconds=1e-9, wall_seconds=1e-9).bound
 'memory'
 """
 
@@ -23,6 +23,7 @@ from attrs.validators import instance_of
 from llm_perf_opt.data._validators import (
     finite_non_negative,
     fraction,
+    non_empty_str,
     non_negative_int,
     one_of,
     optional_finite_positive,
@@ -41,10 +42,13 @@ BOUNDS: tuple[str, ...] = ("compute", "memory", "latency", "idle")
 
 @define(frozen=True, kw_only=True)
 class StagePrediction:
-    """One stage: its forward metrics (all calls of the batch) and its roofline time.
+    """One stage: its forward metrics (all calls of the batch), its roofline time and its time under the point's
+    time model.
 
-    ``seconds`` is the stage's time; ``*_bound_seconds`` split it by what bounds each piece;
-    ``bound`` names the largest part.
+    ``seconds`` is the stage's roofline; ``*_bound_seconds`` split it by what bounds each piece; ``bound`` names
+    the largest part. ``kernel_seconds`` and ``wall_seconds`` are the GPU-busy and the wall time under the
+    point's ``runtime`` (the roofline itself under ``roofline``); ``kernel_launches`` and ``torch_calls`` are the
+    runtime profile's (0 under the roofline).
 
     Example
     -------
@@ -66,6 +70,10 @@ class StagePrediction:
     memory_bound_seconds: float = field(validator=finite_non_negative)
     latency_bound_seconds: float = field(validator=finite_non_negative)
     bound: str = field(validator=one_of(BOUNDS))
+    kernel_seconds: float = field(validator=finite_non_negative)
+    wall_seconds: float = field(validator=finite_non_negative)
+    kernel_launches: int = field(default=0, validator=non_negative_int)
+    torch_calls: int = field(default=0, validator=non_negative_int)
 
 
 @define(frozen=True, kw_only=True)
@@ -100,7 +108,12 @@ class PlanningPoint:
     Parameters
     ----------
     hardware
-        GPU name in the hardware database (``conf/hardware``).
+        GPU name in the hardware database (``conf/hardware``) or of the user's own entry.
+    runtime
+        The time model of every time below but the stages' roofline: ``roofline`` or a runtime profile's name
+        (:mod:`llm_perf_opt.timing.time_model`).
+    calibrated
+        Whether the GPU entry holds measured constants (else datasheet estimates).
     resolution_mode
         The vendor mode whose sizes the workload uses, or ``custom``.
     page_width, page_height
@@ -114,7 +127,7 @@ class PlanningPoint:
     vision_seconds
         SAM + CLIP + projector.
     ttft_seconds
-        Time to first token: vision + prefill + LM head.
+        Time to first token: vision + prefill + LM head (wall times under ``runtime``, as every time below).
     decode_seconds
         All ``decode_steps`` decode forwards.
     tpot_final_seconds
@@ -140,6 +153,8 @@ class PlanningPoint:
     """
 
     hardware: str = field(validator=instance_of(str))
+    runtime: str = field(default="roofline", validator=non_empty_str)
+    calibrated: bool = field(default=False, validator=instance_of(bool))
     resolution_mode: str = field(validator=one_of(RESOLUTION_MODE_NAMES))
     page_width: int | None = field(default=None, validator=optional_positive_int)
     page_height: int | None = field(default=None, validator=optional_positive_int)

@@ -13,3 +13,8 @@ Example
 from __future__ import annotations
 
 STAGE_NAMES: tuple[str, ...] = ("sam", "clip", "projector", "prefill", "lm_head", "decode")
+
+VISION_STAGES: tuple[str, ...] = ("sam", "clip", "projector")
+"""The vision stages: SAM, CLIP and the projector."""
+FIRST_TOKEN_STAGES: tuple[str, ...] = (*VISION_STAGES, "prefill", "lm_head")
+"""The stages before the first token (the prefill's logits give it); ``decode`` makes the rest."""

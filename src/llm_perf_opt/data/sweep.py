@@ -35,6 +35,8 @@ from llm_perf_opt.data._validators import fraction, non_empty_str, one_of, optio
 from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
 from llm_perf_opt.data.planning import PlanningPoint
 from llm_perf_opt.hardware.registry import list_hardware
+from llm_perf_opt.kernels.profiles import list_runtimes
+from llm_perf_opt.timing.time_model import ROOFLINE
 from modelmeter.layers.attention_core import ATTENTION_IMPLS
 from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES
 from modelmeter.units import KNOWN_DTYPES
@@ -92,6 +94,12 @@ def _hardware(instance: object, attribute: attrs.Attribute[Any], value: Any) -> 
         raise ValueError(f"{attribute.name}: unknown {value!r}; allowed: {', '.join(known)}")
 
 
+def _runtime(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    known = [ROOFLINE, *list_runtimes()]
+    if value not in known:
+        raise ValueError(f"{attribute.name}: unknown {value!r}; allowed: {', '.join(known)}")
+
+
 def _prompt(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValueError(f"{attribute.name}: must be an integer >= 0, got {value!r}")
@@ -106,7 +114,8 @@ class SweepAxes:
     """Value lists whose cartesian product is swept.
 
     ``page_sizes``, when given, replaces ``crop_grids``: each page's grid is chosen by the
-    vendor's rule for the mode's crop size (1x1 for pages no larger than 640 px).
+    vendor's rule for the mode's crop size (1x1 for pages no larger than 640 px). ``runtimes``: the time
+    models every point is timed with (``roofline``, the default, or runtime profiles' names).
 
     Example
     -------
@@ -124,6 +133,7 @@ class SweepAxes:
     batch_sizes: tuple[int, ...] = field(default=(1,), validator=_each(positive_int))
     hardware: tuple[str, ...] = field(default=("h100-sxm",), validator=_each(_hardware))
     attention: tuple[str, ...] = field(default=("flash",), validator=_each(_ATTENTION))
+    runtimes: tuple[str, ...] = field(default=(ROOFLINE,), validator=_each(_runtime))
 
 
 @define(frozen=True, kw_only=True)
@@ -147,6 +157,7 @@ class SweepPointSpec:
     batch_size: int = field(default=1, validator=positive_int)
     hardware: str = field(default="h100-sxm", validator=_hardware)
     attention: str = field(default="flash", validator=_ATTENTION)
+    runtime: str = field(default=ROOFLINE, validator=_runtime)
 
     def __attrs_post_init__(self) -> None:
         if self.crop_grid is not None and self.page_size is not None:

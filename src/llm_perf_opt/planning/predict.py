@@ -2,11 +2,12 @@
 
 For a workload (``batch_size`` identical pages processed together) on a GPU, everything
 comes from the analytic model :class:`~modelmeter.models.deepseek_ocr.layers.core.DeepseekOCRModel`
-and the roofline time model of :mod:`llm_perf_opt.timing.roofline`:
+and one time model (:mod:`llm_perf_opt.timing.time_model`: the roofline, the default, or a runtime
+profile); every time below is a wall time under that model:
 
 ``stages``
-    each stage's forward metrics (``stage.metrics()``) and roofline time, summed per
-    level by :mod:`llm_perf_opt.planning.tree_time`;
+    each stage's forward metrics (``stage.metrics()``), its roofline time (summed per level by
+    :mod:`llm_perf_opt.planning.tree_time`) and its kernel and wall time under the time model;
 ``vision_seconds``
     ``sam + clip + projector``;
 ``ttft_seconds`` (time to first token)
@@ -70,12 +71,15 @@ from collections.abc import Sequence
 
 from llm_perf_opt.data.hardware import AchievableRates, HardwareSpec
 from llm_perf_opt.data.planning import MemoryPrediction, PlanningPoint, StagePrediction
+from llm_perf_opt.data.runtime_profile import RuntimeProfile
+from llm_perf_opt.data.stage_names import VISION_STAGES
 from llm_perf_opt.data.workload_profile import CUSTOM_RESOLUTION
 from llm_perf_opt.hardware.rates import achievable_rates
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.planning.tree_time import TreeTime, peak_working_set_bytes, tree_times
 from llm_perf_opt.timing.memory_fit import device_memory_bytes, max_batch_affine
 from llm_perf_opt.timing.throughput import PageThroughput
+from llm_perf_opt.timing.time_model import StageTimes, TimeModel, time_model
 from modelmeter.layers.base import BaseLayer
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
 from modelmeter.models.deepseek_ocr.layers.core import STAGES, DeepseekOCRModel
@@ -84,8 +88,6 @@ from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES, OCRWorkloa
 
 DEFAULT_MEMORY_UTILIZATION = 0.9
 """Fraction of device memory a run may use: vLLM's default ``gpu_memory_utilization``."""
-VISION_STAGES: tuple[str, ...] = ("sam", "clip", "projector")
-TTFT_STAGES: tuple[str, ...] = (*VISION_STAGES, "prefill", "lm_head")
 
 
 class CollectorPaused:
@@ -146,7 +148,7 @@ def resolution_mode_name(workload: OCRWorkload) -> str:
     return CUSTOM_RESOLUTION
 
 
-def _stage(name: str, layer: BaseLayer, t: TreeTime) -> StagePrediction:
+def _stage(name: str, layer: BaseLayer, t: TreeTime, timed: StageTimes) -> StagePrediction:
     m = layer.metrics()
     return StagePrediction(
         stage=name,
@@ -163,6 +165,10 @@ def _stage(name: str, layer: BaseLayer, t: TreeTime) -> StagePrediction:
         memory_bound_seconds=t.memory_seconds,
         latency_bound_seconds=t.latency_seconds,
         bound=t.dominant_bound.value,
+        kernel_seconds=timed.kernel_s,
+        wall_seconds=timed.wall_s,
+        kernel_launches=timed.kernel_launches,
+        torch_calls=timed.torch_calls,
     )
 
 
@@ -195,6 +201,7 @@ def predict_many(
     memory_utilization: float = DEFAULT_MEMORY_UTILIZATION,
     min_kernel_seconds: float = 0.0,
     page_size: tuple[int, int] | None = None,
+    runtime: TimeModel | RuntimeProfile | str | None = None,
 ) -> list[PlanningPoint]:
     """:func:`predict` on several GPUs at once (the model is built and counted once), in the given order."""
     if target_pages_per_day is not None and not (math.isfinite(target_pages_per_day) and target_pages_per_day > 0):
@@ -203,7 +210,15 @@ def predict_many(
     rates = [_rates(s) for s in specs]
     with CollectorPaused():
         return _predict_many(
-            arch, workload, specs, rates, target_pages_per_day, memory_utilization, min_kernel_seconds, page_size
+            arch,
+            workload,
+            specs,
+            rates,
+            target_pages_per_day,
+            memory_utilization,
+            min_kernel_seconds,
+            page_size,
+            time_model(runtime),
         )
 
 
@@ -216,6 +231,7 @@ def _predict_many(
     memory_utilization: float,
     min_kernel_seconds: float,
     page_size: tuple[int, int] | None,
+    timer: TimeModel,
 ) -> list[PlanningPoint]:
     model = DeepseekOCRModel(arch=arch, workload=workload)
     layers = model.stage_layers()
@@ -236,15 +252,18 @@ def _predict_many(
     width, height = page_size if page_size is not None else (None, None)
     points = []
     for i, spec in enumerate(specs):
-        vision = sum(times[name][i].seconds for name in VISION_STAGES)
-        ttft = vision + times["prefill"][i].seconds + times["lm_head"][i].seconds
-        decode = times["decode"][i].seconds
-        tpot_final = final_times[i].seconds
+        timed = timer.stage_times(model, spec, {name: times[name][i].seconds for name in STAGES})
+        vision = sum(timed[name].wall_s for name in VISION_STAGES)
+        ttft = vision + timed["prefill"].wall_s + timed["lm_head"].wall_s
+        decode = timed["decode"].wall_s
+        tpot_final = timer.step_wall_s(final_step, spec, final_times[i].seconds)
         throughput = PageThroughput(batch=workload.batch_size, ttft_seconds=ttft, decode_seconds=decode)
         per_day = throughput.pages_per_day
         points.append(
             PlanningPoint(
                 hardware=spec.name,
+                runtime=timer.name,
+                calibrated=spec.calibration is not None and spec.calibration.measured,
                 resolution_mode=mode,
                 page_width=width,
                 page_height=height,
@@ -252,7 +271,7 @@ def _predict_many(
                 image_tokens=workload.image_tokens,
                 prefill_tokens=workload.prefill_tokens,
                 decode_steps=steps,
-                stages=tuple(_stage(name, layers[name], times[name][i]) for name in STAGES),
+                stages=tuple(_stage(name, layers[name], times[name][i], timed[name]) for name in STAGES),
                 vision_seconds=vision,
                 ttft_seconds=ttft,
                 decode_seconds=decode,
@@ -279,11 +298,13 @@ def predict(
     memory_utilization: float = DEFAULT_MEMORY_UTILIZATION,
     min_kernel_seconds: float = 0.0,
     page_size: tuple[int, int] | None = None,
+    runtime: TimeModel | RuntimeProfile | str | None = None,
 ) -> PlanningPoint:
     """Predictions for ``workload`` on ``hardware`` (a spec or a database name); see the module docstring.
 
-    ``page_size`` (width, height in pixels) only labels the point with the page its crop grid
-    was chosen from.
+    ``runtime``: the time model (:func:`llm_perf_opt.timing.time_model.time_model`: ``None`` or ``"roofline"``,
+    or a runtime profile or its name). ``page_size`` (width, height in pixels) only labels the point with the
+    page its crop grid was chosen from.
     """
     return predict_many(
         arch,
@@ -293,4 +314,5 @@ def predict(
         memory_utilization=memory_utilization,
         min_kernel_seconds=min_kernel_seconds,
         page_size=page_size,
+        runtime=runtime,
     )[0]

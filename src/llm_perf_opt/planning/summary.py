@@ -17,9 +17,8 @@ True
 
 from __future__ import annotations
 
-from llm_perf_opt.data.analyzer_summary import PageSummary
 from llm_perf_opt.data.planning import PlanningPoint
-from llm_perf_opt.planning.predict import gpus_for
+from llm_perf_opt.timing.time_model import ROOFLINE
 from llm_perf_opt.visualize.number_format import si
 
 GIB = 2**30
@@ -45,9 +44,9 @@ def describe_workload(p: PlanningPoint) -> str:
     )
 
 
-def render_capacity_markdown(p: PlanningPoint, page: PageSummary | None = None) -> str:
-    """The section (ends with a newline); with ``page`` (the answer under a runtime profile) its times, pages
-    per day and GPU count are the runtime's, the roofline's kept as the labelled bound."""
+def render_capacity_markdown(p: PlanningPoint) -> str:
+    """The section (ends with a newline): times, pages per day and GPU count under the point's time model, the
+    roofline kept as the labelled bound when that is a runtime profile."""
     m = p.memory
     lines = [
         f"## Capacity planning: {p.hardware}",
@@ -62,25 +61,20 @@ def render_capacity_markdown(p: PlanningPoint, page: PageSummary | None = None) 
             f"| {s.stage} | {_ms(s.seconds)} | {s.bound} | {si(s.forward_tensor_core_flops, 'FLOP')} | "
             f"{si(s.forward_cuda_core_flops, 'FLOP')} | {si(s.forward_io_bytes, 'B')} |"
         )
-    if page is None:
-        times = [
-            f"| vision (SAM + CLIP + projector) | {_ms(p.vision_seconds)} |",
-            f"| time to first token | {_ms(p.ttft_seconds)} |",
-            f"| time per output token, final KV length | {_ms(p.tpot_final_seconds)} |",
-            f"| time per output token, mean | {_ms(p.tpot_mean_seconds)} |",
-            f"| time per page (whole batch: TTFT + decode) | {_ms(p.seconds_per_batch)} |",
-            f"| pages per second per GPU | {p.pages_per_second:,.3f} |",
-            f"| pages per day per GPU | {p.pages_per_day:,.0f} |",
-        ]
-    else:
-        times = [
-            f"| time to first token | {_ms(page.ttft_s)} |",
-            f"| time per output token, mean | {_ms(page.tpot_s)} |",
-            f"| time per page (whole batch: TTFT + decode) | {_ms(page.page_s)} |",
-            f"| pages per second per GPU | {page.pages_per_s:,.3f} |",
-            f"| pages per day per GPU | {page.pages_per_day:,.0f} |",
-            f"| roofline lower bound: time per page | {_ms(p.seconds_per_batch)} |",
-            f"| roofline upper bound: pages per day per GPU | {p.pages_per_day:,.0f} |",
+    roofline = sum(st.seconds for st in p.stages)
+    times = [
+        f"| vision (SAM + CLIP + projector) | {_ms(p.vision_seconds)} |",
+        f"| time to first token | {_ms(p.ttft_seconds)} |",
+        f"| time per output token, final KV length | {_ms(p.tpot_final_seconds)} |",
+        f"| time per output token, mean | {_ms(p.tpot_mean_seconds)} |",
+        f"| time per page (whole batch: TTFT + decode) | {_ms(p.seconds_per_batch)} |",
+        f"| pages per second per GPU | {p.pages_per_second:,.3f} |",
+        f"| pages per day per GPU | {p.pages_per_day:,.0f} |",
+    ]
+    if p.runtime != ROOFLINE:
+        times += [
+            f"| roofline lower bound: time per page | {_ms(roofline)} |",
+            f"| roofline upper bound: pages per day per GPU | {p.workload.batch_size * 86_400 / roofline:,.0f} |",
         ]
     lines += [
         "",
@@ -95,14 +89,13 @@ def render_capacity_markdown(p: PlanningPoint, page: PageSummary | None = None) 
         f"| largest batch that fits | {m.max_batch} |",
     ]
     if p.target_pages_per_day is not None and p.gpus_needed is not None:
-        gpus = p.gpus_needed if page is None else gpus_for(p.target_pages_per_day, page.pages_per_day)
-        lines.append(f"| GPUs for {p.target_pages_per_day:,.0f} pages/day | {gpus} |")
+        lines.append(f"| GPUs for {p.target_pages_per_day:,.0f} pages/day | {p.gpus_needed} |")
     lines += [
         "",
         (
             "Roofline time model (achievable rates of the GPU)"
-            if page is None
-            else f"Times: runtime profile {page.runtime}'s wall time (the stage table above is the roofline, a lower "
+            if p.runtime == ROOFLINE
+            else f"Times: runtime profile {p.runtime}'s wall time (the stage table above is the roofline, a lower "
             "bound)"
         )
         + "; static batching: every page of the batch "

@@ -38,7 +38,7 @@ from typing import Any
 
 import attrs
 import yaml
-from attrs import define
+from attrs import define, evolve
 
 from llm_perf_opt.contracts.converter import structure, to_json_text
 from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
@@ -155,12 +155,12 @@ def _workload(
     )
 
 
-def expand_sweep(spec: SweepSpec) -> dict[_Views, list[str]]:
-    """Workloads (with their page sizes) -> the GPUs to predict them on, duplicates dropped."""
-    groups: dict[_Views, list[str]] = {}
+def expand_sweep(spec: SweepSpec) -> dict[tuple[_Views, str], list[str]]:
+    """(workload with its page size, time model) -> the GPUs to predict it on, duplicates dropped."""
+    groups: dict[tuple[_Views, str], list[str]] = {}
 
-    def add(views: _Views, hardware: str) -> None:
-        names = groups.setdefault(views, [])
+    def add(views: _Views, hardware: str, runtime: str) -> None:
+        names = groups.setdefault((views, runtime), [])
         if hardware not in names:
             names.append(hardware)
 
@@ -173,8 +173,9 @@ def expand_sweep(spec: SweepSpec) -> dict[_Views, list[str]]:
                         for batch in a.batch_sizes:
                             for attn in a.attention:
                                 views = _Views(_workload(spec, mode, grid, prompt, new, batch, attn), page)
-                                for hw in a.hardware:
-                                    add(views, hw)
+                                for runtime in a.runtimes:
+                                    for hw in a.hardware:
+                                        add(views, hw, runtime)
     for p in spec.points:
         page = parse_pair(p.page_size) if p.page_size is not None else None
         grid = _grid_from_text(p.crop_grid) if p.crop_grid is not None else (1, 1)
@@ -184,16 +185,26 @@ def expand_sweep(spec: SweepSpec) -> dict[_Views, list[str]]:
         workload = _workload(
             spec, p.resolution_mode, grid, p.prompt_tokens, p.max_new_tokens, p.batch_size, p.attention
         )
-        add(_Views(workload, page), p.hardware)
+        add(_Views(workload, page), p.hardware, p.runtime)
     return groups
 
 
+def with_runtime(spec: SweepSpec, runtime: str) -> SweepSpec:
+    """``spec`` with every point timed by ``runtime`` (``roofline`` or a packaged profile's name) instead of the
+    file's runtimes; ``ValueError`` naming the allowed values otherwise."""
+    if spec.cartesian is not None:
+        return evolve(spec, cartesian=evolve(spec.cartesian, runtimes=(runtime,)))
+    return evolve(spec, points=tuple(evolve(p, runtime=runtime) for p in spec.points))
+
+
 def point_sort_key(p: PlanningPoint) -> tuple[Any, ...]:
-    """GPU, mode (vendor order), tiles, grid rows and columns, page size, prompt, generation length, batch, kernel."""
+    """GPU, time model, mode (vendor order), tiles, grid rows and columns, page size, prompt, generation length,
+    batch, kernel."""
     w = p.workload
     across, down = w.crop_grid
     return (
         p.hardware,
+        p.runtime,
         _MODE_ORDER.get(p.resolution_mode, len(_MODE_ORDER)),
         w.n_crops,
         down,
@@ -248,7 +259,7 @@ def evaluate_sweep(
     points: list[PlanningPoint] = []
     try:
         with CollectorPaused():
-            for views, hardware in groups.items():
+            for (views, runtime), hardware in groups.items():
                 points += predict_many(
                     spec_model.arch,
                     views.workload,
@@ -256,6 +267,7 @@ def evaluate_sweep(
                     target_pages_per_day=spec.target_pages_per_day,
                     memory_utilization=spec.memory_utilization,
                     page_size=views.page_size,
+                    runtime=runtime,
                 )
                 bar.update(len(hardware))
     finally:

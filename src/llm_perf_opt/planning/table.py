@@ -9,8 +9,8 @@ written with Python's shortest round-trip repr, so equal points give identical t
 Example
 -------
 >>> header = csv_header()
->>> header[:3], "prefill.seconds" in header, "memory.max_batch" in header
-(['hardware', 'resolution_mode', 'page_width'], True, True)
+>>> header[:4], "prefill.seconds" in header, "memory.max_batch" in header
+(['hardware', 'runtime', 'calibrated', 'resolution_mode'], True, True)
 >>> header.count("decode_seconds"), "decode.seconds" in header  # the point's and the stage's
 (1, True)
 """

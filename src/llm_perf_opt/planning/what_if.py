@@ -9,8 +9,8 @@ Two saved files hold enough to rebuild the model:
   analytic one, its GPU, target and memory fraction).
 
 :func:`what_if` rebuilds the workload with the new batch (every other field as saved) and
-calls :func:`~llm_perf_opt.planning.predict.predict`, so for the same inputs the numbers are
-exactly those of a direct prediction.
+calls :func:`~llm_perf_opt.planning.predict.predict` under the saved time model (or another one), so
+for the same inputs the numbers are exactly those of a direct prediction.
 
 Example
 -------
@@ -36,7 +36,9 @@ from llm_perf_opt.contracts.converter import structure, to_json_text
 from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
 from llm_perf_opt.data.planning import PlanningPoint, PlanningReport
 from llm_perf_opt.data.workload_profile import OCRWorkloadProfile
+from llm_perf_opt.hardware.registry import resolve_hardware
 from llm_perf_opt.planning.predict import DEFAULT_MEMORY_UTILIZATION, predict
+from llm_perf_opt.timing.time_model import ROOFLINE, time_model
 from modelmeter.models.deepseek_ocr.workload import OCRWorkload
 
 
@@ -58,6 +60,7 @@ class SavedInputs:
     target_pages_per_day: float | None = None
     memory_utilization: float = DEFAULT_MEMORY_UTILIZATION
     min_kernel_seconds: float = 0.0
+    runtime: str = ROOFLINE
     source: str = "planning.json"
 
 
@@ -99,6 +102,7 @@ def parse_saved_report(text: str, label: str = "report") -> SavedInputs:
                 target_pages_per_day=p.target_pages_per_day,
                 memory_utilization=p.memory.memory_utilization,
                 min_kernel_seconds=p.min_kernel_seconds,
+                runtime=p.runtime,
             )
         if "model" in data and "workload" in data:
             return _from_analyzer_report(data)
@@ -124,16 +128,27 @@ def what_if(
     batch_size: int | None = None,
     hardware: str | None = None,
     target_pages_per_day: float | None = None,
+    runtime: str | None = None,
 ) -> PlanningPoint:
-    """The saved workload at ``batch_size`` on ``hardware`` (each defaulting to the saved value)."""
+    """The saved workload at ``batch_size`` on ``hardware`` (a name or a YAML path) under ``runtime`` (the time
+    model: ``roofline`` or a runtime profile's name or path), each defaulting to the saved value."""
     gpu = hardware if hardware is not None else saved.hardware
     if gpu is None:
-        raise ValueError("--hardware: the saved report names no GPU; give one (see conf/hardware)")
+        raise ValueError("--hardware: the saved report names no GPU; give one (a packaged name or a YAML path)")
+    try:
+        spec = resolve_hardware(gpu)
+    except ValueError as exc:
+        raise ValueError(f"--hardware: {exc}") from None
+    try:
+        timer = time_model(runtime if runtime is not None else saved.runtime)
+    except ValueError as exc:
+        raise ValueError(f"--runtime: {exc}") from None
     workload = saved.workload if batch_size is None else evolve(saved.workload, batch_size=batch_size)
     return predict(
         saved.model.arch,
         workload,
-        gpu,
+        spec,
+        runtime=timer,
         target_pages_per_day=target_pages_per_day if target_pages_per_day is not None else saved.target_pages_per_day,
         memory_utilization=saved.memory_utilization,
         min_kernel_seconds=saved.min_kernel_seconds,

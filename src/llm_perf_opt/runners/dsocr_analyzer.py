@@ -239,7 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME_OR_PATH",
         default=None,
         help=f"a packaged runtime profile ({', '.join(list_runtimes())}) or a path to your own runtime YAML file, "
-        f"for kernel and wall time; needs --hardware; default with --hardware: {DEFAULT_RUNTIME}",
+        f"for kernel and wall time; needs --hardware; default with --hardware: {DEFAULT_RUNTIME}. In --mode sweep: "
+        "roofline or a packaged profile, replacing the sweep's runtimes axis",
     )
     o = p.add_argument_group("outputs")
     o.add_argument(
@@ -350,7 +351,7 @@ def _time_sections(model: DeepseekOCRModel, timings: WorkloadTimings | None) -> 
     return [
         render_time_markdown(timings),
         where_time_goes_markdown(timings.runtimes, runtime=timings.runtime.name, hardware=timings.hardware.name),
-        capacity_markdown(model, timings),
+        capacity_markdown(timings),
     ]
 
 
@@ -465,7 +466,7 @@ def run_verify_mode(args: argparse.Namespace, command_line: Sequence[str]) -> in
 def run_sweep_mode(args: argparse.Namespace, command_line: Sequence[str]) -> int:
     """Mode ``sweep``: evaluate every point of ``--sweep FILE`` and write ``sweep.csv``,
     ``sweep.json`` and plots (default directory ``tmp/profile-output/sweep-<file stem>``)."""
-    from llm_perf_opt.planning.sweep import load_sweep_spec, run_sweep
+    from llm_perf_opt.planning.sweep import load_sweep_spec, run_sweep, with_runtime
 
     if not args.sweep:
         raise InputError(f"--sweep: --mode sweep needs a sweep: one of {', '.join(list_sweeps())} or a YAML path")
@@ -477,6 +478,11 @@ def run_sweep_mode(args: argparse.Namespace, command_line: Sequence[str]) -> int
         spec = load_sweep_spec(path)
     except ValueError as exc:
         raise InputError(f"--sweep {args.sweep}: {exc}") from None
+    if args.runtime is not None:
+        try:
+            spec = with_runtime(spec, args.runtime)
+        except ValueError as exc:
+            raise InputError(f"--runtime: {str(exc).split(': ', 1)[-1]}") from None
     out_dir = Path(args.output_dir) if args.output_dir else OUTPUT_ROOT / f"sweep-{path.stem}"
     points = run_sweep(spec, out_dir, progress=sys.stderr.isatty())
     print(f"{len(points)} points -> {out_dir}/sweep.csv, {out_dir}/sweep.json, {out_dir}/plots/")
@@ -510,7 +516,7 @@ MODE_FLAGS: dict[str, frozenset[str]] = {
     "analytic": frozenset(ALL_FLAGS) - {"sweep"},
     "static": _COUNTED,
     "verify": _COUNTED,
-    "sweep": frozenset({"sweep", "output_dir"}),
+    "sweep": frozenset({"sweep", "runtime", "output_dir"}),
 }
 """The flags each mode uses; any other given flag is an error, never silently ignored."""
 
@@ -518,7 +524,8 @@ MODE_REASONS: dict[str, str] = {
     "analytic": "a sweep file is read by --mode sweep",
     "static": "it counts the PyTorch reference's FLOPs: no GPU time, no report files",
     "verify": "it compares analytic and counted FLOPs: no GPU time, no report files",
-    "sweep": "the sweep file sets the model, the workloads and the GPUs of every point",
+    "sweep": "the sweep file sets the model, the workloads and the GPUs of every point; --runtime may replace its "
+    "time models",
 }
 """Why a mode refuses the flags it does not use (the tail of the error line)."""
 

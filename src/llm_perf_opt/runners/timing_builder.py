@@ -1,13 +1,14 @@
-"""Predicted stage times for ``--hardware``/``--runtime``: the roofline of each stage and the kernel-level
-time of each stage under a runtime profile (docs/time-model.md), and the answer per page they give.
+"""Predicted time for ``--hardware``/``--runtime``: the workload under the runtime profile's time model
+(:func:`llm_perf_opt.planning.predict.predict`, the engine of capacity planning and sweeps too), each stage's
+roofline, kernel and wall time with the parts of its wall time, and the answer per page they give.
 
 Example
 -------
 >>> from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
 >>> from modelmeter.models.deepseek_ocr.workload import OCRWorkload
 >>> t = stage_timings(DeepseekOCRModel(workload=OCRWorkload(crop_grid=(2, 2), max_new_tokens=2)), "h100-sxm", "fused")
->>> list(t.stages), t.stages["lm_head"].kernel_launches > 0
-(['sam', 'clip', 'projector', 'prefill', 'lm_head', 'decode'], True)
+>>> list(t.stages), t.stages["lm_head"].kernel_launches > 0, t.point.runtime
+(['sam', 'clip', 'projector', 'prefill', 'lm_head', 'decode'], True, 'fused')
 """
 
 from __future__ import annotations
@@ -16,13 +17,17 @@ from attrs import define
 
 from llm_perf_opt.data.analyzer_summary import PageSummary
 from llm_perf_opt.data.hardware import HardwareSpec
+from llm_perf_opt.data.planning import PlanningPoint
 from llm_perf_opt.data.runtime_profile import RuntimeProfile
-from llm_perf_opt.hardware.registry import load_hardware
-from llm_perf_opt.kernels.profiles import load_runtime
-from llm_perf_opt.kernels.timing import StageRuntime, runtime_stage_times
+from llm_perf_opt.hardware.registry import resolve_hardware
+from llm_perf_opt.kernels.profiles import resolve_runtime
+from llm_perf_opt.kernels.timing import StageRuntime
 from llm_perf_opt.planning.predict import predict
-from llm_perf_opt.timing.roofline import roofline_time
+from llm_perf_opt.timing.time_model import RecordingTimeModel, RuntimeTimeModel
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
+
+TARGET_PAGES_PER_DAY = 1_000_000
+"""The capacity target the report sizes a fleet for."""
 
 
 @define(frozen=True, kw_only=True)
@@ -36,64 +41,57 @@ class StageTiming:
     torch_calls: int
 
 
-FIRST_TOKEN_STAGES = ("sam", "clip", "projector", "prefill", "lm_head")
-"""The stages before the first token (the prefill's logits give it); ``decode`` makes the rest."""
-SECONDS_PER_DAY = 86_400
-
-
 @define(frozen=True, kw_only=True)
 class WorkloadTimings:
-    """Every stage's predictions, the runtime details behind the kernel-level ones, and the page they make."""
+    """The workload on a GPU under a runtime profile: the planning point (times, memory, fleet size), every
+    stage's predictions, the parts of their wall times, and the answer per page."""
 
     hardware: HardwareSpec
     runtime: RuntimeProfile
+    point: PlanningPoint
     stages: dict[str, StageTiming]
     runtimes: dict[str, StageRuntime]
     page: PageSummary
 
 
-def page_summary(
-    model: DeepseekOCRModel, hardware: HardwareSpec, runtime: RuntimeProfile, stages: dict[str, StageTiming]
-) -> PageSummary:
-    """The answer per page: first token, per token, per page and per day from the stages' wall times under
-    ``runtime``; memory from the planning model (:func:`llm_perf_opt.planning.predict.predict`)."""
-    memory = predict(model.arch, model.workload, hardware).memory
-    ttft = sum(stages[name].predicted_wall_s for name in FIRST_TOKEN_STAGES)
-    decode = stages["decode"].predicted_wall_s
-    steps = model.workload.decode_steps
-    page = ttft + decode
-    per_s = model.workload.batch_size / page if page > 0 else 0.0
+def page_summary(point: PlanningPoint) -> PageSummary:
+    """summary.json's ``page`` block: the planning point's answer, renamed for the contract."""
+    m = point.memory
     return PageSummary(
-        runtime=runtime.name,
-        hardware=hardware.name,
-        calibrated=hardware.calibration is not None and hardware.calibration.measured,
-        ttft_s=ttft,
-        tpot_s=decode / steps if steps else 0.0,
-        page_s=page,
-        pages_per_s=per_s,
-        pages_per_day=per_s * SECONDS_PER_DAY,
-        peak_memory_bytes=memory.total_bytes,
-        fits=memory.fits,
-        max_batch=memory.max_batch,
+        runtime=point.runtime,
+        hardware=point.hardware,
+        calibrated=point.calibrated,
+        ttft_s=point.ttft_seconds,
+        tpot_s=point.tpot_mean_seconds,
+        page_s=point.seconds_per_batch,
+        pages_per_s=point.pages_per_second,
+        pages_per_day=point.pages_per_day,
+        peak_memory_bytes=m.total_bytes,
+        fits=m.fits,
+        max_batch=m.max_batch,
     )
 
 
 def stage_timings(
     model: DeepseekOCRModel, hardware: HardwareSpec | str, runtime: RuntimeProfile | str
 ) -> WorkloadTimings:
-    """Roofline (at the workload's attention) and kernel/wall time (at the runtime's) per stage."""
-    spec = load_hardware(hardware) if isinstance(hardware, str) else hardware
-    profile = load_runtime(runtime) if isinstance(runtime, str) else runtime
-    runtimes = runtime_stage_times(model, spec, profile)
+    """The workload of ``model`` on ``hardware`` under ``runtime`` (objects, names or YAML paths)."""
+    spec = resolve_hardware(hardware) if isinstance(hardware, str) else hardware
+    profile = resolve_runtime(runtime) if isinstance(runtime, str) else runtime
+    timer = RecordingTimeModel(RuntimeTimeModel(profile))
+    point = predict(model.arch, model.workload, spec, runtime=timer, target_pages_per_day=TARGET_PAGES_PER_DAY)
+    (timed,) = timer.recorded
+    runtimes = {name: t.runtime for name, t in timed.items() if t.runtime is not None}
     stages = {
-        name: StageTiming(
-            roofline_s=roofline_time(layer, spec).total_seconds,
-            predicted_kernel_s=runtimes[name].predicted_kernel_s,
-            predicted_wall_s=runtimes[name].predicted_wall_s,
-            kernel_launches=runtimes[name].kernel_launches,
-            torch_calls=runtimes[name].torch_calls,
+        s.stage: StageTiming(
+            roofline_s=s.seconds,
+            predicted_kernel_s=s.kernel_seconds,
+            predicted_wall_s=s.wall_seconds,
+            kernel_launches=s.kernel_launches,
+            torch_calls=s.torch_calls,
         )
-        for name, layer in model.stage_layers().items()
+        for s in point.stages
     }
-    page = page_summary(model, spec, profile, stages)
-    return WorkloadTimings(hardware=spec, runtime=profile, stages=stages, runtimes=runtimes, page=page)
+    return WorkloadTimings(
+        hardware=spec, runtime=profile, point=point, stages=stages, runtimes=runtimes, page=page_summary(point)
+    )

@@ -14,15 +14,9 @@ Example
 from __future__ import annotations
 
 from llm_perf_opt.data.analyzer_summary import PageSummary
-from llm_perf_opt.planning.predict import predict
+from llm_perf_opt.data.stage_names import FIRST_TOKEN_STAGES, VISION_STAGES
 from llm_perf_opt.planning.summary import render_capacity_markdown
 from llm_perf_opt.runners.timing_builder import WorkloadTimings
-from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
-
-TARGET_PAGES_PER_DAY = 1_000_000
-"""The capacity target the report sizes a fleet for."""
-VISION_STAGES = ("sam", "clip", "projector")
-FIRST_TOKEN_STAGES = (*VISION_STAGES, "prefill", "lm_head")
 
 
 def _ms(seconds: float) -> str:
@@ -62,11 +56,10 @@ def render_time_markdown(timings: WorkloadTimings) -> str:
     return "\n".join(lines) + "\n"
 
 
-def capacity_markdown(model: DeepseekOCRModel, timings: WorkloadTimings) -> str:
-    """The capacity-planning section (:func:`llm_perf_opt.planning.summary.render_capacity_markdown`)
-    of the model's workload on the timed GPU under its runtime profile, sized for :data:`TARGET_PAGES_PER_DAY`."""
-    point = predict(model.arch, model.workload, timings.hardware, target_pages_per_day=TARGET_PAGES_PER_DAY)
-    return render_capacity_markdown(point, timings.page)
+def capacity_markdown(timings: WorkloadTimings) -> str:
+    """The capacity-planning section (:func:`llm_perf_opt.planning.summary.render_capacity_markdown`) of the
+    timed workload under its runtime profile, sized for 1,000,000 pages per day."""
+    return render_capacity_markdown(timings.point)
 
 
 VALIDATED_RUNTIMES = ("hf-eager", "hf-sdpa", "hf-sdpa-graph")

@@ -1,0 +1,194 @@
+"""One time model behind every answer: a stage's kernel and wall time, and one decode step's wall time, on a GPU.
+
+Two implementations of :class:`TimeModel`:
+
+* :class:`RooflineTimeModel` (``roofline``): every kernel-sized piece at the larger of its compute and memory time
+  at the GPU's achievable rates, one after another, no launch or host cost. The ideal: a lower bound.
+* :class:`RuntimeTimeModel` (a runtime profile's name): the profile's kernels, each timed on the hardware entry's
+  kernel-time curves, plus host launch, sync and graph costs (:mod:`llm_perf_opt.kernels.timing`).
+
+Everything that reports time (the analyzer's report, summary and headline, capacity planning, sweeps, the what-if
+script, the plots) asks :func:`llm_perf_opt.planning.predict.predict` with one of these, so the same workload gets
+the same seconds per page everywhere.
+
+Example
+-------
+>>> from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
+>>> from modelmeter.models.deepseek_ocr.workload import OCRWorkload
+>>> from llm_perf_opt.hardware.registry import load_hardware
+>>> model = DeepseekOCRModel(workload=OCRWorkload(crop_grid=(2, 2), max_new_tokens=2))
+>>> times = time_model("hf-eager").stage_times(model, load_hardware("h100-sxm"))
+>>> list(times), times["decode"].wall_s > times["decode"].kernel_s
+(['sam', 'clip', 'projector', 'prefill', 'lm_head', 'decode'], True)
+>>> time_model(None).name, time_model("roofline").name
+('roofline', 'roofline')
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from attrs import define, evolve, field
+
+from llm_perf_opt.data.hardware import HardwareSpec
+from llm_perf_opt.data.runtime_profile import RuntimeProfile
+from llm_perf_opt.kernels.profiles import resolve_runtime
+from llm_perf_opt.kernels.timing import StageRuntime, layer_runtime, runtime_stage_times
+from modelmeter.layers.base import BaseLayer
+from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRDecodeStep, DeepseekOCRModel
+
+ROOFLINE = "roofline"
+"""The name of the roofline time model (never a runtime profile's name)."""
+
+
+@define(frozen=True, kw_only=True)
+class StageTimes:
+    """One stage's kernel and wall time under a time model (the roofline model: both its roofline).
+
+    ``runtime`` holds the parts of the wall time (where the time goes) under a runtime profile, ``None`` under
+    the roofline.
+
+    Example
+    -------
+    >>> StageTimes(kernel_s=1.0, wall_s=1.5, kernel_launches=3, torch_calls=0).wall_s
+    1.5
+    """
+
+    kernel_s: float
+    wall_s: float
+    kernel_launches: int
+    torch_calls: int
+    runtime: StageRuntime | None = None
+
+
+class TimeModel(Protocol):
+    """What every time model answers; see the module docstring."""
+
+    @property
+    def name(self) -> str:
+        """``roofline`` or the runtime profile's name."""
+        ...
+
+    def stage_times(
+        self, model: DeepseekOCRModel, hardware: HardwareSpec, roofline_s: dict[str, float] | None = None
+    ) -> dict[str, StageTimes]:
+        """Stage -> its times, in stage order (``roofline_s``: the stages' roofline, when the caller has it)."""
+        ...
+
+    def step_wall_s(self, step: DeepseekOCRDecodeStep, hardware: HardwareSpec, roofline_s: float) -> float:
+        """Wall time of one decode step (``roofline_s``: its roofline)."""
+        ...
+
+
+@define(frozen=True)
+class RooflineTimeModel:
+    """The roofline as a time model: kernel and wall time are the roofline (no launch or host cost).
+
+    Example
+    -------
+    >>> RooflineTimeModel().name
+    'roofline'
+    """
+
+    @property
+    def name(self) -> str:
+        """``roofline``."""
+        return ROOFLINE
+
+    def stage_times(
+        self, model: DeepseekOCRModel, hardware: HardwareSpec, roofline_s: dict[str, float] | None = None
+    ) -> dict[str, StageTimes]:
+        """The roofline of each stage, as given or computed here."""
+        if roofline_s is None:
+            from llm_perf_opt.timing.roofline import roofline_time
+
+            roofline_s = {n: roofline_time(layer, hardware).total_seconds for n, layer in model.stage_layers().items()}
+        return {n: StageTimes(kernel_s=s, wall_s=s, kernel_launches=0, torch_calls=0) for n, s in roofline_s.items()}
+
+    def step_wall_s(self, step: DeepseekOCRDecodeStep, hardware: HardwareSpec, roofline_s: float) -> float:
+        """The step's roofline."""
+        return roofline_s
+
+
+@define(frozen=True)
+class RuntimeTimeModel:
+    """A runtime profile as a time model: its kernels on the GPU's curves plus the host's costs.
+
+    Example
+    -------
+    >>> from llm_perf_opt.kernels.profiles import load_runtime
+    >>> RuntimeTimeModel(load_runtime("fused")).name
+    'fused'
+    """
+
+    profile: RuntimeProfile
+
+    @property
+    def name(self) -> str:
+        """The profile's name."""
+        return self.profile.name
+
+    def stage_times(
+        self, model: DeepseekOCRModel, hardware: HardwareSpec, roofline_s: dict[str, float] | None = None
+    ) -> dict[str, StageTimes]:
+        """Each stage's kernel inventory under the profile, timed (the model runs the profile's decoder attention)."""
+        return {
+            name: StageTimes(
+                kernel_s=r.predicted_kernel_s,
+                wall_s=r.predicted_wall_s,
+                kernel_launches=r.kernel_launches,
+                torch_calls=r.torch_calls,
+                runtime=r,
+            )
+            for name, r in runtime_stage_times(model, hardware, self.profile).items()
+        }
+
+    def step_wall_s(self, step: DeepseekOCRDecodeStep, hardware: HardwareSpec, roofline_s: float) -> float:
+        """One decode step's wall time under the profile (at the profile's decoder attention)."""
+        layer: BaseLayer = evolve(step, attention=self.profile.decoder_attention)
+        return layer_runtime(layer, hardware, self.profile, stage="decode").predicted_wall_s
+
+
+@define
+class RecordingTimeModel:
+    """Another time model that keeps the stage times it gave, for a caller that needs their parts (where the
+    time goes) besides the answer it asked for; the caller owns it, one per evaluation.
+
+    Example
+    -------
+    >>> rec = RecordingTimeModel(RooflineTimeModel())
+    >>> rec.name, rec.recorded
+    ('roofline', [])
+    """
+
+    inner: TimeModel
+    recorded: list[dict[str, StageTimes]] = field(factory=list)
+
+    @property
+    def name(self) -> str:
+        """The inner model's name."""
+        return self.inner.name
+
+    def stage_times(
+        self, model: DeepseekOCRModel, hardware: HardwareSpec, roofline_s: dict[str, float] | None = None
+    ) -> dict[str, StageTimes]:
+        """The inner model's answer, kept in :attr:`recorded`."""
+        times = self.inner.stage_times(model, hardware, roofline_s)
+        self.recorded.append(times)
+        return times
+
+    def step_wall_s(self, step: DeepseekOCRDecodeStep, hardware: HardwareSpec, roofline_s: float) -> float:
+        """The inner model's answer."""
+        return self.inner.step_wall_s(step, hardware, roofline_s)
+
+
+def time_model(runtime: TimeModel | RuntimeProfile | str | None) -> TimeModel:
+    """The time model a caller names: ``None`` or ``"roofline"`` for the roofline, a runtime profile (or its
+    name, or a path to its YAML file) for that profile; a model is returned as is."""
+    if runtime is None or runtime == ROOFLINE:
+        return RooflineTimeModel()
+    if isinstance(runtime, RuntimeProfile):
+        return RuntimeTimeModel(runtime)
+    if isinstance(runtime, str):
+        return RuntimeTimeModel(resolve_runtime(runtime))
+    return runtime
