@@ -171,9 +171,17 @@ def _torchinfo_section(report: AnalyticModelReport) -> list[str]:
     ]
 
 
+HIERARCHY_DEPTH = 3
+"""Levels of the module tree report.md shows below the model (the whole tree is in report.json)."""
+
+
 def _hierarchy_section(report: AnalyticModelReport) -> list[str]:
     rows = []
-    for n in report.nodes:
+    depth: dict[str, int] = {}
+    for n in report.nodes:  # parents come before their children
+        depth[n.id] = 0 if n.parent is None or n.parent not in depth else depth[n.parent] + 1
+        if depth[n.id] > HIERARCHY_DEPTH:
+            continue
         m = metrics_of(n.metrics)
         rows.append(
             [
@@ -189,9 +197,10 @@ def _hierarchy_section(report: AnalyticModelReport) -> list[str]:
     return [
         "## Module hierarchy",
         "",
-        "Every node in order, parents before children. Ids are vendor module paths below the stage, with call "
-        "tags (`[crops]`, `[global]`, `steps[last]` ...) telling repeated calls apart; `*` stands for a run of "
-        "identical experts. Calls multiply along the path; numbers are totals over all calls.",
+        f"The top {HIERARCHY_DEPTH} levels below the model, parents before children (every node of the tree is in "
+        "`report.json`, under `nodes`, and each layer class has its page). Ids are vendor module paths below the "
+        "stage, with call tags (`[crops]`, `[global]`, `steps[last]` ...) telling repeated calls apart; `*` stands "
+        "for a run of identical experts. Calls multiply along the path; numbers are totals over all calls.",
         "",
         markdown_table(
             ["node", "class", "calls", "instances", "forward FLOPs", "forward I/O", "params"], rows, "llrrrrr"
