@@ -7,7 +7,9 @@ What it writes (relative to the checkout):
 * ``docs/layers/*.md``: one page per analytic layer class (``scripts/docs/gen_layer_pages.py``);
 * ``extern/modelmeter/models/deepseek_ocr/module_catalog.md`` and ``module_formulations.md``
   (``scripts/docs/render_module_catalog.py``, ``scripts/docs/gen_formulations.py``);
-* the generated blocks of ``docs/*.md`` (:mod:`llm_perf_opt.visualize.doc_blocks`).
+* the generated blocks of ``docs/*.md`` (:mod:`llm_perf_opt.visualize.doc_blocks`);
+* the validation reports, from the committed raw GPU measurements (:data:`RUNTIME_REPORTS`,
+  :data:`ROOFLINE_REPORTS`; ``scripts/gpu/report_runtimes.py``, ``scripts/gpu/report_validation.py``).
 
 Run it from a source checkout (it needs ``scripts/`` and ``docs/``).
 
@@ -65,10 +67,37 @@ def doc_blocks(repo: Path) -> dict[str, str]:
     return out
 
 
+RUNTIME_REPORTS: tuple[tuple[str, str, str, bool], ...] = (
+    ("reports/validation/h100", "reports/validation/h100-runtimes.md", "h100-sxm", False),
+    ("reports/validation/h100-repeat", "reports/validation/h100-runtimes-repeat.md", "h100-sxm", True),
+    ("reports/validation/h100-check", "reports/validation/h100-runtimes-check.md", "h100-sxm", True),
+)
+"""Kernel-level validation reports: raw directory, report, hardware entry, whether the lease's own host and graph
+constants replace the entry's (a later lease of the same GPU kind)."""
+
+ROOFLINE_REPORTS: tuple[tuple[str, str, str], ...] = (
+    ("reports/validation/h100", "reports/validation/h100.md", "h100-sxm"),
+)
+"""Roofline validation reports: raw directory, report, hardware entry."""
+
+
+def validation_reports(repo: Path) -> dict[str, str]:
+    """Every validation report and its summary JSON, from the raw measurements committed beside it."""
+    runtimes = load_script(repo / "scripts" / "gpu" / "report_runtimes.py")
+    roofline = load_script(repo / "scripts" / "gpu" / "report_validation.py")
+    files: dict[Path, str] = {}
+    for raw, report, hardware, lease in RUNTIME_REPORTS:
+        files |= runtimes.outputs(repo / raw, repo / report, hardware, lease=lease)
+    for raw, report, hardware in ROOFLINE_REPORTS:
+        files |= roofline.outputs(repo / raw, repo / report, hardware)
+    return {path.relative_to(repo).as_posix(): text for path, text in files.items()}
+
+
 GENERATORS: dict[str, Callable[[Path], dict[str, str]]] = {
     "layer pages": layer_pages,
     "module catalog": catalog_pages,
     "docs blocks": doc_blocks,
+    "validation reports": validation_reports,
 }
 """What ``regen`` produces, by name: each returns relative path -> text."""
 

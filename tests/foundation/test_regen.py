@@ -40,7 +40,7 @@ def test_an_unknown_block_is_named() -> None:
 def test_check_exits_1_naming_the_stale_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     shutil.copytree(REPO / "docs", tmp_path / "docs")
     shutil.copytree(REPO / "reports" / "bench", tmp_path / "reports" / "bench")
-    for rel in ("scripts/docs", "extern/modelmeter/models/deepseek_ocr"):
+    for rel in ("scripts/docs", "scripts/gpu", "reports/validation", "extern/modelmeter/models/deepseek_ocr"):
         shutil.copytree(REPO / rel, tmp_path / rel)
     (tmp_path / "docs" / "layers" / "Linear.md").unlink()
     assert main(["--check", "--repo", str(tmp_path)]) == 1

@@ -177,13 +177,6 @@ def test_report_is_deterministic_and_names_every_point(script: ModuleType, repor
     json.loads(script.summary_json(report.summary))  # valid JSON
 
 
-def test_committed_outputs_are_what_the_script_writes(script: ModuleType, report: Any) -> None:
-    summary_path = RAW / "runtimes-summary.json"
-    markdown_path = REPO / "reports" / "validation" / "h100-runtimes.md"
-    assert summary_path.read_text() == script.summary_json(report.summary)
-    assert markdown_path.read_text() == script.render_markdown(report.summary, report.standard)
-
-
 @pytest.mark.parametrize("name", ["repeat", "check"])
 def test_other_lease_reports_use_that_lease_constants(script: ModuleType, name: str) -> None:
     """reports/validation/h100-repeat/ and h100-check/: the same measurement on other leases (h100-check/ taken
@@ -204,6 +197,4 @@ def test_other_lease_reports_use_that_lease_constants(script: ModuleType, name: 
     entry = script.build_report(raw).summary["launch_costs"]
     assert entry["module_launch_us"] != costs["module_launch_us"]
     assert repeat.summary["lease_constants"] is True
-    assert (raw / "runtimes-summary.json").read_text() == script.summary_json(repeat.summary)
-    markdown = REPO / "reports" / "validation" / f"h100-runtimes-{name}.md"
-    assert markdown.read_text() == script.render_markdown(repeat.summary, repeat.standard)
+    # the committed report is this one: python -m llm_perf_opt.regen --check (tests/foundation/test_regen.py)
