@@ -190,16 +190,25 @@ class BaseLayer(ABC):
             terms += (child.layer.metrics(), count, count if instances is None else instances)
         return weighted_sum(terms)  # own + each child's scale_for_child, in one constructor call
 
-    def category_breakdown(self) -> dict[OperatorCategory, LayerMetrics]:
-        """Totals split by the :class:`OperatorCategory` of the layer that did the work."""
+    def category_breakdown(
+        self, memo: dict[int, dict[OperatorCategory, LayerMetrics]] | None = None
+    ) -> dict[OperatorCategory, LayerMetrics]:
+        """Totals split by the :class:`OperatorCategory` of the layer that did the work.
+
+        ``memo`` (the caller's, keyed by ``id`` of the layers of one tree it keeps alive) holds the split of every
+        subtree already computed, so splitting every node of a tree costs one pass instead of one per node."""
+        if memo is not None and (done := memo.get(id(self))) is not None:
+            return done
         out: dict[OperatorCategory, LayerMetrics] = {}
         own = self.own_metrics()
         if own != ZERO:
             out[self.category] = own
         for child in self.cached_children():
-            for cat, m in child.layer.category_breakdown().items():
+            for cat, m in child.layer.category_breakdown(memo).items():
                 scaled = scale_for_child(m, child)
                 out[cat] = out[cat] + scaled if cat in out else scaled
+        if memo is not None:
+            memo[id(self)] = out
         return out
 
     def walk(self, path: str = "", count: int = 1) -> Iterator[tuple[str, BaseLayer, int]]:

@@ -37,11 +37,15 @@ import yaml
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 from cattrs.v import format_exception
 
+from llm_perf_opt.contracts.block_yaml import dump_block_yaml
+from llm_perf_opt.contracts.indented_json import dump_indented_json
+
 T = TypeVar("T")
 
 # libyaml's emitter and parser when PyYAML was built with it (same output, much faster).
 _YAML_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""PyYAML's safe loader, libyaml's where present: every YAML input is read with it."""
 
 
 def _structure_int(value: Any, _: type) -> int:
@@ -159,14 +163,20 @@ def structure_document(data: Any, cls: type[T], converter: cattrs.Converter | No
 
 
 def to_json_text(obj: Any) -> str:
-    """Deterministic JSON text of a record (declared key order, 2-space indent, final newline)."""
-    return json.dumps(unstructure(obj), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    """Deterministic JSON text of a record (declared key order, 2-space indent, final newline): the bytes of
+    ``json.dumps(..., indent=2, ensure_ascii=False, allow_nan=False)``, written by
+    :func:`~llm_perf_opt.contracts.indented_json.dump_indented_json`."""
+    return dump_indented_json(unstructure(obj)) + "\n"
 
 
 def to_yaml_text(obj: Any) -> str:
-    """Deterministic YAML text of a record (declared key order, block style)."""
+    """Deterministic YAML text of a record (declared key order, block style): PyYAML's safe dumper's bytes,
+    written by :func:`~llm_perf_opt.contracts.block_yaml.dump_block_yaml` for a mapping or list."""
+    data = unstructure(obj)
+    if isinstance(data, dict | list) and data:
+        return dump_block_yaml(data)
     text: str = yaml.dump(
-        unstructure(obj),
+        data,
         Dumper=_YAML_DUMPER,
         sort_keys=False,
         allow_unicode=True,
@@ -188,7 +198,7 @@ def from_json_text(text: str, cls: type[T]) -> T:
 def from_yaml_text(text: str, cls: type[T]) -> T:
     """Parse YAML text into ``cls`` (``ValueError`` on bad YAML or a bad record)."""
     try:
-        data = yaml.load(text, Loader=_YAML_LOADER)
+        data = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise ValueError("not valid YAML: " + " ".join(str(exc).split())) from exc
     return structure(data, cls)

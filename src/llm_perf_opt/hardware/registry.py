@@ -1,8 +1,8 @@
 """Load GPU specs by name from ``conf/hardware/<name>.yaml``.
 
 Each YAML file holds one :class:`~llm_perf_opt.data.hardware.HardwareSpec`; its ``name`` must
-equal the file's stem. Files are parsed with ``yaml.safe_load`` and structured with the strict
-converter of :mod:`llm_perf_opt.contracts.hardware_converter` (an unknown key is an error).
+equal the file's stem. Files are parsed with PyYAML's safe loader (libyaml's where present) and
+structured with the strict converter of :mod:`llm_perf_opt.contracts.hardware_converter` (an unknown key is an error).
 
 Example
 -------
@@ -22,6 +22,7 @@ from pathlib import Path
 
 import yaml
 
+from llm_perf_opt.contracts.converter import SAFE_LOADER
 from llm_perf_opt.contracts.hardware_converter import structure_hardware
 from llm_perf_opt.data.hardware import HardwareSpec
 from llm_perf_opt.utils.named_files import check_name_matches_file, looks_like_path, named_file, user_file, yaml_stems
@@ -42,7 +43,7 @@ def load_hardware_file(path: Path, *, check_name: bool = True) -> HardwareSpec:
     ``check_name``: the record's ``name`` must equal the file's stem (the rule of the packaged
     entries; a user's own file may carry any name)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
         spec = structure_hardware(data)
     except (ValueError, yaml.YAMLError) as exc:
         problem = " ".join(str(exc).split())

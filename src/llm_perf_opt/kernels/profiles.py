@@ -5,8 +5,8 @@ FlashAttention-2 in the decoder, as the vendor's run script loads it; not valida
 PyTorch reference on transformers' SDPA and grouped-GEMM experts, as measured on the H100),
 ``hf-sdpa-graph`` (the same replayed as CUDA graphs) and ``fused`` (a serving engine's fused path). Each file holds one
 :class:`~llm_perf_opt.data.runtime_profile.RuntimeProfile` whose ``name`` equals the file's stem,
-parsed with ``yaml.safe_load`` (anchors and ``<<:`` merge keys work) and structured by the strict
-converter of :mod:`llm_perf_opt.contracts.runtime_converter`.
+parsed with PyYAML's safe loader (libyaml's where present; anchors and ``<<:`` merge keys work) and
+structured by the strict converter of :mod:`llm_perf_opt.contracts.runtime_converter`.
 A profile with ``base: <name>`` starts from that profile's ``layers``; its own entries replace
 the base's under the same key (resolved here, recursively; a cycle is an error).
 
@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from llm_perf_opt.contracts.converter import SAFE_LOADER
 from llm_perf_opt.contracts.runtime_converter import structure_profile
 from llm_perf_opt.data.runtime_profile import RuntimeProfile
 from llm_perf_opt.utils.named_files import check_name_matches_file, looks_like_path, named_file, user_file, yaml_stems
@@ -49,7 +50,7 @@ def list_runtimes(directory: Path | None = None) -> list[str]:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: {' '.join(str(exc).split())}") from exc
     if not isinstance(data, dict):

@@ -48,6 +48,7 @@ b'<?xml'
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
@@ -58,6 +59,7 @@ from llm_perf_opt.hardware.rates import achievable_rates
 from llm_perf_opt.planning.predict import hardware_spec
 from llm_perf_opt.timing.memory_fit import device_memory_bytes
 from llm_perf_opt.timing.roofline import roofline_time
+from llm_perf_opt.timing.time_model import ROOFLINE
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
 from modelmeter.models.deepseek_ocr.layers.core import STAGES, DeepseekOCRModel
 from modelmeter.models.deepseek_ocr.layers.core.decode import DeepseekOCRDecodeStep
@@ -113,14 +115,15 @@ def _grid_label(p: PlanningPoint) -> str:
 
 
 def reference_slice(points: Sequence[PlanningPoint]) -> list[PlanningPoint]:
-    """The points of the first GPU / prompt / generation length / kernel, at their smallest batch."""
-    first = min(points, key=lambda p: (p.hardware, p.workload.prompt_tokens, p.workload.max_new_tokens))
+    """The points of the first GPU / time model / prompt / generation length / kernel, at their smallest batch."""
+    first = min(points, key=lambda p: (p.hardware, p.runtime, p.workload.prompt_tokens, p.workload.max_new_tokens))
     w0 = first.workload
 
     def same(p: PlanningPoint) -> bool:
         w = p.workload
-        return (p.hardware, w.prompt_tokens, w.max_new_tokens, w.attention, w.dtype) == (
+        return (p.hardware, p.runtime, w.prompt_tokens, w.max_new_tokens, w.attention, w.dtype) == (
             first.hardware,
+            first.runtime,
             w0.prompt_tokens,
             w0.max_new_tokens,
             w0.attention,
@@ -247,12 +250,18 @@ def _stage_legend(ax: Any, by_mode: dict[str, list[PlanningPoint]]) -> None:
 def _slice_title(p: PlanningPoint) -> str:
     w = p.workload
     return (
-        f"{p.hardware}, batch {w.batch_size}, prompt {w.prompt_tokens} + {w.max_new_tokens} new tokens, {w.attention}"
+        f"{_series_name(p)}, batch {w.batch_size}, prompt {w.prompt_tokens} + {w.max_new_tokens} new tokens, "
+        f"{w.attention}"
     )
 
 
+def _series_name(p: PlanningPoint) -> str:
+    """The GPU, with the time model when it is a runtime profile (``h100-sxm`` or ``h100-sxm, hf-eager``)."""
+    return p.hardware if p.runtime == ROOFLINE else f"{p.hardware}, {p.runtime}"
+
+
 def _stage_seconds(p: PlanningPoint, stage: str) -> float:
-    return p.stage(stage).seconds
+    return p.stage(stage).wall_seconds  # the roofline under the roofline model
 
 
 def _stage_flops(p: PlanningPoint, stage: str) -> float:
@@ -424,13 +433,13 @@ def _batch_figure(figure: Any, points: Sequence[PlanningPoint], view: tuple[Any,
         and (p.workload.prompt_tokens, p.workload.max_new_tokens, p.workload.attention)
         == (first.prompt_tokens, first.max_new_tokens, first.attention)
     ]
-    names = sorted({p.hardware for p in chosen})
+    names = sorted({_series_name(p) for p in chosen})
     batches = sorted({p.workload.batch_size for p in chosen})
     every_point = len(names) <= 3 and len(batches) <= 6
     labels: dict[int, list[tuple[float, float, str, str]]] = {0: [], 1: []}
     for k, name in enumerate(names):
         color = f"C{k % 10}"
-        series = sorted((p for p in chosen if p.hardware == name), key=lambda p: p.workload.batch_size)
+        series = sorted((p for p in chosen if _series_name(p) == name), key=lambda p: p.workload.batch_size)
         xs = [p.workload.batch_size for p in series]
         for panel, (ax, ys) in enumerate(
             (
@@ -602,39 +611,68 @@ def _roofline_figure(figure: Any, p: PlanningPoint, arch: DeepseekOCRArch) -> An
     return fig
 
 
+def _render(task: tuple[str, Callable[..., Any], tuple[Any, ...]]) -> dict[str, bytes]:
+    """One figure, built and written as SVG and PNG (run in a worker process)."""
+    name, build, args = task
+    out: dict[str, bytes] = {}
+    with _matplotlib() as figure:
+        _save(build(figure, *args), name, out)
+    return out
+
+
 def sweep_plots(points: Sequence[PlanningPoint], arch: DeepseekOCRArch) -> dict[str, bytes]:
-    """Every figure of the module docstring, as ``{file name: bytes}`` (sorted by name)."""
+    """Every figure of the module docstring, as ``{file name: bytes}`` (sorted by name).
+
+    The figures are independent, so they are drawn on up to two worker processes (matplotlib's text layout is
+    most of a sweep's time); each file's bytes are the same as drawn alone."""
     if not points:
         return {}
-    out: dict[str, bytes] = {}
     sl = reference_slice(points)
     view = reference_view(points)
     ref = next(p for p in sl if _view_key(p) == view)
     title = _slice_title(sl[0])
-    with _matplotlib() as figure:
-        figures = {
-            "flops_vs_image_tokens": _stage_figure(
-                figure,
+    seconds_label = f"{'roofline' if sl[0].runtime == ROOFLINE else sl[0].runtime + ' wall'} time per batch (s)"
+    tasks: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = [
+        (
+            "flops_vs_image_tokens",
+            _stage_figure,
+            (
                 sl,
                 _stage_flops,
                 "forward FLOPs per batch (FLOP, Tensor-Core + CUDA-core)",
                 "Forward FLOPs per stage\n" + title,
             ),
-            "io_bytes_vs_image_tokens": _stage_figure(
-                figure, sl, _stage_bytes, "forward bytes moved per batch (B)", "Memory traffic per stage\n" + title
-            ),
-            "time_vs_image_tokens": _stage_figure(
-                figure, sl, _stage_seconds, "roofline time per batch (s)", "Predicted time per stage\n" + title
-            ),
-            "memory_vs_image_tokens": _memory_figure(figure, sl),
-            "tensor_vs_cuda_core": _split_figure(figure, ref),
-            "kv_cache_vs_context": _kv_figure(figure, points, arch, ref),
-            "ttft_tpot_vs_batch": _batch_figure(figure, points, view),
-        }
-        for name in sorted({p.hardware for p in points}):
-            at = [p for p in points if p.hardware == name and _view_key(p) == view]
-            smallest = min(at or [p for p in points if p.hardware == name], key=lambda p: p.workload.batch_size)
-            figures[f"roofline_{name}"] = _roofline_figure(figure, smallest, arch)
-        for name, fig in figures.items():
-            _save(fig, name, out)
+        ),
+        (
+            "io_bytes_vs_image_tokens",
+            _stage_figure,
+            (sl, _stage_bytes, "forward bytes moved per batch (B)", "Memory traffic per stage\n" + title),
+        ),
+        (
+            "time_vs_image_tokens",
+            _stage_figure,
+            (sl, _stage_seconds, seconds_label, "Predicted time per stage\n" + title),
+        ),
+        ("memory_vs_image_tokens", _memory_figure, (sl,)),
+        ("tensor_vs_cuda_core", _split_figure, (ref,)),
+        ("kv_cache_vs_context", _kv_figure, (list(points), arch, ref)),
+        ("ttft_tpot_vs_batch", _batch_figure, (list(points), view)),
+    ]
+    for name in sorted({p.hardware for p in points}):
+        at = [p for p in points if p.hardware == name and _view_key(p) == view]
+        smallest = min(at or [p for p in points if p.hardware == name], key=lambda p: p.workload.batch_size)
+        tasks.append((f"roofline_{name}", _roofline_figure, (smallest, arch)))
+    import multiprocessing
+
+    import matplotlib.figure  # noqa: F401  (imported once here, inherited by the forked workers)
+
+    out: dict[str, bytes] = {}
+    workers = min(2, os.cpu_count() or 1, len(tasks))
+    if workers > 1 and "fork" in multiprocessing.get_all_start_methods():
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for files in pool.map(_render, tasks, chunksize=1):
+                out |= files
+    else:
+        for task in tasks:
+            out |= _render(task)
     return dict(sorted(out.items()))

@@ -21,6 +21,7 @@ stage ...
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.metadata
 import json
 import platform
@@ -28,16 +29,18 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from attrs import evolve
 
 import llm_perf_opt
 from llm_perf_opt.contracts.converter import to_json_text, to_yaml_text, unstructure
 from llm_perf_opt.data.hardware import HardwareSpec
 from llm_perf_opt.data.run_manifest import ManifestFile, RunManifest
 from llm_perf_opt.data.runtime_profile import RuntimeProfile
+from llm_perf_opt.data.workload_profile import OCRWorkloadProfile
 from llm_perf_opt.hardware.registry import list_hardware, resolve_hardware
 from llm_perf_opt.kernels.profiles import DEFAULT_RUNTIME, list_runtimes, resolve_runtime
-from llm_perf_opt.kernels.report import where_time_goes_markdown
 from llm_perf_opt.runners.analyzer_inputs import (
     FIELD_FLAGS,
     AnalyzerInputs,
@@ -50,7 +53,6 @@ from llm_perf_opt.runners.analyzer_inputs import (
 )
 from llm_perf_opt.runners.report_builder import build_report
 from llm_perf_opt.runners.summary_builder import build_summary
-from llm_perf_opt.runners.timing_builder import WorkloadTimings, stage_timings
 from llm_perf_opt.runners.torch_gate import require_torch
 from llm_perf_opt.utils.atomic_output import write_directory
 from llm_perf_opt.utils.input_error import InputError
@@ -61,16 +63,13 @@ from llm_perf_opt.utils.torchinfo_crosscheck import cross_check
 from llm_perf_opt.visualize.layer_pages import page_name, render_layer_page
 from llm_perf_opt.visualize.report_markdown import render_report_markdown
 from llm_perf_opt.visualize.stage_table import render_stage_table
-from llm_perf_opt.visualize.time_sections import (
-    capacity_markdown,
-    render_headline_markdown,
-    render_headline_text,
-    render_time_markdown,
-)
 from modelmeter.layers.attention_core import ATTENTION_IMPLS
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
 from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES
 from modelmeter.units import KNOWN_DTYPES
+
+if TYPE_CHECKING:  # the time model is imported when --hardware asks for it (a plain run starts faster)
+    from llm_perf_opt.runners.timing_builder import WorkloadTimings
 
 PROG = "dsocr-analyzer"
 OUTPUT_ROOT = Path("tmp") / "profile-output"
@@ -87,11 +86,16 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(message)
 
 
+@functools.cache
+def _standard_profile() -> OCRWorkloadProfile:
+    profile, _ = load_profile(DEFAULT_WORKLOAD_ID)
+    return profile
+
+
 def _profile_default(field: str) -> str:
     """Help text naming the packaged standard profile's value of ``field``."""
     try:
-        profile, _ = load_profile(DEFAULT_WORKLOAD_ID)
-        value = getattr(profile, field)
+        value = getattr(_standard_profile(), field)
     except (InputError, AttributeError):  # pragma: no cover - the packaged profile always loads
         return "default: the profile's value"
     if isinstance(value, bool):
@@ -225,6 +229,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"sweep for --mode sweep: a packaged sweep ({', '.join(list_sweeps())}) or a path to a sweep YAML "
         "file (docs/capacity-planning.md); required by --mode sweep, refused by the other modes",
     )
+    p.add_argument(
+        "--no-plots",
+        action="store_const",
+        const=True,
+        default=None,
+        help="--mode sweep: write sweep.csv and sweep.json only, no plots (whatever the sweep file's plots: says)",
+    )
     t = p.add_argument_group("predicted time (analytic mode)")
     t.add_argument(
         "--hardware",
@@ -342,12 +353,19 @@ def _or_a_path(value: str, kind: str) -> str:
 def _timings(
     model: DeepseekOCRModel, time_inputs: tuple[HardwareSpec, RuntimeProfile] | None
 ) -> WorkloadTimings | None:
-    return None if time_inputs is None else stage_timings(model, *time_inputs)
+    if time_inputs is None:
+        return None
+    from llm_perf_opt.runners.timing_builder import stage_timings
+
+    return stage_timings(model, *time_inputs)
 
 
 def _time_sections(model: DeepseekOCRModel, timings: WorkloadTimings | None) -> list[str]:
     if timings is None:
         return []
+    from llm_perf_opt.kernels.report import where_time_goes_markdown
+    from llm_perf_opt.visualize.time_sections import capacity_markdown, render_time_markdown
+
     return [
         render_time_markdown(timings),
         where_time_goes_markdown(timings.runtimes, runtime=timings.runtime.name, hardware=timings.hardware.name),
@@ -375,6 +393,8 @@ def output_files(
     if fmt in ("yaml", "both"):
         files["report.yaml"] = to_yaml_text(report)
     files["summary.json"] = to_json_text(summary)
+    from llm_perf_opt.visualize.time_sections import render_headline_markdown, render_headline_text
+
     lead = [] if timings is None else [render_headline_markdown(timings.page, inputs.workload.batch_size)]
     files["report.md"] = render_report_markdown(
         report, lead_sections=lead, extra_sections=_time_sections(model, timings)
@@ -483,9 +503,12 @@ def run_sweep_mode(args: argparse.Namespace, command_line: Sequence[str]) -> int
             spec = with_runtime(spec, args.runtime)
         except ValueError as exc:
             raise InputError(f"--runtime: {str(exc).split(': ', 1)[-1]}") from None
+    if args.no_plots:
+        spec = evolve(spec, plots=False)
     out_dir = Path(args.output_dir) if args.output_dir else OUTPUT_ROOT / f"sweep-{path.stem}"
     points = run_sweep(spec, out_dir, progress=sys.stderr.isatty())
-    print(f"{len(points)} points -> {out_dir}/sweep.csv, {out_dir}/sweep.json, {out_dir}/plots/")
+    plots = f", {out_dir}/plots/" if spec.plots else ""
+    print(f"{len(points)} points -> {out_dir}/sweep.csv, {out_dir}/sweep.json{plots}")
     return 0
 
 
@@ -502,6 +525,7 @@ ALL_FLAGS: dict[str, str] = {
     "workload_profile_id": "--workload-profile-id",
     **FIELD_FLAGS,
     "sweep": "--sweep",
+    "no_plots": "--no-plots",
     "hardware": "--hardware",
     "runtime": "--runtime",
     "torchinfo_dir": "--torchinfo-dir",
@@ -513,10 +537,10 @@ ALL_FLAGS: dict[str, str] = {
 
 _COUNTED = frozenset({"model", "workload_profile_id", *FIELD_FLAGS, "run_id", "output_dir"})
 MODE_FLAGS: dict[str, frozenset[str]] = {
-    "analytic": frozenset(ALL_FLAGS) - {"sweep"},
+    "analytic": frozenset(ALL_FLAGS) - {"sweep", "no_plots"},
     "static": _COUNTED,
     "verify": _COUNTED,
-    "sweep": frozenset({"sweep", "runtime", "output_dir"}),
+    "sweep": frozenset({"sweep", "no_plots", "runtime", "output_dir"}),
 }
 """The flags each mode uses; any other given flag is an error, never silently ignored."""
 

@@ -39,9 +39,15 @@ def snapshot(metrics: LayerMetrics) -> ModuleMetricsSnapshot:
     return ModuleMetricsSnapshot(**metrics.as_dict())
 
 
-def category_split(layer: BaseLayer, calls: int = 1, instances: int = 1) -> tuple[OperatorMetrics, ...]:
-    """``layer.category_breakdown()`` over ``calls`` calls and ``instances`` instances, in enum order."""
-    breakdown = layer.category_breakdown()
+Splits = dict[int, dict[OperatorCategory, LayerMetrics]]
+"""Category splits of the subtrees of one model already computed (see ``BaseLayer.category_breakdown``)."""
+
+
+def category_split(
+    layer: BaseLayer, calls: int = 1, instances: int = 1, memo: Splits | None = None
+) -> tuple[OperatorMetrics, ...]:
+    """``layer.category_breakdown(memo)`` over ``calls`` calls and ``instances`` instances, in enum order."""
+    breakdown = layer.category_breakdown(memo)
     child = Child("", layer, calls, instances)
     return tuple(
         OperatorMetrics(category=cat, metrics=snapshot(scale_for_child(breakdown[cat], child)))
@@ -50,7 +56,7 @@ def category_split(layer: BaseLayer, calls: int = 1, instances: int = 1) -> tupl
     )
 
 
-def _node(site: CallSite) -> AnalyticModuleNode:
+def _node(site: CallSite, memo: Splits) -> AnalyticModuleNode:
     layer = site.layer
     return AnalyticModuleNode(
         id=site.node_id,
@@ -63,7 +69,7 @@ def _node(site: CallSite) -> AnalyticModuleNode:
         identifier=layer.identifier,
         category=layer.category,
         metrics=snapshot(site.totals()),
-        categories=category_split(layer, site.calls, site.instances) if layer.cached_children() else (),
+        categories=category_split(layer, site.calls, site.instances, memo) if layer.cached_children() else (),
     )
 
 
@@ -130,8 +136,9 @@ def build_report(
 ) -> AnalyticModelReport:
     """Evaluate the analytic model for ``inputs`` and collect everything into a report."""
     model = model or DeepseekOCRModel(arch=inputs.spec.arch, workload=inputs.workload)
-    sites = list(iter_call_sites(model))
-    nodes = tuple(_node(s) for s in sites)
+    sites = list(iter_call_sites(model))  # keeps every layer alive while ``memo`` is keyed by their ids
+    memo: Splits = {}
+    nodes = tuple(_node(s, memo) for s in sites)
     ids = [n.id for n in nodes]
     if len(set(ids)) != len(ids):
         raise RuntimeError("analytic tree has repeated node ids")
@@ -140,7 +147,9 @@ def build_report(
     # stage re-uses the prefill's weights (its model-level instances are 0), yet decode reads them and
     # holds the final KV cache, so its stage row says so; the model total counts each weight once.
     stages = tuple(
-        StageTotals(stage=s.node_id, metrics=snapshot(s.layer.metrics()), categories=category_split(s.layer, 1, 1))
+        StageTotals(
+            stage=s.node_id, metrics=snapshot(s.layer.metrics()), categories=category_split(s.layer, 1, 1, memo)
+        )
         for s in stage_sites
     )
     w = inputs.workload

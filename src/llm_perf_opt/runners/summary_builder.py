@@ -15,13 +15,17 @@ Example
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from attrs import evolve
 
 from llm_perf_opt.data.analytic_report import AnalyticModelReport
 from llm_perf_opt.data.analyzer_summary import AnalyzerSummary, StageSummary, SummaryWorkload, TorchInfoSummary
 from llm_perf_opt.data.module_metrics import ModuleMetricsSnapshot
 from llm_perf_opt.runners.report_builder import metrics_of
-from llm_perf_opt.runners.timing_builder import WorkloadTimings
+
+if TYPE_CHECKING:
+    from llm_perf_opt.runners.timing_builder import WorkloadTimings
 
 
 def stage_summary(snap: ModuleMetricsSnapshot) -> StageSummary:

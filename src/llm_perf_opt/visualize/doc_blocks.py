@@ -118,7 +118,11 @@ def bench_table(bench_json: Path) -> str:
         ["first evaluation in a fresh process", f"{d['single_report']['cold_first_call_cpu_ms']} ms"],
         [f"{grouped(d['sweep']['points'])}-point sweep engine, one core", f"{data['sweep_10k_s']} s"],
         ["analyzer cold start (`--help`)", f"{data['cli_cold_start_s']} s"],
-        ["analyzer full default run (report, summary, layer pages)", f"{d['cli']['full_default_run_wall_s']} s"],
+        ["analyzer default run, all outputs, whole process (target <= 0.5 s)", f"{data['analytic_run_s']} s"],
+        [
+            "432-point sweep with plots, whole process (target <= 5 s)",
+            f"{data['sweep_432_plots_s']} s ({d['cli']['sweep_432_no_plots_wall_s']} s with `--no-plots`)",
+        ],
         ["FlopCounterMode on meta, same workload (torch import excluded)", f"{data['flopcounter_meta_s']} s"],
         ["speed-up", f"{grouped(data['speedup_vs_flopcounter'])}x"],
     ]
