@@ -534,54 +534,9 @@ def render_markdown(summary: dict[str, Any], standard: dict[str, dict[str, Stage
     lines += [
         "## What the model misses",
         "",
-        "- **Wall time is the host's, and the host is not one number.** The host cost of eager module code "
-        "is modelled as a cost per launched kernel plus a cost per Python-level torch call, both split from two "
-        "host microbenchmarks with different ratios of calls to kernels (`llm_perf_opt.validation.host_split`), "
-        "with each layer's calls in the runtime profile (`torch_calls`, counted from the code and checked against "
-        "the measuring run's `TorchFunctionMode` counts above). Either cost alone misses one code path: one cost "
-        "per kernel (the LlamaModel cases' host time per kernel) leaves the projector, 18 torch calls around 4 to 8 "
-        "kernels, about 40 % low, and one cost per torch call over-predicts the vendor's expert loop "
-        "(`scripts/gpu/compare_host_models.py` prints all three models on a raw directory). The vendor's loop "
-        "(bare slicing and indexing of stacked weights) still costs less per call than the microbenchmarks' module "
-        "code, so `hf-eager`'s prefill and batch-8 decode walls are predicted 13-25 % high on the three leases "
-        "measured. The costs are the "
-        "host's, not the GPU's: eleven leases of the same H100 kind on one day gave 21.4 to 39.13 us of LlamaModel "
-        f"host time per kernel (this report's constants: {c['module_launch_us']:.2f} us per kernel plus "
-        f"{c['module_call_us']:.2f} us per torch call), so eager wall times hold only for the host they were "
-        "measured on.",
-        "- **A call's first launch.** An eager call made after other work reaches its first kernel late: one "
-        "`x.add_(1)` timed among the stages took 60-96 us on three leases, about three times the host cost per "
-        "kernel. "
-        "The model starts every eager call with that measured delay (`eager_start_us`); without it the LM head's "
-        "two calls, one large GEMM, were predicted up to 40 % low.",
-        "- **A graph replay costs more than its kernels, one launch and the chains' gaps.** The decode replays "
-        "run 0.8 to 0.95 us per kernel above their profiled kernel time, CLIP's 0.5 to 0.6 us and prefill's about "
-        "0.4 us, while `calibrate_graphs.py`'s generic chains, timed the same way (interleaved, each after "
-        "another graph of 1,024 kernels), run 0.13 to 0.32 us per kernel above theirs; a chain of eight "
-        "different kernel types has the smallest gap, so it is not the change of kernel that costs. Launch and "
-        "gaps grow with the graph replayed just before (`probe-graph-before.json`: after a graph of 256, 1,024 "
-        "and 4,096 kernels a 1-kernel add graph launched in about 27, 33 and 47 us). The model leaves the rest out, "
-        "so the graph decode walls are predicted about 15-22 % low. On other leases of the same day the decode "
-        "replay "
-        "(512 keys, batch 1) took 3.04 to 3.53 ms (raw files of those leases not kept).",
-        "- **Kernels that run below their kind's curve.** SAM at 1024 px and below stays 13-25 % low: its "
-        "permuting copies (window partition, padding, the bias reshape) run slower than the four-dimensional "
-        "permute of the `strided` curve, and the permuted-broadcast curve, measured with 16 batched "
-        "heads-by-windows, does not follow every window geometry; radix sorts and top-k take longer "
-        "than the row-sum curve. The grouped expert GEMMs and SAM's bias add have curves of their own "
-        "(`grouped_gemm`, `broadcast_permuted`).",
-        "- **Kernel counts that are not code facts.** For `hf-sdpa` the residuals are library heuristics "
-        "(cuDNN's split-KV reduction at decode batch 1 and 2048 keys, cuBLASLt memsets before some einsum "
-        "bmm, a cuDNN memset with net_3 at the smallest grid) and the harness (the measured prefill starts from "
-        "`inputs_embeds`, so it runs no embedding gather and no image scatter). For `hf-eager` the decoder "
-        "entries describe the vendor's transformers 4.46 code (a 9-kernel rotary table with two attention_scaling "
-        "multiplies in every layer, where the reference builds a 7-kernel one per layer plus the model's unused "
-        "9-kernel table; argsort as 2 kernels; a one-kernel fp32 router GEMM; eager attention's layout copies, none "
-        "in decode and four in prefill, where the reference makes one); at batch 8 the experts hit follow the "
-        "uniform-routing expectation, which the measured random-weight router, fed a different token per "
-        "sequence, matches to within 1 % of the kernels. The torch calls differ for the same reasons: the "
-        "measured prefill makes no embedding call and not the scatter's four (+5); `hf-eager` follows the "
-        "routing expectation (10 calls per expert with tokens) and has no call for the harness's decode ids (-3).",
+        "What the model leaves out, with the measurements behind each finding, is in the project's docs "
+        "(`docs/time-model.md`, *What the model misses*); this report's host constants: "
+        f"{c['module_launch_us']:.2f} us per launched kernel plus {c['module_call_us']:.2f} us per torch call.",
         "",
         "## Where the time goes (standard workload)",
         "",

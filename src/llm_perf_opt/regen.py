@@ -71,12 +71,14 @@ RUNTIME_REPORTS: tuple[tuple[str, str, str, bool], ...] = (
     ("reports/validation/h100", "reports/validation/h100-runtimes.md", "h100-sxm", False),
     ("reports/validation/h100-repeat", "reports/validation/h100-runtimes-repeat.md", "h100-sxm", True),
     ("reports/validation/h100-check", "reports/validation/h100-runtimes-check.md", "h100-sxm", True),
+    ("reports/validation/h200", "reports/validation/h200-runtimes.md", "h200", False),
 )
 """Kernel-level validation reports: raw directory, report, hardware entry, whether the lease's own host and graph
 constants replace the entry's (a later lease of the same GPU kind)."""
 
 ROOFLINE_REPORTS: tuple[tuple[str, str, str], ...] = (
     ("reports/validation/h100", "reports/validation/h100.md", "h100-sxm"),
+    ("reports/validation/h200", "reports/validation/h200.md", "h200"),
 )
 """Roofline validation reports: raw directory, report, hardware entry."""
 
