@@ -2,8 +2,7 @@
 """Measure what a CUDA-graph replay costs beyond its kernels: one launch per replay, a gap per kernel.
 
 The measuring code is :mod:`llm_perf_opt.calibrate.graphs` (its docstring says how, and what was seen on the
-H100); this script keeps its command line and the names other scripts load from it
-(``scripts/gpu/probe_graph_before.py``: ``chains``, ``interleaved_walls``, ``GEMV_SIZE``).
+H100); this script keeps its command line.
 ``python -m llm_perf_opt.calibrate`` measures the two constants with every other calibration in one process
 (``docs/calibration.md``).
 

@@ -60,16 +60,10 @@ from typing import Any
 
 from llm_perf_opt.validation.cuda_timing import capture_graph, device_environment, event_seconds, profiled_kernels
 from llm_perf_opt.validation.host_split import module_host_split
-from llm_perf_opt.validation.points import GRAPH_VARIANT
+from llm_perf_opt.validation.points import GRAPH_VARIANT, MEASURED_MODES
 
 SCHEMA = "llm-perf-opt/stage-measurements/v1"
-MODES: dict[str, dict[str, Any]] = {
-    "tiny": {"base_size": 512, "image_size": 512, "crop_mode": False, "crop_grid": (1, 1)},
-    "small": {"base_size": 640, "image_size": 640, "crop_mode": False, "crop_grid": (1, 1)},
-    "base": {"base_size": 1024, "image_size": 1024, "crop_mode": False, "crop_grid": (1, 1)},
-    "large": {"base_size": 1280, "image_size": 1280, "crop_mode": False, "crop_grid": (1, 1)},
-    "gundam-2x2": {"base_size": 1024, "image_size": 640, "crop_mode": True, "crop_grid": (2, 2)},
-}
+MODES = MEASURED_MODES
 PROFILES = {"fused": ("sdpa", "grouped_mm"), "hf-eager": ("eager", "vendor-loop")}
 """profile -> (attention implementation, experts implementation). ``vendor-loop`` is the
 vendor's ``moe_infer`` (:mod:`llm_perf_opt.reference.vendor_moe`): one host sync per MoE

@@ -8,6 +8,7 @@ What it writes (relative to the checkout):
 * ``extern/modelmeter/models/deepseek_ocr/module_catalog.md`` and ``module_formulations.md``
   (``scripts/docs/render_module_catalog.py``, ``scripts/docs/gen_formulations.py``);
 * the generated blocks of ``docs/*.md`` (:mod:`llm_perf_opt.visualize.doc_blocks`);
+* ``reports/verify/``: verify mode on the defaults (needs the ``validation`` extra: torch);
 * the validation reports, from the committed raw GPU measurements (:data:`RUNTIME_REPORTS`,
   :data:`ROOFLINE_REPORTS`; ``scripts/gpu/report_runtimes.py``, ``scripts/gpu/report_validation.py``).
 
@@ -25,6 +26,7 @@ Example
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -95,11 +97,28 @@ def validation_reports(repo: Path) -> dict[str, str]:
     return {path.relative_to(repo).as_posix(): text for path, text in files.items()}
 
 
+def verify_reports(repo: Path) -> dict[str, str]:
+    """``reports/verify/``: verify mode on the analyzer's defaults (counted with FlopCounterMode: needs torch)."""
+    from llm_perf_opt.runners.analyzer_inputs import WorkloadFlags, resolve_inputs
+    from llm_perf_opt.runners.static_mode import static_compute_dict, static_compute_markdown
+    from llm_perf_opt.runners.verify_mode import compare, verification_dict, verification_markdown
+
+    inputs = resolve_inputs(WorkloadFlags())
+    result = compare(inputs.spec.arch, inputs.workload)
+    return {
+        "reports/verify/verification.json": json.dumps(verification_dict(result), indent=2) + "\n",
+        "reports/verify/verification.md": verification_markdown(result),
+        "reports/verify/static_compute.json": json.dumps(static_compute_dict(result.static), indent=2) + "\n",
+        "reports/verify/static_compute.md": static_compute_markdown(result.static),
+    }
+
+
 GENERATORS: dict[str, Callable[[Path], dict[str, str]]] = {
     "layer pages": layer_pages,
     "module catalog": catalog_pages,
     "docs blocks": doc_blocks,
     "validation reports": validation_reports,
+    "verify reports": verify_reports,
 }
 """What ``regen`` produces, by name: each returns relative path -> text."""
 

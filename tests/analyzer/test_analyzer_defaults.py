@@ -6,11 +6,9 @@ from pathlib import Path
 
 import yaml
 
-from llm_perf_opt.data.stage_names import STAGE_NAMES
 from llm_perf_opt.runners.analyzer_inputs import load_profile
 from llm_perf_opt.utils.packaged_defaults import conf_dir, read_default_arch_text, read_workload_text
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
-from modelmeter.models.deepseek_ocr.layers.core import STAGES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,7 +38,3 @@ def test_standard_workload_values_and_sources() -> None:
     for field in ("resolution_mode", "base_size", "image_size", "crop_mode", "crop_grid", "image_width",
                   "image_height", "prompt_tokens", "max_new_tokens", "batch_size", "dtype", "attention"):  # fmt: skip
         assert profile.sources[field].strip(), field
-
-
-def test_report_stage_names_are_the_models() -> None:
-    assert STAGE_NAMES == STAGES

@@ -7,21 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from llm_perf_opt.utils.script_module import load_script
 from llm_perf_opt.validation.compare import ComparisonRow, error_stats, summary_dict
-from llm_perf_opt.validation.points import MEASURED_MODES, MeasuredPoint, analytic_layer, load_points
+from llm_perf_opt.validation.points import MeasuredPoint, analytic_layer, load_points
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRDecodeStep
 
 REPO = Path(__file__).resolve().parents[2]
 RAW = REPO / "reports" / "validation" / "h100"
-
-
-def _script_modes() -> dict[str, dict[str, object]]:
-    return load_script(REPO / "scripts" / "gpu" / "measure_stages.py").MODES  # type: ignore[no-any-return]
-
-
-def test_measured_modes_match_the_gpu_script() -> None:
-    assert _script_modes() == MEASURED_MODES
 
 
 def test_point_maps_to_the_stage_layer_of_its_mode() -> None:

@@ -20,15 +20,14 @@ with 1 and with ``N`` kernels. For every chain::
 
 with ``W`` the median replay wall time and ``D`` the profiled kernel time per replay.
 
-The replays are timed **interleaved and each after another large graph**, as ``measure_stages.py``
-times its points (each stage graph replayed after another stage's graph of up to about a thousand
-kernels): ``--runs`` rounds, each timing every graph once, and before each timed replay a different
-graph of ``--before-graph`` dependent one-element adds is replayed (untimed; the queue is drained
-before the timed replay). Both the launch and the gaps grow with the size of the graph replayed
-just before (``scripts/gpu/probe_host_graphs.py``, ``reports/validation/h100/probe-host-graphs.json``
-and ``probe-graph-before.json``): on the H100, after a different graph of 256, 1,024 and 4,096
-one-element adds a 1-kernel add graph's launch measured about 27, 33 and 47 us and a 256-add
-chain's excess over its kernels about 150, 164 and 206 us; the same graph replayed back to back, as a
+The replays are timed **interleaved and each after another large graph**, as ``measure_stages.py`` times its points
+(each stage graph replayed after another stage's graph of up to about a thousand kernels): ``--runs`` rounds, each
+timing every graph once, and before each timed replay a different graph of ``--before-graph`` dependent one-element
+adds is replayed (untimed; the queue is drained before the timed replay). Both the launch and the gaps grow with the
+size of the graph replayed just before (an H100 investigation whose raw results are kept in
+``reports/validation/h100/probe-host-graphs.json`` and ``probe-graph-before.json``): on the H100, after a different
+graph of 256, 1,024 and 4,096 one-element adds a 1-kernel add graph's launch measured about 27, 33 and 47 us and a
+256-add chain's excess over its kernels about 150, 164 and 206 us; the same graph replayed back to back, as a
 serving loop replays its decode graph, measured 27 and 148 us.
 
 The hardware entry's ``graph_launch_us`` and ``graph_kernel_gap_us`` are the medians over the

@@ -38,7 +38,7 @@ MEASURED_MODES: dict[str, dict[str, Any]] = {
     "large": {"base_size": 1280, "image_size": 1280, "crop_mode": False, "crop_grid": (1, 1)},
     "gundam-2x2": {"base_size": 1024, "image_size": 640, "crop_mode": True, "crop_grid": (2, 2)},
 }
-"""The modes the GPU script measures (kept equal to its ``MODES``; a test checks it)."""
+"""The modes ``scripts/gpu/measure_stages.py`` measures (its ``MODES``)."""
 MEASURED_PROMPT_TOKENS = 9
 GRAPH_VARIANT = "fused-graph"
 """The measured variant whose calls were captured once and replayed as CUDA graphs."""
