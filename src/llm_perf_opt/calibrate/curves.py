@@ -92,6 +92,7 @@ from typing import Any
 from attrs import define
 
 from llm_perf_opt.calibrate.fits import CACHE_MULTIPLE, buffer_sets
+from llm_perf_opt.data.kernel_kinds import CURVES
 
 SCHEMA = "llm-perf-opt/kernel-curves/v1"
 HEADS, HEAD_DIM, REDUCE_COLS, BCAST = 16, 64, 1024, 64
@@ -423,24 +424,9 @@ def measure_curves(torch: Any, device: Any, settings: CurveSettings) -> dict[str
     }
 
 
-HARDWARE_CURVES: dict[str, tuple[str, str]] = {
-    "copy": ("copy", "work"),
-    "elementwise": ("elementwise", "work"),
-    "cast": ("cast", "work"),
-    "cat": ("cat", "work"),
-    "strided": ("strided", "work"),
-    "broadcast": ("broadcast", "work"),
-    "reduce": ("reduce", "work"),
-    "gemv": ("gemm-m1", "bytes"),
-    "matmul": ("matmul", "work"),
-    "attention": ("attention", "work"),
-    "attention_mask": ("attention-mask", "work"),
-    "attention_bias": ("attention-bias", "work"),
-    "grouped_matmul": ("grouped-mm", "work"),
-    "grouped_gemv": ("grouped-m1", "bytes"),
-    "broadcast_permuted": ("broadcast-permuted", "work"),
-}
-"""Hardware-entry curve -> (measured curve, which size it is indexed by)."""
+HARDWARE_CURVES: dict[str, tuple[str, str]] = {name: (c.measured, c.indexed_by) for name, c in CURVES.items()}
+"""Hardware-entry curve -> (measured curve, which size it is indexed by), from
+:data:`llm_perf_opt.data.kernel_kinds.CURVES`."""
 ENTRY_CURVES: tuple[str, ...] = tuple(n for n in CURVE_NAMES if n in {src for src, _ in HARDWARE_CURVES.values()})
 """The measured curves a hardware entry reads, in measuring order."""
 

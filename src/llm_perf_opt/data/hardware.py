@@ -20,6 +20,7 @@ import attrs
 from attrs import define, field
 
 from llm_perf_opt.data._validators import finite_positive, optional_finite_positive, optional_fraction, positive_int
+from llm_perf_opt.data.kernel_kinds import CURVE_NAMES
 
 
 def _non_empty(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -145,6 +146,10 @@ class KernelCurves:
     broadcast_permuted: KernelCurve
     how_measured: str = field(validator=_non_empty)
     measured_on: str = ""
+
+
+if tuple(a.name for a in attrs.fields(KernelCurves))[: len(CURVE_NAMES)] != CURVE_NAMES:  # pragma: no cover
+    raise ImportError("KernelCurves' fields must be llm_perf_opt.data.kernel_kinds.CURVES, in order")
 
 
 @define(frozen=True, kw_only=True)

@@ -44,6 +44,7 @@ from typing import Any
 from attrs import define, field
 
 from llm_perf_opt.data._validators import one_of
+from llm_perf_opt.data.kernel_kinds import KERNEL_KINDS
 from llm_perf_opt.data.stage_names import STAGE_NAMES
 from llm_perf_opt.kernels.expressions import parse_expression
 
@@ -71,23 +72,6 @@ COMPONENT_FIELDS: dict[str, str] = {
 
 BYTE_COMPONENTS: tuple[str, ...] = COMPONENTS[2:]
 """The components that are bytes moved."""
-
-KERNEL_KINDS: tuple[str, ...] = (
-    "gemm",
-    "attention",
-    "attention_mask",
-    "attention_bias",
-    "elementwise",
-    "cast",
-    "copy",
-    "cat",
-    "strided",
-    "broadcast",
-    "broadcast_permuted",
-    "reduce",
-    "grouped_gemm",
-)
-"""What a kernel's time is measured against (see :class:`KernelSpec` ``kind``)."""
 
 HOST_LAUNCH_CHOICES: tuple[str, ...] = ("enqueue", "module")
 """What a runtime's host pays per eager kernel launch (see :class:`RuntimeProfile` ``host_launch``)."""

@@ -8,28 +8,10 @@ size's time (the kernel's fixed cost); above the largest it grows in proportion 
 asymptotic rate of the largest size).
 
 Which curves time a kernel depends on its ``kind``
-(:data:`~llm_perf_opt.data.runtime_profile.KERNEL_KINDS`): a kernel takes the larger of its
-compute time and its memory time, each read from the curve of :data:`KIND_CURVES`:
-
-==============  ======================  =================
-kind            compute (FLOPs)         memory (bytes)
-==============  ======================  =================
-gemm            ``matmul``              ``gemv``
-attention       ``attention``           ``elementwise``
-attention_mask  ``attention_mask``      ``elementwise``
-attention_bias  ``attention_bias``      ``elementwise``
-elementwise     --                      ``elementwise``
-cast            --                      ``cast``
-copy            --                      ``copy``
-cat             --                      ``cat``
-strided         --                      ``strided``
-broadcast       --                      ``broadcast``
-broadcast_perm  --                      ``broadcast_permuted``
-reduce          --                      ``reduce``
-grouped_gemm    ``grouped_matmul``      ``grouped_gemv``
-==============  ======================  =================
-
-(``broadcast_perm`` is the kind ``broadcast_permuted``.)
+(:data:`~llm_perf_opt.data.kernel_kinds.KERNEL_KINDS`): a kernel takes the larger of its
+compute time and its memory time, each read from the curve its kind names in
+:data:`~llm_perf_opt.data.kernel_kinds.KIND_CURVES` (e.g. ``gemm``: ``matmul`` for its FLOPs, ``gemv``
+for its bytes; ``copy``: ``copy`` for its bytes only).
 
 Example
 -------
@@ -45,25 +27,9 @@ import bisect
 import math
 
 from llm_perf_opt.data.hardware import KernelCurve, KernelCurves
+from llm_perf_opt.data.kernel_kinds import KIND_CURVES
 
 MICRO = 1e-6
-
-KIND_CURVES: dict[str, tuple[str | None, str]] = {
-    "gemm": ("matmul", "gemv"),
-    "attention": ("attention", "elementwise"),
-    "attention_mask": ("attention_mask", "elementwise"),
-    "attention_bias": ("attention_bias", "elementwise"),
-    "elementwise": (None, "elementwise"),
-    "cast": (None, "cast"),
-    "copy": (None, "copy"),
-    "cat": (None, "cat"),
-    "strided": (None, "strided"),
-    "broadcast": (None, "broadcast"),
-    "broadcast_permuted": (None, "broadcast_permuted"),
-    "reduce": (None, "reduce"),
-    "grouped_gemm": ("grouped_matmul", "grouped_gemv"),
-}
-"""Kernel kind -> (curve of its Tensor-Core FLOPs or ``None``, curve of its bytes)."""
 
 
 def curve_seconds(curve: KernelCurve, work: float) -> float:

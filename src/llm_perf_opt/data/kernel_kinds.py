@@ -1,0 +1,82 @@
+"""Kernel kinds and the measured curves that time them: the one table.
+
+A runtime profile names each kernel's ``kind``; the kind names the curves a hardware entry holds (one for its
+Tensor-Core FLOPs, if it has any, one for its bytes; :mod:`llm_perf_opt.hardware.curves` times a kernel as the
+larger of the two); each curve names what the calibration measures for it (:mod:`llm_perf_opt.calibrate.curves`)
+and which size of those measurements is its work. The runtime profile's validation, the timing, the hardware
+entry's curve block and the calibration's curve list all read these two tables.
+
+Example
+-------
+>>> KIND_CURVES["gemm"], CURVES["gemv"].measured, CURVES["gemv"].indexed_by
+(('matmul', 'gemv'), 'gemm-m1', 'bytes')
+>>> set(c for pair in KIND_CURVES.values() for c in pair if c) <= set(CURVES)
+True
+"""
+
+from __future__ import annotations
+
+from attrs import define
+
+
+@define(frozen=True)
+class CurveSource:
+    """How the calibration measures one curve of a hardware entry.
+
+    ``measured`` is the calibration's measured curve; ``indexed_by`` says which size of its points is the
+    entry's work (``work``: the FLOPs or bytes of the kernel as measured; ``bytes``: the bytes it moved, for
+    the one-row products whose time is the weight streaming).
+
+    Example
+    -------
+    >>> CurveSource("gemm-m1", "bytes").indexed_by
+    'bytes'
+    """
+
+    measured: str
+    indexed_by: str
+
+
+CURVES: dict[str, CurveSource] = {
+    # byte curves: work = bytes read + written by the kernel
+    "copy": CurveSource("copy", "work"),
+    "elementwise": CurveSource("elementwise", "work"),
+    "cast": CurveSource("cast", "work"),
+    "cat": CurveSource("cat", "work"),
+    "strided": CurveSource("strided", "work"),
+    "broadcast": CurveSource("broadcast", "work"),
+    "reduce": CurveSource("reduce", "work"),
+    "gemv": CurveSource("gemm-m1", "bytes"),
+    # FLOP curves: work = Tensor-Core FLOPs
+    "matmul": CurveSource("matmul", "work"),
+    "attention": CurveSource("attention", "work"),
+    "attention_mask": CurveSource("attention-mask", "work"),
+    "attention_bias": CurveSource("attention-bias", "work"),
+    "grouped_matmul": CurveSource("grouped-mm", "work"),
+    "grouped_gemv": CurveSource("grouped-m1", "bytes"),
+    "broadcast_permuted": CurveSource("broadcast-permuted", "work"),
+}
+"""A hardware entry's kernel-time curves (the fields of :class:`~llm_perf_opt.data.hardware.KernelCurves`, in
+order) -> how the calibration measures each."""
+
+KIND_CURVES: dict[str, tuple[str | None, str]] = {
+    "gemm": ("matmul", "gemv"),
+    "attention": ("attention", "elementwise"),
+    "attention_mask": ("attention_mask", "elementwise"),
+    "attention_bias": ("attention_bias", "elementwise"),
+    "elementwise": (None, "elementwise"),
+    "cast": (None, "cast"),
+    "copy": (None, "copy"),
+    "cat": (None, "cat"),
+    "strided": (None, "strided"),
+    "broadcast": (None, "broadcast"),
+    "broadcast_permuted": (None, "broadcast_permuted"),
+    "reduce": (None, "reduce"),
+    "grouped_gemm": ("grouped_matmul", "grouped_gemv"),
+}
+"""Kernel kind -> (curve of its Tensor-Core FLOPs or ``None``, curve of its bytes)."""
+
+KERNEL_KINDS: tuple[str, ...] = tuple(KIND_CURVES)
+"""The kinds a runtime profile's kernel may name."""
+CURVE_NAMES: tuple[str, ...] = tuple(CURVES)
+"""The curves a hardware entry holds, in order."""
