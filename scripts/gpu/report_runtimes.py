@@ -70,12 +70,14 @@ TARGET_WORST_PCT = 35.0
 DESCRIBED_STAGES: dict[str, tuple[str, ...]] = {
     "fused": STAGE_NAMES,
     "hf-eager": ("prefill", "lm_head", "decode"),
-    GRAPH_VARIANT: load_runtime(MEASURED_RUNTIME[GRAPH_VARIANT]).graph_stages,
+    GRAPH_VARIANT: tuple(
+        s for s, kind in load_runtime(MEASURED_RUNTIME[GRAPH_VARIANT]).execution.stages.items() if kind == "graph"
+    ),
 }
 """Measured variant -> the stages whose measured code its runtime profile describes. The vision stages
 were measured once, with transformers' modules (described by ``hf-sdpa``); ``hf-eager``'s vision entries
 describe the vendor's DeepEncoder code, which was not measured, so they are not compared. The graph
-replays cover the stages their profile replays (``graph_stages``: SAM could not be captured)."""
+replays cover the stages their profile runs as a ``graph`` (its ``execution``: SAM could not be captured)."""
 MICRO = 1e-6
 
 
@@ -469,7 +471,7 @@ def render_markdown(summary: dict[str, Any], standard: dict[str, dict[str, Stage
         "`kernel-curves.json`). The curves carry each kind's fixed cost and the lower rates of small kernels; "
         "none of their operations is a DeepSeek-OCR module and none was fitted to these timings.",
         f"- Wall time: in eager code each kernel costs max(kernel, host cost per launch), plus host syncs "
-        f"({c['sync_us']:.3f} us each). The host cost per launch of the `hf-*` profiles (`host_launch: module`) is "
+        f"({c['sync_us']:.3f} us each). The host cost per launch of the `hf-*` profiles (`execution: module`) is "
         f"{c['module_launch_us']:.2f} us per kernel plus {c['module_call_us']:.2f} us per Python-level torch call "
         "of the call, its torch calls spread evenly over its launches (`module_launch_us`, `module_call_us`: "
         "split from the host cases of `host-overhead.json`, measured on the same host as the stages: a "
@@ -478,7 +480,7 @@ def render_markdown(summary: dict[str, Any], standard: dict[str, dict[str, Stage
         "the first kernel of a call waits for the host's first launch, at least "
         + ("the host cost per launch" if c["eager_start_us"] is None else f"{c['eager_start_us']:.2f} us")
         + " (`eager_start_us`: one `x.add_(1)` call timed among the stages, its wall less its kernel). "
-        "A stage replayed as a CUDA graph (`graph_stages` of `hf-sdpa-graph`) costs one graph launch "
+        "A stage replayed as a CUDA graph (`execution: graph` in `hf-sdpa-graph`) costs one graph launch "
         f"({c['graph_launch_us']:.2f} us) plus its kernels, each followed by a gap of "
         f"{c['graph_kernel_gap_us']:.3f} us (`graph_launch_us`, `graph_kernel_gap_us`: "
         "`scripts/gpu/calibrate_graphs.py`, chains of generic kernels replayed as graphs in the same lease as "

@@ -10,7 +10,7 @@ import pytest
 
 from llm_perf_opt.contracts.hardware_converter import HARDWARE_CONVERTER
 from llm_perf_opt.data.hardware import AchievableRates, Calibration, CurvePoint, KernelCurve, KernelCurves
-from llm_perf_opt.data.runtime_profile import Expr, KernelSpec, LayerKernels, RuntimeProfile
+from llm_perf_opt.data.runtime_profile import Execution, Expr, KernelSpec, LayerKernels, RuntimeProfile
 from llm_perf_opt.hardware.curves import KIND_CURVES, curve_seconds, kind_seconds
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.inventory import KernelRecord, kernel_inventory
@@ -165,18 +165,20 @@ def test_grouped_experts_and_sams_permuted_bias_add_have_their_own_curves() -> N
     assert kind_seconds(c, "gemm", 50, 1000) == pytest.approx((2e-6, 2e-6), rel=1e-12)
 
 
-@pytest.mark.parametrize(
-    ("profile", "host_launch"), [("hf-eager", "module"), ("hf-sdpa", "module"), ("fused", "enqueue")]
-)
-def test_profiles_state_their_host_cost_per_launch(profile: str, host_launch: str) -> None:
-    assert load_runtime(profile).host_launch == host_launch
+@pytest.mark.parametrize(("profile", "eager"), [("hf-eager", "module"), ("hf-sdpa", "module"), ("fused", "enqueue")])
+def test_profiles_state_how_their_language_model_launches(profile: str, eager: str) -> None:
+    assert load_runtime(profile).execution.of("decode") == eager
 
 
 def test_module_profiles_pay_the_module_host_cost_per_launch() -> None:
     layer = Linear(tokens=4, in_features=5, out_features=6, bias=False)
     costs = LaunchCosts(launch_s=5e-6, min_kernel_s=1e-6, sync_s=0.0, measured=False, module_launch_s=2e-5)
     module = RuntimeProfile(
-        name="toy", description="", decoder_attention="flash", layers={"Linear": one_kernel()}, host_launch="module"
+        name="toy",
+        description="",
+        decoder_attention="flash",
+        layers={"Linear": one_kernel()},
+        execution=Execution(default="module"),
     )
     rt_module = inventory_runtime(layer, kernel_inventory(layer, module), ROUND, costs)
     rt_enqueue = inventory_runtime(layer, kernel_inventory(layer, toy({"Linear": one_kernel()})), ROUND, costs)

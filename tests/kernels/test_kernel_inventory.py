@@ -173,7 +173,7 @@ def test_decode_step_hf_eager_batch1(eager: RuntimeProfile) -> None:
 
 def test_decode_step_hf_fa2_swaps_the_attention_core_and_adds_a_sync_per_layer() -> None:
     fa2 = load_runtime("hf-fa2")
-    assert (fa2.base, fa2.decoder_attention, fa2.host_launch) == ("hf-eager", "flash", "module")
+    assert (fa2.base, fa2.decoder_attention, fa2.execution.default) == ("hf-eager", "flash", "module")
     step = DeepseekOCRDecodeStep(config=TEXT, batch=1, kv_len=512, attention="flash")
     inv = kernel_inventory(step, fa2)
     norm = 8

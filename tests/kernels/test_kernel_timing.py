@@ -8,7 +8,7 @@ import math
 import pytest
 
 from llm_perf_opt.data.hardware import AchievableRates, Calibration, DatasheetFigure, HardwareSpec
-from llm_perf_opt.data.runtime_profile import Expr, KernelSpec, LayerKernels, RuntimeProfile
+from llm_perf_opt.data.runtime_profile import Execution, Expr, KernelSpec, LayerKernels, RuntimeProfile
 from llm_perf_opt.kernels.inventory import kernel_inventory
 from llm_perf_opt.kernels.profiles import load_runtime
 from llm_perf_opt.kernels.report import where_time_goes_markdown
@@ -91,7 +91,7 @@ def test_cuda_graph_pays_one_launch_not_one_per_kernel() -> None:
     mlp = DeepseekV2MLP(tokens=1, hidden_size=8, intermediate_size=8)
     leaves = {name: one_kernel() for name in ("Linear", "SiLU", "Elementwise")}
     eager = runtime(mlp, toy(leaves), FIXED)
-    graphed = runtime(mlp, toy({**leaves, "DeepseekV2MLP": LayerKernels(source="test", cuda_graph=True)}), FIXED)
+    graphed = runtime(mlp, toy({**leaves, "DeepseekV2MLP": LayerKernels(source="test", execution="graph")}), FIXED)
     # 5 tiny kernels (gate, up, silu, mul, down) each at the 1 us floor
     assert eager.predicted_kernel_s == graphed.predicted_kernel_s == pytest.approx(5e-6, rel=1e-12)
     assert eager.predicted_wall_s == pytest.approx(
@@ -107,7 +107,11 @@ def test_graph_stage_replays_the_whole_call_with_its_launch_and_gaps() -> None:
     mlp = DeepseekV2MLP(tokens=1, hidden_size=8, intermediate_size=8)
     leaves = {name: one_kernel() for name in ("Linear", "SiLU", "Elementwise")}
     profile = RuntimeProfile(
-        name="toy", description="", decoder_attention="flash", layers=leaves, graph_stages=("decode",)
+        name="toy",
+        description="",
+        decoder_attention="flash",
+        layers=leaves,
+        execution=Execution(stages={"decode": "graph"}),
     )
     costs = LaunchCosts(
         launch_s=5e-6, min_kernel_s=1e-6, sync_s=1e-5, measured=False, graph_launch_s=20e-6, graph_gap_s=0.5e-6
@@ -144,28 +148,22 @@ def test_eager_start_delays_the_first_kernel_only_when_longer_than_a_launch() ->
     assert costs.first_launch(50e-6) == 50e-6
 
 
-def test_graph_stages_must_be_stages() -> None:
-    with pytest.raises(ValueError, match=r"^graph_stages: unknown stage 'vision'; allowed: sam, clip, projector"):
-        RuntimeProfile(name="toy", description="", decoder_attention="flash", layers={}, graph_stages=("vision",))
-
-
-def test_stage_host_launch_must_name_stages_and_launch_kinds() -> None:
-    with pytest.raises(ValueError, match=r"^stage_host_launch: unknown stage 'vision'; allowed: sam, clip"):
-        RuntimeProfile(
-            name="toy", description="", decoder_attention="flash", layers={}, stage_host_launch={"vision": "module"}
-        )
-    with pytest.raises(ValueError, match=r"^stage_host_launch: sam: unknown 'python'; allowed: enqueue, module"):
-        RuntimeProfile(
-            name="toy", description="", decoder_attention="flash", layers={}, stage_host_launch={"sam": "python"}
-        )
+def test_execution_names_stages_and_kinds() -> None:
+    with pytest.raises(ValueError, match=r"^execution.stages: unknown stage 'vision'; allowed: sam, clip, projector"):
+        Execution(stages={"vision": "graph"})
+    with pytest.raises(ValueError, match=r"^execution.stages: sam: unknown 'python'; allowed: enqueue, module, graph"):
+        Execution(stages={"sam": "python"})
+    with pytest.raises(ValueError, match=r"^default: unknown 'graph'; allowed: enqueue, module"):
+        Execution(default="graph")  # a whole call as one graph is said per stage
 
 
 def test_fused_runs_the_vision_encoder_as_module_code() -> None:
     """A serving engine graphs and compiles the language model only: its vision stages pay the host cost of eager
     module code (per kernel and per torch call), its other stages the bare enqueue."""
     fused = load_runtime("fused")
-    assert fused.host_launch == "enqueue"
-    assert fused.stage_host_launch == {"sam": "module", "clip": "module", "projector": "module"}
+    assert fused.execution == Execution(
+        default="enqueue", stages={"sam": "module", "clip": "module", "projector": "module"}
+    )
     model = DeepseekOCRModel(workload=OCRWorkload(crop_grid=(2, 2), max_new_tokens=2))
     costs = LaunchCosts(
         launch_s=5e-6, min_kernel_s=1e-6, sync_s=1e-5, measured=False, module_launch_s=1.0, module_call_s=0.0
@@ -180,7 +178,8 @@ def test_fused_runs_the_vision_encoder_as_module_code() -> None:
 def test_hf_sdpa_graph_is_hf_sdpa_replayed_except_sam() -> None:
     graph, eager = load_runtime("hf-sdpa-graph"), load_runtime("hf-sdpa")
     assert graph.layers == eager.layers
-    assert graph.graph_stages == ("clip", "projector", "prefill", "lm_head", "decode")
+    graphed = ("clip", "projector", "prefill", "lm_head", "decode")
+    assert graph.execution == Execution(default="module", stages=dict.fromkeys(graphed, "graph"))
     model = DeepseekOCRModel(workload=OCRWorkload(crop_grid=(2, 2), max_new_tokens=2))
     g, e = runtime_stage_times(model, "h100-sxm", graph), runtime_stage_times(model, "h100-sxm", eager)
     for stage in g:
@@ -327,7 +326,7 @@ def test_torch_calls_without_an_eager_kernel_add_their_host_time() -> None:
         name="toy",
         description="d",
         decoder_attention="flash",
-        host_launch="module",
+        execution=Execution(default="module"),
         layers={
             "Linear": LayerKernels(
                 source="s",

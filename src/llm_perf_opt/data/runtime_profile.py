@@ -73,8 +73,14 @@ COMPONENT_FIELDS: dict[str, str] = {
 BYTE_COMPONENTS: tuple[str, ...] = COMPONENTS[2:]
 """The components that are bytes moved."""
 
-HOST_LAUNCH_CHOICES: tuple[str, ...] = ("enqueue", "module")
-"""What a runtime's host pays per eager kernel launch (see :class:`RuntimeProfile` ``host_launch``)."""
+EAGER_EXECUTION: tuple[str, ...] = ("enqueue", "module")
+"""How eager launches are made, i.e. what the host pays per kernel: ``enqueue`` (the bare launch through PyTorch: a
+serving engine's C++ path) or ``module`` (eager Python module code: a cost per launched kernel plus a cost per
+Python-level torch call)."""
+GRAPH_EXECUTION = "graph"
+"""Captured once and replayed as a CUDA graph: one graph launch per call, no per-kernel host cost."""
+EXECUTION_KINDS: tuple[str, ...] = (*EAGER_EXECUTION, GRAPH_EXECUTION)
+"""How a stage (or a layer) is executed: see :class:`Execution`."""
 
 ATTENTION_CHOICES: tuple[str, ...] = ("flash", "eager")
 
@@ -242,16 +248,17 @@ class LayerKernels:
     always
         Emit the kernels and syncs even when the layer (and its fused children) has no
         forward work, e.g. a container whose forward builds a mask.
-    cuda_graph
-        Each call replays the kernels of the layer's descendants as one CUDA graph (one
-        graph launch per call, no per-kernel host cost); the layer's own kernels, if any,
-        are launched eagerly around the replay. Descendants may not synchronize.
+    execution
+        ``graph``: each call replays the kernels of the layer's descendants as one CUDA graph
+        (one graph launch per call, no per-kernel host cost); the layer's own kernels, if any,
+        are launched eagerly around the replay. Descendants may not synchronize. ``None``: as
+        the stage runs (:class:`Execution`).
 
     Example
     -------
     >>> e = LayerKernels(source="torch eager", kernels=(KernelSpec(name="gemm", takes={"own": Expr("1")}),))
-    >>> e.host_syncs.text, e.cuda_graph
-    ('0', False)
+    >>> e.host_syncs.text, e.execution
+    ('0', None)
     """
 
     source: str
@@ -260,7 +267,12 @@ class LayerKernels:
     host_syncs: Expr = field(factory=lambda: Expr("0"))
     torch_calls: Expr | None = None
     always: bool = False
-    cuda_graph: bool = False
+    execution: str | None = field(default=None, validator=one_of((GRAPH_EXECUTION,), optional=True))
+
+    @property
+    def graphed(self) -> bool:
+        """Whether each call is one CUDA-graph replay."""
+        return self.execution == GRAPH_EXECUTION
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.source, str) or not self.source.strip():
@@ -309,6 +321,49 @@ class LayerKey:
 
 
 @define(frozen=True, kw_only=True)
+class Execution:
+    """How a runtime executes each stage (:data:`EXECUTION_KINDS`): ``enqueue`` (eager launches through PyTorch's
+    bare enqueue, as a serving engine's C++ path), ``module`` (eager Python module code, as Hugging Face
+    transformers: a host cost per launched kernel plus one per Python-level torch call) or ``graph`` (the stage's
+    every call captured once and replayed as one CUDA graph: no per-kernel host cost, one graph launch per call).
+    The hardware entry holds the host cost of each kind (``launch_overhead_us``; ``module_launch_us`` and
+    ``module_call_us``; ``graph_launch_us`` and ``graph_kernel_gap_us``).
+
+    Example
+    -------
+    >>> e = Execution(default="module", stages={"decode": "graph"})
+    >>> e.of("decode"), e.of("sam"), e.eager("decode")
+    ('graph', 'module', 'module')
+    >>> Execution(stages={"vision": "graph"})
+    Traceback (most recent call last):
+    ...
+    ValueError: execution.stages: unknown stage 'vision'; allowed: sam, clip, projector, prefill, lm_head, decode
+    """
+
+    default: str = field(default="enqueue", validator=one_of(EAGER_EXECUTION))
+    """How the stages not named in ``stages`` run (eagerly: a whole call as a graph is a per-stage choice)."""
+    stages: dict[str, str] = field(factory=dict)
+    """Stage -> how it runs, where it differs from ``default``."""
+
+    def __attrs_post_init__(self) -> None:
+        for stage, kind in self.stages.items():
+            if stage not in STAGE_NAMES:
+                raise ValueError(f"execution.stages: unknown stage {stage!r}; allowed: {', '.join(STAGE_NAMES)}")
+            if kind not in EXECUTION_KINDS:
+                raise ValueError(f"execution.stages: {stage}: unknown {kind!r}; allowed: {', '.join(EXECUTION_KINDS)}")
+
+    def of(self, stage: str) -> str:
+        """How ``stage`` runs."""
+        return self.stages.get(stage, self.default)
+
+    def eager(self, stage: str) -> str:
+        """How ``stage``'s eager launches (those outside any graph) are made: its kind, or ``default`` when the
+        stage is a graph replay."""
+        kind = self.of(stage)
+        return self.default if kind == GRAPH_EXECUTION else kind
+
+
+@define(frozen=True, kw_only=True)
 class RuntimeProfile:
     """A runtime: how it runs each analytic layer, as data.
 
@@ -326,19 +381,9 @@ class RuntimeProfile:
     base
         Name of a profile whose entries this one starts from (its own entries replace the
         base's under the same key); resolved by the loader.
-    host_launch
-        What the host pays per eagerly launched kernel (:data:`HOST_LAUNCH_CHOICES`):
-        ``enqueue``, the bare launch through PyTorch (a serving engine's C++ or graph-capture
-        path), or ``module``, eager Python module code (Hugging Face transformers code): a cost
-        per launched kernel plus a cost per Python-level torch call (each entry's ``torch_calls``).
-    graph_stages
-        Stages (:data:`STAGE_NAMES`) whose every call is captured once and replayed as one
-        CUDA graph (``torch.cuda.graph`` around the stage's call): its kernels run without
-        per-kernel host cost, for one graph launch per call. Other stages launch eagerly.
-    stage_host_launch
-        Stage -> ``host_launch`` for the stages whose eager launches pay another host cost than
-        the profile's, e.g. a serving engine that runs the vision encoder's PyTorch modules as
-        written (``module``) while its language model launches from compiled code (``enqueue``).
+    execution
+        How each stage runs (:class:`Execution`): eager launches by bare enqueue or by Python module code, or
+        one CUDA-graph replay per call.
 
     Example
     -------
@@ -353,23 +398,11 @@ class RuntimeProfile:
     decoder_attention: str
     layers: dict[str, LayerKernels]
     base: str | None = None
-    host_launch: str = field(default="enqueue", validator=one_of(HOST_LAUNCH_CHOICES))
-    graph_stages: tuple[str, ...] = ()
-    stage_host_launch: dict[str, str] = field(factory=dict)
+    execution: Execution = field(factory=Execution)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.name, str) or not _SLUG.match(self.name):
             raise ValueError(f"name: must be lower-case letters, digits and '-', got {self.name!r}")
-        for stage, launch in self.stage_host_launch.items():
-            if stage not in STAGE_NAMES:
-                raise ValueError(f"stage_host_launch: unknown stage {stage!r}; allowed: {', '.join(STAGE_NAMES)}")
-            if launch not in HOST_LAUNCH_CHOICES:
-                raise ValueError(
-                    f"stage_host_launch: {stage}: unknown {launch!r}; allowed: {', '.join(HOST_LAUNCH_CHOICES)}"
-                )
-        for stage in self.graph_stages:
-            if stage not in STAGE_NAMES:
-                raise ValueError(f"graph_stages: unknown stage {stage!r}; allowed: {', '.join(STAGE_NAMES)}")
         if self.decoder_attention not in ATTENTION_CHOICES:
             raise ValueError(
                 f"decoder_attention: unknown {self.decoder_attention!r}; allowed: {', '.join(ATTENTION_CHOICES)}"

@@ -37,6 +37,7 @@ from llm_perf_opt.data.runtime_profile import (
     BYTE_COMPONENTS,
     COMPONENT_FIELDS,
     COMPONENTS,
+    GRAPH_EXECUTION,
     LayerKernels,
     LayerKey,
     RuntimeProfile,
@@ -131,7 +132,8 @@ class KernelInventory:
     attention_core_paths: frozenset[str]
     """Paths of the attention cores whose work this inventory's kernels run (not fused into a parent)."""
     host_launch: str = "enqueue"
-    """The profile's ``host_launch``: which host cost each eager launch pays."""
+    """How the stage's eager launches are made (``enqueue`` or ``module``: the profile's ``execution``), i.e.
+    which host cost each pays."""
     torch_calls: int = 0
     """Python-level torch calls of the eagerly run code (see the class docstring)."""
 
@@ -268,9 +270,9 @@ class _Builder:
                             f"torch_calls {entry.torch_calls.text!r} = {own_calls} < 0"
                         )
                 self.calls += own_calls * calls
-            if entry.cuda_graph:
+            if entry.graphed:
                 self.graphs += calls
-        child_graph = in_graph or (entry is not None and entry.cuda_graph)
+        child_graph = in_graph or (entry is not None and entry.graphed)
         for child in node.cached_children():
             if child.name not in fused:
                 child_path = f"{path}.{child.name}" if path else child.name
@@ -370,11 +372,11 @@ class _Builder:
 def kernel_inventory(layer: BaseLayer, profile: RuntimeProfile, *, path: str = "") -> KernelInventory:
     """The kernels ``profile`` launches to run one call of ``layer`` (paths prefixed by ``path``).
 
-    ``path`` is also the stage the call runs: when it is one of the profile's ``graph_stages`` the
-    whole call is one CUDA-graph replay (every kernel in the graph, one graph launch); its eager launches pay
-    the stage's ``stage_host_launch`` when the profile gives one, else the profile's ``host_launch``."""
+    ``path`` is also the stage the call runs: when the profile's ``execution`` runs it as a ``graph`` the whole
+    call is one CUDA-graph replay (every kernel in the graph, one graph launch); its eager launches are made as
+    the profile's ``execution`` says for that stage."""
     builder = _Builder(profile)
-    graphed = path in profile.graph_stages
+    graphed = profile.execution.of(path) == GRAPH_EXECUTION
     if graphed:
         builder.graphs += 1
     builder.visit(layer, path, 1, graphed)
@@ -383,6 +385,6 @@ def kernel_inventory(layer: BaseLayer, profile: RuntimeProfile, *, path: str = "
         host_syncs=builder.syncs,
         graph_launches=builder.graphs,
         attention_core_paths=frozenset(builder.cores),
-        host_launch=profile.stage_host_launch.get(path, profile.host_launch),
+        host_launch=profile.execution.eager(path),
         torch_calls=builder.calls,
     )
