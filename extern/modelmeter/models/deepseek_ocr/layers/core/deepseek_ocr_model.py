@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from attrs import define, field
 
 from modelmeter.layers.base import BaseLayer, Child, OperatorCategory
 from modelmeter.metrics import LayerMetrics
-from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
+from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch, DeepseekV2TextConfig
 from modelmeter.models.deepseek_ocr.layers.core.decode import DeepseekOCRDecode
 from modelmeter.models.deepseek_ocr.layers.core.deepseek_v2_model import DeepseekV2Model
 from modelmeter.models.deepseek_ocr.layers.core.vision_stage import VisionStage
@@ -18,6 +18,52 @@ from modelmeter.units import dtype_bytes
 
 STAGES: tuple[str, ...] = ("sam", "clip", "projector", "prefill", "lm_head", "decode")
 """Stage names, in execution order."""
+
+
+class TextWorkload(Protocol):
+    """What the language-model stages read of a workload (v1's and OCR-2's workloads both have it)."""
+
+    @property
+    def batch_size(self) -> int: ...
+    @property
+    def prefill_tokens(self) -> int: ...
+    @property
+    def image_tokens(self) -> int: ...
+    @property
+    def decode_steps(self) -> int: ...
+    @property
+    def attention(self) -> str: ...
+    @property
+    def dtype(self) -> str: ...
+
+
+def language_stages(text: DeepseekV2TextConfig, w: TextWorkload) -> tuple[Child, Child, Child]:
+    """The prefill, LM head and decode stages of a DeepSeek-OCR model (the same DeepSeek-V2 decoder in v1 and
+    OCR-2): prefill over every prefill position with the image rows scattered in, the LM head over every prefill
+    position (the vendor computes logits for all of them), and the ``max_new_tokens - 1`` decode steps, which
+    re-use the prefill's and the LM head's weights (``instances=0``)."""
+    prefill = DeepseekV2Model(
+        config=text,
+        batch=w.batch_size,
+        q_len=w.prefill_tokens,
+        kv_len=w.prefill_tokens,
+        attention=w.attention,
+        dtype=w.dtype,
+        image_rows=w.batch_size * w.image_tokens,
+    )
+    decode = DeepseekOCRDecode(
+        config=text,
+        batch=w.batch_size,
+        prefill_tokens=w.prefill_tokens,
+        steps=w.decode_steps,
+        attention=w.attention,
+        dtype=w.dtype,
+    )
+    return (
+        Child("prefill", prefill),
+        Child("lm_head", LMHead(config=text, tokens=w.batch_size * w.prefill_tokens, dtype=w.dtype)),
+        Child("decode", decode, instances=0),
+    )
 
 
 @define(frozen=True, kw_only=True)
@@ -55,31 +101,11 @@ class DeepseekOCRModel(BaseLayer):
 
     def children(self) -> tuple[Child, ...]:
         a, w = self.arch, self.workload
-        text = a.language
-        prefill = DeepseekV2Model(
-            config=text,
-            batch=w.batch_size,
-            q_len=w.prefill_tokens,
-            kv_len=w.prefill_tokens,
-            attention=w.attention,
-            dtype=w.dtype,
-            image_rows=w.batch_size * w.image_tokens,
-        )
-        decode = DeepseekOCRDecode(
-            config=text,
-            batch=w.batch_size,
-            prefill_tokens=w.prefill_tokens,
-            steps=w.decode_steps,
-            attention=w.attention,
-            dtype=w.dtype,
-        )
         return (
             Child("sam", VisionStage(arch=a, workload=w, stage="sam")),
             Child("clip", VisionStage(arch=a, workload=w, stage="clip")),
             Child("projector", VisionStage(arch=a, workload=w, stage="projector")),
-            Child("prefill", prefill),
-            Child("lm_head", LMHead(config=text, tokens=w.batch_size * w.prefill_tokens, dtype=w.dtype)),
-            Child("decode", decode, instances=0),
+            *language_stages(a.language, w),
         )
 
     def stage_layers(self) -> dict[str, BaseLayer]:

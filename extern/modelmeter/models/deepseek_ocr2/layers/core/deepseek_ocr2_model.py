@@ -8,8 +8,7 @@ from attrs import define, field
 
 from modelmeter.layers.base import BaseLayer, Child, OperatorCategory
 from modelmeter.metrics import LayerMetrics
-from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRDecode, DeepseekV2Model
-from modelmeter.models.deepseek_ocr.layers.llama import LMHead
+from modelmeter.models.deepseek_ocr.layers.core.deepseek_ocr_model import language_stages
 from modelmeter.models.deepseek_ocr2.config import DeepseekOCR2Arch
 from modelmeter.models.deepseek_ocr2.layers.core.vision_stage import DeepseekOCR2VisionStage
 from modelmeter.models.deepseek_ocr2.workload import OCR2Workload
@@ -57,31 +56,11 @@ class DeepseekOCR2Model(BaseLayer):
 
     def children(self) -> tuple[Child, ...]:
         a, w = self.arch, self.workload
-        text = a.language
-        prefill = DeepseekV2Model(
-            config=text,
-            batch=w.batch_size,
-            q_len=w.prefill_tokens,
-            kv_len=w.prefill_tokens,
-            attention=w.attention,
-            dtype=w.dtype,
-            image_rows=w.batch_size * w.image_tokens,
-        )
-        decode = DeepseekOCRDecode(
-            config=text,
-            batch=w.batch_size,
-            prefill_tokens=w.prefill_tokens,
-            steps=w.decode_steps,
-            attention=w.attention,
-            dtype=w.dtype,
-        )
         return (
             Child("sam", DeepseekOCR2VisionStage(arch=a, workload=w, stage="sam")),
             Child("qwen2", DeepseekOCR2VisionStage(arch=a, workload=w, stage="qwen2")),
             Child("projector", DeepseekOCR2VisionStage(arch=a, workload=w, stage="projector")),
-            Child("prefill", prefill),
-            Child("lm_head", LMHead(config=text, tokens=w.batch_size * w.prefill_tokens, dtype=w.dtype)),
-            Child("decode", decode, instances=0),
+            *language_stages(a.language, w),
         )
 
     def stage_layers(self) -> dict[str, BaseLayer]:
