@@ -24,6 +24,7 @@ True
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from attrs import define, field
 
@@ -89,22 +90,25 @@ def select_crop_grid(
     min_num: int = DEFAULT_MIN_CROPS,
     max_num: int = DEFAULT_MAX_CROPS,
     image_size: int = 640,
+    no_crops_at_most: int = CROP_THRESHOLD_PX,
+    candidates: Sequence[tuple[int, int]] | None = None,
 ) -> tuple[int, int]:
-    """The crop grid ``(w, h)`` the vendor picks for a ``width x height`` image.
+    """The crop grid ``(w, h)`` the vendor picks for a ``width x height`` image (its ``dynamic_preprocess``
+    rule, which DeepSeek-OCR-2 keeps with other bounds).
 
-    Images no larger than 640 px on both sides get ``(1, 1)`` (no crops). Otherwise the
-    candidate whose ``w/h`` is closest to the image's aspect ratio wins; on an exact tie
-    a later (larger) candidate replaces the current one only if the image area exceeds
-    half of ``image_size**2 * w * h``.
+    Images no larger than ``no_crops_at_most`` px on both sides (640 in v1) get ``(1, 1)`` (no crops).
+    Otherwise the candidate (``candidates``, default :func:`candidate_grids` of the bounds) whose ``w/h`` is
+    closest to the image's aspect ratio wins; on an exact tie a later (larger) candidate replaces the current
+    one only if the image area exceeds half of ``image_size**2 * w * h``.
     """
     if width < 1 or height < 1:
         raise ValueError(f"image_width/image_height: must be >= 1, got {width}x{height}")
-    if width <= CROP_THRESHOLD_PX and height <= CROP_THRESHOLD_PX:
+    if width <= no_crops_at_most and height <= no_crops_at_most:
         return (1, 1)
     aspect = width / height
     area = width * height
     best, best_diff = (1, 1), math.inf
-    for grid in candidate_grids(min_num, max_num):
+    for grid in candidate_grids(min_num, max_num) if candidates is None else candidates:
         diff = abs(aspect - grid[0] / grid[1])
         if diff < best_diff:
             best, best_diff = grid, diff

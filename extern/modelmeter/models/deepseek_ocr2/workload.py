@@ -33,6 +33,7 @@ from attrs import define, field
 from modelmeter.layers.attention_core import ATTENTION_IMPLS
 from modelmeter.layers.base import known_dtype, positive
 from modelmeter.models.deepseek_ocr.workload import ResolutionMode
+from modelmeter.models.deepseek_ocr.workload import select_crop_grid as v1_select_crop_grid
 
 PATCH_SIZE = 16
 """SAM patch size (pixels per patch side)."""
@@ -112,20 +113,15 @@ def select_crop_grid(
     >>> select_crop_grid(1000, 800), select_crop_grid(1500, 1200)  # 1.25: 2x2 and 3x2 tie at 0.25
     ((2, 2), (3, 2))
     """
-    if width < 1 or height < 1:
-        raise ValueError(f"image_width/image_height: must be >= 1, got {width}x{height}")
-    if width <= image_size and height <= image_size:
-        return (1, 1)
-    aspect = width / height
-    area = width * height
-    best, best_diff = (1, 1), math.inf
-    for grid in candidate_grids(min_num, max_num):
-        diff = abs(aspect - grid[0] / grid[1])
-        if diff < best_diff:
-            best, best_diff = grid, diff
-        elif diff == best_diff and area > 0.5 * image_size * image_size * grid[0] * grid[1]:
-            best = grid
-    return best
+    return v1_select_crop_grid(
+        width,
+        height,
+        min_num=min_num,
+        max_num=max_num,
+        image_size=image_size,
+        no_crops_at_most=image_size,
+        candidates=candidate_grids(min_num, max_num),
+    )
 
 
 def fit_global_view(width: int, height: int, target: int = BASE_SIZE) -> tuple[int, int]:
