@@ -39,13 +39,12 @@ from cattrs.v import format_exception
 
 from llm_perf_opt.contracts.block_yaml import dump_block_yaml
 from llm_perf_opt.contracts.indented_json import dump_indented_json
+from llm_perf_opt.contracts.yaml_input import load_yaml
 
 T = TypeVar("T")
 
 # libyaml's emitter and parser when PyYAML was built with it (same output, much faster).
 _YAML_DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-"""PyYAML's safe loader, libyaml's where present: every YAML input is read with it."""
 
 
 def _structure_int(value: Any, _: type) -> int:
@@ -198,7 +197,7 @@ def from_json_text(text: str, cls: type[T]) -> T:
 def from_yaml_text(text: str, cls: type[T]) -> T:
     """Parse YAML text into ``cls`` (``ValueError`` on bad YAML or a bad record)."""
     try:
-        data = yaml.load(text, Loader=SAFE_LOADER)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         raise ValueError("not valid YAML: " + " ".join(str(exc).split())) from exc
     return structure(data, cls)

@@ -40,7 +40,8 @@ import attrs
 import yaml
 from attrs import define, evolve
 
-from llm_perf_opt.contracts.converter import SAFE_LOADER, structure, to_json_text
+from llm_perf_opt.contracts.converter import structure, to_json_text
+from llm_perf_opt.contracts.yaml_input import load_yaml
 from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
 from llm_perf_opt.data.planning import PlanningPoint
 from llm_perf_opt.data.sweep import ALL_GRIDS, SweepAxes, SweepPointSpec, SweepResult, SweepSpec, parse_pair
@@ -75,7 +76,7 @@ def parse_sweep_spec(text: str, label: str = "sweep") -> SweepSpec:
     (``crop_grids: all`` is ``[all]``, ``batch_sizes: 8`` is ``[8]``).
     """
     try:
-        data = yaml.load(text, Loader=SAFE_LOADER)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         raise ValueError(f"{label}: not valid YAML: {' '.join(str(exc).split())}") from None
     if not isinstance(data, dict):

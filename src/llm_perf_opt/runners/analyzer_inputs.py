@@ -23,7 +23,8 @@ import attrs
 import yaml
 from attrs import define, evolve
 
-from llm_perf_opt.contracts.converter import SAFE_LOADER, structure, unstructure
+from llm_perf_opt.contracts.converter import structure, unstructure
+from llm_perf_opt.contracts.yaml_input import load_yaml
 from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
 from llm_perf_opt.data.workload_profile import CUSTOM_RESOLUTION, CropGrid, OCRWorkloadProfile
 from llm_perf_opt.utils.input_error import InputError
@@ -165,7 +166,7 @@ def load_profile(id_or_path: str) -> tuple[OCRWorkloadProfile, str]:
             ) from None
         label = f"{id_or_path} (embedded)"
     try:
-        data = yaml.load(text, Loader=SAFE_LOADER)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         raise InputError(f"{flag}: {label} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
@@ -180,7 +181,7 @@ def load_profile(id_or_path: str) -> tuple[OCRWorkloadProfile, str]:
 def load_model_spec(model_dir: str | None) -> DeepSeekOCRModelSpec:
     """The embedded architecture, or the one in ``model_dir/config.json`` (no weights read)."""
     if model_dir is None:
-        data = yaml.load(read_default_arch_text(), Loader=SAFE_LOADER)
+        data = load_yaml(read_default_arch_text())
         source = DEFAULT_ARCH_SOURCE
     else:
         given = Path(model_dir)
