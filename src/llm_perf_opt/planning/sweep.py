@@ -47,6 +47,7 @@ from llm_perf_opt.data.planning import PlanningPoint
 from llm_perf_opt.data.sweep import ALL_GRIDS, SweepAxes, SweepPointSpec, SweepResult, SweepSpec, parse_pair
 from llm_perf_opt.planning.predict import CollectorPaused, predict_many
 from llm_perf_opt.planning.table import csv_header, csv_row
+from llm_perf_opt.utils.atomic_output import write_directory
 from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES, OCRWorkload, candidate_grids, select_crop_grid
 
 PROGRESS_DELAY_SECONDS = 1.0
@@ -306,24 +307,14 @@ def run_sweep(
     model: DeepSeekOCRModelSpec | None = None,
 ) -> list[PlanningPoint]:
     """Evaluate ``spec`` (a record or a YAML path) and write ``sweep.csv``, ``sweep.json`` and
-    ``plots/`` (unless the spec turns plots off) into ``output_dir``; returns the points, sorted.
+    ``plots/`` (unless the spec turns plots off) as directory ``output_dir``; returns the points, sorted.
 
-    SVG and PNG files already in ``output_dir/plots`` are removed first (an earlier sweep's
-    figures); nothing else there is touched."""
+    The directory is written atomically (:func:`llm_perf_opt.utils.atomic_output.write_directory`): it
+    replaces an earlier sweep's output (a directory holding ``sweep.json``) or an empty directory, and
+    refuses any other existing path, so no file of the user's is ever overwritten or deleted."""
     record = spec if isinstance(spec, SweepSpec) else load_sweep_spec(spec)
     spec_model = model or default_model_spec()
     points = evaluate_sweep(record, model=spec_model, progress=progress)
     result = SweepResult(spec=record, model=spec_model, points=tuple(points))
-    out = Path(output_dir)
-    old_plots = out / "plots"
-    if old_plots.is_dir():  # an earlier sweep's figures (other GPUs) must not linger beside these
-        for stale in sorted([*old_plots.glob("*.svg"), *old_plots.glob("*.png")]):
-            stale.unlink()
-    for name, data in _iter_outputs(result):
-        path = out / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(data, str):
-            path.write_text(data, encoding="utf-8")
-        else:
-            path.write_bytes(data)
+    write_directory(Path(output_dir), dict(_iter_outputs(result)), marker="sweep.json")
     return points

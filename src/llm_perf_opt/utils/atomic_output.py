@@ -1,6 +1,8 @@
 """Write an output directory atomically: everything goes to a temporary sibling directory that
 is renamed into place only when complete, so a failed run leaves no partial directory (and no
-parent directories it created).
+parent directories it created). The directory gets the permissions the user's umask gives a new
+directory, and the debris of an earlier run killed half-way (``.<name>.tmp-*``, ``.<name>.old-*``
+siblings) is removed.
 
 Example
 -------
@@ -16,6 +18,7 @@ Example
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
@@ -64,7 +67,9 @@ def write_directory(
         )
     created = _missing_ancestors(target.parent)
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_debris(target)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    tmp.chmod(_new_directory_mode())  # mkdtemp makes 0700; a plain mkdir follows the umask
     try:
         records = []
         for rel, content in files.items():
@@ -87,6 +92,21 @@ def write_directory(
                 break
         raise
     return written
+
+
+def _new_directory_mode() -> int:
+    """The mode ``mkdir`` gives a new directory under the process's umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
+
+
+def _remove_debris(target: Path) -> None:
+    """Remove the temporary siblings an earlier write of ``target`` left when it was killed half-way."""
+    for pattern in (f".{target.name}.tmp-*", f".{target.name}.old-*"):
+        for stale in target.parent.glob(pattern):
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
 
 
 def _swap_into_place(tmp: Path, target: Path) -> None:

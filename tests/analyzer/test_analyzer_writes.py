@@ -1,0 +1,54 @@
+"""Writers never lose a user's file: the sweep refuses a directory it did not write (its earlier output it
+replaces whole), output directories follow the umask, and a killed run's debris goes with the next run."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.analyzer.conftest import CliResult
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_a_sweep_refuses_a_directory_of_the_users(run_cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    (out / "plots").mkdir(parents=True)
+    (out / "plots" / "keep.png").write_bytes(b"users")
+    (out / "notes.txt").write_text("users")
+    result = run_cli("--mode", "sweep", "--sweep", "listed-example", "--output-dir", out)
+    assert result.code == 2
+    assert len(result.err.strip().splitlines()) == 1
+    assert "holds no sweep.json" in result.err
+    assert (out / "plots" / "keep.png").read_bytes() == b"users"
+    assert sorted(p.name for p in out.rglob("*")) == ["keep.png", "notes.txt", "plots"]
+
+
+def test_a_sweep_replaces_its_own_earlier_output_whole(run_cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    assert run_cli("--mode", "sweep", "--sweep", "listed-example", "--output-dir", out).code == 0
+    assert (out / "plots").is_dir()
+    # the same directory again, without plots: the earlier figures do not linger beside the new CSV
+    assert run_cli("--mode", "sweep", "--sweep", "listed-example", "--no-plots", "--output-dir", out).code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["sweep.csv", "sweep.json"]
+
+
+def test_outputs_follow_the_umask_and_debris_goes(
+    run_cli: Callable[..., CliResult], tmp_path: Path, umask_022: None
+) -> None:
+    out = tmp_path / "run"
+    debris = tmp_path / ".run.tmp-killed"
+    (debris / "layers").mkdir(parents=True)
+    (tmp_path / ".run.old-killed").mkdir()
+    assert run_cli("--max-new-tokens", "2", "--output-dir", out).code == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755  # 0o777 & ~0o022, as mkdir would make it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
