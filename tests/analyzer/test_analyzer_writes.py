@@ -52,3 +52,38 @@ def test_outputs_follow_the_umask_and_debris_goes(
     assert run_cli("--max-new-tokens", "2", "--output-dir", out).code == 0
     assert stat.S_IMODE(out.stat().st_mode) == 0o755  # 0o777 & ~0o022, as mkdir would make it
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_an_output_path_under_a_file_is_one_line_exit_2(run_cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("users")
+    result = run_cli("--max-new-tokens", "2", "--output-dir", tmp_path / "afile" / "out")
+    assert result.code == 2
+    assert len(result.err.strip().splitlines()) == 1
+    assert result.err.startswith("dsocr-analyzer: error: ")
+    assert (tmp_path / "afile").read_text() == "users"
+
+
+def test_an_unexpected_error_is_one_line_exit_1_and_debug_shows_it(
+    run_cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llm_perf_opt.runners import dsocr_analyzer
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("x" * 5000)
+
+    monkeypatch.setattr(dsocr_analyzer, "build_report", broken)
+    result = run_cli("--output-dir", tmp_path / "out")
+    assert result.code == 1
+    assert len(result.err.strip().splitlines()) == 1
+    assert len(result.err.strip()) <= dsocr_analyzer.MAX_MESSAGE
+    assert "internal error (RuntimeError: xxx" in result.err
+    assert result.err.rstrip().endswith("run again with --debug for the traceback")
+    with pytest.raises(RuntimeError):
+        run_cli("--debug", "--output-dir", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_long_run_id_is_refused_by_length(run_cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    result = run_cli("--run-id", "a" * 500, "--output-dir", tmp_path / "out")
+    assert result.code == 2
+    assert result.err.strip() == "dsocr-analyzer: error: --run-id: at most 128 characters (one directory name), got 500"

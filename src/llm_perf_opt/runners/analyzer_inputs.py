@@ -63,6 +63,8 @@ FIELD_FLAGS: dict[str, str] = {
 
 _GRID = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+MAX_RUN_ID = 128
+"""Longest run id (a directory name; file systems allow 255 bytes)."""
 
 
 @define(frozen=True, kw_only=True)
@@ -414,6 +416,8 @@ def default_run_id(inputs: AnalyzerInputs, extra: dict[str, Any] | None = None) 
 
 def check_run_id(run_id: str) -> str:
     """A run id usable as one directory name."""
+    if len(run_id) > MAX_RUN_ID:
+        raise InputError(f"--run-id: at most {MAX_RUN_ID} characters (one directory name), got {len(run_id)}")
     if not _RUN_ID.match(run_id):
         raise InputError(
             f"--run-id: must be letters, digits, '.', '_' or '-' (not starting with . _ -), got {run_id!r}"

@@ -230,6 +230,11 @@ def build_parser() -> argparse.ArgumentParser:
         "file (docs/capacity-planning.md); required by --mode sweep, refused by the other modes",
     )
     p.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the Python traceback of an unexpected error instead of one line",
+    )
+    p.add_argument(
         "--no-plots",
         action="store_const",
         const=True,
@@ -554,19 +559,48 @@ MODE_REASONS: dict[str, str] = {
 """Why a mode refuses the flags it does not use (the tail of the error line)."""
 
 
+MAX_MESSAGE = 300
+"""Longest error line printed: a message quoting a huge value is cut, never a screenful."""
+
+
+def _one_line(text: str) -> str:
+    """``text`` on one line of at most :data:`MAX_MESSAGE` characters: a long one keeps its head (the input it
+    names) and its tail (why), the middle elided."""
+    line = " ".join(text.split())
+    if len(line) <= MAX_MESSAGE:
+        return line
+    head = MAX_MESSAGE // 2
+    return f"{line[:head]} ... {line[-(MAX_MESSAGE - head - 5) :]}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the analyzer; returns the exit status (0 ok, 2 bad input)."""
+    """Run the analyzer; returns the exit status (0 ok, 2 bad input or an unwritable output, 1 an internal
+    error: one line, the traceback with ``--debug``)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     command_line = [PROG, *args_list]
+    debug = "--debug" in args_list
     try:
         args = build_parser().parse_args(args_list)
         check_mode_flags(args)
         return MODES[args.mode](args, command_line)
     except InputError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(_one_line(f"{PROG}: error: {exc}"), file=sys.stderr)
         return 2
     except SystemExit as exc:  # --help / --version from argparse
         return exc.code if isinstance(exc.code, int) else 0
+    except OSError as exc:  # a path that cannot be read or written: the user's to fix
+        if debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(_one_line(f"{PROG}: error: {where}{exc.strerror or exc}"), file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if debug:
+            raise
+        detail = f"{type(exc).__name__}: {exc}"
+        print(_one_line(f"{PROG}: internal error ({detail[:160]}); run again with --debug for the traceback"),
+              file=sys.stderr)  # fmt: skip
+        return 1
 
 
 if __name__ == "__main__":
