@@ -1,0 +1,707 @@
+#!/usr/bin/env python3
+"""Measure the vendor's own DeepSeek-OCR v1 code (its Hugging Face remote code) on a CUDA GPU.
+
+The vendor's files (``modeling_deepseekocr.py``, ``deepencoder.py``, ``modeling_deepseekv2.py``,
+``configuration_deepseek_v2.py``, ``conversation.py``, ``config.json``) are never part of this project:
+they are read from ``--vendor-dir`` at run time (``reports/validation/vendor-h200/README.md`` names the
+commit and the md5 sums). The model is the vendor's ``DeepseekOCRForCausalLM`` built from that
+``config.json`` on the GPU with random bf16 weights (N(0, 0.02); no checkpoint), eager attention (the
+vendor's ``mha_eager`` path, transformers' ``LlamaAttention``), MoE through the vendor's ``moe_infer``
+loop. Every call runs as the vendor's ``infer()`` runs ``generate()``: under
+``torch.autocast("cuda", dtype=torch.bfloat16)`` and ``torch.no_grad()``, stdout (the vendor's prints
+and its streamer) sent to ``/dev/null``.
+
+Sections of the output JSON (``--output``, rewritten after each part, so a run cut short leaves what
+it finished):
+
+``stages``
+    Calls of the vendor's modules, each with its **kernel time** (sum of the kernel, memcpy and
+    memset durations ``torch.profiler`` records, per call), **kernels per call**, **Python-level torch
+    calls** per call (a ``TorchFunctionMode``), **host syncs** per call (warnings of
+    ``torch.cuda.set_sync_debug_mode("warn")``) and **wall time** (CUDA events around one call, queue
+    drained before; median of ``--runs`` rounds that interleave every stage call):
+
+    * ``sam``, ``clip``, ``projector``: the vendor's ``sam_model(x)``, ``vision_model(x, sam_out)`` and
+      ``projector(cat(clip_out[:, 1:], sam_out flattened))`` per view (``global``; ``local`` for the
+      crops of a Gundam page), for Tiny, Small, Base, Large and a Gundam A4 page (2 x 3 crops);
+    * ``page_prefill``: the vendor's whole forward of a page's prompt (embedding, the vision path as
+      its forward runs it, with its ``.item()`` checks and prints, the masked scatter, 12 decoder layers,
+      the LM head and the fp32 logits of every position), batch 1; ``text_prefill``: the same ids with
+      blank images (the vendor skips vision), batch 1 and 8; their difference is the vision path as the
+      vendor's forward calls it;
+    * ``decode``: one decode step of the vendor's forward (``input_ids`` of one token, the attention mask
+      and position ids that ``generate()`` gives) on a ``DynamicCache`` of ``kv_len - 1`` tokens made by a
+      prefill, put back after each step; KV 512 and 2048, batch 1 and 8.
+
+``generate``
+    ``model.generate(...)`` with the arguments of ``infer()`` (``temperature=0.0``, ``eos_token_id``,
+    ``no_repeat_ngram_size=20``, ``use_cache=True``, the vendor's ``NoEOSTextStreamer``), for Tiny, Base and
+    the Gundam A4 page at ``--gen-tokens`` new tokens: total wall, time to the first token and the time
+    of every later token (host clock at each ``streamer.put``, which follows the token's copy to the
+    host), mean time per token. The EOS row of the LM head is zero (its logit is 0 while the largest of
+    129,280 random logits is positive), so exactly the asked number of tokens is generated; the count is
+    checked and recorded. The streamer needs a tokenizer and the vendor's is not in the remote code: a
+    word-level stand-in of the same vocabulary size decodes (its text has no newline, so the streamer
+    decodes its whole cache on every token). ``eval_mode`` rows run ``infer(eval_mode=True)``'s
+    arguments (no streamer, ``no_repeat_ngram_size=35``) with a streamer that only records the time.
+    ``per_token_host`` counts torch calls and host syncs of whole ``generate()`` calls of two lengths:
+    their difference over the extra tokens is the per-token cost of the loop.
+
+``memory``
+    ``torch.cuda.max_memory_allocated`` and ``max_memory_reserved`` of each generate run and each
+    page prefill (the caching allocator emptied and the peaks reset before each), and the weights'
+    bytes.
+
+Run on the GPU machine: ``python3 scripts/gpu/measure_vendor.py --vendor-dir tmp/vendor-ocr --output
+$OUT/raw-vendor.json`` (transformers 4.46.3 first on ``PYTHONPATH``). ``--dry-run`` runs every section
+on the CPU with a two-layer, eight-expert language model and tiny sizes, to check the script's logic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import gc
+import importlib
+import itertools
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "llm-perf-opt/vendor-measurements/v1"
+IMAGE_TOKEN_ID = 128815
+"""The vendor's ``<image>`` token id (``infer()``)."""
+BOS_ID = 0
+PROMPT_TOKENS = 9
+"""Text tokens of the prompt besides BOS, as ``scripts/gpu/measure_stages.py`` counts them."""
+A4_PX = (1654, 2339)
+"""An A4 page scanned at 200 dpi: the vendor's crop rule gives it 2 crops across, 3 down."""
+VIEW_SIZE = {"tiny": 512, "small": 640, "base": 1024, "large": 1280}
+GEN_MODES = ("tiny", "base", "gundam-a4")
+DECODE_POINTS = ((512, 1), (512, 8), (2048, 1), (2048, 8))
+TEXT_BATCHES = (1, 8)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Flags (see ``--help``)."""
+    p = argparse.ArgumentParser(
+        description="Time the vendor's DeepSeek-OCR remote code (stages, generate(), memory) on CUDA.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--vendor-dir", type=Path, required=True, help="directory holding the vendor's six files")
+    p.add_argument("--output", type=Path, required=True, help="raw JSON written here (after every part)")
+    p.add_argument("--warmup", type=int, default=2, help="untimed calls before profiling each stage call")
+    p.add_argument("--profile-runs", type=int, default=2, help="calls under torch.profiler per stage call")
+    p.add_argument("--runs", type=int, default=7, help="interleaved wall-time rounds of the stage calls")
+    p.add_argument("--gen-tokens", default="256,1000", help="comma-separated new-token counts for generate()")
+    p.add_argument("--gen-modes", default=",".join(GEN_MODES), help="comma-separated pages for generate()")
+    p.add_argument("--eval-mode-page", default="base", help="page of the eval_mode generate() rows ('' for none)")
+    p.add_argument("--budget-s", type=float, default=480.0, help="stop starting new work after this many seconds")
+    p.add_argument("--seed", type=int, default=0, help="random seed for weights and inputs")
+    p.add_argument("--dry-run", action="store_true", help="CPU, two-layer model, tiny sizes: checks the logic")
+    return p.parse_args(argv)
+
+
+class Clock:
+    """Seconds since the start and whether the time budget still allows a part of ``need_s`` seconds."""
+
+    def __init__(self, budget_s: float) -> None:
+        self.start = time.perf_counter()
+        self.budget_s = budget_s
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def allows(self, need_s: float) -> bool:
+        return self.elapsed() + need_s <= self.budget_s
+
+
+class Report:
+    """The output document, written whole after every change."""
+
+    def __init__(self, path: Path, head: dict[str, Any]) -> None:
+        self.path = path
+        self.doc: dict[str, Any] = {**head, "stages": [], "generate": [], "memory": {}, "skipped": [], "errors": []}
+
+    def write(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.doc, indent=2, sort_keys=False) + "\n")
+        tmp.replace(self.path)
+
+
+def mode_geometry(mode: str) -> dict[str, Any]:
+    """A mode's views and sequence: ``base_size``, ``image_size``, ``crop_mode``, ``crop_grid``,
+    ``image_tokens``, ``prefill_tokens`` (``modelmeter``'s workload geometry of the vendor's rules)."""
+    from modelmeter.models.deepseek_ocr.workload import OCRWorkload, select_crop_grid
+
+    if mode == "gundam-a4":
+        spec: dict[str, Any] = {
+            "base_size": 1024,
+            "image_size": 640,
+            "crop_mode": True,
+            "crop_grid": select_crop_grid(*A4_PX),
+        }
+    else:
+        size = VIEW_SIZE[mode]
+        spec = {"base_size": size, "image_size": size, "crop_mode": False, "crop_grid": (1, 1)}
+    w = OCRWorkload(prompt_tokens=PROMPT_TOKENS, **spec)
+    return {**spec, "crop_grid": list(w.crop_grid), "image_tokens": w.image_tokens, "prefill_tokens": w.prefill_tokens}
+
+
+def environment(torch: Any, cuda: bool, vendor_dir: Path) -> dict[str, Any]:
+    """Device, driver and software versions, and the vendor files' md5 sums."""
+    import hashlib
+
+    import transformers
+
+    env: dict[str, Any] = {
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "python": platform.python_version(),
+        "vendor_md5": {
+            f.name: hashlib.md5(f.read_bytes()).hexdigest() for f in sorted(vendor_dir.iterdir()) if f.is_file()
+        },
+    }
+    for name in ("tokenizers", "huggingface_hub", "numpy"):
+        with contextlib.suppress(ImportError):
+            env[name] = importlib.import_module(name).__version__
+    if cuda:
+        from llm_perf_opt.validation.cuda_timing import device_environment
+
+        env.update(device_environment(torch))
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            env["nvidia_smi"] = subprocess.run(
+                ["nvidia-smi", "--query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm", "--format=csv"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            ).stdout.strip()
+    return env
+
+
+def load_vendor(vendor_dir: Path) -> Any:
+    """The vendor's ``modeling_deepseekocr`` module, imported from ``vendor_dir`` (its imports are absolute)."""
+    sys.path.insert(0, str(vendor_dir.resolve()))
+    return importlib.import_module("modeling_deepseekocr")
+
+
+def build_model(torch: Any, vendor: Any, vendor_dir: Path, device: str, dry_run: bool, seed: int) -> Any:
+    """The vendor's ``DeepseekOCRForCausalLM`` from ``config.json`` on ``device`` in bf16, eager attention,
+    every parameter N(0, 0.02), the EOS row of the LM head zero."""
+    cfg = vendor.DeepseekOCRConfig.from_pretrained(str(vendor_dir))
+    cfg._attn_implementation = "eager"
+    if dry_run:
+        cfg.num_hidden_layers = 2
+        cfg.n_routed_experts = 8
+        cfg.intermediate_size = 256
+        cfg.moe_intermediate_size = 64
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.bfloat16)
+    try:
+        with torch.device(device):
+            model = vendor.DeepseekOCRForCausalLM(cfg)
+    finally:
+        torch.set_default_dtype(before)
+    model = model.to(device=device, dtype=torch.bfloat16).eval()
+    gen = torch.Generator(device=device).manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0.0, 0.02, generator=gen)
+        model.lm_head.weight[cfg.eos_token_id].zero_()
+    return model
+
+
+def page_inputs(torch: Any, mode: str, batch: int, device: str, gen: Any, blank: bool = False) -> dict[str, Any]:
+    """The keyword arguments ``infer()`` gives ``generate()`` for a page of ``mode`` (``batch`` copies):
+    BOS, the image rows (``<image>`` ids, ``images_seq_mask`` true), the prompt text (random ids);
+    random pixels in [-1, 1] (``blank``: zero images, so the vendor's forward skips vision)."""
+    g = mode_geometry(mode)
+    length, n_img = g["prefill_tokens"], g["image_tokens"]
+    ids = torch.randint(2, 100000, (batch, length), device=device, generator=gen)
+    ids[:, 0] = BOS_ID
+    ids[:, 1 : 1 + n_img] = IMAGE_TOKEN_ID
+    mask = torch.zeros(batch, length, dtype=torch.bool, device=device)
+    mask[:, 1 : 1 + n_img] = True
+    w, h = g["crop_grid"]
+    glob = g["base_size"] if g["crop_mode"] else g["image_size"]
+
+    def pixels(*shape: int) -> Any:
+        if blank:
+            return torch.zeros(*shape, device=device, dtype=torch.bfloat16)
+        return (torch.rand(*shape, device=device, generator=gen) * 2 - 1).to(torch.bfloat16)
+
+    crops = pixels(w * h, 3, g["image_size"], g["image_size"]) if w * h > 1 else None
+    if crops is None:
+        crops = torch.zeros(1, 3, g["base_size"], g["base_size"], device=device, dtype=torch.bfloat16)
+    ori = pixels(1, 3, glob, glob)
+    return {
+        "input_ids": ids,
+        "images": [(crops, ori)] * batch,
+        "images_seq_mask": mask,
+        "images_spatial_crop": torch.tensor([[w, h]] * batch, dtype=torch.long),
+    }
+
+
+@contextlib.contextmanager
+def vendor_context(torch: Any, device: str) -> Iterator[None]:
+    """What ``infer()`` wraps ``generate()`` in (bf16 autocast, no_grad), stdout to /dev/null."""
+    with (
+        open(os.devnull, "w") as null,
+        contextlib.redirect_stdout(null),
+        torch.autocast(device, dtype=torch.bfloat16),
+        torch.no_grad(),
+    ):
+        yield
+
+
+class Case:
+    """One stage call: its report row, the call, what restores its inputs (untimed), its wall samples."""
+
+    def __init__(self, row: dict[str, Any], fn: Callable[[], object], reset: Callable[[], None] | None = None) -> None:
+        self.row = row
+        self.fn = fn
+        self.reset: Callable[[], None] = reset if reset is not None else (lambda: None)
+        self.walls: list[float] = []
+
+
+def sync(torch: Any, cuda: bool) -> None:
+    if cuda:
+        torch.cuda.synchronize()
+
+
+def wall_seconds(torch: Any, cuda: bool, fn: Callable[[], object]) -> float:
+    """One call's wall time: CUDA events on a GPU (``cuda_timing.event_seconds``), the host clock on the CPU."""
+    if cuda:
+        from llm_perf_opt.validation.cuda_timing import event_seconds
+
+        return event_seconds(torch, fn)
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def count_host(torch: Any, cuda: bool, fn: Callable[[], object]) -> tuple[int, int]:
+    """Python-level torch calls (``TorchFunctionMode``; calls inside a torch call not counted) and
+    synchronizing CUDA operations (``set_sync_debug_mode`` warnings) of one call of ``fn``."""
+    from torch.overrides import TorchFunctionMode
+
+    calls = [0]
+
+    class Count(TorchFunctionMode):
+        def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+            calls[0] += 1
+            return func(*args, **(kwargs or {}))
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if cuda:
+            torch.cuda.set_sync_debug_mode("warn")
+        try:
+            with Count():
+                fn()
+        finally:
+            if cuda:
+                torch.cuda.set_sync_debug_mode("default")
+    sync(torch, cuda)
+    syncs = sum("synchronizing" in str(w.message) for w in caught)
+    return calls[0], syncs
+
+
+def measure_case(torch: Any, cuda: bool, case: Case, args: argparse.Namespace) -> None:
+    """Warm-up calls, the kernel time and kernel count (on a GPU), the torch calls and host syncs."""
+
+    def call() -> object:
+        out = case.fn()
+        case.reset()
+        return out
+
+    for _ in range(args.warmup):
+        call()
+    if cuda:
+        from llm_perf_opt.validation.cuda_timing import profiled_kernels
+
+        kernel_s, kernels, by_name = profiled_kernels(torch, call, args.profile_runs)
+        top = sorted(by_name.items(), key=lambda kv: -kv[1][1])[:12]
+        case.row.update(
+            kernel_s=kernel_s,
+            kernels_per_call=kernels,
+            top_kernels={k: [round(v[0], 3), v[1]] for k, v in top},
+        )
+    torch_calls, syncs = count_host(torch, cuda, call)
+    case.row.update(torch_calls_per_call=torch_calls, host_syncs_per_call=syncs)
+
+
+def wall_rounds(torch: Any, cuda: bool, cases: Sequence[Case], runs: int, clock: Clock) -> None:
+    """``runs`` rounds, each timing every case once (garbage collector off); fewer if the budget ends."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            for case in cases:
+                case.walls.append(wall_seconds(torch, cuda, case.fn))
+                case.reset()
+            if not clock.allows(2 * (time.perf_counter() - t0) + 60):
+                break
+    finally:
+        if enabled:
+            gc.enable()
+    for case in cases:
+        if case.walls:
+            case.row.update(
+                wall_s=statistics.median(case.walls),
+                wall_min_s=min(case.walls),
+                wall_max_s=max(case.walls),
+                wall_runs=len(case.walls),
+            )
+
+
+def vision_cases(torch: Any, model: Any, modes: Sequence[str], device: str, gen: Any) -> list[Case]:
+    """The vendor's SAM, CLIP and projector per view of each mode (batch 1)."""
+    inner = model.model
+    cases = []
+    for mode in modes:
+        g = mode_geometry(mode)
+        page = page_inputs(torch, mode, 1, device, gen)
+        crops, ori = page["images"][0]
+        views = [("global", ori)] + ([("local", crops)] if g["crop_mode"] else [])
+        for view, x in views:
+            sam_out = inner.sam_model(x)
+            clip_out = inner.vision_model(x, sam_out)
+
+            def project(sam_out: Any = sam_out, clip_out: Any = clip_out) -> object:
+                feats = torch.cat((clip_out[:, 1:], sam_out.flatten(2).permute(0, 2, 1)), dim=-1)
+                return inner.projector(feats)
+
+            calls: dict[str, Callable[[], object]] = {
+                "sam": functools.partial(inner.sam_model, x),
+                "clip": functools.partial(inner.vision_model, x, sam_out),
+                "projector": project,
+            }
+            for stage, fn in calls.items():
+                row = {"stage": stage, "mode": mode, "view": view, "batch": 1, "images": int(x.shape[0])}
+                row["pixels"] = int(x.shape[-1])
+                cases.append(Case(row=row, fn=fn))
+    return cases
+
+
+def prefill_cases(torch: Any, model: Any, modes: Sequence[str], device: str, gen: Any) -> list[Case]:
+    """Page prefills (vision + text, batch 1) and text prefills (blank images, batch 1 and 8) per mode."""
+    cases = []
+    for mode in modes:
+        g = mode_geometry(mode)
+        page = page_inputs(torch, mode, 1, device, gen)
+        row = {"stage": "page_prefill", "mode": mode, "batch": 1, "seq_len": g["prefill_tokens"]}
+        cases.append(Case(row=row, fn=functools.partial(model, **page, use_cache=True)))
+        for batch in TEXT_BATCHES:
+            text = page_inputs(torch, mode, batch, device, gen, blank=True)
+            row = {"stage": "text_prefill", "mode": mode, "batch": batch, "seq_len": g["prefill_tokens"]}
+            cases.append(Case(row=row, fn=functools.partial(model, **text, use_cache=True)))
+    return cases
+
+
+def decode_cases(torch: Any, model: Any, points: Sequence[tuple[int, int]], device: str, gen: Any) -> list[Case]:
+    """One decode step per (kv_len, batch) on a ``DynamicCache`` of ``kv_len - 1`` tokens from a prefill."""
+    dynamic_cache: Any = importlib.import_module("transformers.cache_utils").DynamicCache
+    blank = torch.zeros(1, 3, 64, 64, device=device, dtype=torch.bfloat16)
+    cases = []
+    for kv_len, batch in points:
+        cache = dynamic_cache()
+        ids = torch.randint(2, 100000, (batch, kv_len - 1), device=device, generator=gen)
+        model(input_ids=ids, images=[(blank, blank)], past_key_values=cache, use_cache=True)
+        keys, values, seen = list(cache.key_cache), list(cache.value_cache), cache._seen_tokens
+        step_ids = torch.randint(2, 100000, (batch, 1), device=device, generator=gen)
+        mask = torch.ones(batch, kv_len, dtype=torch.long, device=device)
+        pos = torch.full((batch, 1), kv_len - 1, dtype=torch.long, device=device)
+
+        def step(cache: Any = cache, ids: Any = step_ids, mask: Any = mask, pos: Any = pos) -> object:
+            return model(input_ids=ids, attention_mask=mask, position_ids=pos, past_key_values=cache, use_cache=True)
+
+        def reset(cache: Any = cache, keys: list[Any] = keys, values: list[Any] = values, seen: int = seen) -> None:
+            cache.key_cache[:] = keys
+            cache.value_cache[:] = values
+            cache._seen_tokens = seen
+
+        row = {"stage": "decode", "mode": None, "batch": batch, "kv_len": kv_len, "seq_len": 1}
+        cases.append(Case(row=row, fn=step, reset=reset))
+    return cases
+
+
+def stand_in_tokenizer(vocab_size: int, eos_id: int) -> Any:
+    """A word-level fast tokenizer of ``vocab_size`` ids (``t<id>``) for the vendor's streamer."""
+    tokenizers: Any = importlib.import_module("tokenizers")
+    fast: Any = importlib.import_module("transformers").PreTrainedTokenizerFast
+    vocab = {f"t{i}": i for i in range(vocab_size)}
+    tok = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab=vocab, unk_token="t2"))
+    return fast(tokenizer_object=tok, eos_token=f"t{eos_id}", bos_token="t0")
+
+
+def recording(base: type) -> type:
+    """``base`` (a streamer class) whose ``put`` first records the host clock."""
+
+    class Recording(base):  # type: ignore[misc]
+        stamps: list[float]
+
+        def put(self, value: Any) -> None:
+            self.stamps.append(time.perf_counter())
+            super().put(value)
+
+    return Recording
+
+
+class StampOnly:
+    """A streamer that only records the host clock at each ``put`` (the ``eval_mode`` rows)."""
+
+    def __init__(self) -> None:
+        self.stamps: list[float] = []
+
+    def put(self, value: Any) -> None:
+        self.stamps.append(time.perf_counter())
+
+    def end(self) -> None:
+        pass
+
+
+def generate_kwargs(page: dict[str, Any], tok: Any, new_tokens: int, eval_mode: bool, streamer: Any) -> dict[str, Any]:
+    """``infer()``'s arguments to ``generate()`` (``max_new_tokens`` set to ``new_tokens``)."""
+    return {
+        "input_ids": page["input_ids"],
+        "images": page["images"],
+        "images_seq_mask": page["images_seq_mask"],
+        "images_spatial_crop": page["images_spatial_crop"],
+        "temperature": 0.0,
+        "eos_token_id": tok.eos_token_id,
+        "streamer": streamer,
+        "max_new_tokens": new_tokens,
+        "no_repeat_ngram_size": 35 if eval_mode else 20,
+        "use_cache": True,
+    }
+
+
+def reset_peaks(torch: Any, cuda: bool) -> None:
+    if cuda:
+        gc.collect()
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+
+
+def peaks(torch: Any, cuda: bool) -> dict[str, Any]:
+    if not cuda:
+        return {}
+    return {
+        "max_allocated_bytes": int(torch.cuda.max_memory_allocated()),
+        "max_reserved_bytes": int(torch.cuda.max_memory_reserved()),
+    }
+
+
+def run_generate(
+    torch: Any, cuda: bool, model: Any, vendor: Any, tok: Any, page: dict[str, Any], new_tokens: int, eval_mode: bool
+) -> dict[str, Any]:
+    """One ``generate()`` of ``new_tokens`` tokens: total wall, time to first token, per-token times, peaks."""
+    if eval_mode:
+        streamer: Any = StampOnly()
+    else:
+        streamer = recording(vendor.NoEOSTextStreamer)(tok, skip_prompt=True, skip_special_tokens=False)
+        streamer.stamps = []
+    prompt_len = int(page["input_ids"].shape[1])
+    reset_peaks(torch, cuda)
+    sync(torch, cuda)
+    t0 = time.perf_counter()
+    out = model.generate(**generate_kwargs(page, tok, new_tokens, eval_mode, streamer))
+    sync(torch, cuda)
+    t1 = time.perf_counter()
+    stamps = streamer.stamps[1:]  # the first put is the prompt, before the prefill
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    row: dict[str, Any] = {
+        "new_tokens_asked": new_tokens,
+        "new_tokens_generated": int(out.shape[1]) - prompt_len,
+        "prompt_len": prompt_len,
+        "total_s": t1 - t0,
+        "ttft_s": stamps[0] - t0 if stamps else None,
+        "after_last_token_s": t1 - stamps[-1] if stamps else None,
+        **peaks(torch, cuda),
+    }
+    if gaps:
+        k = min(64, len(gaps))
+        row.update(
+            mean_token_s=(stamps[-1] - stamps[0]) / len(gaps),
+            median_token_s=statistics.median(gaps),
+            first_tokens_mean_s=statistics.fmean(gaps[:k]),
+            last_tokens_mean_s=statistics.fmean(gaps[-k:]),
+            token_gaps_ms_every_16th=[round(g * 1e3, 3) for g in gaps[::16]],
+        )
+    return row
+
+
+def weights_bytes(model: Any) -> dict[str, int]:
+    """Bytes of parameters and buffers, in total and per top-level part."""
+    parts: dict[str, int] = {}
+    for name, t in [*model.named_parameters(), *model.named_buffers()]:
+        key = ".".join(name.split(".")[:2]) if name.startswith("model.") else name.split(".")[0]
+        if key.startswith("model.layers"):
+            key = "model.layers"
+        parts[key] = parts.get(key, 0) + t.numel() * t.element_size()
+    return {"total": sum(parts.values()), **dict(sorted(parts.items()))}
+
+
+def stage_section(
+    torch: Any, cuda: bool, model: Any, args: argparse.Namespace, report: Report, clock: Clock, device: str
+) -> None:
+    """Build, measure and time every stage call; page-prefill peaks into ``memory``."""
+    gen = torch.Generator(device=device).manual_seed(args.seed + 1)
+    modes = ["tiny"] if args.dry_run else ["tiny", "small", "base", "large", "gundam-a4"]
+    points = ((8, 1), (8, 2)) if args.dry_run else DECODE_POINTS
+    cases: list[Case] = []
+    groups: list[tuple[str, Callable[[], list[Case]]]] = [
+        ("vision", functools.partial(vision_cases, torch, model, modes, device, gen)),
+        ("prefill", functools.partial(prefill_cases, torch, model, modes, device, gen)),
+        ("decode", functools.partial(decode_cases, torch, model, points, device, gen)),
+    ]
+    for name, make in groups:
+        try:
+            cases += make()
+        except Exception as exc:  # one failing group must not end the run
+            report.doc["errors"].append({"part": f"stages/{name}", "error": repr(exc)[:600]})
+    for case in cases:
+        if not clock.allows(120):
+            report.doc["skipped"].append({"part": "stages", "row": case.row, "why": "time budget"})
+            continue
+        try:
+            measure_case(torch, cuda, case, args)
+            if case.row["stage"] == "page_prefill":
+                reset_peaks(torch, cuda)
+                case.fn()
+                report.doc["memory"].setdefault("page_prefill", {})[case.row["mode"]] = peaks(torch, cuda)
+        except Exception as exc:
+            case.row["error"] = repr(exc)[:600]
+        report.doc["stages"].append(case.row)
+        print(
+            f"[{clock.elapsed():6.1f}s] {json.dumps({k: v for k, v in case.row.items() if k != 'top_kernels'})}",
+            file=sys.stderr,
+        )
+        sys.stderr.flush()
+    report.write()
+    good = [c for c in cases if "error" not in c.row and "torch_calls_per_call" in c.row]
+    wall_rounds(torch, cuda, good, args.runs, clock)
+    report.write()
+
+
+def generate_section(
+    torch: Any, cuda: bool, model: Any, vendor: Any, args: argparse.Namespace, report: Report, clock: Clock, device: str
+) -> None:
+    """``generate()`` runs: per-token host counts, then each page and length (shortest first)."""
+    gen = torch.Generator(device=device).manual_seed(args.seed + 2)
+    tok = stand_in_tokenizer(model.config.vocab_size, model.config.eos_token_id)
+    lengths = sorted(int(n) for n in args.gen_tokens.split(","))
+    modes = [m for m in args.gen_modes.split(",") if m]
+    pages = {m: page_inputs(torch, m, 1, device, gen) for m in modes}
+    short, long_ = (4, 8) if args.dry_run else (8, 24)
+    first = modes[0] if modes else "tiny"
+    page = pages.get(first) or page_inputs(torch, first, 1, device, gen)
+    try:  # warm-up, then the host counts of two lengths
+        model.generate(**generate_kwargs(page, tok, 4, False, None))
+        counts = {}
+        for n in (short, long_):
+            kw = generate_kwargs(page, tok, n, False, None)
+            counts[n] = count_host(torch, cuda, functools.partial(model.generate, **kw))
+        report.doc["per_token_host"] = {
+            "page": first,
+            "how": f"torch calls and host syncs of generate() of {short} and {long_} new tokens, no streamer",
+            "torch_calls": {str(n): c[0] for n, c in counts.items()},
+            "host_syncs": {str(n): c[1] for n, c in counts.items()},
+            "torch_calls_per_token": (counts[long_][0] - counts[short][0]) / (long_ - short),
+            "host_syncs_per_token": (counts[long_][1] - counts[short][1]) / (long_ - short),
+        }
+    except Exception as exc:
+        report.doc["errors"].append({"part": "generate/per_token_host", "error": repr(exc)[:600]})
+    report.write()
+    plan = [(m, n, False) for n in lengths for m in modes]
+    if args.eval_mode_page:
+        plan += [(args.eval_mode_page, n, True) for n in lengths]
+    est_token_s = 0.04
+    for mode, n, eval_mode in plan:
+        if not clock.allows(n * est_token_s + 15):
+            report.doc["skipped"].append({"part": "generate", "mode": mode, "new_tokens": n, "eval_mode": eval_mode})
+            continue
+        try:
+            pg = pages.get(mode) or page_inputs(torch, mode, 1, device, gen)
+            row = {
+                "mode": mode,
+                "eval_mode": eval_mode,
+                **run_generate(torch, cuda, model, vendor, tok, pg, n, eval_mode),
+            }
+            if row.get("mean_token_s"):
+                est_token_s = max(est_token_s, 1.2 * row["mean_token_s"])
+        except Exception as exc:
+            row = {"mode": mode, "eval_mode": eval_mode, "new_tokens_asked": n, "error": repr(exc)[:600]}
+        report.doc["generate"].append(row)
+        key = f"{mode}/{n}" + ("/eval_mode" if eval_mode else "")
+        report.doc["memory"].setdefault("generate", {})[key] = {
+            k: row.get(k) for k in ("max_allocated_bytes", "max_reserved_bytes")
+        }
+        print(
+            f"[{clock.elapsed():6.1f}s] {json.dumps({k: v for k, v in row.items() if 'every' not in k})}",
+            file=sys.stderr,
+        )
+        sys.stderr.flush()
+        report.write()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    clock = Clock(args.budget_s)
+    import torch
+
+    cuda = torch.cuda.is_available() and not args.dry_run
+    device = "cuda" if cuda else "cpu"
+    if args.dry_run:  # the vendor's forward moves a mask with .cuda(); on the CPU that is the identity
+        torch.Tensor.cuda = lambda self, *a, **k: self  # type: ignore[method-assign]
+        args.gen_tokens, args.runs = "6,10", min(args.runs, 2)
+        args.gen_modes = "tiny"
+        args.eval_mode_page = "tiny" if args.eval_mode_page else ""
+    torch.manual_seed(args.seed)
+    vendor = load_vendor(args.vendor_dir)
+    report = Report(
+        args.output,
+        {
+            "schema": SCHEMA,
+            "method": __doc__,
+            "args": {k: str(v) for k, v in vars(args).items()},
+            "environment": environment(torch, cuda, args.vendor_dir),
+            "modes": {m: mode_geometry(m) for m in ("tiny", "small", "base", "large", "gundam-a4")},
+        },
+    )
+    t0 = time.perf_counter()
+    model = build_model(torch, vendor, args.vendor_dir, device, args.dry_run, args.seed)
+    sync(torch, cuda)
+    report.doc["build_s"] = time.perf_counter() - t0
+    report.doc["memory"]["weights_bytes"] = weights_bytes(model)
+    report.doc["config"] = {
+        k: getattr(model.config, k, None)
+        for k in ("num_hidden_layers", "n_routed_experts", "num_experts_per_tok", "hidden_size", "vocab_size")
+    }
+    report.doc["config"]["attn_implementation"] = model.config._attn_implementation
+    report.write()
+    print(f"[{clock.elapsed():6.1f}s] built in {report.doc['build_s']:.1f}s", file=sys.stderr)
+    with vendor_context(torch, device):
+        stage_section(torch, cuda, model, args, report, clock, device)
+        generate_section(torch, cuda, model, vendor, args, report, clock, device)
+    report.doc["elapsed_s"] = clock.elapsed()
+    report.write()
+    print(f"[{clock.elapsed():6.1f}s] done", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
