@@ -93,7 +93,7 @@ def test_workload_file_with_an_unknown_key(tmp_path: Path, run_cli: Callable[...
     )
     _assert_rejected(
         run_cli("--workload-profile-id", profile, "--output-dir", out), tmp_path, out, "--workload-profile-id",
-        "crop_size", "image_size",
+        "crop_size", "did you mean crop_mode, crop_grid",
     )  # fmt: skip
 
 

@@ -163,8 +163,10 @@ def test_bad_specs(text: str, message: str) -> None:
     assert "\n" not in str(err.value)
 
 
-def test_extra_key_lists_the_allowed_keys() -> None:
-    with pytest.raises(ValueError, match=r"allowed keys: resolution_modes, crop_grids, page_sizes"):
+def test_extra_key_names_the_key_it_was_probably_meant_to_be() -> None:
+    with pytest.raises(
+        ValueError, match=r"extra fields found \(batch_size\) @ \$.cartesian \(did you mean batch_sizes"
+    ):
         parse_sweep_spec("name: a\ndescription: b\ncartesian: {batch_size: [2]}\n")
 
 

@@ -134,7 +134,9 @@ def _format_exception(exc: BaseException, typ: type | None) -> str:
 def describe_errors(exc: BaseException, path: str = "$") -> str:
     """One line naming every problem of a structuring failure with its key path."""
     if isinstance(exc, ClassValidationError | IterableValidationError):
-        return "; ".join(cattrs.transform_error(exc, path=path, format_exception=_format_exception))
+        problems = cattrs.transform_error(exc, path=path, format_exception=_format_exception)
+        more = f"; and {len(problems) - 2} more" if len(problems) > 2 else ""
+        return "; ".join(problems[:2]) + more
     if isinstance(exc, ForbiddenExtraKeysError):
         return f"{format_exception(exc, None)} @ {path}"
     return f"{exc} @ {path}"

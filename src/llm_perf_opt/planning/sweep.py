@@ -48,6 +48,7 @@ from llm_perf_opt.data.sweep import ALL_GRIDS, SweepAxes, SweepPointSpec, SweepR
 from llm_perf_opt.planning.predict import CollectorPaused, predict_many
 from llm_perf_opt.planning.table import csv_header, csv_row
 from llm_perf_opt.utils.atomic_output import write_directory
+from llm_perf_opt.utils.input_error import did_you_mean
 from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES, OCRWorkload, candidate_grids, select_crop_grid
 
 PROGRESS_DELAY_SECONDS = 1.0
@@ -64,10 +65,10 @@ class _Views:
     page_size: tuple[int, int] | None
 
 
-def _allowed_keys(message: str) -> str:
+def _allowed_keys(message: str) -> list[str]:
     path = message.rsplit(" @ ", 1)[-1] if " @ " in message else "$"
     section = _SECTIONS.get(path.split("[", 1)[0], SweepSpec)
-    return ", ".join(a.name for a in attrs.fields(section))
+    return [a.name for a in attrs.fields(section)]
 
 
 def parse_sweep_spec(text: str, label: str = "sweep") -> SweepSpec:
@@ -92,7 +93,7 @@ def parse_sweep_spec(text: str, label: str = "sweep") -> SweepSpec:
     except ValueError as exc:
         message = str(exc)
         if "extra fields found" in message:
-            message += f" (allowed keys: {_allowed_keys(message)})"
+            message += did_you_mean(message, _allowed_keys(message))
         raise ValueError(f"{label}: {message}") from None
 
 

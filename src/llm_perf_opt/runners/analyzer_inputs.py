@@ -27,7 +27,7 @@ from llm_perf_opt.contracts.converter import structure, unstructure
 from llm_perf_opt.contracts.yaml_input import load_yaml
 from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
 from llm_perf_opt.data.workload_profile import CUSTOM_RESOLUTION, CropGrid, OCRWorkloadProfile
-from llm_perf_opt.utils.input_error import InputError
+from llm_perf_opt.utils.input_error import InputError, did_you_mean
 from llm_perf_opt.utils.packaged_defaults import (
     DEFAULT_ARCH_SOURCE,
     DEFAULT_WORKLOAD_ID,
@@ -176,8 +176,10 @@ def load_profile(id_or_path: str) -> tuple[OCRWorkloadProfile, str]:
     try:
         return structure(data, OCRWorkloadProfile), label
     except ValueError as exc:
-        allowed = ", ".join(a.name for a in attrs.fields(OCRWorkloadProfile))
-        raise InputError(f"{flag}: {label}: {exc} (workload keys: {allowed})") from None
+        detail = str(exc)
+        if "extra fields found" in detail:  # a typo in a key: name the key it was probably meant to be
+            detail += did_you_mean(detail, [a.name for a in attrs.fields(OCRWorkloadProfile)])
+        raise InputError(f"{flag}: {label}: {detail}") from None
 
 
 def load_model_spec(model_dir: str | None) -> DeepSeekOCRModelSpec:

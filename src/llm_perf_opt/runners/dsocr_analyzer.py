@@ -502,7 +502,7 @@ def run_sweep_mode(args: argparse.Namespace, command_line: Sequence[str]) -> int
     try:
         spec = load_sweep_spec(path)
     except ValueError as exc:
-        raise InputError(f"--sweep {args.sweep}: {exc}") from None
+        raise InputError(f"--sweep: {exc}") from None
     if args.runtime is not None:
         try:
             spec = with_runtime(spec, args.runtime)
@@ -564,12 +564,12 @@ MAX_MESSAGE = 300
 
 
 def _one_line(text: str) -> str:
-    """``text`` on one line of at most :data:`MAX_MESSAGE` characters: a long one keeps its head (the input it
-    names) and its tail (why), the middle elided."""
-    line = " ".join(text.split())
+    """``text`` on one line of at most :data:`MAX_MESSAGE` characters: a very long word (a path, a value) keeps
+    its ends; a still long line keeps its head (the input it names) and its tail (why), the middle elided."""
+    line = " ".join(w if len(w) <= 60 else f"{w[:20]}...{w[-37:]}" for w in text.split())
     if len(line) <= MAX_MESSAGE:
         return line
-    head = MAX_MESSAGE // 2
+    head = MAX_MESSAGE - 100
     return f"{line[:head]} ... {line[-(MAX_MESSAGE - head - 5) :]}"
 
 

@@ -8,6 +8,9 @@ Example
 
 from __future__ import annotations
 
+import difflib
+import re
+
 
 class InputError(ValueError):
     """A command-line value, input file or directory the analyzer cannot use.
@@ -22,3 +25,20 @@ class InputError(ValueError):
 
     def __init__(self, message: str) -> None:
         super().__init__(" ".join(message.split()))
+
+
+def did_you_mean(message: str, allowed: list[str]) -> str:
+    """``" (did you mean image_size?)"`` for the unknown keys of a ``extra fields found (crop_size)`` message, or
+    a pointer to the list of keys when none is close.
+
+    Example
+    -------
+    >>> did_you_mean("extra fields found (batch) @ $", ["image_size", "batch_size", "crop_mode"])
+    ' (did you mean batch_size?)'
+    """
+    match = re.search(r"extra fields found \(([^)]*)\)", message)
+    unknown = [k.strip() for k in match.group(1).split(",")] if match else []
+    close = [m for k in unknown for m in difflib.get_close_matches(k, allowed, n=3)]
+    if close:
+        return f" (did you mean {', '.join(close)}?)"
+    return f" (allowed: {', '.join(allowed)})" if len(allowed) <= 8 else " (the keys are listed in the docs)"

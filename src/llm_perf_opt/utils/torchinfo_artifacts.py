@@ -212,7 +212,7 @@ def load_target_operator_list(directory: str | Path, *, flag: str = "--torchinfo
         missing = sorted(set(json_names) - set(md_names)) or sorted(set(md_names) - set(json_names))
         raise InputError(
             f"{flag}: {d / UNIQUE_LAYERS_MD} does not list the same classes as {UNIQUE_LAYERS_JSON} "
-            f"(differs on {', '.join(missing) or 'repeated entries'})"
+            f"(differs on {_few(missing) or 'repeated entries'})"
         )
     run = TorchInfoRunInfo(**{k: getattr(unique, k) for k in _run_fields()})
     return TargetOperatorList(
@@ -279,3 +279,10 @@ def render_unique_layers_md(layers: Iterable[OperatorSpec]) -> str:
         if spec.is_torch_builtin:
             lines += _md_section(spec)
     return "\n".join(lines)
+
+
+def _few(names: list[str], shown: int = 2) -> str:
+    """The first ``shown`` names (last dotted part), and how many more: a message stays one short line."""
+    short = [n.rsplit(".", 1)[-1] for n in names[:shown]]
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(short) + more

@@ -18,13 +18,14 @@ Example
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 from attrs import define, field
 
-from modelmeter.layers.base import positive
+from modelmeter.layers.base import non_negative, positive
 
 DEFAULT_MODEL_NAME = "deepseek-ai/DeepSeek-OCR"
 
@@ -101,35 +102,94 @@ class ProjectorConfig:
     n_embed: int = field(default=1280, validator=positive)
 
 
+MAX_DIMENSION = 2**31 - 1
+"""Largest width, count or vocabulary a config may give (what a 32-bit index reaches)."""
+MAX_LAYERS = 128
+"""Most decoder layers a config may give (DeepSeek-V2 and V3 have 60 and 61; the reports list every layer, so
+the bound keeps a run within seconds and its files within a few tens of MB)."""
+
+
+def _dimension(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    positive(instance, attribute, value)
+    if value > MAX_DIMENSION:
+        raise ValueError(f"{attribute.name}: at most {MAX_DIMENSION:,}, got {value:.3e}")
+
+
+def _layers(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    positive(instance, attribute, value)
+    if value > MAX_LAYERS:
+        raise ValueError(f"{attribute.name}: at most {MAX_LAYERS} layers, got {value:,}")
+
+
+def _count(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    non_negative(instance, attribute, value)
+    if value > MAX_DIMENSION:
+        raise ValueError(f"{attribute.name}: at most {MAX_DIMENSION:,}, got {value:.3e}")
+
+
+def _flag(instance: object, attribute: attrs.Attribute[bool], value: bool) -> None:
+    if not isinstance(value, bool):
+        raise ValueError(f"{attribute.name}: must be true or false, got {str(value)[:40]!r}")
+
+
+def _finite_positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{attribute.name}: must be a finite number > 0, got {str(value)[:40]!r}")
+
+
+def _modelled(*allowed: str) -> Any:
+    def check(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+        if value not in allowed:
+            raise ValueError(f"{attribute.name}: {str(value)[:40]!r} is not modelled; allowed: {', '.join(allowed)}")
+
+    return check
+
+
 @define(frozen=True, kw_only=True)
 class DeepseekV2TextConfig:
-    """The DeepSeek-V2-style MoE language model (top-level keys of config.json)."""
+    """The DeepSeek-V2-style MoE language model (top-level keys of config.json), validated by type, range and
+    across fields as transformers reads them (``num_key_value_heads`` divides ``num_attention_heads``; MoE
+    layers from ``first_k_dense_replace`` on); values the analytic model does not implement (another
+    activation, routing or scoring) are refused, naming what is.
 
-    hidden_size: int = field(default=1280, validator=positive)
-    num_hidden_layers: int = field(default=12, validator=positive)
-    num_attention_heads: int = field(default=10, validator=positive)
-    num_key_value_heads: int = field(default=10, validator=positive)
-    intermediate_size: int = field(default=6848, validator=positive)
-    moe_intermediate_size: int = field(default=896, validator=positive)
-    n_routed_experts: int = field(default=64, validator=positive)
-    n_shared_experts: int = 2
-    num_experts_per_tok: int = field(default=6, validator=positive)
-    first_k_dense_replace: int = 1
-    moe_layer_freq: int = field(default=1, validator=positive)
-    vocab_size: int = field(default=129280, validator=positive)
-    rms_norm_eps: float = 1e-6
-    rope_theta: float = 10000.0
-    max_position_embeddings: int = 8192
-    attention_bias: bool = False
-    tie_word_embeddings: bool = False
-    hidden_act: str = "silu"
-    use_mla: bool = False
-    topk_method: str = "greedy"
-    scoring_func: str = "softmax"
-    norm_topk_prob: bool = False
-    routed_scaling_factor: float = 1.0
+    Example
+    -------
+    >>> DeepseekV2TextConfig(num_key_value_heads=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: num_key_value_heads: 3 does not divide num_attention_heads (10)
+    """
+
+    hidden_size: int = field(default=1280, validator=_dimension)
+    num_hidden_layers: int = field(default=12, validator=_layers)
+    num_attention_heads: int = field(default=10, validator=_dimension)
+    num_key_value_heads: int = field(default=10, validator=_dimension)
+    intermediate_size: int = field(default=6848, validator=_dimension)
+    moe_intermediate_size: int = field(default=896, validator=_dimension)
+    n_routed_experts: int = field(default=64, validator=_dimension)
+    n_shared_experts: int = field(default=2, validator=_count)
+    num_experts_per_tok: int = field(default=6, validator=_dimension)
+    first_k_dense_replace: int = field(default=1, validator=_count)
+    moe_layer_freq: int = field(default=1, validator=_dimension)
+    vocab_size: int = field(default=129280, validator=_dimension)
+    rms_norm_eps: float = field(default=1e-6, validator=_finite_positive)
+    rope_theta: float = field(default=10000.0, validator=_finite_positive)
+    max_position_embeddings: int = field(default=8192, validator=_dimension)
+    attention_bias: bool = field(default=False, validator=_flag)
+    tie_word_embeddings: bool = field(default=False, validator=_flag)
+    hidden_act: str = field(default="silu", validator=_modelled("silu"))
+    use_mla: bool = field(default=False, validator=_flag)
+    topk_method: str = field(default="greedy", validator=_modelled("greedy"))
+    scoring_func: str = field(default="softmax", validator=_modelled("softmax"))
+    norm_topk_prob: bool = field(default=False, validator=_flag)
+    routed_scaling_factor: float = field(default=1.0, validator=_finite_positive)
 
     def __attrs_post_init__(self) -> None:
+        if self.num_attention_heads % self.num_key_value_heads:
+            raise ValueError(
+                f"num_key_value_heads: {self.num_key_value_heads} does not divide num_attention_heads "
+                f"({self.num_attention_heads})"
+            )
         if self.hidden_size % self.num_attention_heads:
             raise ValueError(
                 f"hidden_size: {self.hidden_size} is not a multiple of num_attention_heads ({self.num_attention_heads})"
@@ -171,6 +231,20 @@ class DeepseekOCRArch:
     projector: ProjectorConfig = field(factory=ProjectorConfig)
     language: DeepseekV2TextConfig = field(factory=DeepseekV2TextConfig)
 
+    def __attrs_post_init__(self) -> None:
+        # the projector maps CLIP's features concatenated with SAM's to the decoder's width
+        features = self.clip.hidden_size + self.sam.downsample_channels[-1]
+        if self.projector.input_dim != features:
+            raise ValueError(
+                f"projector.input_dim: {self.projector.input_dim} must be CLIP's width + SAM's last channels "
+                f"({self.clip.hidden_size} + {self.sam.downsample_channels[-1]} = {features})"
+            )
+        if self.projector.n_embed != self.language.hidden_size:
+            raise ValueError(
+                f"projector.n_embed: {self.projector.n_embed} must equal the decoder's hidden_size "
+                f"({self.language.hidden_size})"
+            )
+
     @classmethod
     def from_hf_config(cls, config: Mapping[str, Any], *, name: str | None = None) -> DeepseekOCRArch:
         """Build from a checkpoint's ``config.json`` mapping.
@@ -179,18 +253,35 @@ class DeepseekOCRArch:
         (the released json repeats them in both). Keys this model does not use are ignored;
         a key it uses with a wrong type is an error naming the key.
         """
-        text_src: Mapping[str, Any] = config.get("language_config") or config
+        if not isinstance(config, Mapping):
+            raise ValueError(f"config.json: expected an object, got {type(config).__name__}")
+        text_src: Any = config.get("language_config") or config
+        if not isinstance(text_src, Mapping):
+            raise ValueError(f"config.json: language_config: expected an object, got {type(text_src).__name__}")
         known = {a.name for a in attrs.fields(DeepseekV2TextConfig)}
         text_kwargs = {k: v for k, v in text_src.items() if k in known and v is not None}
+        if not text_kwargs:
+            raise ValueError(
+                "config.json: none of the language model's keys (hidden_size, num_hidden_layers, ...) is given; "
+                "is this a DeepSeek-OCR config.json?"
+            )
         try:
             language = DeepseekV2TextConfig(**text_kwargs)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"config.json: {exc}") from None
         proj_src = config.get("projector_config") or {}
+        if not isinstance(proj_src, Mapping):
+            raise ValueError(f"config.json: projector_config: expected an object, got {type(proj_src).__name__}")
         proj_known = {a.name for a in attrs.fields(ProjectorConfig)}
-        projector = ProjectorConfig(**{k: v for k, v in proj_src.items() if k in proj_known})
+        try:
+            projector = ProjectorConfig(**{k: v for k, v in proj_src.items() if k in proj_known})
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"config.json: projector_config.{exc}") from None
         if projector.projector_type != "linear":
             raise ValueError(
                 f"projector_config.projector_type: {projector.projector_type!r} is not modelled; allowed: linear"
             )
-        return cls(name=name or DEFAULT_MODEL_NAME, language=language, projector=projector)
+        try:
+            return cls(name=name or DEFAULT_MODEL_NAME, language=language, projector=projector)
+        except ValueError as exc:
+            raise ValueError(f"config.json: {exc}") from None
