@@ -35,7 +35,7 @@ from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.inventory import kernel_inventory
 from llm_perf_opt.kernels.profiles import load_runtime
 from llm_perf_opt.kernels.timing import MICRO, LaunchCosts, inventory_runtime, launch_costs
-from llm_perf_opt.validation.lease import lease_constants
+from llm_perf_opt.validation.lease import with_lease_constants
 from llm_perf_opt.validation.points import analytic_layer, load_points
 
 EAGER_VARIANTS = {"hf-sdpa": "raw-fused.json", "hf-eager": "raw-hf-eager.json"}
@@ -65,7 +65,7 @@ def host_models(lease: LaunchCosts, per_kernel_us: float, per_call_us: float) ->
 def errors(raw_dir: Path, hardware: str = "h100-sxm") -> dict[str, dict[str, list[float]]]:
     """Profile -> host model -> signed wall-time errors (%) over the profile's compared points."""
     spec = load_hardware(hardware)
-    spec = evolve(spec, calibration=evolve(spec.calibration, **lease_constants(raw_dir)))
+    spec = with_lease_constants(spec, raw_dir)
     rates = achievable_rates(spec)
     host = json.loads((raw_dir / "host-overhead.json").read_text())
     models = host_models(launch_costs(spec), host["module_host_us_per_kernel"], host["module_host_us_per_torch_call"])

@@ -46,6 +46,7 @@ min and max. Run: ``python3 scripts/gpu/measure_stages.py --output reports/valid
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import itertools
 import json
@@ -160,7 +161,7 @@ def count_ops(torch: Any, case: Case, modules: Sequence[Any]) -> None:
     stack: list[list[Any]] = []
     by_class: dict[str, list[int]] = {}
 
-    class Count(TorchDispatchMode):
+    class Count(TorchDispatchMode):  # type: ignore[no-untyped-call]  # torch's modes are untyped
         def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
             if stack:
                 stack[-1][1] += 1
@@ -179,7 +180,7 @@ def count_ops(torch: Any, case: Case, modules: Sequence[Any]) -> None:
 
     handles = [h for m in modules for h in (m.register_forward_pre_hook(pre), m.register_forward_hook(post))]
     try:
-        with torch.inference_mode(), Count():
+        with torch.inference_mode(), Count():  # type: ignore[no-untyped-call]
             case.fn()
         torch.cuda.synchronize()
         case.reset()
@@ -237,49 +238,12 @@ def wall_rounds(torch: Any, cases: Sequence[Case], runs: int) -> None:
 
 
 def host_cases(torch: Any) -> list[Case]:
-    """Host cost of eager module code, independent of DeepSeek-OCR (GPU work tiny, so the wall
-    time per launched kernel is the host's cost per kernel):
+    """Host cost of eager module code and the eager start, independent of DeepSeek-OCR: the calibration's host
+    cases (:mod:`llm_perf_opt.calibrate.host`: a Linear/SiLU stack, one add, transformers' LlamaModel at toy
+    size with eager and SDPA attention), timed here among the stages."""
+    from llm_perf_opt.calibrate.host import host_calls
 
-    * ``linear_silu``: a stack of 200 tiny blocks (``Linear(64, 64)`` -> ``SiLU`` -> residual add:
-      3 kernels each) on one row;
-    * ``one_add``: one ``y.add_(1)`` on a one-element tensor: timed among the other points, its wall
-      less its kernel is the host's time to an eager call's first launch after other work;
-    * ``llama_eager`` and ``llama_sdpa``: transformers' own ``LlamaModel`` at toy size (hidden 64,
-      8 layers, 8 tokens, no cache) with eager and SDPA attention: typical transformers module code
-      (module calls, views, masks, rotary tables, dispatch, launches)."""
-    from torch import nn
-    from transformers import LlamaConfig, LlamaModel
-
-    class Tiny(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.fc = nn.Linear(64, 64, bias=False)
-            self.act = nn.SiLU()
-
-        def forward(self, x: Any) -> Any:
-            return x + self.act(self.fc(x))
-
-    blocks = nn.Sequential(*[Tiny() for _ in range(200)]).to("cuda", torch.bfloat16)
-    x = torch.randn(1, 64, device="cuda", dtype=torch.bfloat16)
-    y = torch.zeros(1, device="cuda", dtype=torch.int64)
-    cases = [
-        Case(row={"host": "linear_silu"}, fn=lambda: blocks(x)),
-        Case(row={"host": "one_add"}, fn=lambda: y.add_(1)),
-    ]
-    ids = torch.arange(8, device="cuda")[None]
-    for attn in ("eager", "sdpa"):
-        cfg = LlamaConfig(
-            hidden_size=64,
-            intermediate_size=128,
-            num_attention_heads=4,
-            num_key_value_heads=4,
-            num_hidden_layers=8,
-            vocab_size=128,
-            attn_implementation=attn,
-        )
-        model = LlamaModel(cfg).to("cuda", torch.bfloat16).eval()
-        cases.append(Case(row={"host": f"llama_{attn}"}, fn=lambda m=model: m(input_ids=ids, use_cache=False)))
-    return cases
+    return [Case(row={"host": name}, fn=fn) for name, fn in host_calls(torch, "cuda").items()]
 
 
 def host_report(torch: Any, cases: Sequence[Case]) -> dict[str, Any]:
@@ -363,10 +327,10 @@ def vision_cases(torch: Any, ref: Any, modes: list[str]) -> list[Case]:
         with torch.inference_mode():
             sam = ref.run_sam(*inputs.pixels)
             clip = ref.run_clip(sam)
-        calls = {
-            "sam": lambda inputs=inputs: ref.run_sam(*inputs.pixels),
-            "clip": lambda sam=sam: ref.run_clip(sam),
-            "projector": lambda sam=sam, clip=clip, w=w: ref.run_projector(sam, clip, w.crop_grid),
+        calls: dict[str, Callable[[], object]] = {
+            "sam": functools.partial(ref.run_sam, *inputs.pixels),
+            "clip": functools.partial(ref.run_clip, sam),
+            "projector": functools.partial(ref.run_projector, sam, clip, w.crop_grid),
         }
         for stage, fn in calls.items():
             row = {"stage": stage, "mode": mode, "batch": 1, "kv_len": None, "seq_len": w.prefill_tokens}

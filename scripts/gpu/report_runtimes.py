@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from attrs import define, evolve
+from attrs import define
 
 from llm_perf_opt.data.hardware import HardwareSpec
 from llm_perf_opt.data.stage_names import STAGE_NAMES
@@ -49,7 +49,7 @@ from llm_perf_opt.validation.kernel_families import (
     measured_family_seconds,
     predicted_family,
 )
-from llm_perf_opt.validation.lease import lease_constants
+from llm_perf_opt.validation.lease import with_lease_constants
 from llm_perf_opt.validation.points import (
     GRAPH_VARIANT,
     MEASURED_RUNTIME,
@@ -231,7 +231,7 @@ def build_report(raw_dir: Path, hardware: str = "h100-sxm", *, lease: bool = Fal
     constants are those measured with these files (:func:`lease_constants`) instead of the entry's."""
     spec = load_hardware(hardware)
     if lease and spec.calibration is not None:
-        spec = evolve(spec, calibration=evolve(spec.calibration, **lease_constants(raw_dir)))
+        spec = with_lease_constants(spec, raw_dir)
     host = json.loads((raw_dir / "host-overhead.json").read_text())
     rows: dict[str, list[PointRuntime]] = {}
     profiles: dict[str, Any] = {}

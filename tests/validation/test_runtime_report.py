@@ -21,6 +21,7 @@ from llm_perf_opt.kernels.timing import check_shares
 from llm_perf_opt.utils.script_module import load_script
 from llm_perf_opt.validation.host_split import module_host_split
 from llm_perf_opt.validation.kernel_families import FAMILIES, measured_family, predicted_family
+from llm_perf_opt.validation.lease import lease_constants
 from llm_perf_opt.validation.points import analytic_layer, load_points
 
 REPO = Path(__file__).resolve().parents[2]
@@ -113,7 +114,7 @@ def test_constants_come_from_the_hardware_entry_and_the_host_microbenchmark(repo
         assert getattr(cal, key) == pytest.approx(mean, rel=5e-3), key
         assert costs[key] == pytest.approx(getattr(cal, key), rel=1e-12)
     # the entry carries exactly what --lease-constants derives from these files
-    lease = script.lease_constants(RAW)
+    lease = lease_constants(RAW)
     assert {key: getattr(cal, key) for key in lease} == lease
 
 

@@ -66,7 +66,8 @@ class HostSettings:
     profile_runs: int = 3
 
 
-def _cases(torch: Any, device: Any) -> dict[str, Callable[[], object]]:
+def host_calls(torch: Any, device: Any) -> dict[str, Callable[[], object]]:
+    """The calls of :data:`HOST_CASES` on ``device`` (the module docstring says what each is)."""
     from torch import nn
     from transformers import LlamaConfig, LlamaModel
 
@@ -145,7 +146,7 @@ def measure_host(torch: Any, device: Any, settings: HostSettings) -> dict[str, A
     """Every case's kernels, torch calls and walls, as ``host-overhead.json`` records them, and the constants:
     ``module_launch_us``, ``module_call_us`` and ``eager_start_us`` (and ``stand_in`` on the CPU)."""
     cuda = device.type == "cuda"
-    cases = _cases(torch, device)
+    cases = host_calls(torch, device)
     out: dict[str, Any] = {"how_measured": __doc__, "stand_in": not cuda}
     for name, fn in cases.items():
         with torch.inference_mode():

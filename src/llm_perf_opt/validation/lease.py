@@ -19,6 +19,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from attrs import evolve
+
+from llm_perf_opt.data.hardware import HardwareSpec
 from llm_perf_opt.validation.host_split import module_host_split
 
 
@@ -48,3 +51,20 @@ def lease_constants(raw_dir: Path) -> dict[str, float]:
         "graph_launch_us": sig4(sum(g["graph_launch_us"] for g in graphs) / 2),
         "graph_kernel_gap_us": sig4(sum(g["graph_kernel_gap_us"] for g in graphs) / 2),
     }
+
+
+def with_lease_constants(spec: HardwareSpec, raw_dir: Path) -> HardwareSpec:
+    """``spec`` with the host and graph constants of the run under ``raw_dir`` (:func:`lease_constants`) in
+    place of its own; ``ValueError`` for an entry without a calibration block."""
+    if spec.calibration is None:
+        raise ValueError(f"{spec.name}: no calibration block to replace the host and graph constants of")
+    c = lease_constants(raw_dir)
+    calibration = evolve(
+        spec.calibration,
+        module_launch_us=c["module_launch_us"],
+        module_call_us=c["module_call_us"],
+        eager_start_us=c["eager_start_us"],
+        graph_launch_us=c["graph_launch_us"],
+        graph_kernel_gap_us=c["graph_kernel_gap_us"],
+    )
+    return evolve(spec, calibration=calibration)
