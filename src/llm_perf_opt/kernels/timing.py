@@ -17,7 +17,7 @@ time of one tiny kernel run back to back. Kernel time is ``sum calls * t_k``.
 **Wall time.** In an eager runtime the host enqueues kernels while the GPU runs earlier
 ones; a kernel can start only once it is enqueued (``L`` host seconds per launch) and once the
 previous one finished, so in steady state each kernel costs ``max(t_k, L)``. ``L`` is the bare
-enqueue, or for a profile with ``host_launch: module`` (eager Python module code) the host's cost
+enqueue, or for a stage the profile executes as ``module`` (eager Python module code) the host's cost
 per launched kernel plus its cost per Python-level torch call, the call's torch calls ``C``
 (:attr:`~llm_perf_opt.kernels.inventory.KernelInventory.torch_calls`) spread evenly over its ``N``
 eager launches::
@@ -161,7 +161,7 @@ class LaunchCosts:
     measured: bool
     """True only when all three come from the hardware entry's measured calibration."""
     module_launch_s: float = DEFAULT_MODULE_LAUNCH_US * MICRO
-    """Host seconds per launched kernel of eager Python module code (profiles with ``host_launch: module``),
+    """Host seconds per launched kernel of eager Python module code (stages a profile executes as ``module``),
     beyond ``module_call_s`` per torch call."""
     module_call_s: float = DEFAULT_MODULE_CALL_US * MICRO
     """Host seconds per Python-level torch call of eager Python module code."""
