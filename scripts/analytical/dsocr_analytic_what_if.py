@@ -59,27 +59,48 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary sibling renamed into place (never half a file)."""
+    if path.is_dir():
+        raise ValueError(f"--output: {path} is a directory; give a file path such as planning.json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the what-if; 0 on success, 2 on bad input."""
+    """Run the what-if; 0 on success, 2 on bad input or an unwritable output (one line on stderr, nothing
+    written)."""
     args = build_parser().parse_args(argv)
     try:
-        saved = load_saved_report(args.report)
-        point = what_if(
-            saved,
-            batch_size=args.batch_size,
-            hardware=args.hardware,
-            target_pages_per_day=args.target_pages_per_day,
-            runtime=args.runtime,
-        )
+        return _run(args)
     except ValueError as exc:
-        print(f"dsocr_analytic_what_if: {' '.join(str(exc).split())}", file=sys.stderr)
+        print(f"dsocr_analytic_what_if: {' '.join(str(exc).split())[:300]}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"dsocr_analytic_what_if: {exc.filename or args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    saved = load_saved_report(args.report)
+    point = what_if(
+        saved,
+        batch_size=args.batch_size,
+        hardware=args.hardware,
+        target_pages_per_day=args.target_pages_per_day,
+        runtime=args.runtime,
+    )
+    text = planning_report_text(point, saved.model)
+    if args.output:
+        _write(Path(args.output), text)
     print(render_capacity_markdown(point), end="")
     if args.output:
-        out = Path(args.output)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(planning_report_text(point, saved.model), encoding="utf-8")
-        print(f"\nWrote {out}")
+        print(f"\nWrote {args.output}")
     return 0
 
 

@@ -13,6 +13,7 @@ from llm_perf_opt.planning.predict import predict
 from llm_perf_opt.planning.what_if import load_saved_report, planning_report_text, what_if
 from llm_perf_opt.runners.analyzer_inputs import WorkloadFlags, resolve_inputs
 from llm_perf_opt.runners.dsocr_analyzer import main as analyzer_main
+from llm_perf_opt.utils.script_module import load_script
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "analytical" / "dsocr_analytic_what_if.py"
@@ -100,3 +101,26 @@ def test_script(tmp_path: Path, analyzer_report: Path) -> None:
     assert bad.stdout == ""
     assert bad.stderr.strip().count("\n") == 0
     assert "unknown hardware 'h100'" in bad.stderr
+
+
+def test_the_script_refuses_bad_inputs_and_outputs_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert analyzer_main(["--max-new-tokens", "3", "--output-dir", str(tmp_path / "run")]) == 0
+    capsys.readouterr()
+    script = load_script(SCRIPT)
+    report = str(tmp_path / "run" / "report.json")
+    (tmp_path / "afile").write_text("users")
+    cases = [
+        ([str(tmp_path / "run" / "summary.json")], "not a report.json or planning.json"),
+        ([report, "--hardware", "l4", "--output", str(tmp_path)], "is a directory; give a file path"),
+        ([report, "--hardware", "l4", "--output", str(tmp_path / "afile" / "p.json")], "afile"),
+        ([report, "--hardware", "l4", "--runtime", "nope"], "--runtime: unknown runtime profile 'nope'"),
+    ]
+    for argv, why in cases:
+        assert script.main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1, err
+        assert why in err
+    assert (tmp_path / "afile").read_text() == "users"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "run"]  # nothing half-written

@@ -106,8 +106,8 @@ def parse_saved_report(text: str, label: str = "report") -> SavedInputs:
             )
         if "model" in data and "workload" in data:
             return _from_analyzer_report(data)
-    except ValueError as exc:
-        raise ValueError(f"{label}: {' '.join(str(exc).split())}") from None
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:  # a JSON object of another shape
+        raise ValueError(f"{label}: not a report.json or planning.json: {' '.join(str(exc).split())[:160]}") from None
     raise ValueError(
         f"{label}: neither a planning.json (no 'planning' block) "
         "nor an analyzer report.json (no 'model' and 'workload')"
