@@ -19,11 +19,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from llm_perf_opt.data.planning import ROOFLINE
 from llm_perf_opt.hardware.registry import list_hardware
 from llm_perf_opt.kernels.profiles import list_runtimes
 from llm_perf_opt.planning.summary import render_capacity_markdown
 from llm_perf_opt.planning.what_if import load_saved_report, planning_report_text, what_if
-from llm_perf_opt.timing.time_model import ROOFLINE
 
 
 def build_parser() -> argparse.ArgumentParser:

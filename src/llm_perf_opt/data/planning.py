@@ -35,6 +35,9 @@ from llm_perf_opt.data.stage_names import STAGE_NAMES
 from llm_perf_opt.data.workload_profile import RESOLUTION_MODE_NAMES
 from modelmeter.models.deepseek_ocr.workload import OCRWorkload
 
+ROOFLINE = "roofline"
+"""The name of the roofline time model in a point's ``runtime`` (never a runtime profile's name)."""
+
 PLANNING_SCHEMA_VERSION = "1"
 BOUNDS: tuple[str, ...] = ("compute", "memory", "latency", "idle")
 """What limits a stage's time (the bound of its pieces with the most time)."""
@@ -153,7 +156,7 @@ class PlanningPoint:
     """
 
     hardware: str = field(validator=instance_of(str))
-    runtime: str = field(default="roofline", validator=non_empty_str)
+    runtime: str = field(default=ROOFLINE, validator=non_empty_str)
     calibrated: bool = field(default=False, validator=instance_of(bool))
     resolution_mode: str = field(validator=one_of(RESOLUTION_MODE_NAMES))
     page_width: int | None = field(default=None, validator=optional_positive_int)

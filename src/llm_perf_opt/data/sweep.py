@@ -33,10 +33,9 @@ from attrs.validators import instance_of
 
 from llm_perf_opt.data._validators import fraction, non_empty_str, one_of, optional_finite_positive, positive_int, slug
 from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
-from llm_perf_opt.data.planning import PlanningPoint
+from llm_perf_opt.data.planning import ROOFLINE, PlanningPoint
 from llm_perf_opt.hardware.registry import list_hardware
 from llm_perf_opt.kernels.profiles import list_runtimes
-from llm_perf_opt.timing.time_model import ROOFLINE
 from modelmeter.layers.attention_core import ATTENTION_IMPLS
 from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES
 from modelmeter.units import KNOWN_DTYPES

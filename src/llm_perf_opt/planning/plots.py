@@ -53,13 +53,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
-from llm_perf_opt.data.planning import PlanningPoint
+from llm_perf_opt.data.planning import ROOFLINE, PlanningPoint
 from llm_perf_opt.data.stage_names import FIRST_TOKEN_STAGES
 from llm_perf_opt.hardware.rates import achievable_rates
 from llm_perf_opt.planning.predict import hardware_spec
 from llm_perf_opt.timing.memory_fit import device_memory_bytes
 from llm_perf_opt.timing.roofline import roofline_time
-from llm_perf_opt.timing.time_model import ROOFLINE
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
 from modelmeter.models.deepseek_ocr.layers.core import STAGES, DeepseekOCRModel
 from modelmeter.models.deepseek_ocr.layers.core.decode import DeepseekOCRDecodeStep

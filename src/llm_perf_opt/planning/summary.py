@@ -17,8 +17,7 @@ True
 
 from __future__ import annotations
 
-from llm_perf_opt.data.planning import PlanningPoint
-from llm_perf_opt.timing.time_model import ROOFLINE
+from llm_perf_opt.data.planning import ROOFLINE, PlanningPoint
 from llm_perf_opt.visualize.number_format import si
 
 GIB = 2**30

@@ -34,11 +34,11 @@ from attrs import define, evolve
 
 from llm_perf_opt.contracts.converter import structure, to_json_text
 from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
-from llm_perf_opt.data.planning import PlanningPoint, PlanningReport
+from llm_perf_opt.data.planning import ROOFLINE, PlanningPoint, PlanningReport
 from llm_perf_opt.data.workload_profile import OCRWorkloadProfile
 from llm_perf_opt.hardware.registry import resolve_hardware
 from llm_perf_opt.planning.predict import DEFAULT_MEMORY_UTILIZATION, predict
-from llm_perf_opt.timing.time_model import ROOFLINE, time_model
+from llm_perf_opt.timing.time_model import time_model
 from modelmeter.models.deepseek_ocr.workload import OCRWorkload
 
 

@@ -31,14 +31,12 @@ from typing import Protocol
 from attrs import define, evolve, field
 
 from llm_perf_opt.data.hardware import HardwareSpec
+from llm_perf_opt.data.planning import ROOFLINE
 from llm_perf_opt.data.runtime_profile import RuntimeProfile
 from llm_perf_opt.kernels.profiles import resolve_runtime
 from llm_perf_opt.kernels.timing import StageRuntime, layer_runtime, runtime_stage_times
 from modelmeter.layers.base import BaseLayer
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRDecodeStep, DeepseekOCRModel
-
-ROOFLINE = "roofline"
-"""The name of the roofline time model (never a runtime profile's name)."""
 
 
 @define(frozen=True, kw_only=True)

@@ -17,6 +17,7 @@ from llm_perf_opt.data.analyzer_summary import PageSummary
 from llm_perf_opt.data.stage_names import FIRST_TOKEN_STAGES, VISION_STAGES
 from llm_perf_opt.planning.summary import render_capacity_markdown
 from llm_perf_opt.runners.timing_builder import WorkloadTimings
+from llm_perf_opt.validation.points import MEASURED_RUNTIME
 
 
 def _ms(seconds: float) -> str:
@@ -62,8 +63,9 @@ def capacity_markdown(timings: WorkloadTimings) -> str:
     return render_capacity_markdown(timings.point)
 
 
-VALIDATED_RUNTIMES = ("hf-eager", "hf-sdpa", "hf-sdpa-graph")
-"""Runtime profiles whose kernel and wall times were compared with GPU measurements (docs/time-model.md)."""
+VALIDATED_RUNTIMES = frozenset(MEASURED_RUNTIME.values())
+"""Runtime profiles whose kernel and wall times were compared with GPU measurements (docs/time-model.md): the
+profiles of the measured variants."""
 
 
 def headline_rows(page: PageSummary, batch_size: int) -> list[tuple[str, str]]:

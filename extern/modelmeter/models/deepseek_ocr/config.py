@@ -215,6 +215,14 @@ class DeepseekV2TextConfig:
         )
 
 
+def check_projector_feeds_decoder(projector: ProjectorConfig, language: DeepseekV2TextConfig) -> None:
+    """``ValueError`` unless the projector's output width is the decoder's ``hidden_size`` (v1 and OCR-2 alike)."""
+    if projector.n_embed != language.hidden_size:
+        raise ValueError(
+            f"projector.n_embed: {projector.n_embed} must equal the decoder's hidden_size ({language.hidden_size})"
+        )
+
+
 @define(frozen=True, kw_only=True)
 class DeepseekOCRArch:
     """Whole-model architecture: the two vision encoders, the projector, the language model.
@@ -239,11 +247,7 @@ class DeepseekOCRArch:
                 f"projector.input_dim: {self.projector.input_dim} must be CLIP's width + SAM's last channels "
                 f"({self.clip.hidden_size} + {self.sam.downsample_channels[-1]} = {features})"
             )
-        if self.projector.n_embed != self.language.hidden_size:
-            raise ValueError(
-                f"projector.n_embed: {self.projector.n_embed} must equal the decoder's hidden_size "
-                f"({self.language.hidden_size})"
-            )
+        check_projector_feeds_decoder(self.projector, self.language)
 
     @classmethod
     def from_hf_config(cls, config: Mapping[str, Any], *, name: str | None = None) -> DeepseekOCRArch:

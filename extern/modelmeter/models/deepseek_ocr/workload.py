@@ -24,6 +24,7 @@ True
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 from attrs import define, field
@@ -156,8 +157,39 @@ def _grid(instance: object, attribute: object, value: tuple[int, int]) -> None:
         raise ValueError(f"crop_grid: must be two integers >= 1 (width x height in crops), got {value!r}")
 
 
+class PageTokens(ABC):
+    """The token counts every DeepSeek-OCR workload derives the same way (v1 and OCR-2): the crops of its grid,
+    the prefill (BOS + prompt text + image rows) and the decode forwards after it. A workload class provides
+    ``crop_grid``, ``prompt_tokens``, ``max_new_tokens`` and ``image_tokens``."""
+
+    crop_grid: tuple[int, int]
+    prompt_tokens: int
+    max_new_tokens: int
+
+    @property
+    @abstractmethod
+    def image_tokens(self) -> int:
+        """Image rows in each page's sequence (each model's own layout)."""
+
+    @property
+    def n_crops(self) -> int:
+        """Local tiles per page (0 when the grid is 1x1)."""
+        w, h = self.crop_grid
+        return w * h if w * h > 1 else 0
+
+    @property
+    def prefill_tokens(self) -> int:
+        """Sequence length of each page's prefill: BOS + prompt text + image rows."""
+        return 1 + self.prompt_tokens + self.image_tokens
+
+    @property
+    def decode_steps(self) -> int:
+        """Decode forwards after the prefill (``max_new_tokens - 1``)."""
+        return self.max_new_tokens - 1
+
+
 @define(frozen=True, kw_only=True)
-class OCRWorkload:
+class OCRWorkload(PageTokens):
     """One inference call: the views, the prompt, the generation length, the batch.
 
     ``batch_size`` pages are processed together (each with the same geometry). The prefill
@@ -187,25 +219,9 @@ class OCRWorkload:
             raise ValueError(f"crop_grid: {self.crop_grid} needs crop_mode on; without crops the grid is 1x1")
 
     @property
-    def n_crops(self) -> int:
-        """Local tiles per page (0 when the grid is 1x1)."""
-        w, h = self.crop_grid
-        return w * h if w * h > 1 else 0
-
-    @property
     def image_tokens(self) -> int:
         """Image rows in each page's sequence (newlines and the view separator included)."""
         return image_token_count(base_size=self.base_size, image_size=self.image_size, crop_grid=self.crop_grid)
-
-    @property
-    def prefill_tokens(self) -> int:
-        """Sequence length of each page's prefill: BOS + prompt text + image rows."""
-        return 1 + self.prompt_tokens + self.image_tokens
-
-    @property
-    def decode_steps(self) -> int:
-        """Decode forwards after the prefill (``max_new_tokens - 1``)."""
-        return self.max_new_tokens - 1
 
 
 def _non_negative_int(name: str, value: object) -> None:

@@ -27,7 +27,12 @@ import attrs
 from attrs import define, field
 
 from modelmeter.layers.base import positive
-from modelmeter.models.deepseek_ocr.config import DeepseekV2TextConfig, ProjectorConfig, SamViTConfig
+from modelmeter.models.deepseek_ocr.config import (
+    DeepseekV2TextConfig,
+    ProjectorConfig,
+    SamViTConfig,
+    check_projector_feeds_decoder,
+)
 
 DEFAULT_MODEL_NAME = "deepseek-ai/DeepSeek-OCR-2"
 SAM_DOWNSAMPLE_CHANNELS: tuple[int, int] = (512, 896)
@@ -178,11 +183,7 @@ class DeepseekOCR2Arch:
                 f"projector.input_dim: {self.projector.input_dim} must equal encoder.hidden_size "
                 f"({self.encoder.hidden_size})"
             )
-        if self.projector.n_embed != self.language.hidden_size:
-            raise ValueError(
-                f"projector.n_embed: {self.projector.n_embed} must equal language.hidden_size "
-                f"({self.language.hidden_size})"
-            )
+        check_projector_feeds_decoder(self.projector, self.language)
 
     @classmethod
     def from_hf_config(cls, config: Mapping[str, Any], *, name: str | None = None) -> DeepseekOCR2Arch:

@@ -32,7 +32,7 @@ from attrs import define, field
 
 from modelmeter.layers.attention_core import ATTENTION_IMPLS
 from modelmeter.layers.base import known_dtype, positive
-from modelmeter.models.deepseek_ocr.workload import ResolutionMode
+from modelmeter.models.deepseek_ocr.workload import PageTokens, ResolutionMode
 from modelmeter.models.deepseek_ocr.workload import select_crop_grid as v1_select_crop_grid
 
 PATCH_SIZE = 16
@@ -185,7 +185,7 @@ def _non_negative_int(instance: object, attribute: object, value: object) -> Non
 
 
 @define(frozen=True, kw_only=True)
-class OCR2Workload:
+class OCR2Workload(PageTokens):
     """One inference call: the views, the prompt, the generation length, the batch.
 
     ``batch_size`` pages are processed together, each with the same geometry: a global view
@@ -240,12 +240,6 @@ class OCR2Workload:
         )
 
     @property
-    def n_crops(self) -> int:
-        """Local tiles per page (0 when the grid is 1x1)."""
-        w, h = self.crop_grid
-        return w * h if w * h > 1 else 0
-
-    @property
     def global_view_tokens(self) -> int:
         """SAM tokens (and queries) of the global view: 256 at 1024, 144 at 768."""
         return view_tokens(self.base_size)
@@ -259,13 +253,3 @@ class OCR2Workload:
     def image_tokens(self) -> int:
         """Image rows in each page's sequence (crops, global view, view separator)."""
         return image_token_count(base_size=self.base_size, image_size=self.image_size, crop_grid=self.crop_grid)
-
-    @property
-    def prefill_tokens(self) -> int:
-        """Sequence length of each page's prefill: BOS + prompt text + image rows."""
-        return 1 + self.prompt_tokens + self.image_tokens
-
-    @property
-    def decode_steps(self) -> int:
-        """Decode forwards after the prefill (``max_new_tokens - 1``)."""
-        return self.max_new_tokens - 1
