@@ -107,6 +107,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--eval-mode-page", default="base", help="page of the eval_mode generate() rows ('' for none)")
     p.add_argument("--budget-s", type=float, default=480.0, help="stop starting new work after this many seconds")
     p.add_argument("--seed", type=int, default=0, help="random seed for weights and inputs")
+    p.add_argument(
+        "--sections",
+        default="stages,generate",
+        help="comma-separated parts to run, in this order: modules (per-module counts), host (generic host cases, "
+        "also timed before every generate() row), ngram (the no-repeat-n-gram processor's host time), stages, "
+        "generate",
+    )
     p.add_argument("--dry-run", action="store_true", help="CPU, two-layer model, tiny sizes: checks the logic")
     return p.parse_args(argv)
 
@@ -130,7 +137,17 @@ class Report:
 
     def __init__(self, path: Path, head: dict[str, Any]) -> None:
         self.path = path
-        self.doc: dict[str, Any] = {**head, "stages": [], "generate": [], "memory": {}, "skipped": [], "errors": []}
+        self.doc: dict[str, Any] = {
+            **head,
+            "modules": [],
+            "host": [],
+            "ngram": [],
+            "stages": [],
+            "generate": [],
+            "memory": {},
+            "skipped": [],
+            "errors": [],
+        }
 
     def write(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -555,6 +572,87 @@ def weights_bytes(model: Any) -> dict[str, int]:
     return {"total": sum(parts.values()), **dict(sorted(parts.items()))}
 
 
+def modules_section(
+    torch: Any, cuda: bool, model: Any, args: argparse.Namespace, report: Report, clock: Clock, device: str
+) -> None:
+    """Per-module counts (``llm_perf_opt.validation.module_counts``) of vision views, page prefills, decode
+    steps and two ``generate()`` lengths (their difference per token is the loop's per-token cost)."""
+    from llm_perf_opt.validation.module_counts import count_modules
+
+    gen = torch.Generator(device=device).manual_seed(args.seed + 3)
+    modes = ["tiny"] if args.dry_run else ["tiny", "base", "gundam-a4"]
+    points = ((8, 1), (8, 2)) if args.dry_run else ((512, 1), (512, 8), (2048, 1))
+    cases = vision_cases(torch, model, modes, device, gen)
+    cases += [c for c in prefill_cases(torch, model, modes, device, gen) if c.row["stage"] == "page_prefill"]
+    cases += decode_cases(torch, model, points, device, gen)
+    tok = stand_in_tokenizer(model.config.vocab_size, model.config.eos_token_id)
+    page = page_inputs(torch, modes[0], 1, device, gen)
+    for n in (4, 8) if args.dry_run else (8, 24):
+        row = {"stage": "generate", "mode": modes[0], "batch": 1, "new_tokens": n}
+        cases.append(Case(row=row, fn=functools.partial(model.generate, **generate_kwargs(page, tok, n, False, None))))
+    for case in cases:
+        if not clock.allows(90):
+            report.doc["skipped"].append({"part": "modules", "row": case.row, "why": "time budget"})
+            continue
+
+        def call(case: Case = case) -> object:
+            out = case.fn()
+            case.reset()
+            return out
+
+        try:
+            call()
+            row = {**case.row, "modules": count_modules(torch, cuda, model, call)}
+        except Exception as exc:
+            row = {**case.row, "error": repr(exc)[:600]}
+        report.doc["modules"].append(row)
+        print(f"[{clock.elapsed():6.1f}s] modules {json.dumps(case.row)}", file=sys.stderr, flush=True)
+        report.write()
+
+
+def host_probe(torch: Any, args: argparse.Namespace, report: Report, clock: Clock, device: str, label: str) -> None:
+    """The calibration's generic host cases (``llm_perf_opt.calibrate.host``) timed now, labelled."""
+    from llm_perf_opt.calibrate.host import HostSettings, measure_host
+
+    try:
+        settings = HostSettings(runs=5, warmup=1, profile_runs=1) if args.dry_run else HostSettings(runs=15)
+        host = measure_host(torch, torch.device(device), settings)
+        keep = ("module_launch_us", "module_call_us", "eager_start_us")
+        cases = {
+            k: {f: v[f] for f in ("kernels_per_forward", "torch_calls_per_forward", "wall_s_per_forward")}
+            for k, v in host.items()
+            if isinstance(v, dict)
+        }
+        report.doc["host"].append({"label": label, "at_s": clock.elapsed(), **{k: host[k] for k in keep}, **cases})
+    except Exception as exc:
+        report.doc["errors"].append({"part": f"host/{label}", "error": repr(exc)[:600]})
+    report.write()
+
+
+def ngram_section(torch: Any, cuda: bool, args: argparse.Namespace, report: Report, device: str) -> None:
+    """Host time of transformers' ``NoRepeatNGramLogitsProcessor`` (what ``infer()`` passes ``generate()``) on
+    one sequence of ``length`` random ids and a row of 129,280 fp32 scores on ``device``: median of 15 calls,
+    the queue drained after each. A generic microbenchmark of the library's code, no DeepSeek-OCR module."""
+    processors: Any = importlib.import_module("transformers.generation.logits_process")
+    gen = torch.Generator(device=device).manual_seed(args.seed + 4)
+    scores = torch.zeros(1, 129280, device=device)
+    lengths = (64, 256) if args.dry_run else (128, 512, 1024, 2048, 4096)
+    for size in (20, 35):
+        proc = processors.NoRepeatNGramLogitsProcessor(size)
+        for length in lengths:
+            ids = torch.randint(2, 100000, (1, length), device=device, generator=gen)
+            samples = []
+            for i in range(18):
+                sync(torch, cuda)
+                t0 = time.perf_counter()
+                proc(ids, scores)
+                sync(torch, cuda)
+                if i >= 3:
+                    samples.append(time.perf_counter() - t0)
+            report.doc["ngram"].append({"ngram_size": size, "length": length, "host_s": statistics.median(samples)})
+    report.write()
+
+
 def stage_section(
     torch: Any, cuda: bool, model: Any, args: argparse.Namespace, report: Report, clock: Clock, device: str
 ) -> None:
@@ -634,6 +732,9 @@ def generate_section(
         if not clock.allows(n * est_token_s + 15):
             report.doc["skipped"].append({"part": "generate", "mode": mode, "new_tokens": n, "eval_mode": eval_mode})
             continue
+        if "host" in args.sections.split(","):
+            label = f"before generate {mode}/{n}" + ("/eval" if eval_mode else "")
+            host_probe(torch, args, report, clock, device, label)
         try:
             pg = pages.get(mode) or page_inputs(torch, mode, 1, device, gen)
             row = {
@@ -694,9 +795,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.doc["config"]["attn_implementation"] = model.config._attn_implementation
     report.write()
     print(f"[{clock.elapsed():6.1f}s] built in {report.doc['build_s']:.1f}s", file=sys.stderr)
+    sections = args.sections.split(",")
+    unknown = sorted(set(sections) - {"modules", "host", "ngram", "stages", "generate"})
+    if unknown:
+        raise SystemExit(f"--sections: unknown {', '.join(unknown)}; allowed: modules, host, ngram, stages, generate")
+    if "host" in sections:
+        host_probe(torch, args, report, clock, device, "start")
     with vendor_context(torch, device):
-        stage_section(torch, cuda, model, args, report, clock, device)
-        generate_section(torch, cuda, model, vendor, args, report, clock, device)
+        if "modules" in sections:
+            modules_section(torch, cuda, model, args, report, clock, device)
+        if "ngram" in sections:
+            ngram_section(torch, cuda, args, report, device)
+        if "stages" in sections:
+            stage_section(torch, cuda, model, args, report, clock, device)
+        if "generate" in sections:
+            generate_section(torch, cuda, model, vendor, args, report, clock, device)
+    if "host" in sections:
+        host_probe(torch, args, report, clock, device, "end")
     report.doc["elapsed_s"] = clock.elapsed()
     report.write()
     print(f"[{clock.elapsed():6.1f}s] done", file=sys.stderr)

@@ -43,7 +43,7 @@ from typing import Any
 
 from attrs import define, field
 
-from llm_perf_opt.data._validators import one_of
+from llm_perf_opt.data._validators import finite_non_negative, non_negative_int, one_of
 from llm_perf_opt.data.kernel_kinds import KERNEL_KINDS
 from llm_perf_opt.data.stage_names import STAGE_NAMES
 from llm_perf_opt.kernels.expressions import parse_expression
@@ -364,6 +364,55 @@ class Execution:
 
 
 @define(frozen=True, kw_only=True)
+class GenerateLoop:
+    """The host work a runtime's token loop adds around each decoder forward (Hugging Face ``generate()``: input
+    preparation, the logits processors, greedy selection, the streamer's copy to the host, the stopping checks and
+    the cache bookkeeping), per generated token, for a page of ``positions`` sequence positions so far.
+
+    The loop's own torch calls and kernels run as eager Python code (each torch call costs the hardware entry's
+    ``module_call_us``, each kernel ``module_launch_us``), its syncs ``sync_us`` each, and the no-repeat-n-gram
+    processor walks every earlier position of every row in Python (``history_calls_per_position`` torch-call
+    equivalents of host time per position, so that it scales with the host like the rest of the Python code)::
+
+        loop_s = (torch_calls + torch_calls_per_row * batch) * module_call_s + kernels * module_launch_s
+                 + (host_syncs + host_syncs_per_row * batch) * sync_s
+                 + history_calls_per_position * module_call_s * batch * positions
+
+    Example
+    -------
+    >>> loop = GenerateLoop(source="s", torch_calls=60, torch_calls_per_row=1, kernels=20, host_syncs=2,
+    ...                     host_syncs_per_row=2, history_calls_per_position=0.1)
+    >>> loop.torch_call_equivalents(batch=2, positions=100), loop.syncs(batch=2)
+    (82.0, 6)
+    """
+
+    source: str
+    """Where the counts come from (code read, run counted)."""
+    torch_calls: int = field(validator=non_negative_int)
+    """Python-level torch calls per token outside the model's modules, whatever the batch."""
+    torch_calls_per_row: int = field(default=0, validator=non_negative_int)
+    """Further torch calls per token and batch row (the n-gram processor bans each row's tokens separately)."""
+    kernels: int = field(validator=non_negative_int)
+    """Kernels the loop launches per token."""
+    host_syncs: int = field(validator=non_negative_int)
+    """Device-to-host synchronizations per token, whatever the batch."""
+    host_syncs_per_row: int = field(default=0, validator=non_negative_int)
+    """Further synchronizations per token and batch row (the n-gram processor copies each row's ids to the host)."""
+    history_calls_per_position: float = field(default=0.0, validator=finite_non_negative)
+    """Host time of the no-repeat-n-gram processor per earlier position and row, in units of one torch call's host
+    cost (0 when the loop runs no such processor)."""
+
+    def torch_call_equivalents(self, *, batch: int, positions: int) -> float:
+        """Torch calls per token, the history walk counted in torch-call equivalents."""
+        fixed = self.torch_calls + self.torch_calls_per_row * batch
+        return fixed + self.history_calls_per_position * batch * positions
+
+    def syncs(self, *, batch: int) -> int:
+        """Synchronizations per token."""
+        return self.host_syncs + self.host_syncs_per_row * batch
+
+
+@define(frozen=True, kw_only=True)
 class RuntimeProfile:
     """A runtime: how it runs each analytic layer, as data.
 
@@ -384,6 +433,9 @@ class RuntimeProfile:
     execution
         How each stage runs (:class:`Execution`): eager launches by bare enqueue or by Python module code, or
         one CUDA-graph replay per call.
+    generate
+        The host work of the runtime's token loop around each decode forward (:class:`GenerateLoop`); ``None``
+        when the runtime's loop adds nothing the stages do not already count (a serving engine's scheduler).
 
     Example
     -------
@@ -399,6 +451,7 @@ class RuntimeProfile:
     layers: dict[str, LayerKernels]
     base: str | None = None
     execution: Execution = field(factory=Execution)
+    generate: GenerateLoop | None = None
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.name, str) or not _SLUG.match(self.name):

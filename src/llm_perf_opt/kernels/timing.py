@@ -82,12 +82,13 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
 
 from attrs import define, evolve
 
 from llm_perf_opt.data.hardware import AchievableRates, HardwareSpec, KernelCurves
-from llm_perf_opt.data.runtime_profile import RuntimeProfile
+from llm_perf_opt.data.runtime_profile import GenerateLoop, RuntimeProfile
 from llm_perf_opt.hardware.curves import kind_seconds
 from llm_perf_opt.hardware.rates import achievable_rates
 from llm_perf_opt.hardware.registry import load_hardware
@@ -186,6 +187,12 @@ class LaunchCosts:
     def graph_launch(self) -> float:
         """Seconds a graph launch costs: the measured ``graph_launch_s``, else the bare ``launch_s``."""
         return self.launch_s if self.graph_launch_s is None else self.graph_launch_s
+
+    @property
+    def torch_call_s(self) -> float:
+        """Host seconds of one Python-level torch call outside the modules' kernels: ``module_call_s``, or, where
+        the host cost was not split into calls and launches, ``module_launch_s`` (one call with its launch)."""
+        return self.module_call_s if self.module_call_s > 0 else self.module_launch_s
 
 
 def launch_costs(spec: HardwareSpec) -> LaunchCosts:
@@ -461,7 +468,55 @@ def runtime_stage_times(
     for stage, layer in model_for_runtime(model, prof).stage_layers().items():
         inventory = kernel_inventory(layer, prof, path=stage)
         out[stage] = inventory_runtime(layer, inventory, rates, costs, stage=stage, path=stage)
+    if prof.generate is not None:
+        # the loop's work for the first token follows the prefill's logits (time to first token); each later
+        # token's follows its decode step, at a mean of prefill + (steps + 1) / 2 positions
+        w = model.workload
+        loop = functools.partial(with_generate_loop, loop=prof.generate, costs=costs, batch=w.batch_size)
+        out["lm_head"] = loop(out["lm_head"], tokens=1, positions=w.prefill_tokens)
+        out["decode"] = loop(
+            out["decode"], tokens=w.decode_steps, positions=w.prefill_tokens + (w.decode_steps + 1) / 2
+        )
     return out
+
+
+def with_generate_loop(
+    runtime: StageRuntime, loop: GenerateLoop, costs: LaunchCosts, *, tokens: int, batch: int, positions: float
+) -> StageRuntime:
+    """``runtime`` plus the token loop's host work for ``tokens`` tokens of ``batch`` rows at a mean of
+    ``positions`` sequence positions (:class:`~llm_perf_opt.data.runtime_profile.GenerateLoop`): the loop's torch
+    calls and kernels add host time the GPU waits for (``launch_overhead_s``; its kernels are tiny and run while
+    the host works), its syncs ``sync_s``.
+
+    Example
+    -------
+    >>> from llm_perf_opt.data.runtime_profile import GenerateLoop
+    >>> costs = LaunchCosts(launch_s=5e-6, min_kernel_s=2e-6, sync_s=1e-5, measured=False,
+    ...                     module_launch_s=1e-5, module_call_s=4e-6)
+    >>> loop = GenerateLoop(source="s", torch_calls=50, kernels=10, host_syncs=2, history_calls_per_position=0.01)
+    >>> rt = StageRuntime(stage="decode", roofline_s=0.0, predicted_kernel_s=0.0, predicted_wall_s=0.0,
+    ...     kernel_launches=0, host_launches=0, host_syncs=0, graph_launches=0, attention_io_s=0.0,
+    ...     kernel_split_s=0.0, small_kernel_floor_s=0.0, launch_overhead_s=0.0, sync_s=0.0)
+    >>> out = with_generate_loop(rt, loop, costs, tokens=2, batch=1, positions=1000)
+    >>> round(out.launch_overhead_s * 1e6, 6), round(out.sync_s * 1e6, 6), out.host_syncs, out.torch_calls
+    (680.0, 40.0, 4, 100)
+    """
+    if tokens <= 0:
+        return runtime
+    calls = loop.torch_call_equivalents(batch=batch, positions=round(positions)) * costs.torch_call_s
+    host = tokens * (calls + loop.kernels * costs.module_launch_s)
+    syncs = tokens * loop.syncs(batch=batch)
+    sync = syncs * costs.sync_s
+    return evolve(
+        runtime,
+        predicted_wall_s=runtime.predicted_wall_s + host + sync,
+        launch_overhead_s=runtime.launch_overhead_s + host,
+        sync_s=runtime.sync_s + sync,
+        kernel_launches=runtime.kernel_launches + tokens * loop.kernels,
+        host_launches=runtime.host_launches + tokens * loop.kernels,
+        host_syncs=runtime.host_syncs + syncs,
+        torch_calls=runtime.torch_calls + tokens * (loop.torch_calls + loop.torch_calls_per_row * batch),
+    )
 
 
 def check_shares(runtime: StageRuntime, rel_tol: float = 1e-12) -> bool:

@@ -34,7 +34,13 @@ from llm_perf_opt.data.hardware import HardwareSpec
 from llm_perf_opt.data.planning import ROOFLINE
 from llm_perf_opt.data.runtime_profile import RuntimeProfile
 from llm_perf_opt.kernels.profiles import resolve_runtime
-from llm_perf_opt.kernels.timing import StageRuntime, layer_runtime, runtime_stage_times
+from llm_perf_opt.kernels.timing import (
+    StageRuntime,
+    launch_costs,
+    layer_runtime,
+    runtime_stage_times,
+    with_generate_loop,
+)
 from modelmeter.layers.base import BaseLayer
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRDecodeStep, DeepseekOCRModel
 
@@ -146,7 +152,13 @@ class RuntimeTimeModel:
     def step_wall_s(self, step: DeepseekOCRDecodeStep, hardware: HardwareSpec, roofline_s: float) -> float:
         """One decode step's wall time under the profile (at the profile's decoder attention)."""
         layer: BaseLayer = evolve(step, attention=self.profile.decoder_attention)
-        return layer_runtime(layer, hardware, self.profile, stage="decode").predicted_wall_s
+        runtime = layer_runtime(layer, hardware, self.profile, stage="decode")
+        if self.profile.generate is not None:
+            costs = launch_costs(hardware)
+            runtime = with_generate_loop(
+                runtime, self.profile.generate, costs, tokens=1, batch=step.batch, positions=step.kv_len
+            )
+        return runtime.predicted_wall_s
 
 
 @define
