@@ -10,7 +10,8 @@ What it writes (relative to the checkout):
 * the generated blocks of ``docs/*.md`` (:mod:`llm_perf_opt.visualize.doc_blocks`);
 * ``reports/verify/``: verify mode on the defaults (needs the ``validation`` extra: torch);
 * the validation reports, from the committed raw GPU measurements (:data:`RUNTIME_REPORTS`,
-  :data:`ROOFLINE_REPORTS`; ``scripts/gpu/report_runtimes.py``, ``scripts/gpu/report_validation.py``).
+  :data:`ROOFLINE_REPORTS`; ``scripts/gpu/report_runtimes.py``, ``scripts/gpu/report_validation.py``);
+* the vendor-code reports (:data:`VENDOR_REPORTS`, :mod:`llm_perf_opt.validation.vendor_report`).
 
 Run it from a source checkout (it needs ``scripts/`` and ``docs/``).
 
@@ -97,6 +98,29 @@ def validation_reports(repo: Path) -> dict[str, str]:
     return {path.relative_to(repo).as_posix(): text for path, text in files.items()}
 
 
+VENDOR_REPORTS: tuple[tuple[str, tuple[tuple[str, str], ...], str], ...] = (
+    (
+        "reports/validation/vendor-h200.md",
+        (
+            ("first", "reports/validation/vendor-h200/raw-vendor.json"),
+            ("second", "reports/validation/vendor-h200/raw-vendor-2.json"),
+        ),
+        "h200",
+    ),
+)
+"""The vendor-code reports: report, its named raw runs, hardware entry."""
+
+
+def vendor_reports(repo: Path) -> dict[str, str]:
+    """The vendor's code against ``hf-eager`` (:mod:`llm_perf_opt.validation.vendor_report`)."""
+    from llm_perf_opt.validation.vendor_report import load_raw, report_markdown
+
+    return {
+        report: report_markdown([(name, load_raw(repo / raw)) for name, raw in raws], hardware)
+        for report, raws, hardware in VENDOR_REPORTS
+    }
+
+
 def verify_reports(repo: Path) -> dict[str, str]:
     """``reports/verify/``: verify mode on the analyzer's defaults (counted with FlopCounterMode: needs torch)."""
     from llm_perf_opt.runners.analyzer_inputs import WorkloadFlags, resolve_inputs
@@ -118,6 +142,7 @@ GENERATORS: dict[str, Callable[[Path], dict[str, str]]] = {
     "module catalog": catalog_pages,
     "docs blocks": doc_blocks,
     "validation reports": validation_reports,
+    "vendor reports": vendor_reports,
     "verify reports": verify_reports,
 }
 """What ``regen`` produces, by name: each returns relative path -> text."""

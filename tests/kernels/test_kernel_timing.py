@@ -187,7 +187,10 @@ def test_hf_sdpa_graph_is_hf_sdpa_replayed_except_sam() -> None:
         assert g[stage].kernel_launches == e[stage].kernel_launches
         assert g[stage].graph_launches == (stage != "sam")
     assert g["sam"].predicted_wall_s == e["sam"].predicted_wall_s
-    assert g["decode"].host_launches == 1
+    loop = graph.generate  # generate()'s own work around the replayed step stays eager Python
+    assert loop is not None
+    assert loop == eager.generate
+    assert g["decode"].host_launches == 1 + loop.kernels  # one graph launch, the loop's eager kernels (one token)
     assert g["decode"].predicted_wall_s < e["decode"].predicted_wall_s / 5
 
 

@@ -67,13 +67,15 @@ def test_hf_sdpa_decode_step_by_hand() -> None:
 
 
 def test_hf_eager_decode_step_by_hand() -> None:
-    # the vendor's loop: per MoE layer the block and moe_infer's fixed code (26) and, per expert with tokens,
-    # 5 calls beyond its 3 Linear, SiLU and mul; one token hits top_k = 6 experts. The eager attention core is
-    # transformers' eager_attention_forward (13); there is no decode-ids call (vendor code has a sampler instead)
-    layers = 12 * (4 + 11 + 35 + 13 + 2)
-    moe = 11 * (7 + 26 + 6 * (5 + 5) + 5)
-    step = 28 + 1 + 25 * 9 + layers + 5 + moe + 2
-    assert _calls("hf-eager", _point("decode", None, 1, 512, variant="hf-eager")) == step == 2119
+    # the vendor's code (transformers 4.46.3 modules): per layer q/k/v/o Linear (4), the attention's own layout and
+    # cache calls (12 in a decode step), the rotary table and its application (44), the eager core (13) and two
+    # residual adds; per MoE layer the gate (8), the block and moe_infer's fixed code (32) and, per expert with
+    # tokens, one slice beside its 3 Linear, SiLU and mul; one token hits top_k = 6 experts; the model's own 17,
+    # the embedding, 25 RMSNorm (9 each), the dense SwiGLU (5), the LM head (2)
+    layers = 12 * (4 + 12 + 44 + 13 + 2)
+    moe = 11 * (8 + 32 + 6 * (1 + 5) + 5)
+    step = 17 + 1 + 25 * 9 + layers + 5 + moe + 2
+    assert _calls("hf-eager", _point("decode", None, 1, 512, variant="hf-eager")) == step == 2041
 
 
 @pytest.mark.parametrize("lease", ["h100", "h100-check"])
@@ -86,22 +88,31 @@ def test_inventory_calls_equal_the_measured_calls(profile: str, raw: str, lease:
         assert _calls(profile, p) - p.torch_calls_per_call == residual, p.label
 
 
-def test_hf_eager_calls_follow_the_routing_expectation() -> None:
-    """hf-eager's decoder entries count 10 calls per expert with tokens at the uniform-routing expectation; the
-    measured random-weight router hits other numbers of experts (the kernel residuals, same cause)."""
-    residual = {
-        "prefill/tiny": 65,
-        "prefill/small": 25,
-        "decode/kv512/b1": -3,  # the harness's decode ids, not in the vendor's code
-        "decode/kv2048/b1": -3,
-        "decode/kv512/b8": 87,
-        "decode/kv2048/b8": 27,
-    }
-    for p in load_points(RAW / "raw-hf-eager.json"):
-        if p.stage in ("sam", "clip", "projector"):
-            continue  # hf-eager's vision entries describe the vendor's code, which was not measured
-        expected = residual.get(p.label, HARNESS_PREFILL if p.stage == "prefill" else 0)
-        assert _calls("hf-eager", p) - p.torch_calls_per_call == expected, p.label
+VENDOR_RAW = REPO / "reports" / "validation" / "vendor-h200" / "raw-vendor-2.json"
+"""The vendor's code counted per module on an H200 (``scripts/gpu/measure_vendor.py --sections modules``)."""
+
+
+def test_hf_eager_calls_equal_the_vendor_code() -> None:
+    """hf-eager's decoder entries hold for the vendor's code (zyfjrx/deepseekocr ff1b80fe, modeling_deepseekv2.py md5
+    debd83efb35e9aa168ca340a78e6d23e): a batch-1 decode step makes exactly the torch calls the vendor's made, and
+    each further expert with tokens costs the 6 calls (a slice of the sorted rows, 3 Linear, SiLU, mul) the vendor's
+    moe_infer loop made per expert between batch 1 and batch 8."""
+    raw = json.loads(VENDOR_RAW.read_text())
+    assert raw["environment"]["vendor_md5"]["modeling_deepseekv2.py"] == "debd83efb35e9aa168ca340a78e6d23e"
+    rows = {(r["stage"], r.get("kv_len"), r["batch"]): r["modules"] for r in raw["modules"] if r["stage"] == "decode"}
+    expert = "model.layers.*.mlp.experts.* (DeepseekV2MLP)"
+
+    def measured(key: tuple[str, int, int]) -> tuple[float, float]:
+        return sum(v["torch_calls"] for v in rows[key].values()), rows[key][expert]["forwards"]
+
+    b1_calls, b1_experts = measured(("decode", 512, 1))
+    b8_calls, b8_experts = measured(("decode", 512, 8))
+    assert _calls("hf-eager", _point("decode", None, 1, 512, variant="hf-eager")) == b1_calls == 2041
+    assert b1_experts == 11 * 6  # one token: top-6 in each of the 11 MoE layers
+    assert (b8_calls - b1_calls) / (b8_experts - b1_experts) == 6.0
+    profile_b8 = _calls("hf-eager", _point("decode", None, 8, 512, variant="hf-eager"))
+    uniform_experts = 11 * 35  # the profile's uniform-routing expectation for 8 tokens
+    assert profile_b8 - b1_calls == 6 * (uniform_experts - b1_experts)
 
 
 def _toy(layer_entry: dict[str, object]) -> RuntimeProfile:
