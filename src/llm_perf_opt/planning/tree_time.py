@@ -42,15 +42,14 @@ from attrs import define
 
 from llm_perf_opt.data.hardware import AchievableRates
 from llm_perf_opt.timing.roofline import Bound, piece_seconds
-from modelmeter.layers.base import BaseLayer
+from modelmeter.layers.base import LAYER_CACHE, BaseLayer, LayerCache, LayerEntry
 
 MAX_CACHED_NODES = 1 << 17
-"""The by-value cache is emptied when it holds more distinct layers than this (memory bound)."""
+"""A :class:`RooflineCache` is emptied when it holds this many distinct layers (memory bound)."""
 
 _BOUND_SLOT = {Bound.COMPUTE: 1, Bound.MEMORY: 2, Bound.LATENCY: 3}
 """Position of each bound's seconds in a node's 4-tuple per GPU (slot 0 is the total)."""
 _SLOTS = 4
-_INSTANCE_KEY = "_pl_node"
 
 
 @define(frozen=True, kw_only=True)
@@ -103,47 +102,83 @@ class _Node:
         self.times: dict[int, tuple[float, ...]] = {}
 
 
-_BY_CONTENT: dict[tuple[int, int, int, int, tuple[tuple[_Node, int], ...]], _Node] = {}
-_GROUP_IDS: dict[tuple[tuple[AchievableRates, ...], float], int] = {}
-"""(GPUs, floor) -> a small integer naming it in every node's ``times`` (never reused, never cleared:
-nodes survive on live layer instances after :func:`clear_cache`)."""
+class RooflineCache:
+    """The roofline engine's memory, owned by the caller: each distinct layer's node (by value),
+    the nodes interned by content, and each node's times per (GPUs, floor).
 
+    Layers are never written to; equal layers share one node through this object's table.
+    Every table is emptied together when the nodes reach ``max_nodes`` (memory bound).
 
-def clear_cache() -> None:
-    """Forget the content-interned nodes (layers already evaluated keep theirs)."""
-    _BY_CONTENT.clear()
+    Example
+    -------
+    >>> from modelmeter.layers import Linear
+    >>> cache = RooflineCache()
+    >>> peak_working_set_bytes(Linear(tokens=4, in_features=5, out_features=6, bias=False), cache=cache), len(cache)
+    (88, 1)
+    """
 
+    __slots__ = ("_by_content", "_groups", "_nodes", "layers", "max_nodes")
 
-def _node(layer: BaseLayer) -> _Node:
-    state = layer.__dict__
-    node: _Node | None = state.get(_INSTANCE_KEY)
-    if node is None:
-        canon = layer.canonical()  # equal layers share one node through their canonical instance
-        node = canon.__dict__.get(_INSTANCE_KEY)
+    def __init__(self, layers: LayerCache | None = None, max_nodes: int = MAX_CACHED_NODES) -> None:
+        if max_nodes < 1:
+            raise ValueError(f"max_nodes: must be >= 1, got {max_nodes}")
+        self.layers = LAYER_CACHE if layers is None else layers
+        """Where the layers' children and own work are looked up."""
+        self.max_nodes = max_nodes
+        self._nodes: dict[LayerEntry, _Node] = {}  # by the layer cache's entry (by identity: no field hashing)
+        self._by_content: dict[tuple[int, int, int, int, tuple[tuple[_Node, int], ...]], _Node] = {}
+        self._groups: dict[tuple[tuple[AchievableRates, ...], float], int] = {}
+        """(GPUs, floor) -> a small integer naming it in every node's ``times``."""
+
+    def __len__(self) -> int:
+        """Distinct layers with a node."""
+        return len(self._nodes)
+
+    def clear(self) -> None:
+        """Forget every node and time."""
+        self._nodes.clear()
+        self._by_content.clear()
+        self._groups.clear()
+
+    def node(self, layer: BaseLayer) -> _Node:
+        """The node of ``layer`` (built once per distinct value)."""
+        entry = self.layers.entry(layer)
+        node = self._nodes.get(entry)
         if node is None:
-            node = canon.__dict__[_INSTANCE_KEY] = _build(canon)
-        state[_INSTANCE_KEY] = node
-    return node
+            node = self._build(entry)
+            if len(self._nodes) >= self.max_nodes:
+                self.clear()
+            self._nodes[entry] = node
+        return node
+
+    def group(self, rates: tuple[AchievableRates, ...], min_kernel_seconds: float) -> int:
+        """The integer naming ``(rates, min_kernel_seconds)`` in the nodes' ``times``."""
+        return self._groups.setdefault((rates, min_kernel_seconds), len(self._groups))
+
+    def _build(self, entry: LayerEntry) -> _Node:
+        children = entry.children
+        if children is None:
+            children = entry.children = entry.layer.children()
+        own = entry.own
+        if own is None:
+            own = entry.own = entry.layer.own_metrics()
+        counts: dict[_Node, int] = {}
+        for child in children:
+            sub = self.node(child.layer)
+            counts[sub] = counts.get(sub, 0) + child.count
+        kids = tuple(counts.items())
+        act = own.forward_activation_read_bytes + own.forward_activation_write_bytes
+        key = (own.forward_executed_tensor_core_flops, own.forward_cuda_core_flops, own.forward_io_bytes, act, kids)
+        node = self._by_content.get(key)
+        if node is None:
+            node = _Node(key[0], key[1], key[2], kids)
+            node.peak = max(node.peak, act)
+            self._by_content[key] = node
+        return node
 
 
-def _build(layer: BaseLayer) -> _Node:
-    children = layer.cached_children()
-    own = layer.cached_own_metrics()
-    counts: dict[_Node, int] = {}
-    for child in children:
-        sub = _node(child.layer)
-        counts[sub] = counts.get(sub, 0) + child.count
-    kids = tuple(counts.items())
-    act = own.forward_activation_read_bytes + own.forward_activation_write_bytes
-    key = (own.forward_executed_tensor_core_flops, own.forward_cuda_core_flops, own.forward_io_bytes, act, kids)
-    node = _BY_CONTENT.get(key)
-    if node is None:
-        node = _Node(key[0], key[1], key[2], kids)
-        node.peak = max(node.peak, act)
-        if len(_BY_CONTENT) >= MAX_CACHED_NODES:
-            _BY_CONTENT.clear()
-        _BY_CONTENT[key] = node
-    return node
+ROOFLINE_CACHE = RooflineCache()
+"""The process's :class:`RooflineCache`, used when a caller does not hand its own."""
 
 
 def _times(node: _Node, rates: tuple[AchievableRates, ...], min_kernel_seconds: float, key: int) -> tuple[float, ...]:
@@ -176,14 +211,20 @@ def _times(node: _Node, rates: tuple[AchievableRates, ...], min_kernel_seconds: 
 
 
 def tree_times(
-    layer: BaseLayer, rates: Sequence[AchievableRates], *, min_kernel_seconds: float = 0.0
+    layer: BaseLayer,
+    rates: Sequence[AchievableRates],
+    *,
+    min_kernel_seconds: float = 0.0,
+    cache: RooflineCache | None = None,
 ) -> tuple[TreeTime, ...]:
-    """Forward roofline time of ``layer`` on each of ``rates`` (one :class:`TreeTime` per GPU, same order)."""
+    """Forward roofline time of ``layer`` on each of ``rates`` (one :class:`TreeTime` per GPU, same order),
+    remembered in ``cache`` (default :data:`ROOFLINE_CACHE`)."""
     if min_kernel_seconds < 0:
         raise ValueError(f"min_kernel_seconds: must be >= 0, got {min_kernel_seconds}")
+    engine = ROOFLINE_CACHE if cache is None else cache
     group = tuple(rates)
-    key = _GROUP_IDS.setdefault((group, min_kernel_seconds), len(_GROUP_IDS))
-    flat = _times(_node(layer), group, min_kernel_seconds, key)
+    key = engine.group(group, min_kernel_seconds)
+    flat = _times(engine.node(layer), group, min_kernel_seconds, key)
     return tuple(
         TreeTime(
             seconds=flat[_SLOTS * i],
@@ -195,6 +236,6 @@ def tree_times(
     )
 
 
-def peak_working_set_bytes(layer: BaseLayer) -> int:
+def peak_working_set_bytes(layer: BaseLayer, *, cache: RooflineCache | None = None) -> int:
     """Largest activation bytes read plus written by one call of one piece of ``layer``'s tree."""
-    return _node(layer).peak
+    return (ROOFLINE_CACHE if cache is None else cache).node(layer).peak
