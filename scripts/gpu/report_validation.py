@@ -67,7 +67,7 @@ def outputs(raw_dir: Path, report: Path, hardware: str = "h100-sxm", profile: st
     points = load_points(raw_dir / f"raw-{profile}.json")
 
     def predict(p: MeasuredPoint) -> float:
-        return roofline_time(analytic_layer(p), hw).total_seconds
+        return roofline_time(analytic_layer(p), hw).seconds
 
     def kernel_model(p: MeasuredPoint) -> float:
         return layer_runtime(analytic_layer(p), hw, p.runtime, stage=p.stage).predicted_kernel_s

@@ -9,7 +9,7 @@ import pytest
 from llm_perf_opt.hardware.rates import achievable_rates
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.timing import runtime_stage_times
-from llm_perf_opt.planning.tree_time import RooflineCache, peak_working_set_bytes, tree_times
+from llm_perf_opt.timing.roofline import RooflineCache, peak_working_set_bytes, tree_times
 from modelmeter.layers.base import BaseLayer, LayerCache
 from modelmeter.models.deepseek_ocr.layers.core.deepseek_ocr_model import DeepseekOCRModel
 
