@@ -68,12 +68,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 
-from attrs import define
+from attrs import define, evolve
 
 from llm_perf_opt.data.hardware import AchievableRates, HardwareSpec
 from llm_perf_opt.hardware.rates import achievable_rates
+from modelmeter.layers.attention_core import AttentionCore
 from modelmeter.layers.base import LAYER_CACHE, BaseLayer, LayerCache, LayerEntry
-from modelmeter.metrics import ZERO
+from modelmeter.metrics import ZERO, LayerMetrics
 
 
 class Bound(enum.StrEnum):
@@ -332,6 +333,13 @@ def peak_working_set_bytes(layer: BaseLayer, *, cache: RooflineCache | None = No
     return (ROOFLINE_CACHE if cache is None else cache).node(layer).peak
 
 
+def _flash_metrics(node: BaseLayer) -> LayerMetrics:
+    """A node's own work with an eager attention core in its flash form."""
+    if isinstance(node, AttentionCore) and node.implementation != "flash":
+        return evolve(node, implementation="flash").own_metrics()
+    return node.cached_own_metrics()
+
+
 def _rates(hardware: HardwareSpec | AchievableRates) -> AchievableRates:
     return hardware if isinstance(hardware, AchievableRates) else achievable_rates(hardware)
 
@@ -355,13 +363,16 @@ def roofline_pieces(
     *,
     min_kernel_seconds: float = 0.0,
     path: str = "",
+    flash_attention: bool = False,
 ) -> tuple[PieceTime, ...]:
     """The pieces of ``layer``'s tree one by one, in :meth:`~modelmeter.layers.base.BaseLayer.walk` order
-    (pieces with no work left out): the itemised form of :func:`roofline_time`, for breakdowns."""
+    (pieces with no work left out; paths start with ``path``): the itemised form of :func:`roofline_time`,
+    for breakdowns. With ``flash_attention`` every eager attention core is timed in its flash form (scores
+    kept on chip: the ideal a runtime is compared with, :mod:`llm_perf_opt.kernels.timing`)."""
     rates = _rates(hardware)
     pieces: list[PieceTime] = []
     for node_path, node, calls in layer.walk(path):
-        own = node.cached_own_metrics()
+        own = _flash_metrics(node) if flash_attention else node.cached_own_metrics()
         if own == ZERO:
             continue
         tc, cc, io = own.forward_executed_tensor_core_flops, own.forward_cuda_core_flops, own.forward_io_bytes
