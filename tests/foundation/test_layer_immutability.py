@@ -72,3 +72,21 @@ def test_a_full_cache_starts_afresh_with_the_same_numbers() -> None:
     assert len(small) <= 8
     with pytest.raises(ValueError, match="max_layers"):
         LayerCache(max_layers=0)
+
+
+def test_a_roofline_cache_emptied_while_timing_keeps_each_gpu_group_apart() -> None:
+    """Clearing (here on every new node) never lets one GPU group read another's times (the L4 takes several times
+    the H100's); equal children are merged only within what was interned since the last clear, so the sums are
+    grouped differently and agree to rounding."""
+    model = DeepseekOCRModel()
+    h100, l4 = (achievable_rates(load_hardware(n)) for n in ("h100-sxm", "l4"))
+    tiny = RooflineCache(LayerCache(), max_nodes=1)
+    for stage in model.stage_layers().values():
+        for rates in ((h100,), (l4,), (h100, l4)):
+            got = tree_times(stage, rates, cache=tiny)
+            want = tree_times(stage, rates, cache=RooflineCache(LayerCache()))
+            for g, w in zip(got, want, strict=True):
+                assert g.seconds == pytest.approx(w.seconds, rel=1e-12)
+                assert g.memory_seconds == pytest.approx(w.memory_seconds, rel=1e-12)
+    with pytest.raises(ValueError, match="max_nodes"):
+        RooflineCache(max_nodes=0)

@@ -199,7 +199,7 @@ class RooflineCache:
     the nodes interned by content, and each node's times per (GPUs, floor).
 
     Layers are never written to; equal layers share one node through this object's table.
-    Every table is emptied together when the nodes reach ``max_nodes`` (memory bound).
+    The nodes are emptied when they reach ``max_nodes`` (memory bound).
 
     Example
     -------
@@ -227,10 +227,10 @@ class RooflineCache:
         return len(self._nodes)
 
     def clear(self) -> None:
-        """Forget every node and time."""
+        """Forget every node and time. The (GPUs, floor) names are kept (a handful), so that a name handed out
+        before is never given to another group (a clear can happen while a tree is being timed)."""
         self._nodes.clear()
         self._by_content.clear()
-        self._groups.clear()
 
     def node(self, layer: BaseLayer) -> _Node:
         """The node of ``layer`` (built once per distinct value)."""
