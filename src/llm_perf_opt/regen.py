@@ -10,7 +10,8 @@ What it writes (relative to the checkout):
 * the generated blocks of ``docs/*.md`` (:mod:`llm_perf_opt.visualize.doc_blocks`);
 * ``reports/verify/``: verify mode on the defaults (needs the ``validation`` extra: torch);
 * the validation reports, from the committed raw GPU measurements (:data:`RUNTIME_REPORTS`,
-  :data:`ROOFLINE_REPORTS`; ``scripts/gpu/report_runtimes.py``, ``scripts/gpu/report_validation.py``);
+  :data:`ROOFLINE_REPORTS`; :mod:`llm_perf_opt.validation.runtime_report`,
+  :mod:`llm_perf_opt.validation.roofline_report`);
 * the vendor-code reports (:data:`VENDOR_REPORTS`, :mod:`llm_perf_opt.validation.vendor_report`).
 
 Run it from a source checkout (it needs ``scripts/`` and ``docs/``).
@@ -88,13 +89,13 @@ ROOFLINE_REPORTS: tuple[tuple[str, str, str], ...] = (
 
 def validation_reports(repo: Path) -> dict[str, str]:
     """Every validation report and its summary JSON, from the raw measurements committed beside it."""
-    runtimes = load_script(repo / "scripts" / "gpu" / "report_runtimes.py")
-    roofline = load_script(repo / "scripts" / "gpu" / "report_validation.py")
+    from llm_perf_opt.validation import roofline_report, runtime_report
+
     files: dict[Path, str] = {}
     for raw, report, hardware, lease in RUNTIME_REPORTS:
-        files |= runtimes.outputs(repo / raw, repo / report, hardware, lease=lease)
+        files |= runtime_report.outputs(repo / raw, repo / report, hardware, lease=lease)
     for raw, report, hardware in ROOFLINE_REPORTS:
-        files |= roofline.outputs(repo / raw, repo / report, hardware)
+        files |= roofline_report.outputs(repo / raw, repo / report, hardware)
     return {path.relative_to(repo).as_posix(): text for path, text in files.items()}
 
 

@@ -230,7 +230,7 @@ def test_roofline_part_is_the_roofline_of_the_flash_model() -> None:
     times = runtime_stage_times(model, "h100-sxm", "fused")
     eager_times = runtime_stage_times(model, "h100-sxm", "hf-eager")
     for stage, layer in model.stage_layers().items():
-        ideal = roofline_time(layer, load_hardware_spec()).total_seconds
+        ideal = roofline_time(layer, load_hardware_spec()).seconds
         assert times[stage].roofline_s == pytest.approx(ideal, rel=1e-12)
         assert eager_times[stage].roofline_s == pytest.approx(ideal, rel=1e-12)  # eager cores counted as flash
 

@@ -12,7 +12,7 @@ import pytest
 from llm_perf_opt.hardware.rates import achievable_rates
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.planning.predict import predict, predict_many
-from llm_perf_opt.planning.tree_time import tree_times
+from llm_perf_opt.timing.roofline import tree_times
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
 from modelmeter.models.deepseek_ocr.layers.core import STAGES, DeepseekOCRModel
 from modelmeter.models.deepseek_ocr.layers.core.decode import DeepseekOCRDecodeStep

@@ -1,4 +1,4 @@
-"""The runtime report's core (scripts/gpu/report_runtimes.py) on the committed H100 measurements: every
+"""The runtime report (llm_perf_opt.validation.runtime_report) on the committed H100 measurements: every
 measured point appears under the profile that describes it, the errors and their statistics follow from the
 numbers shown, the inputs' constants are the ones used, and the output is deterministic."""
 
@@ -18,7 +18,7 @@ from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.inventory import kernel_inventory
 from llm_perf_opt.kernels.profiles import load_runtime
 from llm_perf_opt.kernels.timing import check_shares
-from llm_perf_opt.utils.script_module import load_script
+from llm_perf_opt.validation import runtime_report
 from llm_perf_opt.validation.host_split import module_host_split
 from llm_perf_opt.validation.kernel_families import FAMILIES, measured_family, predicted_family
 from llm_perf_opt.validation.lease import lease_constants
@@ -29,7 +29,7 @@ RAW = REPO / "reports" / "validation" / "h100"
 
 
 def _script() -> ModuleType:
-    return load_script(REPO / "scripts" / "gpu" / "report_runtimes.py")
+    return runtime_report
 
 
 @pytest.fixture(scope="module")

@@ -93,7 +93,8 @@ class BaseLayer(ABC):
     """Abstract analytic layer: closed-form FLOPs, bytes and memory of one module call.
 
     Subclasses are ``@define(frozen=True, kw_only=True)`` attrs classes whose fields are
-    shapes and dtypes. They implement :meth:`own_metrics` and, when composite,
+    shapes and dtypes: immutable and hashable, never written to after construction (what is
+    computed about them is remembered in a :class:`LayerCache`). They implement :meth:`own_metrics` and, when composite,
     :meth:`children`; class attributes document them:
 
     ``category``
@@ -110,6 +111,8 @@ class BaseLayer(ABC):
     16
     """
 
+    __slots__ = ()  # with attrs' slotted subclasses: no instance ``__dict__``, nothing can be attached later
+
     category: ClassVar[OperatorCategory] = OperatorCategory.OTHER
     definition: ClassVar[str] = ""
     formulas: ClassVar[Mapping[str, str]] = {}
@@ -124,71 +127,25 @@ class BaseLayer(ABC):
         return ()
 
     # ---- derived: written once, here --------------------------------------------------
-    # Per-instance caches live in the instance ``__dict__`` (frozen attrs classes: written
-    # through the dict, never through ``setattr``); ``dict.get`` rather than ``try/except
-    # KeyError`` because most look-ups on a new instance miss, and a raised KeyError costs
-    # more than the rest of the look-up.
-    def cached_children(self) -> tuple[Child, ...]:
-        """:meth:`children`, built once per instance."""
-        state = self.__dict__
-        kids: tuple[Child, ...] | None = state.get("_mm_children")
-        if kids is None:
-            kids = state["_mm_children"] = self.children()
-        return kids
+    # A layer is never written to after construction: what is remembered about it (its
+    # children, own work, totals) lives in a :class:`LayerCache` owned by the caller, or in
+    # the process's :data:`LAYER_CACHE` when none is given.
+    def cached_children(self, cache: LayerCache | None = None) -> tuple[Child, ...]:
+        """:meth:`children`, built once per distinct value (in ``cache``, default :data:`LAYER_CACHE`)."""
+        return (LAYER_CACHE if cache is None else cache).children(self)
 
-    def canonical(self) -> BaseLayer:
-        """The first instance equal to this one seen in this process (``self`` if none).
+    def cached_own_metrics(self, cache: LayerCache | None = None) -> LayerMetrics:
+        """:meth:`own_metrics`, computed once per distinct value (in ``cache``, default :data:`LAYER_CACHE`)."""
+        return (LAYER_CACHE if cache is None else cache).own(self)
 
-        Per-value caches (metrics here; timing caches elsewhere) live on the canonical
-        instance, so an equal layer built later finds them with one lookup by value (a
-        bounded table, see :data:`MAX_CANONICAL_LAYERS`).
-        """
-        state = self.__dict__
-        canon: BaseLayer | None = state.get("_mm_canonical")
-        if canon is None:
-            canon = _CANONICAL.get(self)
-            if canon is None:
-                if len(_CANONICAL) >= MAX_CANONICAL_LAYERS:
-                    _CANONICAL.clear()
-                canon = _CANONICAL[self] = self
-            state["_mm_canonical"] = canon
-        return canon
-
-    def metrics(self) -> LayerMetrics:
+    def metrics(self, cache: LayerCache | None = None) -> LayerMetrics:
         """Totals: own work plus each child's totals times its count.
 
-        Cached on the instance and, across instances, by value: equal layers (same class,
-        same fields: e.g. the 8 SAM window blocks, or the same MoE in 11 decoder layers)
-        are evaluated once per process (on their :meth:`canonical` instance).
+        Remembered by value in ``cache`` (default :data:`LAYER_CACHE`): equal layers (same
+        class, same fields: e.g. the 8 SAM window blocks, or the same MoE in 11 decoder
+        layers) are evaluated once.
         """
-        state = self.__dict__
-        total: LayerMetrics | None = state.get("_mm_metrics")
-        if total is None:
-            canon = self.canonical()
-            total = canon.__dict__.get("_mm_metrics")
-            if total is None:
-                total = canon.__dict__["_mm_metrics"] = canon._compute_metrics()
-            state["_mm_metrics"] = total
-        return total
-
-    def cached_own_metrics(self) -> LayerMetrics:
-        """:meth:`own_metrics`, computed once per instance."""
-        state = self.__dict__
-        own: LayerMetrics | None = state.get("_mm_own")
-        if own is None:
-            own = state["_mm_own"] = self.own_metrics()
-        return own
-
-    def _compute_metrics(self) -> LayerMetrics:
-        own = self.cached_own_metrics()
-        kids = self.cached_children()
-        if not kids:
-            return own
-        terms: list[LayerMetrics | int] = [own, 1, 1]
-        for child in kids:
-            count, instances = child.count, child.instances
-            terms += (child.layer.metrics(), count, count if instances is None else instances)
-        return weighted_sum(terms)  # own + each child's scale_for_child, in one constructor call
+        return (LAYER_CACHE if cache is None else cache).metrics(self)
 
     def category_breakdown(
         self, memo: dict[int, dict[OperatorCategory, LayerMetrics]] | None = None
@@ -288,10 +245,122 @@ class BaseLayer(ABC):
         return self.metrics().kv_cache_memory_bytes
 
 
-MAX_CANONICAL_LAYERS = 1 << 16
-"""The table of canonical instances is emptied when it reaches this size (instances keep the
-caches they already hold; only later look-ups by value start afresh)."""
-_CANONICAL: dict[BaseLayer, BaseLayer] = {}
+MAX_CACHED_LAYERS = 1 << 16
+"""A :class:`LayerCache` table is emptied when it holds this many distinct layers (memory bound;
+later look-ups start afresh)."""
+
+
+class LayerEntry:
+    """What a :class:`LayerCache` remembers about one distinct layer value: the first instance
+    seen (``layer``), and its children, own work and totals once asked for."""
+
+    __slots__ = ("children", "layer", "own", "total")
+
+    def __init__(self, layer: BaseLayer) -> None:
+        self.layer = layer
+        self.children: tuple[Child, ...] | None = None
+        self.own: LayerMetrics | None = None
+        self.total: LayerMetrics | None = None
+
+
+class LayerCache:
+    """What is remembered about layers, by value: children, own work and totals.
+
+    Layers are frozen, hashable attrs instances and are never written to; this object, owned
+    by whoever made it, holds what was computed about them. Equal layers (same class, same
+    fields) share one :class:`LayerEntry`, so a block repeated in many places, or built again
+    for another workload, is evaluated once. An instance already looked up is found again by
+    identity (the table keeps it alive, so its ``id`` is not reused), without hashing its
+    fields. Each table is emptied when it reaches ``max_layers`` entries.
+
+    Example
+    -------
+    >>> from modelmeter.layers import Linear
+    >>> cache = LayerCache()
+    >>> layer = Linear(tokens=2, in_features=3, out_features=4, bias=True)
+    >>> cache.metrics(layer).params, len(cache)
+    (16, 1)
+    >>> cache.metrics(Linear(tokens=2, in_features=3, out_features=4, bias=True)) is cache.metrics(layer)
+    True
+    """
+
+    __slots__ = ("_by_id", "_by_value", "max_layers")
+
+    def __init__(self, max_layers: int = MAX_CACHED_LAYERS) -> None:
+        if max_layers < 1:
+            raise ValueError(f"max_layers: must be >= 1, got {max_layers}")
+        self.max_layers = max_layers
+        self._by_value: dict[BaseLayer, LayerEntry] = {}
+        self._by_id: dict[int, tuple[BaseLayer, LayerEntry]] = {}
+
+    def __len__(self) -> int:
+        """Distinct layer values held."""
+        return len(self._by_value)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        self._by_value.clear()
+        self._by_id.clear()
+
+    # ``dict.get`` rather than ``try/except KeyError``: most look-ups on a new layer miss,
+    # and a raised KeyError costs more than the rest of the look-up.
+    def entry(self, layer: BaseLayer) -> LayerEntry:
+        """The entry shared by every layer equal to ``layer``."""
+        seen = self._by_id.get(id(layer))
+        if seen is not None and seen[0] is layer:
+            return seen[1]
+        entry = self._by_value.get(layer)
+        if entry is None:
+            if len(self._by_value) >= self.max_layers:
+                self.clear()
+            entry = self._by_value[layer] = LayerEntry(layer)
+        if len(self._by_id) >= self.max_layers:
+            self._by_id.clear()
+        self._by_id[id(layer)] = (layer, entry)
+        return entry
+
+    def children(self, layer: BaseLayer) -> tuple[Child, ...]:
+        """``layer.children()``, built once per distinct value."""
+        entry = self.entry(layer)
+        kids = entry.children
+        if kids is None:
+            kids = entry.children = entry.layer.children()
+        return kids
+
+    def own(self, layer: BaseLayer) -> LayerMetrics:
+        """``layer.own_metrics()``, computed once per distinct value."""
+        entry = self.entry(layer)
+        own = entry.own
+        if own is None:
+            own = entry.own = entry.layer.own_metrics()
+        return own
+
+    def metrics(self, layer: BaseLayer) -> LayerMetrics:
+        """Totals of ``layer``: its own work plus each child's totals times its count."""
+        seen = self._by_id.get(id(layer))  # :meth:`entry`'s first step, inline on this hot path
+        entry = seen[1] if seen is not None and seen[0] is layer else self.entry(layer)
+        total = entry.total
+        if total is None:
+            own = entry.own
+            if own is None:
+                own = entry.own = entry.layer.own_metrics()
+            kids = entry.children
+            if kids is None:
+                kids = entry.children = entry.layer.children()
+            if kids:
+                terms: list[LayerMetrics | int] = [own, 1, 1]
+                for child in kids:
+                    count, instances = child.count, child.instances
+                    terms += (self.metrics(child.layer), count, count if instances is None else instances)
+                total = weighted_sum(terms)  # own + each child's scale_for_child, in one constructor call
+            else:
+                total = own
+            entry.total = total
+        return total
+
+
+LAYER_CACHE = LayerCache()
+"""The process's :class:`LayerCache`, used when a caller does not hand its own."""
 
 
 def scale_for_child(metrics: LayerMetrics, child: Child) -> LayerMetrics:

@@ -94,10 +94,8 @@ from llm_perf_opt.hardware.rates import achievable_rates
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.inventory import KernelInventory, KernelRecord, kernel_inventory
 from llm_perf_opt.kernels.profiles import load_runtime
-from llm_perf_opt.timing.roofline import Bound, piece_seconds
-from modelmeter.layers.attention_core import AttentionCore
+from llm_perf_opt.timing.roofline import Bound, piece_seconds, roofline_pieces
 from modelmeter.layers.base import BaseLayer
-from modelmeter.metrics import ZERO, LayerMetrics
 from modelmeter.models.deepseek_ocr.layers.core.deepseek_ocr_model import DeepseekOCRModel
 
 MICRO = 1e-6
@@ -321,29 +319,14 @@ class StageRuntime:
         return max(gaps, key=lambda k: gaps[k]) if gaps else "none"
 
 
-def _ideal_metrics(node: BaseLayer) -> LayerMetrics:
-    """A node's own work as the ideal runtime does it: an eager attention core as flash."""
-    if isinstance(node, AttentionCore) and node.implementation != "flash":
-        return evolve(node, implementation="flash").own_metrics()
-    return node.own_metrics()
-
-
 def _ideal_seconds(layer: BaseLayer, rates: AchievableRates, path: str, cores: frozenset[str]) -> tuple[float, float]:
-    """(ideal roofline of the whole tree, ideal roofline of the attention cores at ``cores``)."""
+    """(ideal roofline of the whole tree, ideal roofline of the attention cores at ``cores``): the roofline's
+    pieces with eager attention cores as flash (:func:`~llm_perf_opt.timing.roofline.roofline_pieces`)."""
     total = attn = 0.0
-    for node_path, node, calls in layer.walk(path):
-        own = _ideal_metrics(node)
-        if own == ZERO:
-            continue
-        _, _, seconds, _ = piece_seconds(
-            tensor_core_flops=own.forward_executed_tensor_core_flops,
-            cuda_core_flops=own.forward_cuda_core_flops,
-            io_bytes=own.forward_io_bytes,
-            rates=rates,
-        )
-        total += calls * seconds
-        if node_path in cores:
-            attn += calls * seconds
+    for piece in roofline_pieces(layer, rates, path=path, flash_attention=True):
+        total += piece.total_seconds
+        if piece.path in cores:
+            attn += piece.total_seconds
     return total, attn
 
 

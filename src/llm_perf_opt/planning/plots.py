@@ -58,7 +58,7 @@ from llm_perf_opt.data.stage_names import FIRST_TOKEN_STAGES
 from llm_perf_opt.hardware.rates import achievable_rates
 from llm_perf_opt.planning.predict import hardware_spec
 from llm_perf_opt.timing.memory_fit import device_memory_bytes
-from llm_perf_opt.timing.roofline import roofline_time
+from llm_perf_opt.timing.roofline import roofline_pieces
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
 from modelmeter.models.deepseek_ocr.layers.core import STAGES, DeepseekOCRModel
 from modelmeter.models.deepseek_ocr.layers.core.decode import DeepseekOCRDecodeStep
@@ -541,7 +541,7 @@ def _class_points(p: PlanningPoint, arch: DeepseekOCRArch) -> dict[str, dict[str
     out: dict[str, dict[str, list[float]]] = {phase: {} for phase in PHASES}
     for stage in STAGES:
         phase = PHASES[0] if stage in FIRST_TOKEN_STAGES else PHASES[1]
-        for piece in roofline_time(layers[stage], spec, min_kernel_seconds=p.min_kernel_seconds).pieces:
+        for piece in roofline_pieces(layers[stage], spec, min_kernel_seconds=p.min_kernel_seconds):
             acc = out[phase].setdefault(piece.layer_name, [0.0, 0.0, 0.0])
             acc[0] += piece.calls * (piece.tensor_core_flops + piece.cuda_core_flops)
             acc[1] += piece.calls * piece.io_bytes

@@ -7,7 +7,7 @@ profile); every time below is a wall time under that model:
 
 ``stages``
     each stage's forward metrics (``stage.metrics()``), its roofline time (summed per level by
-    :mod:`llm_perf_opt.planning.tree_time`) and its kernel and wall time under the time model;
+    :mod:`llm_perf_opt.timing.roofline`) and its kernel and wall time under the time model;
 ``vision_seconds``
     ``sam + clip + projector``;
 ``ttft_seconds`` (time to first token)
@@ -76,8 +76,8 @@ from llm_perf_opt.data.stage_names import VISION_STAGES
 from llm_perf_opt.data.workload_profile import CUSTOM_RESOLUTION
 from llm_perf_opt.hardware.rates import achievable_rates
 from llm_perf_opt.hardware.registry import load_hardware
-from llm_perf_opt.planning.tree_time import TreeTime, peak_working_set_bytes, tree_times
 from llm_perf_opt.timing.memory_fit import device_memory_bytes, max_batch_affine
+from llm_perf_opt.timing.roofline import RooflineTime, peak_working_set_bytes, tree_times
 from llm_perf_opt.timing.throughput import PageThroughput
 from llm_perf_opt.timing.time_model import StageTimes, TimeModel, time_model
 from modelmeter.layers.base import BaseLayer
@@ -148,7 +148,7 @@ def resolution_mode_name(workload: OCRWorkload) -> str:
     return CUSTOM_RESOLUTION
 
 
-def _stage(name: str, layer: BaseLayer, t: TreeTime, timed: StageTimes) -> StagePrediction:
+def _stage(name: str, layer: BaseLayer, t: RooflineTime, timed: StageTimes) -> StagePrediction:
     m = layer.metrics()
     return StagePrediction(
         stage=name,

@@ -41,6 +41,7 @@ from llm_perf_opt.kernels.timing import (
     runtime_stage_times,
     with_generate_loop,
 )
+from llm_perf_opt.timing.roofline import roofline_time
 from modelmeter.layers.base import BaseLayer
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRDecodeStep, DeepseekOCRModel
 
@@ -102,13 +103,9 @@ class RooflineTimeModel:
     def stage_times(
         self, model: DeepseekOCRModel, hardware: HardwareSpec, roofline_s: dict[str, float] | None = None
     ) -> dict[str, StageTimes]:
-        """The roofline of each stage, as given or computed here (the planning engine's level-by-level walk)."""
+        """The roofline of each stage, as given or computed here (``timing.roofline.roofline_time``)."""
         if roofline_s is None:
-            from llm_perf_opt.hardware.rates import achievable_rates
-            from llm_perf_opt.planning.tree_time import tree_times
-
-            rates = (achievable_rates(hardware),)
-            roofline_s = {n: tree_times(layer, rates)[0].seconds for n, layer in model.stage_layers().items()}
+            roofline_s = {n: roofline_time(layer, hardware).seconds for n, layer in model.stage_layers().items()}
         return {n: StageTimes(kernel_s=s, wall_s=s, kernel_launches=0, torch_calls=0) for n, s in roofline_s.items()}
 
     def step_wall_s(self, step: DeepseekOCRDecodeStep, hardware: HardwareSpec, roofline_s: float) -> float:

@@ -12,11 +12,27 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from attrs import define
 
 from llm_perf_opt.validation.points import MeasuredPoint
+
+REPO = Path(__file__).resolve().parents[3]
+"""The source checkout this module runs from (``src/llm_perf_opt/validation/compare.py``)."""
+
+
+def shown_path(path: Path) -> str:
+    """``path`` relative to the checkout when inside it (so a report reads the same on every checkout).
+
+    Example
+    -------
+    >>> shown_path(REPO / "reports" / "validation" / "h100")
+    'reports/validation/h100'
+    """
+    full = path.resolve()
+    return full.relative_to(REPO).as_posix() if full.is_relative_to(REPO) else full.as_posix()
 
 
 @define(frozen=True, kw_only=True)
