@@ -227,6 +227,13 @@ def load_raw(path: Path) -> dict[str, Any]:
     return data
 
 
+def summary_table(raws: Sequence[tuple[str, Mapping[str, Any]]], hardware: str) -> str:
+    """The report's summary table alone (what the docs quote)."""
+    text = report_markdown(raws, hardware)
+    start = text.index("| quantity |")
+    return text[start : text.index("\n\n", start)] + "\n"
+
+
 def report_markdown(raws: Sequence[tuple[str, Mapping[str, Any]]], hardware: str) -> str:
     """The report over the named raw files (name, document), against the hardware entry ``hardware``."""
     spec = load_hardware(hardware)

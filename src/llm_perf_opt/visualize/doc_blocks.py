@@ -138,4 +138,14 @@ def renderers(repo: Path) -> dict[str, Callable[[], str]]:
         "a100-decode-steps": a100_decode_steps,
         "stage-params": stage_params,
         "bench-table": lambda: bench_table(repo / "reports" / "bench" / "latest.json"),
+        "vendor-h200-summary": lambda: vendor_summary(repo),
     }
+
+
+def vendor_summary(repo: Path) -> str:
+    """The vendor-code report's summary table (``reports/validation/vendor-h200.md``), from its raw runs."""
+    from llm_perf_opt.regen import VENDOR_REPORTS
+    from llm_perf_opt.validation.vendor_report import load_raw, summary_table
+
+    _, raws, hardware = VENDOR_REPORTS[0]
+    return summary_table([(name, load_raw(repo / raw)) for name, raw in raws], hardware)
