@@ -92,6 +92,53 @@ def _omit_absent_predictions(conv: cattrs.Converter) -> None:
         conv.register_unstructure_hook(cls, fn)
 
 
+def _register_model_unions(conv: cattrs.Converter) -> None:
+    """Structure hooks for the records that hold either model (DeepSeek-OCR or DeepSeek-OCR-2).
+
+    An architecture is OCR-2's when it has the ``encoder`` key (v1's has ``clip``). A planning point's workload
+    has the same keys for both models: the point's ``model`` key (absent for v1) picks the workload record.
+    """
+    from cattrs.gen import make_dict_structure_fn
+
+    from llm_perf_opt.data.planning import PlanningPoint
+    from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
+    from modelmeter.models.deepseek_ocr.workload import OCRWorkload
+    from modelmeter.models.deepseek_ocr2.config import DeepseekOCR2Arch
+    from modelmeter.models.families import FAMILIES, V1, AnyOCRWorkload, OCRArch
+
+    def arch(value: Any, _: Any) -> OCRArch:
+        if isinstance(value, dict) and "encoder" in value:
+            return conv.structure(value, DeepseekOCR2Arch)
+        return conv.structure(value, DeepseekOCRArch)
+
+    def workload(value: Any, _: Any) -> AnyOCRWorkload:
+        if isinstance(value, tuple(f.workload_type for f in FAMILIES.values())):
+            return value  # already built by the point's hook below
+        return conv.structure(value, OCRWorkload)
+
+    conv.register_structure_hook(OCRArch, arch)
+    conv.register_structure_hook(AnyOCRWorkload, workload)
+    point_fn = make_dict_structure_fn(PlanningPoint, conv)
+
+    def point(value: Any, cls: type) -> PlanningPoint:
+        model = value.get("model", V1) if isinstance(value, dict) else V1
+        if isinstance(model, str) and model in FAMILIES and model != V1 and isinstance(value.get("workload"), dict):
+            value = {**value, "workload": conv.structure(value["workload"], FAMILIES[model].workload_type)}
+        return point_fn(value, cls)
+
+    conv.register_structure_hook(PlanningPoint, point)
+
+
+def _omit_v1_model(conv: cattrs.Converter) -> None:
+    """A planning point's ``model`` is written only when it is not DeepSeek-OCR (v1's files stay as they were)."""
+    from cattrs.gen import make_dict_unstructure_fn, override
+
+    from llm_perf_opt.data.planning import PlanningPoint
+
+    fn = make_dict_unstructure_fn(PlanningPoint, conv, model=override(omit_if_default=True))  # type: ignore[arg-type]
+    conv.register_unstructure_hook(PlanningPoint, fn)
+
+
 def _enum_value(member: enum.Enum) -> Any:
     return member.value
 
@@ -117,6 +164,8 @@ def make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(enum.StrEnum, _enum_value)
     conv.register_structure_hook(enum.Enum, _structure_enum)
     conv.register_structure_hook(enum.StrEnum, _structure_enum)
+    _register_model_unions(conv)
+    _omit_v1_model(conv)
     _omit_absent_predictions(conv)  # last: it resolves the hooks of its records' field types
     return conv
 

@@ -18,7 +18,7 @@ from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
 from llm_perf_opt.data.module_metrics import ModuleMetricsSnapshot
 from llm_perf_opt.data.module_node import AnalyticModuleNode
 from llm_perf_opt.data.operator_metrics import OperatorMetrics
-from llm_perf_opt.data.stage_names import STAGE_NAMES
+from llm_perf_opt.data.stage_names import ALL_STAGE_NAMES
 from llm_perf_opt.data.torchinfo_crosscheck import TorchInfoCrossCheck
 from llm_perf_opt.data.workload_profile import CropGrid, OCRWorkloadProfile
 
@@ -34,10 +34,10 @@ class StageTotals:
     >>> StageTotals(stage="encode", metrics=ModuleMetricsSnapshot())
     Traceback (most recent call last):
     ...
-    ValueError: stage: unknown 'encode'; allowed: sam, clip, projector, prefill, lm_head, decode
+    ValueError: stage: unknown 'encode'; allowed: sam, clip, qwen2, projector, prefill, lm_head, decode
     """
 
-    stage: str = field(validator=one_of(STAGE_NAMES))
+    stage: str = field(validator=one_of(ALL_STAGE_NAMES))
     metrics: ModuleMetricsSnapshot = field(validator=instance_of(ModuleMetricsSnapshot))
     categories: tuple[OperatorMetrics, ...] = ()
 

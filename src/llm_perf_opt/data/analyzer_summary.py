@@ -25,7 +25,7 @@ from attrs import define, field
 from attrs.validators import instance_of
 
 from llm_perf_opt.data._validators import finite_non_negative, non_empty_str, non_negative_int, one_of, positive_int
-from llm_perf_opt.data.stage_names import STAGE_NAMES
+from llm_perf_opt.data.stage_names import MODEL_STAGES
 from llm_perf_opt.data.torchinfo_crosscheck import ParamMismatch
 from llm_perf_opt.data.workload_profile import CropGrid
 
@@ -164,8 +164,9 @@ class TorchInfoSummary:
 
 
 def _stage_keys(instance: object, attribute: object, value: dict[str, StageSummary]) -> None:
-    if tuple(value) != STAGE_NAMES:
-        raise ValueError(f"stages: keys must be {', '.join(STAGE_NAMES)} in that order, got {', '.join(value)}")
+    if tuple(value) not in MODEL_STAGES.values():
+        orders = " or ".join(", ".join(stages) for stages in MODEL_STAGES.values())
+        raise ValueError(f"stages: keys must be {orders} in that order, got {', '.join(value)}")
 
 
 @define(frozen=True, kw_only=True)

@@ -1,8 +1,11 @@
-"""``DeepSeekOCRModelSpec``: which model a report describes and where its numbers come from.
+"""``DeepSeekOCRModelSpec``: which model a report describes (DeepSeek-OCR or DeepSeek-OCR-2) and where its
+numbers come from.
 
 Example
 -------
 >>> from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
+from modelmeter.models.deepseek_ocr2.config import DeepseekOCR2Arch
+from modelmeter.models.families import ModelFamily, OCRArch, family_of
 >>> spec = DeepSeekOCRModelSpec(name="deepseek-ai/DeepSeek-OCR", config_source="embedded", arch=DeepseekOCRArch())
 >>> spec.arch.language.n_routed_experts
 64
@@ -15,6 +18,8 @@ from attrs.validators import instance_of
 
 from llm_perf_opt.data._validators import non_empty_str
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
+from modelmeter.models.deepseek_ocr2.config import DeepseekOCR2Arch
+from modelmeter.models.families import ModelFamily, OCRArch, family_of
 
 
 @define(frozen=True, kw_only=True)
@@ -24,12 +29,14 @@ class DeepSeekOCRModelSpec:
     Parameters
     ----------
     name
-        Model id (``deepseek-ai/DeepSeek-OCR`` for the released checkpoint).
+        Model id (``deepseek-ai/DeepSeek-OCR`` or ``deepseek-ai/DeepSeek-OCR-2`` for the released checkpoints).
     config_source
         Where the architecture was read: the embedded default
         (``conf/model/deepseek_ocr/arch/deepseek_ocr.default.yaml``) or a ``config.json`` path.
     arch
-        The architecture numbers (vision encoders, projector, language model).
+        The architecture numbers (vision encoders, projector, language model): a
+        :class:`~modelmeter.models.deepseek_ocr.config.DeepseekOCRArch` (DeepSeek-OCR) or a
+        :class:`~modelmeter.models.deepseek_ocr2.config.DeepseekOCR2Arch` (DeepSeek-OCR-2).
 
     Example
     -------
@@ -41,4 +48,9 @@ class DeepSeekOCRModelSpec:
 
     name: str = field(validator=non_empty_str)
     config_source: str = field(validator=non_empty_str)
-    arch: DeepseekOCRArch = field(validator=instance_of(DeepseekOCRArch))
+    arch: OCRArch = field(validator=instance_of((DeepseekOCRArch, DeepseekOCR2Arch)))
+
+    @property
+    def family(self) -> ModelFamily:
+        """Which model the architecture is (:data:`modelmeter.models.families.FAMILIES`)."""
+        return family_of(self.arch)

@@ -20,7 +20,7 @@ from llm_perf_opt.data._validators import non_empty_str, non_negative_int, one_o
 from llm_perf_opt.data.module_metrics import ModuleMetricsSnapshot
 from llm_perf_opt.data.operator_category import OperatorCategory
 from llm_perf_opt.data.operator_metrics import OperatorMetrics
-from llm_perf_opt.data.stage_names import STAGE_NAMES
+from llm_perf_opt.data.stage_names import ALL_STAGE_NAMES
 
 
 @define(frozen=True, kw_only=True)
@@ -64,12 +64,12 @@ class AnalyticModuleNode:
     ...     instances=1, identifier="X()", category=OperatorCategory.OTHER, metrics=ModuleMetricsSnapshot())
     Traceback (most recent call last):
     ...
-    ValueError: stage: unknown 'vision'; allowed: sam, clip, projector, prefill, lm_head, decode
+    ValueError: stage: unknown 'vision'; allowed: sam, clip, qwen2, projector, prefill, lm_head, decode
     """
 
     id: str = field(validator=instance_of(str))
     parent: str | None = field(validator=optional_str)
-    stage: str | None = field(validator=one_of(STAGE_NAMES, optional=True))
+    stage: str | None = field(validator=one_of(ALL_STAGE_NAMES, optional=True))
     class_name: str = field(validator=non_empty_str)
     module_path: str = field(validator=instance_of(str))
     calls: int = field(validator=positive_int)

@@ -31,9 +31,11 @@ from llm_perf_opt.data._validators import (
     positive_int,
 )
 from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
-from llm_perf_opt.data.stage_names import STAGE_NAMES
+from llm_perf_opt.data.stage_names import ALL_STAGE_NAMES
 from llm_perf_opt.data.workload_profile import RESOLUTION_MODE_NAMES
 from modelmeter.models.deepseek_ocr.workload import OCRWorkload
+from modelmeter.models.deepseek_ocr2.workload import OCR2Workload
+from modelmeter.models.families import FAMILIES, V1, AnyOCRWorkload, family_of
 
 ROOFLINE = "roofline"
 """The name of the roofline time model in a point's ``runtime`` (never a runtime profile's name)."""
@@ -59,7 +61,7 @@ class StagePrediction:
     'stage'
     """
 
-    stage: str = field(validator=one_of(STAGE_NAMES))
+    stage: str = field(validator=one_of(ALL_STAGE_NAMES))
     forward_tensor_core_flops: int = field(validator=non_negative_int)
     forward_executed_tensor_core_flops: int = field(validator=non_negative_int)
     forward_cuda_core_flops: int = field(validator=non_negative_int)
@@ -128,7 +130,7 @@ class PlanningPoint:
     stages
         Per-stage metrics and time, in execution order.
     vision_seconds
-        SAM + CLIP + projector.
+        SAM + CLIP (OCR-2: the Qwen2 encoder) + projector.
     ttft_seconds
         Time to first token: vision + prefill + LM head (wall times under ``runtime``, as every time below).
     decode_seconds
@@ -147,6 +149,9 @@ class PlanningPoint:
         Time floor per kernel used by the time model (0: none).
     target_pages_per_day, gpus_needed
         When a target is given: GPUs to reach it, ``ceil(target / pages_per_day)``.
+    model
+        Which model (:data:`modelmeter.models.families.FAMILIES`): ``deepseek-ocr`` (the default, not written to
+        JSON) or ``deepseek-ocr-2``.
 
     Example
     -------
@@ -161,7 +166,7 @@ class PlanningPoint:
     resolution_mode: str = field(validator=one_of(RESOLUTION_MODE_NAMES))
     page_width: int | None = field(default=None, validator=optional_positive_int)
     page_height: int | None = field(default=None, validator=optional_positive_int)
-    workload: OCRWorkload = field(validator=instance_of(OCRWorkload))
+    workload: AnyOCRWorkload = field(validator=instance_of((OCRWorkload, OCR2Workload)))
     image_tokens: int = field(validator=positive_int)
     prefill_tokens: int = field(validator=positive_int)
     decode_steps: int = field(validator=non_negative_int)
@@ -178,6 +183,11 @@ class PlanningPoint:
     min_kernel_seconds: float = field(default=0.0, validator=finite_non_negative)
     target_pages_per_day: float | None = field(default=None, validator=optional_finite_positive)
     gpus_needed: int | None = field(default=None, validator=optional_positive_int)
+    model: str = field(default=V1, validator=one_of(tuple(FAMILIES)))
+
+    def __attrs_post_init__(self) -> None:
+        if family_of(self.workload).key != self.model:
+            raise ValueError(f"model: {self.model!r} but the workload is {family_of(self.workload).key!r}'s")
 
     def stage(self, name: str) -> StagePrediction:
         """The stage called ``name``."""

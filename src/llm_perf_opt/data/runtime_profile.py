@@ -45,7 +45,7 @@ from attrs import define, field
 
 from llm_perf_opt.data._validators import finite_non_negative, non_negative_int, one_of
 from llm_perf_opt.data.kernel_kinds import KERNEL_KINDS
-from llm_perf_opt.data.stage_names import STAGE_NAMES
+from llm_perf_opt.data.stage_names import ALL_STAGE_NAMES
 from llm_perf_opt.kernels.expressions import parse_expression
 
 COMPONENTS: tuple[str, ...] = (
@@ -337,7 +337,7 @@ class Execution:
     >>> Execution(stages={"vision": "graph"})
     Traceback (most recent call last):
     ...
-    ValueError: execution.stages: unknown stage 'vision'; allowed: sam, clip, projector, prefill, lm_head, decode
+    ValueError: execution.stages: unknown stage 'vision'; allowed: sam, clip, qwen2, projector, prefill, lm_head, decode
     """
 
     default: str = field(default="enqueue", validator=one_of(EAGER_EXECUTION))
@@ -347,8 +347,8 @@ class Execution:
 
     def __attrs_post_init__(self) -> None:
         for stage, kind in self.stages.items():
-            if stage not in STAGE_NAMES:
-                raise ValueError(f"execution.stages: unknown stage {stage!r}; allowed: {', '.join(STAGE_NAMES)}")
+            if stage not in ALL_STAGE_NAMES:
+                raise ValueError(f"execution.stages: unknown stage {stage!r}; allowed: {', '.join(ALL_STAGE_NAMES)}")
             if kind not in EXECUTION_KINDS:
                 raise ValueError(f"execution.stages: {stage}: unknown {kind!r}; allowed: {', '.join(EXECUTION_KINDS)}")
 

@@ -30,12 +30,17 @@ from llm_perf_opt.data._validators import (
     slug,
 )
 from modelmeter.layers.attention_core import ATTENTION_IMPLS
-from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES
+from modelmeter.models.families import FAMILIES
 from modelmeter.units import KNOWN_DTYPES
 
 CUSTOM_RESOLUTION = "custom"
 """``resolution_mode`` of a profile whose sizes match none of the vendor's named modes."""
-RESOLUTION_MODE_NAMES: tuple[str, ...] = (*RESOLUTION_MODES, CUSTOM_RESOLUTION)
+RESOLUTION_MODE_NAMES: tuple[str, ...] = (
+    *dict.fromkeys(mode for family in FAMILIES.values() for mode in family.resolution_modes),
+    CUSTOM_RESOLUTION,
+)
+"""Every model's named modes (DeepSeek-OCR's six, then DeepSeek-OCR-2's), then ``custom``; which modes a model
+takes is checked where the model is known (:mod:`llm_perf_opt.runners.analyzer_inputs`)."""
 
 
 @define(frozen=True, kw_only=True)
@@ -72,7 +77,8 @@ class OCRWorkloadProfile:
     description
         One line: what the workload represents.
     resolution_mode
-        The vendor's mode name (tiny, small, base, large, gundam, gundam-m) or ``custom``.
+        The vendor's mode name (DeepSeek-OCR: tiny, small, base, large, gundam, gundam-m; DeepSeek-OCR-2:
+        dynamic, global-1024, global-768) or ``custom``.
     base_size, image_size
         Global-view and crop sizes in pixels (multiples of the 16-px patch).
     crop_mode

@@ -96,7 +96,7 @@ from llm_perf_opt.kernels.inventory import KernelInventory, KernelRecord, kernel
 from llm_perf_opt.kernels.profiles import load_runtime
 from llm_perf_opt.timing.roofline import Bound, piece_seconds, roofline_pieces
 from modelmeter.layers.base import BaseLayer
-from modelmeter.models.deepseek_ocr.layers.core.deepseek_ocr_model import DeepseekOCRModel
+from modelmeter.models.families import OCRModel
 
 MICRO = 1e-6
 
@@ -413,7 +413,7 @@ def layer_runtime(
     return inventory_runtime(layer, inventory, achievable_rates(spec), fixed, stage=stage, path=stage)
 
 
-def model_for_runtime(model: DeepseekOCRModel, profile: RuntimeProfile | str) -> DeepseekOCRModel:
+def model_for_runtime(model: OCRModel, profile: RuntimeProfile | str) -> OCRModel:
     """``model`` with the language model's attention set to the profile's ``decoder_attention``."""
     prof = _profile(profile)
     if model.workload.attention == prof.decoder_attention:
@@ -422,7 +422,7 @@ def model_for_runtime(model: DeepseekOCRModel, profile: RuntimeProfile | str) ->
 
 
 def runtime_stage_times(
-    model: DeepseekOCRModel,
+    model: OCRModel,
     hardware: HardwareSpec | str,
     profile: RuntimeProfile | str,
     *,
@@ -436,6 +436,7 @@ def runtime_stage_times(
 
     Example
     -------
+    >>> from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
     >>> from modelmeter.models.deepseek_ocr.workload import OCRWorkload
     >>> model = DeepseekOCRModel(workload=OCRWorkload(crop_grid=(2, 2), max_new_tokens=2))
     >>> times = runtime_stage_times(model, "h100-sxm", "hf-eager")

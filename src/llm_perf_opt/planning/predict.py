@@ -1,7 +1,8 @@
 """Per-workload predictions on a GPU: stage metrics and times, latency, throughput, memory, GPUs needed.
 
 For a workload (``batch_size`` identical pages processed together) on a GPU, everything
-comes from the analytic model :class:`~modelmeter.models.deepseek_ocr.layers.core.DeepseekOCRModel`
+comes from the analytic model (:class:`~modelmeter.models.deepseek_ocr.layers.core.DeepseekOCRModel`, or
+:class:`~modelmeter.models.deepseek_ocr2.layers.core.DeepseekOCR2Model` for an OCR-2 architecture and workload)
 and one time model (:mod:`llm_perf_opt.timing.time_model`: the roofline, the default, or a runtime
 profile); every time below is a wall time under that model:
 
@@ -9,7 +10,7 @@ profile); every time below is a wall time under that model:
     each stage's forward metrics (``stage.metrics()``), its roofline time (summed per level by
     :mod:`llm_perf_opt.timing.roofline`) and its kernel and wall time under the time model;
 ``vision_seconds``
-    ``sam + clip + projector``;
+    ``sam + clip + projector`` (OCR-2: ``sam + qwen2 + projector``);
 ``ttft_seconds`` (time to first token)
     ``vision + prefill + lm_head`` (the prefill's logits give the first token);
 ``decode_seconds``
@@ -60,6 +61,11 @@ Example
 >>> p = predict(DeepseekOCRArch(), OCRWorkload(crop_grid=(2, 3), max_new_tokens=1000), "h100-sxm")
 >>> p.prefill_tokens, p.memory.max_batch > 1, p.ttft_seconds < p.seconds_per_batch
 (913, True, True)
+>>> from modelmeter.models.deepseek_ocr2.config import DeepseekOCR2Arch
+>>> from modelmeter.models.deepseek_ocr2.workload import OCR2Workload
+>>> p2 = predict(DeepseekOCR2Arch(), OCR2Workload(crop_grid=(2, 3)), "h100-sxm")
+>>> p2.model, p2.prefill_tokens, [s.stage for s in p2.stages][:3]
+('deepseek-ocr-2', 1131, ['sam', 'qwen2', 'projector'])
 """
 
 from __future__ import annotations
@@ -72,7 +78,6 @@ from collections.abc import Sequence
 from llm_perf_opt.data.hardware import AchievableRates, HardwareSpec
 from llm_perf_opt.data.planning import MemoryPrediction, PlanningPoint, StagePrediction
 from llm_perf_opt.data.runtime_profile import RuntimeProfile
-from llm_perf_opt.data.stage_names import VISION_STAGES
 from llm_perf_opt.data.workload_profile import CUSTOM_RESOLUTION
 from llm_perf_opt.hardware.rates import achievable_rates
 from llm_perf_opt.hardware.registry import load_hardware
@@ -81,10 +86,8 @@ from llm_perf_opt.timing.roofline import RooflineTime, peak_working_set_bytes, t
 from llm_perf_opt.timing.throughput import PageThroughput
 from llm_perf_opt.timing.time_model import StageTimes, TimeModel, time_model
 from modelmeter.layers.base import BaseLayer
-from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
-from modelmeter.models.deepseek_ocr.layers.core import STAGES, DeepseekOCRModel
 from modelmeter.models.deepseek_ocr.layers.core.decode import DeepseekOCRDecodeStep
-from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES, OCRWorkload
+from modelmeter.models.families import AnyOCRWorkload, OCRArch, family_of
 
 DEFAULT_MEMORY_UTILIZATION = 0.9
 """Fraction of device memory a run may use: vLLM's default ``gpu_memory_utilization``."""
@@ -139,10 +142,11 @@ def hardware_spec(hardware: HardwareSpec | str) -> HardwareSpec:
     return hardware if isinstance(hardware, HardwareSpec) else _spec(hardware)
 
 
-def resolution_mode_name(workload: OCRWorkload) -> str:
-    """The vendor mode with the workload's ``base_size``, ``image_size`` and ``crop_mode``, else ``custom``."""
+def resolution_mode_name(workload: AnyOCRWorkload) -> str:
+    """The model's vendor mode with the workload's ``base_size``, ``image_size`` and ``crop_mode``, else
+    ``custom``."""
     key = (workload.base_size, workload.image_size, workload.crop_mode)
-    for mode in RESOLUTION_MODES.values():
+    for mode in family_of(workload).resolution_modes.values():
         if (mode.base_size, mode.image_size, mode.crop_mode) == key:
             return mode.name
     return CUSTOM_RESOLUTION
@@ -193,8 +197,8 @@ def _memory(
 
 
 def predict_many(
-    arch: DeepseekOCRArch,
-    workload: OCRWorkload,
+    arch: OCRArch,
+    workload: AnyOCRWorkload,
     hardware: Sequence[HardwareSpec | str],
     *,
     target_pages_per_day: float | None = None,
@@ -223,8 +227,8 @@ def predict_many(
 
 
 def _predict_many(
-    arch: DeepseekOCRArch,
-    workload: OCRWorkload,
+    arch: OCRArch,
+    workload: AnyOCRWorkload,
     specs: list[HardwareSpec],
     rates: list[AchievableRates],
     target_pages_per_day: float | None,
@@ -233,10 +237,12 @@ def _predict_many(
     page_size: tuple[int, int] | None,
     timer: TimeModel,
 ) -> list[PlanningPoint]:
-    model = DeepseekOCRModel(arch=arch, workload=workload)
+    family = family_of(arch)
+    model = family.model(arch, workload)
+    stages = family.stages
     layers = model.stage_layers()
     weights = model.metrics().weight_memory_bytes  # every stage's metrics, before the times re-use their parts
-    times = {name: tree_times(layers[name], rates, min_kernel_seconds=min_kernel_seconds) for name in STAGES}
+    times = {name: tree_times(layers[name], rates, min_kernel_seconds=min_kernel_seconds) for name in stages}
     steps = workload.decode_steps
     final_step = DeepseekOCRDecodeStep(
         config=arch.language,
@@ -247,13 +253,13 @@ def _predict_many(
     )
     final_times = tree_times(final_step, rates, min_kernel_seconds=min_kernel_seconds)
     kv = layers["decode" if steps else "prefill"].metrics().kv_cache_memory_bytes
-    peak = max(peak_working_set_bytes(layers[name]) for name in STAGES)
+    peak = max(peak_working_set_bytes(layers[name]) for name in stages)
     mode = resolution_mode_name(workload)
     width, height = page_size if page_size is not None else (None, None)
     points = []
     for i, spec in enumerate(specs):
-        timed = timer.stage_times(model, spec, {name: times[name][i].seconds for name in STAGES})
-        vision = sum(timed[name].wall_s for name in VISION_STAGES)
+        timed = timer.stage_times(model, spec, {name: times[name][i].seconds for name in stages})
+        vision = sum(timed[name].wall_s for name in family.vision_stages)
         ttft = vision + timed["prefill"].wall_s + timed["lm_head"].wall_s
         decode = timed["decode"].wall_s
         tpot_final = timer.step_wall_s(final_step, spec, final_times[i].seconds)
@@ -271,7 +277,7 @@ def _predict_many(
                 image_tokens=workload.image_tokens,
                 prefill_tokens=workload.prefill_tokens,
                 decode_steps=steps,
-                stages=tuple(_stage(name, layers[name], times[name][i], timed[name]) for name in STAGES),
+                stages=tuple(_stage(name, layers[name], times[name][i], timed[name]) for name in stages),
                 vision_seconds=vision,
                 ttft_seconds=ttft,
                 decode_seconds=decode,
@@ -284,14 +290,15 @@ def _predict_many(
                 min_kernel_seconds=min_kernel_seconds,
                 target_pages_per_day=target_pages_per_day,
                 gpus_needed=None if target_pages_per_day is None else gpus_for(target_pages_per_day, per_day),
+                model=family.key,
             )
         )
     return points
 
 
 def predict(
-    arch: DeepseekOCRArch,
-    workload: OCRWorkload,
+    arch: OCRArch,
+    workload: AnyOCRWorkload,
     hardware: HardwareSpec | str,
     *,
     target_pages_per_day: float | None = None,

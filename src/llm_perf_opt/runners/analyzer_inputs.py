@@ -1,5 +1,6 @@
 """Resolve the analyzer's inputs: the workload profile plus command-line overrides, and the
-architecture (embedded default or a local ``config.json``).
+architecture (a packaged model, ``deepseek-ocr`` by default or ``deepseek-ocr-2``, or a local ``config.json``,
+whose model is detected from its keys: :func:`modelmeter.models.families.detect_family`).
 
 Every problem raises :class:`~llm_perf_opt.utils.input_error.InputError` with one line that
 names the input (the flag, or the file and key) and what is allowed.
@@ -9,6 +10,9 @@ Example
 >>> inputs = resolve_inputs(WorkloadFlags(max_new_tokens=10))
 >>> inputs.profile.crop_grid, inputs.workload.prefill_tokens, inputs.overrides
 (CropGrid(rows=3, columns=2), 913, ('--max-new-tokens=10',))
+>>> ocr2 = resolve_inputs(WorkloadFlags(), model_dir="deepseek-ocr-2")
+>>> ocr2.profile.id, ocr2.workload.crop_grid, ocr2.workload.image_tokens  # 144 * 6 + 256 + 1
+('dsocr2-standard-v1', (2, 3), 1121)
 """
 
 from __future__ import annotations
@@ -29,20 +33,13 @@ from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
 from llm_perf_opt.data.workload_profile import CUSTOM_RESOLUTION, CropGrid, OCRWorkloadProfile
 from llm_perf_opt.utils.input_error import InputError, did_you_mean
 from llm_perf_opt.utils.packaged_defaults import (
-    DEFAULT_ARCH_SOURCE,
-    DEFAULT_WORKLOAD_ID,
+    PACKAGED_MODELS,
+    packaged_arch,
     packaged_workload_ids,
-    read_default_arch_text,
     read_workload_text,
 )
-from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
-from modelmeter.models.deepseek_ocr.workload import (
-    DEFAULT_MAX_CROPS,
-    DEFAULT_MIN_CROPS,
-    RESOLUTION_MODES,
-    OCRWorkload,
-    select_crop_grid,
-)
+from modelmeter.models.deepseek_ocr2.workload import BASE_SIZE, TILE_SIZE, view_tokens
+from modelmeter.models.families import FAMILIES, V1, AnyOCRWorkload, ModelFamily, detect_family
 
 FIELD_FLAGS: dict[str, str] = {
     "resolution_mode": "--resolution-mode",
@@ -123,7 +120,7 @@ class AnalyzerInputs:
 
     spec: DeepSeekOCRModelSpec
     profile: OCRWorkloadProfile
-    workload: OCRWorkload
+    workload: AnyOCRWorkload
     overrides: tuple[str, ...]
 
 
@@ -182,29 +179,35 @@ def load_profile(id_or_path: str) -> tuple[OCRWorkloadProfile, str]:
         raise InputError(f"{flag}: {label}: {detail}") from None
 
 
-def load_model_spec(model_dir: str | None) -> DeepSeekOCRModelSpec:
-    """The embedded architecture, or the one in ``model_dir/config.json`` (no weights read)."""
-    if model_dir is None:
-        data = load_yaml(read_default_arch_text())
-        source = DEFAULT_ARCH_SOURCE
+def load_model_spec(model: str | None) -> DeepSeekOCRModelSpec:
+    """The architecture ``--model`` names: a packaged model (:data:`PACKAGED_MODELS`; ``None``: ``deepseek-ocr``)
+    or a local directory holding a ``config.json`` (or the file itself), of either model (no weights read)."""
+    flag = "--model"
+    if model is None or (model in PACKAGED_MODELS and "/" not in model):
+        text, source = packaged_arch(model or V1)
+        data: Any = load_yaml(text)
     else:
-        given = Path(model_dir)
+        given = Path(model)
         path = given if given.is_file() else given / "config.json"
         if not path.is_file():
-            raise InputError(f"--model: no config.json in {model_dir!r}; expected a local DeepSeek-OCR directory")
+            raise InputError(
+                f"{flag}: no config.json in {model!r}; expected a packaged model ({', '.join(PACKAGED_MODELS)}) or a "
+                "local DeepSeek-OCR directory or its config.json"
+            )
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"--model: {path} is not valid JSON: {exc}") from None
+            raise InputError(f"{flag}: {path} is not valid JSON: {exc}") from None
         if not isinstance(data, dict):
-            raise InputError(f"--model: {path} must hold a JSON object, got {type(data).__name__}")
+            raise InputError(f"{flag}: {path} must hold a JSON object, got {type(data).__name__}")
         source = str(path)
     name = data.get("_name_or_path")
     try:
-        arch = DeepseekOCRArch.from_hf_config(data, name=name if isinstance(name, str) and name else None)
+        family = detect_family(data)
+        arch = family.arch_from_config(data, name=name if isinstance(name, str) and name else None)
     except (ValueError, TypeError) as exc:
         detail = str(exc).removeprefix("config.json: ")
-        raise InputError(f"--model: {source}: {detail}") from None
+        raise InputError(f"{flag}: {source}: {detail}") from None
     return DeepSeekOCRModelSpec(name=arch.name, config_source=source, arch=arch)
 
 
@@ -221,18 +224,26 @@ def _blame(exc: Exception, flags: WorkloadFlags, label: str) -> InputError:
     return InputError(f"workload: {message}")
 
 
-def _resolution_name(preferred: str | None, base_size: int, image_size: int, crop_mode: bool) -> str:
+def _resolution_name(
+    preferred: str | None, base_size: int, image_size: int, crop_mode: bool, family: ModelFamily
+) -> str:
+    modes = family.resolution_modes
     names = [preferred] if preferred else []
-    names += list(RESOLUTION_MODES)
+    names += list(modes)
     for name in names:
-        mode = RESOLUTION_MODES.get(name) if name else None
+        mode = modes.get(name) if name else None
         if mode and (mode.base_size, mode.image_size, mode.crop_mode) == (base_size, image_size, crop_mode):
             return name
     return CUSTOM_RESOLUTION
 
 
 def _resolve_grid(
-    profile: OCRWorkloadProfile, flags: WorkloadFlags, crop_mode: bool, image_size: int, label: str
+    profile: OCRWorkloadProfile,
+    flags: WorkloadFlags,
+    crop_mode: bool,
+    image_size: int,
+    label: str,
+    family: ModelFamily,
 ) -> tuple[CropGrid, int | None, int | None]:
     width = flags.image_width if flags.image_width is not None else profile.image_width
     height = flags.image_height if flags.image_height is not None else profile.image_height
@@ -258,37 +269,67 @@ def _resolve_grid(
             if v is not None
         )
         raise InputError(f"{names or '--workload-profile-id'}: image sizes must be integers >= 1, got {width}x{height}")
-    w, h = select_crop_grid(width, height, image_size=image_size)
+    w, h = family.select_crop_grid(width, height, image_size=image_size)
     return CropGrid(rows=h, columns=w), width, height
 
 
+def _check_mode(profile: OCRWorkloadProfile, flags: WorkloadFlags, label: str, family: ModelFamily) -> None:
+    """A named mode must be one of the model's (``custom`` sizes are checked by the workload itself)."""
+    allowed = ", ".join(family.resolution_modes)
+    if flags.resolution_mode is not None:
+        if flags.resolution_mode not in family.resolution_modes:
+            raise InputError(
+                f"--resolution-mode: {flags.resolution_mode!r} is not a {family.display_name} mode; allowed: {allowed}"
+            )
+        return
+    mode = profile.resolution_mode
+    if mode != CUSTOM_RESOLUTION and mode not in family.resolution_modes:
+        raise InputError(
+            f"--workload-profile-id: {label}: resolution_mode: {mode!r} is not a {family.display_name} mode; "
+            f"allowed: {allowed} (or give --resolution-mode)"
+        )
+
+
+def _check_views(workload: AnyOCRWorkload, family: ModelFamily) -> None:
+    """DeepSeek-OCR-2's encoder has query tables for 768 and 1024 px views only (144 and 256 SAM tokens)."""
+    if family.key == V1:
+        return
+    sizes = [("base_size", workload.base_size)]
+    if workload.n_crops:
+        sizes.append(("image_size", workload.image_size))
+    for name, px in sizes:
+        if view_tokens(px) not in (view_tokens(TILE_SIZE), view_tokens(BASE_SIZE)):
+            raise ValueError(
+                f"{name}: {px} px gives {view_tokens(px)} SAM tokens; {family.display_name}'s encoder has query "
+                "tables for 768 and 1024 px views only"
+            )
+
+
 def resolve_workload(
-    profile: OCRWorkloadProfile, flags: WorkloadFlags, label: str = "workload"
-) -> tuple[OCRWorkloadProfile, OCRWorkload]:
-    """Apply ``flags`` to ``profile`` and build the analytic workload.
+    profile: OCRWorkloadProfile, flags: WorkloadFlags, label: str = "workload", family: ModelFamily | None = None
+) -> tuple[OCRWorkloadProfile, AnyOCRWorkload]:
+    """Apply ``flags`` to ``profile`` and build the analytic workload of ``family``'s model (default DeepSeek-OCR).
 
     Precedence: ``--resolution-mode`` sets the three view fields, then ``--base-size``,
     ``--image-size`` and ``--crop-mode`` override each. The crop grid is ``--crop-grid``, else
-    the vendor rule on ``--image-width/--image-height``, else the profile's grid, else the
-    rule on the profile's page size (1x1 whenever crop mode is off).
+    the model's rule on ``--image-width/--image-height``, else the profile's grid, else the
+    rule on the profile's page size (1x1 whenever crop mode is off). A named mode must be the model's.
     """
+    family = family or FAMILIES[V1]
+    _check_mode(profile, flags, label, family)
     base, image, crop = profile.base_size, profile.image_size, profile.crop_mode
     preferred: str | None = profile.resolution_mode
     if flags.resolution_mode is not None:
-        if flags.resolution_mode not in RESOLUTION_MODES:
-            raise InputError(
-                f"--resolution-mode: unknown {flags.resolution_mode!r}; allowed: {', '.join(RESOLUTION_MODES)}"
-            )
-        mode = RESOLUTION_MODES[flags.resolution_mode]
+        mode = family.resolution_modes[flags.resolution_mode]
         base, image, crop, preferred = mode.base_size, mode.image_size, mode.crop_mode, mode.name
     base = flags.base_size if flags.base_size is not None else base
     image = flags.image_size if flags.image_size is not None else image
     crop = flags.crop_mode if flags.crop_mode is not None else crop
     try:
-        grid, width, height = _resolve_grid(profile, flags, crop, image, label)
+        grid, width, height = _resolve_grid(profile, flags, crop, image, label, family)
         resolved = evolve(
             profile,
-            resolution_mode=_resolution_name(preferred, base, image, crop),
+            resolution_mode=_resolution_name(preferred, base, image, crop, family),
             base_size=base,
             image_size=image,
             crop_mode=crop,
@@ -301,7 +342,8 @@ def resolve_workload(
             dtype=flags.dtype if flags.dtype is not None else profile.dtype,
             attention=flags.attention if flags.attention is not None else profile.attention,
         )
-        workload = _workload(resolved)
+        workload = _workload(resolved, family)
+        _check_views(workload, family)
         if flags.seq_len is not None:
             if flags.prompt_tokens is not None:
                 raise InputError("--seq-len/--prompt-tokens: give one of them, not both")
@@ -312,12 +354,12 @@ def resolve_workload(
                     f"for this workload, got {flags.seq_len}"
                 )
             resolved = evolve(resolved, prompt_tokens=prompt)
-            workload = _workload(resolved)
+            workload = _workload(resolved, family)
     except InputError:
         raise
     except (ValueError, TypeError) as exc:
         raise _blame(exc, flags, label) from None
-    return _with_provenance(profile, resolved, flags, workload), workload
+    return _with_provenance(profile, resolved, flags, workload, family), workload
 
 
 _PROVENANCE_FIELDS = (
@@ -337,7 +379,9 @@ _PROVENANCE_FIELDS = (
 """Workload fields whose ``sources`` entry a command-line change can make untrue."""
 
 
-def _changed_source(field: str, resolved: OCRWorkloadProfile, flags: WorkloadFlags, workload: OCRWorkload) -> str:
+def _changed_source(
+    field: str, resolved: OCRWorkloadProfile, flags: WorkloadFlags, workload: AnyOCRWorkload, family: ModelFamily
+) -> str:
     """Where a value that differs from the profile's came from."""
     value = getattr(flags, field, None)
     if field == "crop_grid":
@@ -346,7 +390,7 @@ def _changed_source(field: str, resolved: OCRWorkloadProfile, flags: WorkloadFla
         if not resolved.crop_mode:
             return "crop mode is off: one view, no local crops"
         return (
-            f"derived, not set: the vendor's rule (dynamic_preprocess, {DEFAULT_MIN_CROPS} to {DEFAULT_MAX_CROPS} "
+            f"derived, not set: the vendor's rule ({family.grid_rule}, {family.min_crops} to {family.max_crops} "
             f"crops) on the {resolved.image_width}x{resolved.image_height} px page"
         )
     if field == "prompt_tokens" and flags.seq_len is not None:
@@ -357,21 +401,26 @@ def _changed_source(field: str, resolved: OCRWorkloadProfile, flags: WorkloadFla
         shown = int(value) if isinstance(value, bool) else value
         return f"set on the command line ({FIELD_FLAGS[field]} {shown})"
     if field in ("base_size", "image_size", "crop_mode") and flags.resolution_mode is not None:
-        return f"set by --resolution-mode {flags.resolution_mode} (the vendor's mode table, DeepSeek-OCR README)"
+        table = "DeepSeek-OCR README" if family.key == V1 else f"{family.display_name}'s vendor code"
+        return f"set by --resolution-mode {flags.resolution_mode} (the vendor's mode table, {table})"
     if field == "resolution_mode":
         return "named from the view sizes set on the command line"
     return "changed on the command line"  # pragma: no cover - every changed field has a flag behind it
 
 
 def _with_provenance(
-    profile: OCRWorkloadProfile, resolved: OCRWorkloadProfile, flags: WorkloadFlags, workload: OCRWorkload
+    profile: OCRWorkloadProfile,
+    resolved: OCRWorkloadProfile,
+    flags: WorkloadFlags,
+    workload: AnyOCRWorkload,
+    family: ModelFamily,
 ) -> OCRWorkloadProfile:
     """``resolved`` whose ``sources`` and ``description`` describe the values used: an entry of the
     profile whose value the command line changed is replaced by where the new value came from."""
     sources = dict(resolved.sources)
     changed = [f for f in _PROVENANCE_FIELDS if getattr(resolved, f) != getattr(profile, f)]
     for field in changed:
-        sources[field] = _changed_source(field, resolved, flags, workload)
+        sources[field] = _changed_source(field, resolved, flags, workload, family)
     if "image_height" in changed and "image_width" not in changed:
         sources["image_width"] = sources["image_height"]
     given = flags.given()
@@ -383,10 +432,10 @@ def _with_provenance(
     return evolve(resolved, sources=sources, description=description)
 
 
-def _workload(p: OCRWorkloadProfile) -> OCRWorkload:
+def _workload(p: OCRWorkloadProfile, family: ModelFamily) -> AnyOCRWorkload:
     grid = p.crop_grid or CropGrid(rows=1, columns=1)
-    across_by_down: Any = (grid.columns, grid.rows)  # OCRWorkload's (w, h); Any: its converter is ``tuple``
-    return OCRWorkload(
+    across_by_down = (grid.columns, grid.rows)  # the workload's (w, h)
+    return family.workload(
         base_size=p.base_size,
         image_size=p.image_size,
         crop_mode=p.crop_mode,
@@ -400,12 +449,14 @@ def _workload(p: OCRWorkloadProfile) -> OCRWorkload:
 
 
 def resolve_inputs(
-    flags: WorkloadFlags, *, profile_id: str = DEFAULT_WORKLOAD_ID, model_dir: str | None = None
+    flags: WorkloadFlags, *, profile_id: str | None = None, model_dir: str | None = None
 ) -> AnalyzerInputs:
-    """Load the profile and the architecture, apply ``flags``."""
-    profile, label = load_profile(profile_id)
+    """Load the architecture and the profile (default: the model's standard profile,
+    :data:`~llm_perf_opt.utils.packaged_defaults.PACKAGED_MODELS`), apply ``flags``."""
     spec = load_model_spec(model_dir)
-    resolved, workload = resolve_workload(profile, flags, label)
+    family = spec.family
+    profile, label = load_profile(profile_id or PACKAGED_MODELS[family.key][1])
+    resolved, workload = resolve_workload(profile, flags, label, family)
     return AnalyzerInputs(spec=spec, profile=resolved, workload=workload, overrides=flags.given())
 
 

@@ -1,5 +1,5 @@
-"""``python -m llm_perf_opt.runners.dsocr_analyzer``: DeepSeek-OCR's compute, traffic and memory,
-predicted without running the model.
+"""``python -m llm_perf_opt.runners.dsocr_analyzer``: DeepSeek-OCR's (or DeepSeek-OCR-2's, ``--model
+deepseek-ocr-2``) compute, traffic and memory, predicted without running the model.
 
 Mode ``analytic`` (the default and, for now, the only one) evaluates the closed-form model
 for one workload and writes, to ``tmp/profile-output/<run_id>/static_analysis/analytic_model/``
@@ -57,15 +57,20 @@ from llm_perf_opt.runners.torch_gate import require_torch
 from llm_perf_opt.utils.atomic_output import write_directory
 from llm_perf_opt.utils.input_error import InputError
 from llm_perf_opt.utils.named_files import looks_like_path
-from llm_perf_opt.utils.packaged_defaults import DEFAULT_WORKLOAD_ID, list_sweeps, packaged_workload_ids, sweep_file
+from llm_perf_opt.utils.packaged_defaults import (
+    DEFAULT_WORKLOAD_ID,
+    PACKAGED_MODELS,
+    list_sweeps,
+    packaged_workload_ids,
+    sweep_file,
+)
 from llm_perf_opt.utils.torchinfo_artifacts import load_target_operator_list
 from llm_perf_opt.utils.torchinfo_crosscheck import cross_check
 from llm_perf_opt.visualize.layer_pages import page_name, render_layer_page
 from llm_perf_opt.visualize.report_markdown import render_report_markdown
 from llm_perf_opt.visualize.stage_table import render_stage_table
 from modelmeter.layers.attention_core import ATTENTION_IMPLS
-from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
-from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES
+from modelmeter.models.families import FAMILIES, V1, OCRModel
 from modelmeter.units import KNOWN_DTYPES
 
 if TYPE_CHECKING:  # the time model is imported when --hardware asks for it (a plain run starts faster)
@@ -121,25 +126,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--model",
-        metavar="PATH",
+        metavar="NAME_OR_PATH",
         default=None,
-        help="a local DeepSeek-OCR directory (or its config.json): only config.json is read, no weights; "
-        "default: the released checkpoint's architecture embedded in the package",
+        help=f"a packaged model ({', '.join(PACKAGED_MODELS)}: the released checkpoints' architectures) or a local "
+        "DeepSeek-OCR or DeepSeek-OCR-2 directory (or its config.json; the model is detected from its keys): only "
+        f"config.json is read, no weights; default: {V1}",
     )
     p.add_argument(
         "--workload-profile-id",
         metavar="ID_OR_PATH",
         default=None,
         help=f"packaged workload profile ({', '.join(packaged_workload_ids())}) or a path to a workload YAML file; "
-        f"default: {DEFAULT_WORKLOAD_ID}",
+        f"default: the model's standard profile ({', '.join(f'{m}: {p[1]}' for m, p in PACKAGED_MODELS.items())})",
     )
     w = p.add_argument_group("workload overrides (each replaces the profile's value)")
     w.add_argument(
         "--resolution-mode",
-        choices=tuple(RESOLUTION_MODES),
+        choices=tuple(dict.fromkeys(m for f in FAMILIES.values() for m in f.resolution_modes)),
         default=None,
         help="vendor mode preset setting base size, crop size and crop mode (the three flags below "
-        "override it); " + _profile_default("resolution_mode"),
+        "override it); "
+        + "; ".join(f"{f.display_name}: {', '.join(f.resolution_modes)}" for f in FAMILIES.values())
+        + "; "
+        + _profile_default("resolution_mode"),
     )
     w.add_argument(
         "--base-size",
@@ -287,8 +296,10 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _profile_id(args: argparse.Namespace) -> str:
-    return args.workload_profile_id or DEFAULT_WORKLOAD_ID
+def _profile_id(args: argparse.Namespace) -> str | None:
+    """The profile given, or ``None``: the model's standard profile."""
+    value: str | None = args.workload_profile_id
+    return value
 
 
 def _flags(args: argparse.Namespace) -> WorkloadFlags:
@@ -355,9 +366,7 @@ def _or_a_path(value: str, kind: str) -> str:
     return "" if looks_like_path(value) else f"; or a path to your own {kind} .yaml file"
 
 
-def _timings(
-    model: DeepseekOCRModel, time_inputs: tuple[HardwareSpec, RuntimeProfile] | None
-) -> WorkloadTimings | None:
+def _timings(model: OCRModel, time_inputs: tuple[HardwareSpec, RuntimeProfile] | None) -> WorkloadTimings | None:
     if time_inputs is None:
         return None
     from llm_perf_opt.runners.timing_builder import stage_timings
@@ -365,7 +374,7 @@ def _timings(
     return stage_timings(model, *time_inputs)
 
 
-def _time_sections(model: DeepseekOCRModel, timings: WorkloadTimings | None) -> list[str]:
+def _time_sections(model: OCRModel, timings: WorkloadTimings | None) -> list[str]:
     if timings is None:
         return []
     from llm_perf_opt.kernels.report import where_time_goes_markdown
@@ -386,7 +395,7 @@ def output_files(
     """Every output but the manifest (relative path -> text), the stage table to print, and the headline to print
     last (the answer per page under the runtime; empty without ``--hardware``)."""
     target = load_target_operator_list(args.torchinfo_dir) if args.torchinfo_dir else None
-    model = DeepseekOCRModel(arch=inputs.spec.arch, workload=inputs.workload)
+    model = inputs.spec.family.model(inputs.spec.arch, inputs.workload)
     check = cross_check(target, model) if target is not None else None
     report = build_report(inputs, torchinfo=check, model=model)
     timings = _timings(model, time_inputs)
@@ -400,19 +409,25 @@ def output_files(
     files["summary.json"] = to_json_text(summary)
     from llm_perf_opt.visualize.time_sections import render_headline_markdown, render_headline_text
 
-    lead = [] if timings is None else [render_headline_markdown(timings.page, inputs.workload.batch_size)]
+    key = inputs.spec.family.key
+    lead = [] if timings is None else [render_headline_markdown(timings.page, inputs.workload.batch_size, key)]
     files["report.md"] = render_report_markdown(
         report, lead_sections=lead, extra_sections=_time_sections(model, timings)
     )
     for info in report.layer_classes:
         files[f"layers/{page_name(info.class_name)}"] = render_layer_page(info, report.workload.id)
-    headline = "" if timings is None else render_headline_text(timings.page, inputs.workload.batch_size)
+    headline = "" if timings is None else render_headline_text(timings.page, inputs.workload.batch_size, key)
     return files, render_stage_table(summary.stages), headline
 
 
 def run_analytic(args: argparse.Namespace, command_line: Sequence[str]) -> int:
     """Mode ``analytic``: evaluate, write the outputs atomically, print the stage table and paths."""
     inputs = resolve_inputs(_flags(args), profile_id=_profile_id(args), model_dir=args.model)
+    if args.torchinfo_dir is not None and inputs.spec.family.key != V1:
+        raise InputError(
+            f"--torchinfo-dir: the TorchInfo cross-check maps DeepSeek-OCR's traced modules; "
+            f"{inputs.spec.family.display_name} has no TorchInfo capture here"
+        )
     time_inputs = load_time_inputs(args)
     hashed: dict[str, Any] = {"torchinfo_dir": args.torchinfo_dir, "format": args.format or DEFAULT_FORMAT}
     if time_inputs is not None:  # the entries' contents, not their names: an edited file gets a new id
@@ -443,6 +458,17 @@ def run_analytic(args: argparse.Namespace, command_line: Sequence[str]) -> int:
     return 0
 
 
+def _counted_inputs(args: argparse.Namespace) -> AnalyzerInputs:
+    """The inputs of a counted mode: the project's PyTorch reference is DeepSeek-OCR's (v1) only."""
+    inputs = resolve_inputs(_flags(args), profile_id=_profile_id(args), model_dir=args.model)
+    if inputs.spec.family.key != V1:
+        raise InputError(
+            f"--model: --mode {args.mode} counts the project's PyTorch reference of DeepSeek-OCR; "
+            f"{inputs.spec.family.display_name} is checked by its parity tests (tests/deepseek_ocr2/) instead"
+        )
+    return inputs
+
+
 def _counted_output_dir(args: argparse.Namespace, inputs: AnalyzerInputs, subdir: str) -> Path:
     run_id = check_run_id(args.run_id) if args.run_id else default_run_id(inputs, {"mode": args.mode})
     return Path(args.output_dir) if args.output_dir else OUTPUT_ROOT / run_id / "static_analysis" / subdir
@@ -455,7 +481,7 @@ def run_static(args: argparse.Namespace, command_line: Sequence[str]) -> int:
     from llm_perf_opt.runners.static_mode import run_static as count_static
     from llm_perf_opt.runners.static_mode import static_compute_dict, static_compute_markdown
 
-    inputs = resolve_inputs(_flags(args), profile_id=_profile_id(args), model_dir=args.model)
+    inputs = _counted_inputs(args)
     out_dir = _counted_output_dir(args, inputs, "static_compute")
     counted = count_static(inputs.spec.arch, inputs.workload)
     files = {
@@ -474,7 +500,7 @@ def run_verify_mode(args: argparse.Namespace, command_line: Sequence[str]) -> in
     require_torch("verify")
     from llm_perf_opt.runners.verify_mode import compare, verification_dict, verification_markdown
 
-    inputs = resolve_inputs(_flags(args), profile_id=_profile_id(args), model_dir=args.model)
+    inputs = _counted_inputs(args)
     out_dir = _counted_output_dir(args, inputs, "verification")
     result = compare(inputs.spec.arch, inputs.workload)
     files = {

@@ -29,7 +29,7 @@ from llm_perf_opt.runners.analyzer_inputs import AnalyzerInputs
 from llm_perf_opt.utils.analytic_tree import CallSite, iter_call_sites
 from modelmeter.layers.base import BaseLayer, Child, scale_for_child
 from modelmeter.metrics import LayerMetrics
-from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
+from modelmeter.models.families import OCRModel
 
 _SECTION = re.compile(r"^(Parameters|Example|Examples|Returns|Raises|Notes|Attributes)\s*$")
 
@@ -132,10 +132,11 @@ def layer_classes(sites: Iterable[CallSite]) -> tuple[LayerClassInfo, ...]:
 
 
 def build_report(
-    inputs: AnalyzerInputs, *, torchinfo: TorchInfoCrossCheck | None = None, model: DeepseekOCRModel | None = None
+    inputs: AnalyzerInputs, *, torchinfo: TorchInfoCrossCheck | None = None, model: OCRModel | None = None
 ) -> AnalyticModelReport:
-    """Evaluate the analytic model for ``inputs`` and collect everything into a report."""
-    model = model or DeepseekOCRModel(arch=inputs.spec.arch, workload=inputs.workload)
+    """Evaluate the analytic model of ``inputs`` (DeepSeek-OCR or DeepSeek-OCR-2) and collect everything into a
+    report."""
+    model = model or inputs.spec.family.model(inputs.spec.arch, inputs.workload)
     sites = list(iter_call_sites(model))  # keeps every layer alive while ``memo`` is keyed by their ids
     memo: Splits = {}
     nodes = tuple(_node(s, memo) for s in sites)

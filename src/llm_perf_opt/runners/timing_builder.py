@@ -4,7 +4,7 @@ roofline, kernel and wall time with the parts of its wall time, and the answer p
 
 Example
 -------
->>> from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
+>>> from modelmeter.models.families import OCRModel
 >>> from modelmeter.models.deepseek_ocr.workload import OCRWorkload
 >>> t = stage_timings(DeepseekOCRModel(workload=OCRWorkload(crop_grid=(2, 2), max_new_tokens=2)), "h100-sxm", "fused")
 >>> list(t.stages), t.stages["lm_head"].kernel_launches > 0, t.point.runtime
@@ -24,7 +24,7 @@ from llm_perf_opt.kernels.profiles import resolve_runtime
 from llm_perf_opt.kernels.timing import StageRuntime
 from llm_perf_opt.planning.predict import predict
 from llm_perf_opt.timing.time_model import RecordingTimeModel, RuntimeTimeModel
-from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
+from modelmeter.models.families import OCRModel
 
 TARGET_PAGES_PER_DAY = 1_000_000
 """The capacity target the report sizes a fleet for."""
@@ -72,9 +72,7 @@ def page_summary(point: PlanningPoint) -> PageSummary:
     )
 
 
-def stage_timings(
-    model: DeepseekOCRModel, hardware: HardwareSpec | str, runtime: RuntimeProfile | str
-) -> WorkloadTimings:
+def stage_timings(model: OCRModel, hardware: HardwareSpec | str, runtime: RuntimeProfile | str) -> WorkloadTimings:
     """The workload of ``model`` on ``hardware`` under ``runtime`` (objects, names or YAML paths)."""
     spec = resolve_hardware(hardware) if isinstance(hardware, str) else hardware
     profile = resolve_runtime(runtime) if isinstance(runtime, str) else runtime

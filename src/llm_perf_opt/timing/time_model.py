@@ -43,7 +43,8 @@ from llm_perf_opt.kernels.timing import (
 )
 from llm_perf_opt.timing.roofline import roofline_time
 from modelmeter.layers.base import BaseLayer
-from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRDecodeStep, DeepseekOCRModel
+from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRDecodeStep
+from modelmeter.models.families import OCRModel
 
 
 @define(frozen=True, kw_only=True)
@@ -75,7 +76,7 @@ class TimeModel(Protocol):
         ...
 
     def stage_times(
-        self, model: DeepseekOCRModel, hardware: HardwareSpec, roofline_s: dict[str, float] | None = None
+        self, model: OCRModel, hardware: HardwareSpec, roofline_s: dict[str, float] | None = None
     ) -> dict[str, StageTimes]:
         """Stage -> its times, in stage order (``roofline_s``: the stages' roofline, when the caller has it)."""
         ...
@@ -101,7 +102,7 @@ class RooflineTimeModel:
         return ROOFLINE
 
     def stage_times(
-        self, model: DeepseekOCRModel, hardware: HardwareSpec, roofline_s: dict[str, float] | None = None
+        self, model: OCRModel, hardware: HardwareSpec, roofline_s: dict[str, float] | None = None
     ) -> dict[str, StageTimes]:
         """The roofline of each stage, as given or computed here (``timing.roofline.roofline_time``)."""
         if roofline_s is None:
@@ -132,7 +133,7 @@ class RuntimeTimeModel:
         return self.profile.name
 
     def stage_times(
-        self, model: DeepseekOCRModel, hardware: HardwareSpec, roofline_s: dict[str, float] | None = None
+        self, model: OCRModel, hardware: HardwareSpec, roofline_s: dict[str, float] | None = None
     ) -> dict[str, StageTimes]:
         """Each stage's kernel inventory under the profile, timed (the model runs the profile's decoder attention)."""
         return {
@@ -179,7 +180,7 @@ class RecordingTimeModel:
         return self.inner.name
 
     def stage_times(
-        self, model: DeepseekOCRModel, hardware: HardwareSpec, roofline_s: dict[str, float] | None = None
+        self, model: OCRModel, hardware: HardwareSpec, roofline_s: dict[str, float] | None = None
     ) -> dict[str, StageTimes]:
         """The inner model's answer, kept in :attr:`recorded`."""
         times = self.inner.stage_times(model, hardware, roofline_s)

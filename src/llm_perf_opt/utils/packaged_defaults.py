@@ -28,6 +28,13 @@ DEFAULT_ARCH_RESOURCE = "deepseek_ocr/arch/deepseek_ocr.default.yaml"
 DEFAULT_ARCH_SOURCE = "embedded: conf/model/deepseek_ocr/arch/deepseek_ocr.default.yaml"
 """How reports name the embedded architecture (the package's ``conf/`` folder)."""
 
+PACKAGED_MODELS: dict[str, tuple[str, str]] = {
+    "deepseek-ocr": (DEFAULT_ARCH_RESOURCE, DEFAULT_WORKLOAD_ID),
+    "deepseek-ocr-2": ("deepseek_ocr2/arch/deepseek_ocr2.default.yaml", "dsocr2-standard-v1"),
+}
+"""``--model NAME`` -> its architecture (relative to ``conf/model``, config.json layout) and its standard workload
+profile (the profile the analyzer uses when ``--workload-profile-id`` is not given)."""
+
 CONF_KINDS = ("hardware", "runtimes", "workloads", "sweeps", "model")
 """The folders of the package's ``conf/``."""
 
@@ -59,6 +66,18 @@ def read_workload_text(profile_id: str) -> str:
 def read_default_arch_text() -> str:
     """Text of the packaged default architecture (config.json layout, YAML)."""
     return (conf_dir("model") / DEFAULT_ARCH_RESOURCE).read_text(encoding="utf-8")
+
+
+def packaged_arch(name: str) -> tuple[str, str]:
+    """Text of the packaged architecture ``name`` (a key of :data:`PACKAGED_MODELS`) and how reports name it.
+
+    Example
+    -------
+    >>> packaged_arch("deepseek-ocr-2")[1]
+    'embedded: conf/model/deepseek_ocr2/arch/deepseek_ocr2.default.yaml'
+    """
+    resource = PACKAGED_MODELS[name][0]
+    return (conf_dir("model") / resource).read_text(encoding="utf-8"), f"embedded: conf/model/{resource}"
 
 
 def list_sweeps() -> list[str]:

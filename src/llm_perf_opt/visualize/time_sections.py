@@ -14,10 +14,11 @@ Example
 from __future__ import annotations
 
 from llm_perf_opt.data.analyzer_summary import PageSummary
-from llm_perf_opt.data.stage_names import FIRST_TOKEN_STAGES, VISION_STAGES
+from llm_perf_opt.data.stage_names import first_token_stages, vision_stages
 from llm_perf_opt.planning.summary import render_capacity_markdown
 from llm_perf_opt.runners.timing_builder import WorkloadTimings
 from llm_perf_opt.validation.points import MEASURED_RUNTIME
+from modelmeter.models.families import FAMILIES, V1
 
 
 def _ms(seconds: float) -> str:
@@ -44,10 +45,11 @@ def render_time_markdown(timings: WorkloadTimings) -> str:
             f"| {name} | {_ms(t.roofline_s)} | {_ms(t.predicted_kernel_s)} | {_ms(t.predicted_wall_s)} "
             f"| {t.kernel_launches:,} | {t.torch_calls:,} |"
         )
+    order = tuple(timings.stages)
     groups = {
-        "vision (sam + clip + projector)": VISION_STAGES,
-        "time to first token (vision + prefill + lm_head)": FIRST_TOKEN_STAGES,
-        "page (first token + decode)": tuple(timings.stages),
+        f"vision ({' + '.join(vision_stages(order))})": vision_stages(order),
+        "time to first token (vision + prefill + lm_head)": first_token_stages(order),
+        "page (first token + decode)": order,
     }
     for label, names in groups.items():
         roof = sum(timings.stages[n].roofline_s for n in names)
@@ -68,14 +70,16 @@ VALIDATED_RUNTIMES = frozenset(MEASURED_RUNTIME.values())
 profiles of the measured variants."""
 
 
-def headline_rows(page: PageSummary, batch_size: int) -> list[tuple[str, str]]:
-    """The answer per page, each figure with its unit: (label, value) pairs, the basis last."""
+def headline_rows(page: PageSummary, batch_size: int, model: str = V1) -> list[tuple[str, str]]:
+    """The answer per page, each figure with its unit: (label, value) pairs, the basis last. The measurements that
+    validate a runtime profile were taken on DeepSeek-OCR (``model`` ``deepseek-ocr``) only."""
     gpu = "calibrated (measured constants)" if page.calibrated else "datasheet estimate (not calibrated)"
-    runtime = (
-        "validated against GPU measurements (docs/time-model.md)"
-        if page.runtime in VALIDATED_RUNTIMES
-        else "not validated against measurements"
-    )
+    if page.runtime not in VALIDATED_RUNTIMES:
+        runtime = "not validated against measurements"
+    elif model == V1:
+        runtime = "validated against GPU measurements (docs/time-model.md)"
+    else:
+        runtime = f"validated on DeepSeek-OCR only, not on {FAMILIES[model].display_name} (docs/time-model.md)"
     return [
         ("time to first token", f"{page.ttft_s * 1e3:,.1f} ms"),
         ("time per output token (mean)", f"{page.tpot_s * 1e3:,.2f} ms"),
@@ -89,15 +93,15 @@ def headline_rows(page: PageSummary, batch_size: int) -> list[tuple[str, str]]:
     ]
 
 
-def render_headline_markdown(page: PageSummary, batch_size: int) -> str:
+def render_headline_markdown(page: PageSummary, batch_size: int, model: str = V1) -> str:
     """The headline of report.md: the answer per page under the runtime profile."""
-    rows = "\n".join(f"| {label} | {value} |" for label, value in headline_rows(page, batch_size))
+    rows = "\n".join(f"| {label} | {value} |" for label, value in headline_rows(page, batch_size, model))
     return f"## The answer: {page.hardware}, runtime {page.runtime}\n\n| | |\n|---|---:|\n{rows}\n"
 
 
-def render_headline_text(page: PageSummary, batch_size: int) -> str:
+def render_headline_text(page: PageSummary, batch_size: int, model: str = V1) -> str:
     """The headline printed on the console."""
-    rows = headline_rows(page, batch_size)
+    rows = headline_rows(page, batch_size, model)
     width = max(len(label) for label, _ in rows)
     lines = [f"On {page.hardware} under runtime {page.runtime}:"]
     lines += [f"  {label:<{width}}  {value}" for label, value in rows]
