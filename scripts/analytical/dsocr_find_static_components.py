@@ -42,7 +42,7 @@ from torchinfo import summary
 from llm_perf_opt.contracts.converter import structure
 from llm_perf_opt.data.operator_spec import OperatorSpec
 from llm_perf_opt.data.target_operator_list import TorchInfoRunInfo, TorchInfoStage
-from llm_perf_opt.runners.analyzer_inputs import WorkloadFlags, parse_crop_grid, resolve_inputs
+from llm_perf_opt.runners.analyzer_inputs import WorkloadFlags, parse_crop_grid, resolve_inputs, v1_model
 from llm_perf_opt.utils.atomic_output import write_directory
 from llm_perf_opt.utils.input_error import InputError
 from llm_perf_opt.utils.packaged_defaults import DEFAULT_WORKLOAD_ID
@@ -296,7 +296,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             image_width=args.image_width, image_height=args.image_height, prompt_tokens=args.prompt_tokens,
             seq_len=args.seq_len, batch_size=args.batch_size, max_new_tokens=1,
         )  # fmt: skip
-        workload = resolve_inputs(flags, profile_id=args.workload_profile_id).workload
+        _, workload = v1_model(
+            resolve_inputs(flags, profile_id=args.workload_profile_id), "the trace is DeepSeek-OCR's"
+        )
         if args.model is not None:
             model, inputs = vendor_target(args.model, workload, args.device, args.torch_dtype)
             source = str(args.model)

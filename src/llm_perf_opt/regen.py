@@ -124,12 +124,11 @@ def vendor_reports(repo: Path) -> dict[str, str]:
 
 def verify_reports(repo: Path) -> dict[str, str]:
     """``reports/verify/``: verify mode on the analyzer's defaults (counted with FlopCounterMode: needs torch)."""
-    from llm_perf_opt.runners.analyzer_inputs import WorkloadFlags, resolve_inputs
+    from llm_perf_opt.runners.analyzer_inputs import WorkloadFlags, resolve_inputs, v1_model
     from llm_perf_opt.runners.static_mode import static_compute_dict, static_compute_markdown
     from llm_perf_opt.runners.verify_mode import compare, verification_dict, verification_markdown
 
-    inputs = resolve_inputs(WorkloadFlags())
-    result = compare(inputs.spec.arch, inputs.workload)
+    result = compare(*v1_model(resolve_inputs(WorkloadFlags()), "verify mode counts DeepSeek-OCR's reference"))
     return {
         "reports/verify/verification.json": json.dumps(verification_dict(result), indent=2) + "\n",
         "reports/verify/verification.md": verification_markdown(result),

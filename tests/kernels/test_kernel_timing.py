@@ -149,7 +149,9 @@ def test_eager_start_delays_the_first_kernel_only_when_longer_than_a_launch() ->
 
 
 def test_execution_names_stages_and_kinds() -> None:
-    with pytest.raises(ValueError, match=r"^execution.stages: unknown stage 'vision'; allowed: sam, clip, projector"):
+    with pytest.raises(
+        ValueError, match=r"^execution.stages: unknown stage 'vision'; allowed: sam, clip, qwen2, projector"
+    ):
         Execution(stages={"vision": "graph"})
     with pytest.raises(ValueError, match=r"^execution.stages: sam: unknown 'python'; allowed: enqueue, module, graph"):
         Execution(stages={"sam": "python"})
@@ -162,7 +164,7 @@ def test_fused_runs_the_vision_encoder_as_module_code() -> None:
     module code (per kernel and per torch call), its other stages the bare enqueue."""
     fused = load_runtime("fused")
     assert fused.execution == Execution(
-        default="enqueue", stages={"sam": "module", "clip": "module", "projector": "module"}
+        default="enqueue", stages={"sam": "module", "clip": "module", "qwen2": "module", "projector": "module"}
     )
     model = DeepseekOCRModel(workload=OCRWorkload(crop_grid=(2, 2), max_new_tokens=2))
     costs = LaunchCosts(
@@ -178,7 +180,7 @@ def test_fused_runs_the_vision_encoder_as_module_code() -> None:
 def test_hf_sdpa_graph_is_hf_sdpa_replayed_except_sam() -> None:
     graph, eager = load_runtime("hf-sdpa-graph"), load_runtime("hf-sdpa")
     assert graph.layers == eager.layers
-    graphed = ("clip", "projector", "prefill", "lm_head", "decode")
+    graphed = ("clip", "qwen2", "projector", "prefill", "lm_head", "decode")
     assert graph.execution == Execution(default="module", stages=dict.fromkeys(graphed, "graph"))
     model = DeepseekOCRModel(workload=OCRWorkload(crop_grid=(2, 2), max_new_tokens=2))
     g, e = runtime_stage_times(model, "h100-sxm", graph), runtime_stage_times(model, "h100-sxm", eager)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import enum
 import json
 import math
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import cattrs
 import yaml
@@ -113,7 +113,7 @@ def _register_model_unions(conv: cattrs.Converter) -> None:
 
     def workload(value: Any, _: Any) -> AnyOCRWorkload:
         if isinstance(value, tuple(f.workload_type for f in FAMILIES.values())):
-            return value  # already built by the point's hook below
+            return cast(AnyOCRWorkload, value)  # already built by the point's hook below
         return conv.structure(value, OCRWorkload)
 
     conv.register_structure_hook(OCRArch, arch)
@@ -135,7 +135,7 @@ def _omit_v1_model(conv: cattrs.Converter) -> None:
 
     from llm_perf_opt.data.planning import PlanningPoint
 
-    fn = make_dict_unstructure_fn(PlanningPoint, conv, model=override(omit_if_default=True))  # type: ignore[arg-type]
+    fn = make_dict_unstructure_fn(PlanningPoint, conv, model=override(omit_if_default=True))
     conv.register_unstructure_hook(PlanningPoint, fn)
 
 

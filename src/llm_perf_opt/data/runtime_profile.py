@@ -47,6 +47,7 @@ from llm_perf_opt.data._validators import finite_non_negative, non_negative_int,
 from llm_perf_opt.data.kernel_kinds import KERNEL_KINDS
 from llm_perf_opt.data.stage_names import ALL_STAGE_NAMES
 from llm_perf_opt.kernels.expressions import parse_expression
+from modelmeter.models.families import FAMILIES, V1
 
 COMPONENTS: tuple[str, ...] = (
     "tensor_core",
@@ -436,6 +437,9 @@ class RuntimeProfile:
     generate
         The host work of the runtime's token loop around each decode forward (:class:`GenerateLoop`); ``None``
         when the runtime's loop adds nothing the stages do not already count (a serving engine's scheduler).
+    models
+        The models whose layers the profile's entries cover (:data:`modelmeter.models.families.FAMILIES` keys);
+        default ``deepseek-ocr`` only. Timing another model under the profile is refused.
 
     Example
     -------
@@ -452,6 +456,7 @@ class RuntimeProfile:
     base: str | None = None
     execution: Execution = field(factory=Execution)
     generate: GenerateLoop | None = None
+    models: tuple[str, ...] = (V1,)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.name, str) or not _SLUG.match(self.name):
@@ -462,3 +467,25 @@ class RuntimeProfile:
             )
         for key in self.layers:
             LayerKey.parse(key)
+        if not self.models:
+            raise ValueError("models: give at least one model")
+        for model in self.models:
+            if model not in FAMILIES:
+                raise ValueError(f"models: unknown {model!r}; allowed: {', '.join(FAMILIES)}")
+
+    def check_model(self, model: str) -> None:
+        """``ValueError`` (one line) unless the profile describes ``model`` (a family key).
+
+        Example
+        -------
+        >>> RuntimeProfile(name="toy", description="x", decoder_attention="flash", layers={}).check_model(
+        ...     "deepseek-ocr-2")
+        Traceback (most recent call last):
+        ...
+        ValueError: runtime profile 'toy' describes deepseek-ocr only, not deepseek-ocr-2 (its models: field)
+        """
+        if model not in self.models:
+            raise ValueError(
+                f"runtime profile {self.name!r} describes {', '.join(self.models)} only, not {model} "
+                "(its models: field)"
+            )

@@ -5,7 +5,11 @@ list of **points** (:class:`SweepPointSpec`). Crop grids are written ``ROWSxCOLU
 down x crops across, as the analyzer's ``--crop-grid``: ``3x2`` for an A4 portrait), page
 sizes ``WIDTHxHEIGHT`` in pixels. ``all`` in ``crop_grids`` stands for every grid the vendor's
 rule allows between ``min_crops`` and ``max_crops`` tiles. Grids apply to the crop modes
-(``gundam``, ``gundam-m``) only; a mode without crops always has the 1x1 grid.
+(``gundam``, ``gundam-m``; OCR-2's ``dynamic``) only; a mode without crops always has the 1x1 grid.
+
+``models`` (cartesian) or ``model`` (a listed point) names the model (``deepseek-ocr``, the default, or
+``deepseek-ocr-2``); each resolution mode is combined with the listed models it belongs to, and a mode that
+belongs to none of them is an error.
 
 Every value is checked when the record is built: a bad one raises a one-line ``ValueError``
 naming the field and what is allowed.
@@ -14,8 +18,13 @@ Example
 -------
 >>> axes = SweepAxes(resolution_modes=("small", "gundam"), crop_grids=("all",), batch_sizes=(1, 8))
 >>> spec = SweepSpec(name="demo", description="two modes", cartesian=axes)
->>> spec.max_crops, spec.cartesian.hardware
-(9, ('h100-sxm',))
+>>> spec.max_crops, spec.cartesian.hardware, spec.cartesian.models
+(None, ('h100-sxm',), ('deepseek-ocr',))
+>>> SweepAxes(models=("deepseek-ocr-2",), resolution_modes=("gundam",))
+Traceback (most recent call last):
+...
+ValueError: resolution_modes: 'gundam' is a mode of none of the models (deepseek-ocr-2); allowed: dynamic, \
+global-1024, global-768
 >>> SweepAxes(crop_grids=("3by2",))
 Traceback (most recent call last):
 ...
@@ -31,13 +40,22 @@ import attrs
 from attrs import define, field
 from attrs.validators import instance_of
 
-from llm_perf_opt.data._validators import fraction, non_empty_str, one_of, optional_finite_positive, positive_int, slug
+from llm_perf_opt.data._validators import (
+    fraction,
+    non_empty_str,
+    one_of,
+    optional_finite_positive,
+    optional_positive_int,
+    positive_int,
+    slug,
+)
 from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
 from llm_perf_opt.data.planning import ROOFLINE, PlanningPoint
+from llm_perf_opt.data.workload_profile import CUSTOM_RESOLUTION, RESOLUTION_MODE_NAMES
 from llm_perf_opt.hardware.registry import list_hardware
-from llm_perf_opt.kernels.profiles import list_runtimes
+from llm_perf_opt.kernels.profiles import list_runtimes, load_runtime
 from modelmeter.layers.attention_core import ATTENTION_IMPLS
-from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES
+from modelmeter.models.families import FAMILIES, V1
 from modelmeter.units import KNOWN_DTYPES
 
 SWEEP_SCHEMA_VERSION = "1"
@@ -104,8 +122,31 @@ def _prompt(instance: object, attribute: attrs.Attribute[Any], value: Any) -> No
         raise ValueError(f"{attribute.name}: must be an integer >= 0, got {value!r}")
 
 
-_MODE = one_of(RESOLUTION_MODES)
+_MODE = one_of(tuple(m for m in RESOLUTION_MODE_NAMES if m != CUSTOM_RESOLUTION))
+_MODEL = one_of(tuple(FAMILIES))
 _ATTENTION = one_of(ATTENTION_IMPLS)
+
+
+def _check_modes_of_models(modes: tuple[str, ...], models: tuple[str, ...], field: str) -> None:
+    """Every mode must be a mode of at least one of the models."""
+    for mode in modes:
+        if not any(mode in FAMILIES[m].resolution_modes for m in models):
+            allowed = ", ".join(dict.fromkeys(x for m in models for x in FAMILIES[m].resolution_modes))
+            raise ValueError(
+                f"{field}: {mode!r} is a mode of none of the models ({', '.join(models)}); allowed: {allowed}"
+            )
+
+
+def _check_runtimes_of_models(runtimes: tuple[str, ...], models: tuple[str, ...], field: str) -> None:
+    """Every runtime profile must describe every model it times (the roofline times any)."""
+    for runtime in runtimes:
+        if runtime == ROOFLINE:
+            continue
+        for model in models:
+            try:
+                load_runtime(runtime).check_model(model)
+            except ValueError as exc:
+                raise ValueError(f"{field}: {exc}") from None
 
 
 @define(frozen=True, kw_only=True)
@@ -124,6 +165,7 @@ class SweepAxes:
     ValueError: hardware: unknown 'h100'; allowed: a100-40gb, a100-80gb, h100-sxm, h200, l4, rtx-4090, rtx-5090
     """
 
+    models: tuple[str, ...] = field(default=(V1,), validator=_each(_MODEL))
     resolution_modes: tuple[str, ...] = field(default=("gundam",), validator=_each(_MODE))
     crop_grids: tuple[str, ...] = field(default=(ALL_GRIDS,), validator=_each(_grid))
     page_sizes: tuple[str, ...] = field(default=(), validator=attrs.validators.deep_iterable(_page))
@@ -133,6 +175,11 @@ class SweepAxes:
     hardware: tuple[str, ...] = field(default=("h100-sxm",), validator=_each(_hardware))
     attention: tuple[str, ...] = field(default=("flash",), validator=_each(_ATTENTION))
     runtimes: tuple[str, ...] = field(default=(ROOFLINE,), validator=_each(_runtime))
+
+    def __attrs_post_init__(self) -> None:
+        _check_modes_of_models(self.resolution_modes, self.models, "resolution_modes")
+        if self.models != (V1,):
+            _check_runtimes_of_models(self.runtimes, self.models, "runtimes")
 
 
 @define(frozen=True, kw_only=True)
@@ -148,6 +195,7 @@ class SweepPointSpec:
     ValueError: crop_grid/page_size: give one of them, not both
     """
 
+    model: str = field(default=V1, validator=_MODEL)
     resolution_mode: str = field(default="gundam", validator=_MODE)
     crop_grid: str | None = field(default=None, validator=_grid)
     page_size: str | None = field(default=None, validator=_page)
@@ -163,6 +211,9 @@ class SweepPointSpec:
             raise ValueError("crop_grid/page_size: give one of them, not both")
         if self.crop_grid == ALL_GRIDS:
             raise ValueError(f"crop_grid: {ALL_GRIDS!r} is for cartesian sweeps; a listed point names one grid")
+        _check_modes_of_models((self.resolution_mode,), (self.model,), "resolution_mode")
+        if self.model != V1:
+            _check_runtimes_of_models((self.runtime,), (self.model,), "runtime")
 
 
 @define(frozen=True, kw_only=True)
@@ -176,8 +227,8 @@ class SweepSpec:
     cartesian, points
         Exactly one of them: value lists to combine, or the points themselves.
     min_crops, max_crops
-        Bounds of the vendor's grid rule (``all`` grids and page sizes); default 2..9 as
-        the vendor's ``infer()``.
+        Bounds of the vendor's grid rule (``all`` grids and page sizes); default: each model's own
+        (DeepSeek-OCR 2..9 as the vendor's ``infer()``; DeepSeek-OCR-2 2..6).
     dtype
         Element type of weights and activations.
     target_pages_per_day
@@ -199,8 +250,8 @@ class SweepSpec:
     description: str = field(validator=non_empty_str)
     cartesian: SweepAxes | None = None
     points: tuple[SweepPointSpec, ...] = ()
-    min_crops: int = field(default=2, validator=positive_int)
-    max_crops: int = field(default=9, validator=positive_int)
+    min_crops: int | None = field(default=None, validator=optional_positive_int)
+    max_crops: int | None = field(default=None, validator=optional_positive_int)
     dtype: str = field(default="bfloat16", validator=one_of(KNOWN_DTYPES))
     target_pages_per_day: float | None = field(default=None, validator=optional_finite_positive)
     memory_utilization: float = field(default=0.9, validator=fraction)
@@ -209,14 +260,26 @@ class SweepSpec:
     def __attrs_post_init__(self) -> None:
         if (self.cartesian is None) == (not self.points):
             raise ValueError("cartesian/points: give exactly one of them")
-        if self.max_crops < self.min_crops:
-            raise ValueError(f"max_crops: {self.max_crops} is below min_crops {self.min_crops}")
+        for key in self.models:
+            f = FAMILIES[key]
+            lo = f.min_crops if self.min_crops is None else self.min_crops
+            hi = f.max_crops if self.max_crops is None else self.max_crops
+            if hi < lo:
+                raise ValueError(f"max_crops: {hi} is below min_crops {lo}")
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """The models the sweep covers, in first-use order."""
+        if self.cartesian is not None:
+            return self.cartesian.models
+        return tuple(dict.fromkeys(p.model for p in self.points))
 
 
 @define(frozen=True, kw_only=True)
 class SweepResult:
     """``sweep.json``: the spec, the model, and one :class:`~llm_perf_opt.data.planning.PlanningPoint` per point
-    (sorted; see :func:`llm_perf_opt.planning.sweep.point_sort_key`).
+    (sorted; see :func:`llm_perf_opt.planning.sweep.point_sort_key`). A sweep over several models has the first
+    one's architecture in ``model`` and the others' in ``more_models`` (absent when empty).
 
     Example
     -------
@@ -228,3 +291,4 @@ class SweepResult:
     spec: SweepSpec = field(validator=instance_of(SweepSpec))
     model: DeepSeekOCRModelSpec = field(validator=instance_of(DeepSeekOCRModelSpec))
     points: tuple[PlanningPoint, ...] = ()
+    more_models: tuple[DeepSeekOCRModelSpec, ...] = ()

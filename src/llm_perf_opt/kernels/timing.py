@@ -84,6 +84,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import Any, cast
 
 from attrs import define, evolve
 
@@ -418,7 +419,8 @@ def model_for_runtime(model: OCRModel, profile: RuntimeProfile | str) -> OCRMode
     prof = _profile(profile)
     if model.workload.attention == prof.decoder_attention:
         return model
-    return evolve(model, workload=evolve(model.workload, attention=prof.decoder_attention))
+    changed: OCRModel = evolve(cast(Any, model), workload=evolve(model.workload, attention=prof.decoder_attention))
+    return changed
 
 
 def runtime_stage_times(

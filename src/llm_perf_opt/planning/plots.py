@@ -54,14 +54,13 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 from llm_perf_opt.data.planning import ROOFLINE, PlanningPoint
-from llm_perf_opt.data.stage_names import FIRST_TOKEN_STAGES
+from llm_perf_opt.data.stage_names import first_token_stages
 from llm_perf_opt.hardware.rates import achievable_rates
 from llm_perf_opt.planning.predict import hardware_spec
 from llm_perf_opt.timing.memory_fit import device_memory_bytes
 from llm_perf_opt.timing.roofline import roofline_pieces
-from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
-from modelmeter.models.deepseek_ocr.layers.core import STAGES, DeepseekOCRModel
 from modelmeter.models.deepseek_ocr.layers.core.decode import DeepseekOCRDecodeStep
+from modelmeter.models.families import OCRArch, family_of
 
 RC: dict[str, Any] = {
     "svg.hashsalt": "llm-perf-opt",
@@ -77,14 +76,33 @@ PNG_DPI = 130
 STAGE_COLORS = {
     "sam": "#1f77b4",
     "clip": "#ff7f0e",
+    "qwen2": "#17becf",
     "projector": "#2ca02c",
     "prefill": "#d62728",
     "lm_head": "#9467bd",
     "decode": "#8c564b",
 }
-MODE_MARKERS = {"tiny": "v", "small": "^", "base": "s", "large": "D", "gundam": "o", "gundam-m": "P", "custom": "X"}
+MODE_MARKERS = {
+    "tiny": "v",
+    "small": "^",
+    "base": "s",
+    "large": "D",
+    "gundam": "o",
+    "gundam-m": "P",
+    "dynamic": "o",
+    "global-1024": "s",
+    "global-768": "^",
+    "custom": "X",
+}
 STANDARD_GRID = (2, 3)
-"""Gundam 2 crops across x 3 down: the vendor's grid for an A4 portrait page."""
+"""2 crops across x 3 down: the vendor's grid for an A4 portrait page (Gundam; OCR-2's dynamic mode)."""
+STANDARD_MODES = ("gundam", "dynamic")
+"""The mode of each model's standard workload (the reference view of the plots)."""
+
+
+def _stages(points: Sequence[PlanningPoint]) -> tuple[str, ...]:
+    """The stage names of the points' model (the plots of one sweep show one model)."""
+    return tuple(s.stage for s in points[0].stages)
 
 
 @contextmanager
@@ -143,7 +161,7 @@ def reference_view(points: Sequence[PlanningPoint]) -> tuple[Any, ...]:
     """Key of the reference view (Gundam 2x3 when present, else the slice's median by image tokens)."""
     sl = reference_slice(points)
     for p in sl:
-        if p.resolution_mode == "gundam" and p.workload.crop_grid == STANDARD_GRID:
+        if p.resolution_mode in STANDARD_MODES and p.workload.crop_grid == STANDARD_GRID:
             return _view_key(p)
     ranked = sorted(sl, key=lambda p: (p.image_tokens, _view_key(p)))
     return _view_key(ranked[len(ranked) // 2])
@@ -219,7 +237,7 @@ def _stage_figure(
 ) -> Any:
     by_mode = _series_by_mode(points)
     fig, ax, _ = _figure_with_grid_strip(figure, by_mode)
-    for stage in STAGES:
+    for stage in _stages(points):
         for mode, series in by_mode.items():
             xs = [p.image_tokens for p in series]
             ys = [value(p, stage) for p in series]
@@ -227,7 +245,7 @@ def _stage_figure(
                 ax.plot(
                     xs, ys, marker=MODE_MARKERS.get(mode, "o"), markersize=4, linewidth=1, color=STAGE_COLORS[stage]
                 )
-    _stage_legend(ax, by_mode)
+    _stage_legend(ax, by_mode, _stages(points))
     ax.set_ylabel(ylabel)
     ax.set_yscale("log")
     ax.set_title(title)
@@ -235,10 +253,10 @@ def _stage_figure(
     return fig
 
 
-def _stage_legend(ax: Any, by_mode: dict[str, list[PlanningPoint]]) -> None:
+def _stage_legend(ax: Any, by_mode: dict[str, list[PlanningPoint]], stages: tuple[str, ...]) -> None:
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], color=STAGE_COLORS[s], linewidth=2, label=s) for s in STAGES]
+    handles = [Line2D([], [], color=STAGE_COLORS[s], linewidth=2, label=s) for s in stages]
     handles += [
         Line2D([], [], color="#555555", marker=MODE_MARKERS.get(m, "o"), linestyle="none", label=f"mode {m}")
         for m in by_mode
@@ -322,9 +340,10 @@ def _memory_figure(figure: Any, points: Sequence[PlanningPoint]) -> Any:
 def _split_figure(figure: Any, p: PlanningPoint) -> Any:
     fig = figure(figsize=(8.5, 4.8))
     ax = fig.add_subplot()
-    xs = list(range(len(STAGES)))
-    tc = [p.stage(s).forward_tensor_core_flops for s in STAGES]
-    cc = [p.stage(s).forward_cuda_core_flops for s in STAGES]
+    stages = _stages([p])
+    xs = list(range(len(stages)))
+    tc = [p.stage(s).forward_tensor_core_flops for s in stages]
+    cc = [p.stage(s).forward_cuda_core_flops for s in stages]
     width = 0.38
     tc_label = "Tensor-Core FLOPs (matmul, conv, attention)"
     cc_label = "CUDA-core FLOPs (norms, activations, softmax, ...)"
@@ -347,7 +366,7 @@ def _split_figure(figure: Any, p: PlanningPoint) -> Any:
                 ha="center",
                 fontsize=7,
             )
-    ax.set_xticks(xs, list(STAGES))
+    ax.set_xticks(xs, list(stages))
     ax.set_ylabel("forward FLOPs per batch (FLOP)")
     ax.set_title(f"Tensor-Core vs CUDA-core work, {p.resolution_mode} {_grid_label(p)}, " + _slice_title(p))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2, frameon=False)
@@ -356,7 +375,7 @@ def _split_figure(figure: Any, p: PlanningPoint) -> Any:
 
 
 def _kv_figure(
-    figure: Any, points: Sequence[PlanningPoint], arch: DeepseekOCRArch, reference: PlanningPoint | None = None
+    figure: Any, points: Sequence[PlanningPoint], arch: OCRArch, reference: PlanningPoint | None = None
 ) -> Any:
     fig = figure(figsize=(9, 5.2))
     ax = fig.add_subplot()
@@ -534,13 +553,14 @@ def _milliseconds(ms: float) -> str:
     return f"{ms / 1e3:.3g} s" if ms >= 1000 else f"{ms:.3g} ms"
 
 
-def _class_points(p: PlanningPoint, arch: DeepseekOCRArch) -> dict[str, dict[str, list[float]]]:
+def _class_points(p: PlanningPoint, arch: OCRArch) -> dict[str, dict[str, list[float]]]:
     """phase -> layer class -> [FLOPs, bytes, seconds] summed over the pieces of that class."""
     spec = hardware_spec(p.hardware)
-    layers = DeepseekOCRModel(arch=arch, workload=p.workload).stage_layers()
+    layers = family_of(arch).model(arch, p.workload).stage_layers()
     out: dict[str, dict[str, list[float]]] = {phase: {} for phase in PHASES}
-    for stage in STAGES:
-        phase = PHASES[0] if stage in FIRST_TOKEN_STAGES else PHASES[1]
+    stages = _stages([p])
+    for stage in stages:
+        phase = PHASES[0] if stage in first_token_stages(stages) else PHASES[1]
         for piece in roofline_pieces(layers[stage], spec, min_kernel_seconds=p.min_kernel_seconds):
             acc = out[phase].setdefault(piece.layer_name, [0.0, 0.0, 0.0])
             acc[0] += piece.calls * (piece.tensor_core_flops + piece.cuda_core_flops)
@@ -549,7 +569,7 @@ def _class_points(p: PlanningPoint, arch: DeepseekOCRArch) -> dict[str, dict[str
     return {phase: dict(sorted(classes.items())) for phase, classes in out.items()}
 
 
-def _roofline_figure(figure: Any, p: PlanningPoint, arch: DeepseekOCRArch) -> Any:
+def _roofline_figure(figure: Any, p: PlanningPoint, arch: OCRArch) -> Any:
     spec = hardware_spec(p.hardware)
     rates = achievable_rates(spec)
     fig = figure(figsize=(13, 6.2))
@@ -619,8 +639,9 @@ def _render(task: tuple[str, Callable[..., Any], tuple[Any, ...]]) -> dict[str, 
     return out
 
 
-def sweep_plots(points: Sequence[PlanningPoint], arch: DeepseekOCRArch) -> dict[str, bytes]:
-    """Every figure of the module docstring, as ``{file name: bytes}`` (sorted by name).
+def sweep_plots(points: Sequence[PlanningPoint], arch: OCRArch) -> dict[str, bytes]:
+    """Every figure of the module docstring, as ``{file name: bytes}`` (sorted by name), for the points of one
+    model (``arch``'s).
 
     The figures are independent, so they are drawn on up to two worker processes (matplotlib's text layout is
     most of a sweep's time); each file's bytes are the same as drawn alone."""

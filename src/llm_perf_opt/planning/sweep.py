@@ -1,7 +1,8 @@
 """Run a sweep: expand a :class:`~llm_perf_opt.data.sweep.SweepSpec` into workloads, predict
 every (workload, GPU) point, write ``sweep.csv``, ``sweep.json`` and the plots.
 
-Expansion (cartesian): for every resolution mode, the views are the mode's sizes with
+Expansion (cartesian): for every model (``models``, default DeepSeek-OCR) and each of its resolution modes in
+``resolution_modes``, the views are the mode's sizes with
 
 * a crop mode (``gundam``, ``gundam-m``): each grid of ``crop_grids`` (``all``: every grid the
   vendor's rule allows, :func:`~modelmeter.models.deepseek_ocr.workload.candidate_grids`
@@ -24,6 +25,11 @@ Example
 ...                  cartesian=SweepAxes(crop_grids=("all",), max_new_tokens=(10,)), max_crops=3, plots=False)
 >>> [p.workload.crop_grid for p in evaluate_sweep(spec, progress=False)]  # (across, down)
 [(2, 1), (1, 2), (3, 1), (1, 3)]
+>>> both = SweepSpec(name="both", description="an A4 page through both models", plots=False,
+...     cartesian=SweepAxes(models=("deepseek-ocr", "deepseek-ocr-2"), resolution_modes=("gundam", "dynamic"),
+...                         page_sizes=("1654x2339",), max_new_tokens=(10,)))
+>>> [(p.model, p.resolution_mode, p.image_tokens) for p in evaluate_sweep(both, progress=False)]
+[('deepseek-ocr', 'gundam', 903), ('deepseek-ocr-2', 'dynamic', 1121)]
 """
 
 from __future__ import annotations
@@ -40,7 +46,8 @@ import attrs
 import yaml
 from attrs import define, evolve
 
-from llm_perf_opt.contracts.converter import structure, to_json_text
+from llm_perf_opt.contracts.converter import structure, unstructure
+from llm_perf_opt.contracts.indented_json import dump_indented_json
 from llm_perf_opt.contracts.yaml_input import load_yaml
 from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
 from llm_perf_opt.data.planning import PlanningPoint
@@ -49,11 +56,14 @@ from llm_perf_opt.planning.predict import CollectorPaused, predict_many
 from llm_perf_opt.planning.table import csv_header, csv_row
 from llm_perf_opt.utils.atomic_output import write_directory
 from llm_perf_opt.utils.input_error import did_you_mean
-from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES, OCRWorkload, candidate_grids, select_crop_grid
+from modelmeter.models.families import FAMILIES, AnyOCRWorkload, ModelFamily, family_of
 
 PROGRESS_DELAY_SECONDS = 1.0
 """The progress bar shows only once a sweep has run this long."""
-_MODE_ORDER = {name: i for i, name in enumerate(RESOLUTION_MODES)}
+_MODE_ORDER = {
+    name: i for i, name in enumerate(dict.fromkeys(m for f in FAMILIES.values() for m in f.resolution_modes))
+}
+_MODEL_ORDER = {name: i for i, name in enumerate(FAMILIES)}
 _SECTIONS: dict[str, type] = {"$": SweepSpec, "$.cartesian": SweepAxes, "$.points": SweepPointSpec}
 
 
@@ -61,7 +71,7 @@ _SECTIONS: dict[str, type] = {"$": SweepSpec, "$.cartesian": SweepAxes, "$.point
 class _Views:
     """One workload of the sweep without its GPU, and the page size its grid came from."""
 
-    workload: OCRWorkload
+    workload: AnyOCRWorkload
     page_size: tuple[int, int] | None
 
 
@@ -109,14 +119,14 @@ def _grid_from_text(text: str) -> tuple[int, int]:
     pair = parse_pair(text)
     assert pair is not None  # validated by the spec
     rows, columns = pair
-    return columns, rows  # OCRWorkload.crop_grid is (across, down)
+    return columns, rows  # a workload's crop_grid is (across, down)
 
 
 def _views_of_mode(
-    spec: SweepSpec, mode_name: str, axes: SweepAxes
+    spec: SweepSpec, family: ModelFamily, mode_name: str, axes: SweepAxes
 ) -> list[tuple[tuple[int, int], tuple[int, int] | None]]:
-    """(crop grid as (across, down), page size) pairs of one mode."""
-    mode = RESOLUTION_MODES[mode_name]
+    """(crop grid as (across, down), page size) pairs of one mode of ``family``'s model."""
+    mode = family.resolution_modes[mode_name]
     pages = [parse_pair(p) for p in axes.page_sizes]
     if pages:
         out: list[tuple[tuple[int, int], tuple[int, int] | None]] = []
@@ -124,7 +134,7 @@ def _views_of_mode(
             assert page is not None  # validated by the spec
             grid = (1, 1)
             if mode.crop_mode:
-                grid = select_crop_grid(
+                grid = family.select_crop_grid(
                     *page, min_num=spec.min_crops, max_num=spec.max_crops, image_size=mode.image_size
                 )
             out.append((grid, page))
@@ -133,19 +143,27 @@ def _views_of_mode(
         return [((1, 1), None)]
     grids: list[tuple[int, int]] = []
     for text in axes.crop_grids:
-        for g in candidate_grids(spec.min_crops, spec.max_crops) if text == ALL_GRIDS else [_grid_from_text(text)]:
+        candidates = family.candidate_grids(spec.min_crops, spec.max_crops)
+        for g in candidates if text == ALL_GRIDS else [_grid_from_text(text)]:
             if g not in grids:
                 grids.append(g)
     return [(g, None) for g in grids]
 
 
 def _workload(
-    spec: SweepSpec, mode_name: str, grid: tuple[int, int], prompt: int, new: int, batch: int, attn: str
-) -> OCRWorkload:
-    mode = RESOLUTION_MODES[mode_name]
+    spec: SweepSpec,
+    family: ModelFamily,
+    mode_name: str,
+    grid: tuple[int, int],
+    prompt: int,
+    new: int,
+    batch: int,
+    attn: str,
+) -> AnyOCRWorkload:
+    mode = family.resolution_modes[mode_name]
     if not mode.crop_mode and grid != (1, 1):
         raise ValueError(f"crop_grid: mode {mode_name!r} has no crops; only 1x1 is allowed, got {grid[1]}x{grid[0]}")
-    return OCRWorkload(
+    return family.workload(
         base_size=mode.base_size,
         image_size=mode.image_size,
         crop_mode=mode.crop_mode,
@@ -169,24 +187,29 @@ def expand_sweep(spec: SweepSpec) -> dict[tuple[_Views, str], list[str]]:
 
     if spec.cartesian is not None:
         a = spec.cartesian
-        for mode in a.resolution_modes:
-            for grid, page in _views_of_mode(spec, mode, a):
+        for family, mode in [(FAMILIES[m], mode) for m in a.models for mode in a.resolution_modes]:
+            if mode not in family.resolution_modes:
+                continue
+            for grid, page in _views_of_mode(spec, family, mode, a):
                 for prompt in a.prompt_tokens:
                     for new in a.max_new_tokens:
                         for batch in a.batch_sizes:
                             for attn in a.attention:
-                                views = _Views(_workload(spec, mode, grid, prompt, new, batch, attn), page)
+                                views = _Views(_workload(spec, family, mode, grid, prompt, new, batch, attn), page)
                                 for runtime in a.runtimes:
                                     for hw in a.hardware:
                                         add(views, hw, runtime)
     for p in spec.points:
         page = parse_pair(p.page_size) if p.page_size is not None else None
         grid = _grid_from_text(p.crop_grid) if p.crop_grid is not None else (1, 1)
-        preset = RESOLUTION_MODES[p.resolution_mode]
+        family = FAMILIES[p.model]
+        preset = family.resolution_modes[p.resolution_mode]
         if page is not None and preset.crop_mode:
-            grid = select_crop_grid(*page, min_num=spec.min_crops, max_num=spec.max_crops, image_size=preset.image_size)
+            grid = family.select_crop_grid(
+                *page, min_num=spec.min_crops, max_num=spec.max_crops, image_size=preset.image_size
+            )
         workload = _workload(
-            spec, p.resolution_mode, grid, p.prompt_tokens, p.max_new_tokens, p.batch_size, p.attention
+            spec, family, p.resolution_mode, grid, p.prompt_tokens, p.max_new_tokens, p.batch_size, p.attention
         )
         add(_Views(workload, page), p.hardware, p.runtime)
     return groups
@@ -201,11 +224,12 @@ def with_runtime(spec: SweepSpec, runtime: str) -> SweepSpec:
 
 
 def point_sort_key(p: PlanningPoint) -> tuple[Any, ...]:
-    """GPU, time model, mode (vendor order), tiles, grid rows and columns, page size, prompt, generation length,
-    batch, kernel."""
+    """Model, GPU, time model, mode (vendor order), tiles, grid rows and columns, page size, prompt, generation
+    length, batch, kernel."""
     w = p.workload
     across, down = w.crop_grid
     return (
+        _MODEL_ORDER[p.model],
         p.hardware,
         p.runtime,
         _MODE_ORDER.get(p.resolution_mode, len(_MODE_ORDER)),
@@ -223,11 +247,20 @@ def point_sort_key(p: PlanningPoint) -> tuple[Any, ...]:
 
 
 @functools.cache
-def default_model_spec() -> DeepSeekOCRModelSpec:
-    """The released checkpoint's architecture, as the analyzer embeds it."""
+def default_model_spec(model: str | None = None) -> DeepSeekOCRModelSpec:
+    """The released checkpoint's architecture of ``model`` (a family key; ``None``: DeepSeek-OCR), as the analyzer
+    embeds it."""
     from llm_perf_opt.runners.analyzer_inputs import load_model_spec
 
-    return load_model_spec(None)
+    return load_model_spec(model)
+
+
+def model_specs(spec: SweepSpec, model: DeepSeekOCRModelSpec | None = None) -> dict[str, DeepSeekOCRModelSpec]:
+    """The architecture of every model of the sweep, by family key in the sweep's order: ``model`` for its own
+    model, the packaged one for the others."""
+    return {
+        key: model if model is not None and model.family.key == key else default_model_spec(key) for key in spec.models
+    }
 
 
 class _Progress:
@@ -254,8 +287,9 @@ class _Progress:
 def evaluate_sweep(
     spec: SweepSpec, *, model: DeepSeekOCRModelSpec | None = None, progress: bool = True
 ) -> list[PlanningPoint]:
-    """Every point of ``spec``, sorted by :func:`point_sort_key` (engine only: nothing written)."""
-    spec_model = model or default_model_spec()
+    """Every point of ``spec``, sorted by :func:`point_sort_key` (engine only: nothing written). ``model``: the
+    architecture of its model's points (default: the packaged ones)."""
+    archs = {key: s.arch for key, s in model_specs(spec, model).items()}
     groups = expand_sweep(spec)
     total = sum(len(h) for h in groups.values())
     bar = _Progress(total, progress)
@@ -264,7 +298,7 @@ def evaluate_sweep(
         with CollectorPaused():
             for (views, runtime), hardware in groups.items():
                 points += predict_many(
-                    spec_model.arch,
+                    archs[family_of(views.workload).key],
                     views.workload,
                     hardware,
                     target_pages_per_day=spec.target_pages_per_day,
@@ -280,24 +314,38 @@ def evaluate_sweep(
 
 
 def sweep_csv_text(points: list[PlanningPoint]) -> str:
-    """``sweep.csv``: one row per point (columns: :func:`llm_perf_opt.planning.table.csv_header`)."""
+    """``sweep.csv``: one row per point (columns: :func:`llm_perf_opt.planning.table.csv_header` of the points'
+    models)."""
+    models = tuple(dict.fromkeys(p.model for p in points))
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(csv_header())
+    writer.writerow(csv_header(models))
     for p in points:
-        writer.writerow(csv_row(p))
+        writer.writerow(csv_row(p, models))
     return buf.getvalue()
+
+
+def sweep_json_text(result: SweepResult) -> str:
+    """``sweep.json``: the result's JSON, without ``more_models`` when the sweep covers one model."""
+    data = unstructure(result)
+    if not result.more_models:
+        del data["more_models"]
+    return dump_indented_json(data) + "\n"
 
 
 def _iter_outputs(result: SweepResult) -> Iterator[tuple[str, str | bytes]]:
     points = list(result.points)
     yield "sweep.csv", sweep_csv_text(points)
-    yield "sweep.json", to_json_text(result)
+    yield "sweep.json", sweep_json_text(result)
     if result.spec.plots and points:
         from llm_perf_opt.planning.plots import sweep_plots
 
-        for name, data in sweep_plots(points, result.model.arch).items():
-            yield f"plots/{name}", data
+        specs = (result.model, *result.more_models)
+        for spec in specs:  # one set of plots per model: plots/, or plots/<model>/ when there are several
+            of_model = [p for p in points if p.model == spec.family.key]
+            folder = "plots/" if len(specs) == 1 else f"plots/{spec.family.key}/"
+            for name, data in sweep_plots(of_model, spec.arch).items():
+                yield f"{folder}{name}", data
 
 
 def run_sweep(
@@ -314,8 +362,8 @@ def run_sweep(
     replaces an earlier sweep's output (a directory holding ``sweep.json``) or an empty directory, and
     refuses any other existing path, so no file of the user's is ever overwritten or deleted."""
     record = spec if isinstance(spec, SweepSpec) else load_sweep_spec(spec)
-    spec_model = model or default_model_spec()
-    points = evaluate_sweep(record, model=spec_model, progress=progress)
-    result = SweepResult(spec=record, model=spec_model, points=tuple(points))
+    specs = list(model_specs(record, model).values())
+    points = evaluate_sweep(record, model=model, progress=progress)
+    result = SweepResult(spec=record, model=specs[0], more_models=tuple(specs[1:]), points=tuple(points))
     write_directory(Path(output_dir), dict(_iter_outputs(result)), marker="sweep.json")
     return points

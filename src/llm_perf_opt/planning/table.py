@@ -3,8 +3,12 @@
 Columns follow the record's field order: the point's scalars; the workload's fields, with the
 crop grid written ``ROWSxCOLUMNS`` (crops down x across, as the analyzer's ``--crop-grid``)
 and ``n_crops`` beside it; each stage's fields as ``<stage>.<field>``; the memory fields as
-``memory.<field>``. Empty cell: no value (``None``); booleans are ``true``/``false``; floats are
-written with Python's shortest round-trip repr, so equal points give identical text.
+``memory.<field>``. Empty cell: no value (``None``, or a stage the point's model does not have); booleans are
+``true``/``false``; floats are written with Python's shortest round-trip repr, so equal points give identical text.
+
+The stage columns are those of the models the table holds (``models``; DeepSeek-OCR's by default: ``sam``,
+``clip``, ...; with DeepSeek-OCR-2 also ``qwen2``), and the ``model`` column is written only when a model other
+than DeepSeek-OCR is present.
 
 Example
 -------
@@ -13,6 +17,9 @@ Example
 (['hardware', 'runtime', 'calibrated', 'resolution_mode'], True, True)
 >>> header.count("decode_seconds"), "decode.seconds" in header  # the point's and the stage's
 (1, True)
+>>> both = csv_header(("deepseek-ocr", "deepseek-ocr-2"))
+>>> both[-1], "qwen2.seconds" in both, "qwen2.seconds" in header
+('model', True, False)
 """
 
 from __future__ import annotations
@@ -20,8 +27,9 @@ from __future__ import annotations
 import attrs
 
 from llm_perf_opt.data.planning import MemoryPrediction, PlanningPoint, StagePrediction
-from llm_perf_opt.data.stage_names import STAGE_NAMES
+from llm_perf_opt.data.stage_names import ALL_STAGE_NAMES, MODEL_STAGES
 from modelmeter.models.deepseek_ocr.workload import OCRWorkload
+from modelmeter.models.families import V1
 
 _WORKLOAD_FIELDS = [a.name for a in attrs.fields(OCRWorkload)]
 _STAGE_FIELDS = [a.name for a in attrs.fields(StagePrediction) if a.name != "stage"]
@@ -37,15 +45,23 @@ def _cell(value: object) -> object:
     return value
 
 
-def csv_header() -> list[str]:
-    """Column names, in order."""
+def _stages(models: tuple[str, ...]) -> list[str]:
+    return [s for s in ALL_STAGE_NAMES if any(s in MODEL_STAGES[m] for m in models)]
+
+
+def _fields(models: tuple[str, ...]) -> list[str]:
+    return [f for f in _POINT_FIELDS if f != "model" or models != (V1,)]
+
+
+def csv_header(models: tuple[str, ...] = (V1,)) -> list[str]:
+    """Column names, in order, for points of ``models``."""
     out: list[str] = []
-    for name in _POINT_FIELDS:
+    for name in _fields(models):
         if name == "workload":
             for w in _WORKLOAD_FIELDS:
                 out += [w, "n_crops"] if w == "crop_grid" else [w]
         elif name == "stages":
-            out += [f"{stage}.{f}" for stage in STAGE_NAMES for f in _STAGE_FIELDS]
+            out += [f"{stage}.{f}" for stage in _stages(models) for f in _STAGE_FIELDS]
         elif name == "memory":
             out += [f"memory.{f}" for f in _MEMORY_FIELDS]
         else:
@@ -53,10 +69,10 @@ def csv_header() -> list[str]:
     return out
 
 
-def csv_row(point: PlanningPoint) -> list[object]:
-    """The cells of ``point``, in :func:`csv_header` order."""
+def csv_row(point: PlanningPoint, models: tuple[str, ...] = (V1,)) -> list[object]:
+    """The cells of ``point``, in :func:`csv_header` order of ``models``."""
     out: list[object] = []
-    for name in _POINT_FIELDS:
+    for name in _fields(models):
         if name == "workload":
             w = point.workload
             for f in _WORKLOAD_FIELDS:
@@ -67,7 +83,11 @@ def csv_row(point: PlanningPoint) -> list[object]:
                     out.append(_cell(getattr(w, f)))
         elif name == "stages":
             by_name = {s.stage: s for s in point.stages}
-            out += [_cell(getattr(by_name[stage], f)) for stage in STAGE_NAMES for f in _STAGE_FIELDS]
+            out += [
+                _cell(getattr(by_name[stage], f)) if stage in by_name else ""
+                for stage in _stages(models)
+                for f in _STAGE_FIELDS
+            ]
         elif name == "memory":
             out += [_cell(getattr(point.memory, f)) for f in _MEMORY_FIELDS]
         else:

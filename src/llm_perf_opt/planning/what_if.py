@@ -15,7 +15,7 @@ for the same inputs the numbers are exactly those of a direct prediction.
 Example
 -------
 >>> from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
->>> from modelmeter.models.deepseek_ocr.workload import OCRWorkload
+>>> from modelmeter.models.families import AnyOCRWorkload
 >>> from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
 >>> spec = DeepSeekOCRModelSpec(name="deepseek-ai/DeepSeek-OCR", config_source="embedded", arch=DeepseekOCRArch())
 >>> saved = planning_report_text(predict(spec.arch, OCRWorkload(crop_grid=(2, 3)), "l4"), spec)
@@ -39,7 +39,7 @@ from llm_perf_opt.data.workload_profile import OCRWorkloadProfile
 from llm_perf_opt.hardware.registry import resolve_hardware
 from llm_perf_opt.planning.predict import DEFAULT_MEMORY_UTILIZATION, predict
 from llm_perf_opt.timing.time_model import time_model
-from modelmeter.models.deepseek_ocr.workload import OCRWorkload
+from modelmeter.models.families import AnyOCRWorkload
 
 
 @define(frozen=True, kw_only=True)
@@ -54,7 +54,7 @@ class SavedInputs:
     """
 
     model: DeepSeekOCRModelSpec
-    workload: OCRWorkload
+    workload: AnyOCRWorkload
     page_size: tuple[int, int] | None = None
     hardware: str | None = None
     target_pages_per_day: float | None = None
@@ -74,7 +74,7 @@ def _from_analyzer_report(data: dict[str, Any]) -> SavedInputs:
 
     model = structure(data["model"], DeepSeekOCRModelSpec)
     profile = structure(data["workload"], OCRWorkloadProfile)
-    _, workload = resolve_workload(profile, WorkloadFlags(), "report.json")
+    _, workload = resolve_workload(profile, WorkloadFlags(), "report.json", model.family)
     page = None
     if profile.image_width is not None and profile.image_height is not None:
         page = (profile.image_width, profile.image_height)

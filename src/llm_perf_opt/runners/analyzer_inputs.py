@@ -38,6 +38,8 @@ from llm_perf_opt.utils.packaged_defaults import (
     packaged_workload_ids,
     read_workload_text,
 )
+from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
+from modelmeter.models.deepseek_ocr.workload import OCRWorkload
 from modelmeter.models.deepseek_ocr2.workload import BASE_SIZE, TILE_SIZE, view_tokens
 from modelmeter.models.families import FAMILIES, V1, AnyOCRWorkload, ModelFamily, detect_family
 
@@ -458,6 +460,15 @@ def resolve_inputs(
     profile, label = load_profile(profile_id or PACKAGED_MODELS[family.key][1])
     resolved, workload = resolve_workload(profile, flags, label, family)
     return AnalyzerInputs(spec=spec, profile=resolved, workload=workload, overrides=flags.given())
+
+
+def v1_model(inputs: AnalyzerInputs, why: str) -> tuple[DeepseekOCRArch, OCRWorkload]:
+    """The DeepSeek-OCR architecture and workload of ``inputs``, for the tools that exist for v1 only (the PyTorch
+    reference, the TorchInfo capture); an :class:`InputError` naming ``--model`` and ``why`` for another model."""
+    arch, workload = inputs.spec.arch, inputs.workload
+    if not isinstance(arch, DeepseekOCRArch) or not isinstance(workload, OCRWorkload):
+        raise InputError(f"--model: {why}; {inputs.spec.family.display_name} has none")
+    return arch, workload
 
 
 def default_run_id(inputs: AnalyzerInputs, extra: dict[str, Any] | None = None) -> str:

@@ -50,6 +50,7 @@ from llm_perf_opt.runners.analyzer_inputs import (
     load_profile,
     parse_crop_grid,
     resolve_inputs,
+    v1_model,
 )
 from llm_perf_opt.runners.report_builder import build_report
 from llm_perf_opt.runners.summary_builder import build_summary
@@ -70,6 +71,8 @@ from llm_perf_opt.visualize.layer_pages import page_name, render_layer_page
 from llm_perf_opt.visualize.report_markdown import render_report_markdown
 from llm_perf_opt.visualize.stage_table import render_stage_table
 from modelmeter.layers.attention_core import ATTENTION_IMPLS
+from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
+from modelmeter.models.deepseek_ocr.workload import OCRWorkload
 from modelmeter.models.families import FAMILIES, V1, OCRModel
 from modelmeter.units import KNOWN_DTYPES
 
@@ -137,7 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID_OR_PATH",
         default=None,
         help=f"packaged workload profile ({', '.join(packaged_workload_ids())}) or a path to a workload YAML file; "
-        f"default: the model's standard profile ({', '.join(f'{m}: {p[1]}' for m, p in PACKAGED_MODELS.items())})",
+        f"default: {DEFAULT_WORKLOAD_ID}, the standard profile of the model ("
+        + ", ".join(f"{m}: {p[1]}" for m, p in PACKAGED_MODELS.items())
+        + ")",
     )
     w = p.add_argument_group("workload overrides (each replaces the profile's value)")
     w.add_argument(
@@ -429,6 +434,11 @@ def run_analytic(args: argparse.Namespace, command_line: Sequence[str]) -> int:
             f"{inputs.spec.family.display_name} has no TorchInfo capture here"
         )
     time_inputs = load_time_inputs(args)
+    if time_inputs is not None:
+        try:
+            time_inputs[1].check_model(inputs.spec.family.key)
+        except ValueError as exc:
+            raise InputError(f"--runtime: {exc}") from None
     hashed: dict[str, Any] = {"torchinfo_dir": args.torchinfo_dir, "format": args.format or DEFAULT_FORMAT}
     if time_inputs is not None:  # the entries' contents, not their names: an edited file gets a new id
         hashed |= {"hardware": unstructure(time_inputs[0]), "runtime": unstructure(time_inputs[1])}
@@ -458,15 +468,12 @@ def run_analytic(args: argparse.Namespace, command_line: Sequence[str]) -> int:
     return 0
 
 
-def _counted_inputs(args: argparse.Namespace) -> AnalyzerInputs:
-    """The inputs of a counted mode: the project's PyTorch reference is DeepSeek-OCR's (v1) only."""
+def _counted_inputs(args: argparse.Namespace) -> tuple[AnalyzerInputs, DeepseekOCRArch, OCRWorkload]:
+    """The inputs of a counted mode: the project's PyTorch reference is DeepSeek-OCR's (v1) only (OCR-2's layers
+    are checked by the parity tests of tests/deepseek_ocr2/)."""
     inputs = resolve_inputs(_flags(args), profile_id=_profile_id(args), model_dir=args.model)
-    if inputs.spec.family.key != V1:
-        raise InputError(
-            f"--model: --mode {args.mode} counts the project's PyTorch reference of DeepSeek-OCR; "
-            f"{inputs.spec.family.display_name} is checked by its parity tests (tests/deepseek_ocr2/) instead"
-        )
-    return inputs
+    arch, workload = v1_model(inputs, f"--mode {args.mode} counts the project's PyTorch reference of DeepSeek-OCR")
+    return inputs, arch, workload
 
 
 def _counted_output_dir(args: argparse.Namespace, inputs: AnalyzerInputs, subdir: str) -> Path:
@@ -481,9 +488,9 @@ def run_static(args: argparse.Namespace, command_line: Sequence[str]) -> int:
     from llm_perf_opt.runners.static_mode import run_static as count_static
     from llm_perf_opt.runners.static_mode import static_compute_dict, static_compute_markdown
 
-    inputs = _counted_inputs(args)
+    inputs, arch, workload = _counted_inputs(args)
     out_dir = _counted_output_dir(args, inputs, "static_compute")
-    counted = count_static(inputs.spec.arch, inputs.workload)
+    counted = count_static(arch, workload)
     files = {
         "static_compute.json": json.dumps(static_compute_dict(counted), indent=2) + "\n",
         "static_compute.md": static_compute_markdown(counted),
@@ -500,9 +507,9 @@ def run_verify_mode(args: argparse.Namespace, command_line: Sequence[str]) -> in
     require_torch("verify")
     from llm_perf_opt.runners.verify_mode import compare, verification_dict, verification_markdown
 
-    inputs = _counted_inputs(args)
+    inputs, arch, workload = _counted_inputs(args)
     out_dir = _counted_output_dir(args, inputs, "verification")
-    result = compare(inputs.spec.arch, inputs.workload)
+    result = compare(arch, workload)
     files = {
         "verification.json": json.dumps(verification_dict(result), indent=2) + "\n",
         "verification.md": verification_markdown(result),

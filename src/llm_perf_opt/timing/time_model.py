@@ -44,7 +44,7 @@ from llm_perf_opt.kernels.timing import (
 from llm_perf_opt.timing.roofline import roofline_time
 from modelmeter.layers.base import BaseLayer
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRDecodeStep
-from modelmeter.models.families import OCRModel
+from modelmeter.models.families import OCRModel, family_of
 
 
 @define(frozen=True, kw_only=True)
@@ -135,7 +135,9 @@ class RuntimeTimeModel:
     def stage_times(
         self, model: OCRModel, hardware: HardwareSpec, roofline_s: dict[str, float] | None = None
     ) -> dict[str, StageTimes]:
-        """Each stage's kernel inventory under the profile, timed (the model runs the profile's decoder attention)."""
+        """Each stage's kernel inventory under the profile, timed (the model runs the profile's decoder attention);
+        ``ValueError`` when the profile does not describe the model."""
+        self.profile.check_model(family_of(model).key)
         return {
             name: StageTimes(
                 kernel_s=r.predicted_kernel_s,
