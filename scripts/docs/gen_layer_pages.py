@@ -3,7 +3,8 @@
 The pages are rendered by :func:`llm_perf_opt.visualize.layer_pages.render_layer_page`, the
 renderer of the analyzer's ``layers/<ClassName>.md``, from the report of the embedded defaults
 (``dsocr-standard-v1`` on the released architecture): the documentation and a default analyzer
-run show the same pages.
+run show the same pages. DeepSeek-OCR-2's own classes (its Qwen2 encoder, its aggregator) follow, from its
+standard workload (``--model deepseek-ocr-2``).
 
 Usage::
 
@@ -23,13 +24,23 @@ from llm_perf_opt.visualize.layer_pages import page_name, render_layer_index, re
 
 OUTPUT_DIR = Path(__file__).resolve().parents[2] / "docs" / "layers"
 INDEX = "index.md"
+OCR2 = "deepseek-ocr-2"
+"""The packaged model whose own classes get pages too."""
 
 
 def layer_pages() -> dict[str, str]:
-    """File name -> text of every page (the class pages and ``index.md``)."""
+    """File name -> text of every page (the class pages and ``index.md``): DeepSeek-OCR's classes on its standard
+    workload, then the classes only DeepSeek-OCR-2 uses on its own (``dsocr2-standard-v1``), listed in a second
+    table of the index."""
     report = build_report(resolve_inputs(WorkloadFlags()))
     pages = {page_name(c.class_name): render_layer_page(c, report.workload.id) for c in report.layer_classes}
-    pages[INDEX] = render_layer_index(report.layer_classes, report.workload.id)
+    index = render_layer_index(report.layer_classes, report.workload.id)
+    ocr2 = build_report(resolve_inputs(WorkloadFlags(), model_dir=OCR2))
+    own = [c for c in ocr2.layer_classes if page_name(c.class_name) not in pages]
+    pages |= {page_name(c.class_name): render_layer_page(c, ocr2.workload.id) for c in own}
+    more = render_layer_index(own, ocr2.workload.id).replace("# Layer classes", "## DeepSeek-OCR-2's own classes", 1)
+    more = more.replace("Every analytic class used by", "The classes DeepSeek-OCR does not use, added by", 1)
+    pages[INDEX] = f"{index}\n{more}"
     return pages
 
 

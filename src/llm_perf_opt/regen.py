@@ -5,8 +5,8 @@ docs, cannot drift from what the tool computes.
 What it writes (relative to the checkout):
 
 * ``docs/layers/*.md``: one page per analytic layer class (``scripts/docs/gen_layer_pages.py``);
-* ``extern/modelmeter/models/deepseek_ocr/module_catalog.md`` and ``module_formulations.md``
-  (``scripts/docs/render_module_catalog.py``, ``scripts/docs/gen_formulations.py``);
+* ``extern/modelmeter/models/deepseek_ocr/module_catalog.md`` and ``module_formulations.md``, and the same two
+  pages of ``deepseek_ocr2/`` (``scripts/docs/render_module_catalog.py``, ``scripts/docs/gen_formulations.py``);
 * the generated blocks of ``docs/*.md`` (:mod:`llm_perf_opt.visualize.doc_blocks`);
 * ``reports/verify/``: verify mode on the defaults (needs the ``validation`` extra: torch);
 * the validation reports, from the committed raw GPU measurements (:data:`RUNTIME_REPORTS`,
@@ -47,17 +47,18 @@ def layer_pages(repo: Path) -> dict[str, str]:
 
 
 def catalog_pages(repo: Path) -> dict[str, str]:
-    """The module catalog and the formulations page of the DeepSeek-OCR layers."""
+    """The module catalogs and the formulations pages of the DeepSeek-OCR and DeepSeek-OCR-2 layers."""
     from modelmeter.models.deepseek_ocr.module_catalog import load_module_catalog
 
-    catalog = load_module_catalog()
-    folder = "extern/modelmeter/models/deepseek_ocr"
     render_catalog = load_script(repo / "scripts" / "docs" / "render_module_catalog.py").render
     render_formulations = load_script(repo / "scripts" / "docs" / "gen_formulations.py").render
-    return {
-        f"{folder}/module_catalog.md": str(render_catalog(catalog)),
-        f"{folder}/module_formulations.md": str(render_formulations(catalog)),
-    }
+    out = {}
+    for package in ("deepseek_ocr", "deepseek_ocr2"):  # DeepSeek-OCR's catalog, and DeepSeek-OCR-2's own modules
+        folder = f"extern/modelmeter/models/{package}"
+        catalog = load_module_catalog(repo / folder / "module_catalog.yaml")
+        out[f"{folder}/module_catalog.md"] = str(render_catalog(catalog))
+        out[f"{folder}/module_formulations.md"] = str(render_formulations(catalog))
+    return out
 
 
 def doc_blocks(repo: Path) -> dict[str, str]:

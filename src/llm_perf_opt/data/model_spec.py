@@ -4,11 +4,9 @@ numbers come from.
 Example
 -------
 >>> from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
-from modelmeter.models.deepseek_ocr2.config import DeepseekOCR2Arch
-from modelmeter.models.families import ModelFamily, OCRArch, family_of
 >>> spec = DeepSeekOCRModelSpec(name="deepseek-ai/DeepSeek-OCR", config_source="embedded", arch=DeepseekOCRArch())
->>> spec.arch.language.n_routed_experts
-64
+>>> spec.arch.language.n_routed_experts, spec.family.key
+(64, 'deepseek-ocr')
 """
 
 from __future__ import annotations

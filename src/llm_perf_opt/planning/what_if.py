@@ -15,7 +15,7 @@ for the same inputs the numbers are exactly those of a direct prediction.
 Example
 -------
 >>> from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
->>> from modelmeter.models.families import AnyOCRWorkload
+>>> from modelmeter.models.deepseek_ocr.workload import OCRWorkload
 >>> from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
 >>> spec = DeepSeekOCRModelSpec(name="deepseek-ai/DeepSeek-OCR", config_source="embedded", arch=DeepseekOCRArch())
 >>> saved = planning_report_text(predict(spec.arch, OCRWorkload(crop_grid=(2, 3)), "l4"), spec)

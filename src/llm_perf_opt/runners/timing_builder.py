@@ -4,7 +4,7 @@ roofline, kernel and wall time with the parts of its wall time, and the answer p
 
 Example
 -------
->>> from modelmeter.models.families import OCRModel
+>>> from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
 >>> from modelmeter.models.deepseek_ocr.workload import OCRWorkload
 >>> t = stage_timings(DeepseekOCRModel(workload=OCRWorkload(crop_grid=(2, 2), max_new_tokens=2)), "h100-sxm", "fused")
 >>> list(t.stages), t.stages["lm_head"].kernel_launches > 0, t.point.runtime

@@ -70,7 +70,9 @@ DESCRIBED_STAGES: dict[str, tuple[str, ...]] = {
     "fused": STAGE_NAMES,
     "hf-eager": ("prefill", "lm_head", "decode"),
     GRAPH_VARIANT: tuple(
-        s for s, kind in load_runtime(MEASURED_RUNTIME[GRAPH_VARIANT]).execution.stages.items() if kind == "graph"
+        s
+        for s, kind in load_runtime(MEASURED_RUNTIME[GRAPH_VARIANT]).execution.stages.items()
+        if kind == "graph" and s in STAGE_NAMES  # the measured model is DeepSeek-OCR
     ),
 }
 """Measured variant -> the stages whose measured code its runtime profile describes. The vision stages

@@ -113,13 +113,17 @@ class ReferenceOnly:
 
 @define(frozen=True, kw_only=True)
 class ModuleCatalog:
-    """All rows, the reference-only modules, the paper and its sections, the families."""
+    """All rows, the reference-only modules, the paper and its sections, the families; ``title`` names the model
+    and ``intro`` replaces the rendered page's standard introduction (DeepSeek-OCR-2's catalog,
+    ``modelmeter/models/deepseek_ocr2/module_catalog.yaml``, has both)."""
 
     rows: tuple[CatalogRow, ...]
     reference_only: tuple[ReferenceOnly, ...]
     paper: Mapping[str, str]
     paper_sections: Mapping[str, str]
     families: Mapping[str, str]
+    title: str = "DeepSeek-OCR"
+    intro: str = ""
 
     def rows_for_module(self, path: str) -> list[CatalogRow]:
         """Rows whose vendor pattern matches ``path`` (several when the class depends on the
@@ -189,7 +193,13 @@ def _parse(data: Mapping[str, Any]) -> ModuleCatalog:
         if row.family not in families:
             raise ValueError(f"{row.module}: family {row.family!r} is not in families")
     return ModuleCatalog(
-        rows=rows, reference_only=extra, paper=dict(data.get("paper") or {}), paper_sections=sections, families=families
+        rows=rows,
+        reference_only=extra,
+        paper=dict(data.get("paper") or {}),
+        paper_sections=sections,
+        families=families,
+        title=data.get("title") or "DeepSeek-OCR",
+        intro=data.get("intro") or "",
     )
 
 
