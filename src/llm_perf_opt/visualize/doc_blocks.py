@@ -12,18 +12,20 @@ Example
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from llm_perf_opt.data.planning import PlanningPoint
 from llm_perf_opt.planning.predict import predict
 from llm_perf_opt.planning.sweep import evaluate_sweep, load_sweep_spec
 from llm_perf_opt.runners.analyzer_inputs import WorkloadFlags, resolve_inputs
 from llm_perf_opt.runners.report_builder import build_report
 from llm_perf_opt.runners.summary_builder import build_summary
 from llm_perf_opt.utils.packaged_defaults import sweep_file
-from llm_perf_opt.visualize.number_format import grouped
+from llm_perf_opt.visualize.number_format import grouped, si
 from llm_perf_opt.visualize.tables import markdown_table
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
 from modelmeter.models.deepseek_ocr.layers.decoder.deepseek_v2_moe import DeepseekV2MoE
@@ -108,6 +110,83 @@ def stage_params() -> str:
     )
 
 
+COMPARISON_SWEEP = "ocr-v1-vs-v2"
+"""The packaged sweep docs/deepseek-ocr-2.md quotes: both models on the same pages."""
+
+
+@functools.cache
+def _comparison_points() -> tuple[PlanningPoint, ...]:
+    return tuple(evaluate_sweep(load_sweep_spec(sweep_file(COMPARISON_SWEEP)), progress=False))
+
+
+def _page_label(width: int | None, height: int | None) -> str:
+    names = {(1654, 2339): "A4", (1700, 2200): "Letter", (1165, 1654): "A5", (2339, 1654): "A4 landscape"}
+    size = f"{width}x{height}"
+    return f"{names[(width, height)]} {size}" if (width, height) in names else size
+
+
+def _comparison_row(p: PlanningPoint, page: str) -> list[str]:
+    w, h = p.workload.crop_grid
+    grid = f" {h}x{w}" if p.workload.crop_mode else ""
+    model = "OCR" if p.model == "deepseek-ocr" else "OCR-2"
+    return [
+        page,
+        f"{model}, {p.resolution_mode}{grid}",
+        grouped(p.image_tokens),
+        si(sum(s.forward_tensor_core_flops + s.forward_cuda_core_flops for s in p.stages[:3]), "FLOP"),
+        si(sum(s.forward_tensor_core_flops + s.forward_cuda_core_flops for s in p.stages), "FLOP"),
+        si(sum(s.forward_io_bytes for s in p.stages), "B"),
+        f"{p.ttft_seconds * 1e3:,.0f} ms",
+        f"{p.seconds_per_batch:.2f} s",
+    ]
+
+
+def ocr_v1_vs_v2_table() -> str:
+    """Per page, DeepSeek-OCR and DeepSeek-OCR-2 side by side in their cropping modes (the packaged
+    ``ocr-v1-vs-v2`` sweep): tokens, forward FLOPs of the vision stages and of the whole call, bytes moved, time to
+    first token and time per page under its runtime; then the one-view modes, whose numbers do not depend on the
+    page."""
+    points = _comparison_points()
+    header = ["page", "model, mode (grid)", "image tokens", "vision FLOPs", "FLOPs", "bytes moved", "TTFT",
+              "time per page"]  # fmt: skip
+    pages = list(dict.fromkeys((p.page_width, p.page_height) for p in points))
+    rows = [
+        _comparison_row(p, _page_label(*page))
+        for page in pages
+        for p in points
+        if (p.page_width, p.page_height) == page and p.workload.crop_mode
+    ]
+    rows += [_comparison_row(p, "any") for p in points if not p.workload.crop_mode and p.page_width == pages[0][0]]
+    first = points[0]
+    head = (
+        f"On {first.hardware} under the {first.runtime} runtime profile, batch 1, {first.workload.prompt_tokens} "
+        f"prompt tokens and {grouped(first.workload.max_new_tokens)} generated tokens per page (FLOPs: Tensor-Core "
+        "plus CUDA-core, forward; vision: the first three stages; bytes: forward memory traffic of the whole call, "
+        "decode included). The one-view modes (page *any*) do not depend on the page size:\n\n"
+    )
+    return head + markdown_table(header, rows, align="llrrrrrr")
+
+
+def ocr_v1_vs_v2_stages() -> str:
+    """The A4 page in each model's default mode, stage by stage: FLOPs, bytes and wall time under the sweep's
+    runtime."""
+    points = _comparison_points()
+    a4 = [p for p in points if (p.page_width, p.page_height) == (1654, 2339) and p.workload.crop_mode]
+    rows = []
+    for p in a4:
+        for s in p.stages:
+            rows.append(
+                [
+                    "OCR" if p.model == "deepseek-ocr" else "OCR-2",
+                    f"`{s.stage}`",
+                    si(s.forward_tensor_core_flops + s.forward_cuda_core_flops, "FLOP"),
+                    si(s.forward_io_bytes, "B"),
+                    f"{s.wall_seconds * 1e3:,.1f} ms",
+                ]
+            )
+    return markdown_table(["model", "stage", "FLOPs", "bytes moved", "wall time"], rows, align="llrrr")
+
+
 def bench_table(bench_json: Path) -> str:
     """The speed figures of ``reports/bench/latest.json`` (written by ``scripts/bench/bench_analytic.py``)."""
     data = json.loads(bench_json.read_text(encoding="utf-8"))
@@ -137,6 +216,8 @@ def renderers(repo: Path) -> dict[str, Callable[[], str]]:
         "paper-a100-table": paper_a100_table,
         "a100-decode-steps": a100_decode_steps,
         "stage-params": stage_params,
+        "ocr-v1-vs-v2": ocr_v1_vs_v2_table,
+        "ocr-v1-vs-v2-stages": ocr_v1_vs_v2_stages,
         "bench-table": lambda: bench_table(repo / "reports" / "bench" / "latest.json"),
         "vendor-h200-summary": lambda: vendor_summary(repo),
     }
