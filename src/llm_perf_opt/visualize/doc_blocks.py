@@ -120,7 +120,12 @@ def _comparison_points() -> tuple[PlanningPoint, ...]:
 
 
 def _page_label(width: int | None, height: int | None) -> str:
-    names = {(1654, 2339): "A4", (1700, 2200): "Letter", (1165, 1654): "A5", (2339, 1654): "A4 landscape"}
+    names: dict[tuple[int | None, int | None], str] = {
+        (1654, 2339): "A4",
+        (1700, 2200): "Letter",
+        (1165, 1654): "A5",
+        (2339, 1654): "A4 landscape",
+    }
     size = f"{width}x{height}"
     return f"{names[(width, height)]} {size}" if (width, height) in names else size
 
