@@ -36,11 +36,16 @@ def test_docs_layer_pages_are_current() -> None:
 
 
 def test_docs_layer_pages_are_the_analyzers_pages(tmp_path: Path, run_cli: Callable[..., Any]) -> None:
-    out = tmp_path / "out"
+    """docs/layers holds the default run's pages, and the pages of the classes only DeepSeek-OCR-2's default run
+    has (the shared classes' pages are DeepSeek-OCR's)."""
+    out, out2 = tmp_path / "out", tmp_path / "out2"
     assert run_cli("--format", "json", "--output-dir", out).code == 0
+    assert run_cli("--model", "deepseek-ocr-2", "--format", "json", "--output-dir", out2).code == 0
     produced = {p.name: p.read_text() for p in (out / "layers").iterdir()}
+    produced |= {p.name: p.read_text() for p in (out2 / "layers").iterdir() if p.name not in produced}
     documented = {p.name: p.read_text() for p in (DOCS / "layers").iterdir() if p.name != "index.md"}
     assert produced == documented
+    assert "Qwen2Attention.md" in documented and "VitModel.md" in documented
 
 
 def test_every_nav_page_exists() -> None:
