@@ -45,7 +45,8 @@ def test_docs_layer_pages_are_the_analyzers_pages(tmp_path: Path, run_cli: Calla
     produced |= {p.name: p.read_text() for p in (out2 / "layers").iterdir() if p.name not in produced}
     documented = {p.name: p.read_text() for p in (DOCS / "layers").iterdir() if p.name != "index.md"}
     assert produced == documented
-    assert "Qwen2Attention.md" in documented and "VitModel.md" in documented
+    assert "Qwen2Attention.md" in documented
+    assert "VitModel.md" in documented
 
 
 def test_every_nav_page_exists() -> None:
