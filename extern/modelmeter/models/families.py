@@ -76,6 +76,8 @@ class ModelFamily:
         Pages no larger than this on both sides get no crops (v1: 640; OCR-2: 768, its tile size).
     grid_rule
         The vendor function of the crop-grid rule, for messages.
+    vision_label, image_rows
+        How reports name the vision stages and what a page's image rows hold.
 
     Example
     -------
@@ -95,6 +97,8 @@ class ModelFamily:
     max_crops: int
     crop_threshold_px: int
     grid_rule: str
+    vision_label: str
+    image_rows: str
     _grid: Callable[..., tuple[int, int]]
     _candidates: Callable[[int, int], list[tuple[int, int]]]
 
@@ -152,6 +156,8 @@ FAMILIES: dict[str, ModelFamily] = {
             max_crops=v1_workload.DEFAULT_MAX_CROPS,
             crop_threshold_px=v1_workload.CROP_THRESHOLD_PX,
             grid_rule="dynamic_preprocess",
+            vision_label="SAM + CLIP + projector",
+            image_rows="newlines and the view separator included",
             grid=_v1_grid,
             candidates=v1_workload.candidate_grids,
         ),
@@ -168,6 +174,8 @@ FAMILIES: dict[str, ModelFamily] = {
             max_crops=v2_workload.DEFAULT_MAX_CROPS,
             crop_threshold_px=v2_workload.TILE_SIZE,
             grid_rule="count_tiles",
+            vision_label="SAM + Qwen2 encoder + projector",
+            image_rows="crops, global view, view separator (no newlines)",
             grid=_v2_grid,
             candidates=v2_workload.candidate_grids,
         ),

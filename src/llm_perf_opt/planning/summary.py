@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from llm_perf_opt.data.planning import ROOFLINE, PlanningPoint
 from llm_perf_opt.visualize.number_format import si
+from modelmeter.models.families import FAMILIES
 
 GIB = 2**30
 
@@ -62,7 +63,7 @@ def render_capacity_markdown(p: PlanningPoint) -> str:
         )
     roofline = sum(st.seconds for st in p.stages)
     times = [
-        f"| vision (SAM + CLIP + projector) | {_ms(p.vision_seconds)} |",
+        f"| vision ({FAMILIES[p.model].vision_label}) | {_ms(p.vision_seconds)} |",
         f"| time to first token | {_ms(p.ttft_seconds)} |",
         f"| time per output token, final KV length | {_ms(p.tpot_final_seconds)} |",
         f"| time per output token, mean | {_ms(p.tpot_mean_seconds)} |",

@@ -60,7 +60,7 @@ def _workload_section(report: AnalyticModelReport) -> list[str]:
             w.sources.get("crop_grid", ""),
         ],
         ["prompt tokens (besides BOS)", str(w.prompt_tokens), w.sources.get("prompt_tokens", "")],
-        ["image tokens", grouped(g.image_tokens), "newlines and the view separator included"],
+        ["image tokens", grouped(g.image_tokens), report.model.family.image_rows],
         ["prefill tokens", grouped(g.prefill_tokens), "1 BOS + prompt tokens + image tokens"],
         ["max new tokens", grouped(w.max_new_tokens), w.sources.get("max_new_tokens", "")],
         ["decode forwards", grouped(g.decode_steps), "max_new_tokens - 1 (the prefill's logits give the first token)"],
@@ -218,7 +218,7 @@ def render_report_markdown(
     leaves = [n for n in report.nodes if n.id not in leaves_parent]
     total = metrics_of(report.total)
     stages = {s.stage: stage_summary(s.metrics) for s in report.stages}
-    lines = [f"# DeepSeek-OCR analytic report: {report.workload.id}", ""]
+    lines = [f"# {report.model.family.display_name} analytic report: {report.workload.id}", ""]
     for section in lead_sections:
         lines += [section.rstrip("\n"), ""]
     lines += _workload_section(report)
