@@ -133,7 +133,8 @@ def test_no_progress_output_when_not_a_terminal(capsys: pytest.CaptureFixture[st
     [
         (
             "name: a\ndescription: b\ncartesian: {hardware: [h100]}\n",
-            "hardware: unknown 'h100'; allowed: a100-40gb, a100-80gb, h100-sxm, h200, l4, rtx-4090, rtx-5090",
+            "hardware: unknown 'h100'; allowed: a100-40gb, a100-80gb, a10g, b200, h100-pcie, h100-sxm, h200, l4, l40s, "
+            "rtx-4090, rtx-5090, rtx-pro-6000-server",
         ),
         (
             "name: a\ndescription: b\ncartesian: {resolution_modes: [huge]}\n",

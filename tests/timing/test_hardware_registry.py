@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from llm_perf_opt.contracts.hardware_converter import structure_hardware, unstructure_hardware
-from llm_perf_opt.data.hardware import FIGURE_FIELDS, Calibration
+from llm_perf_opt.data.hardware import FIGURE_FIELDS, PARAMETER_FIELDS, Calibration
 from llm_perf_opt.hardware.rates import (
     DEFAULT_COPY_EFFICIENCY,
     DEFAULT_CUDA_CORE_EFFICIENCY,
@@ -99,9 +99,9 @@ def _h100_data() -> dict[str, object]:
 
 def test_unknown_top_level_key_rejected(tmp_path: Path) -> None:
     data = _h100_data()
-    data["boost_clock_mhz"] = 1980
+    data["tdp_watts"] = 700
     _write(tmp_path, "h100-sxm", data)
-    with pytest.raises(ValueError, match=r"extra fields found \(boost_clock_mhz\) @ \$"):
+    with pytest.raises(ValueError, match=r"extra fields found \(tdp_watts\) @ \$"):
         load_hardware("h100-sxm", tmp_path)
 
 
@@ -188,3 +188,27 @@ def test_rates_without_calibration_use_module_defaults() -> None:
     rates = achievable_rates(spec)
     assert rates.tensor_core_flops_per_s == 121e12 * DEFAULT_MATMUL_EFFICIENCY
     assert rates.memory_bytes_per_s == 0.3e12 * DEFAULT_COPY_EFFICIENCY
+
+
+NEW_ENTRIES = {"l40s": 142, "a10g": 72, "h100-pcie": 114, "b200": 148, "rtx-pro-6000-server": 188}
+"""The entries added with the portable model and their SM counts (their datasheets)."""
+
+
+@pytest.mark.parametrize("name", list_hardware())
+def test_every_packaged_entry_states_its_datasheet_parameters(name: str) -> None:
+    spec = load_hardware(name)
+    for key in PARAMETER_FIELDS:
+        value = getattr(spec, key)
+        assert value is not None, f"{name}.{key}"
+        assert value.source.strip(), f"{name}.{key} has no source"
+    assert spec.architecture_source.strip()
+
+
+@pytest.mark.parametrize(("name", "sms"), sorted(NEW_ENTRIES.items()))
+def test_new_entries_load(name: str, sms: int) -> None:
+    spec = load_hardware(name)
+    assert spec.name == name
+    assert spec.sm_count is not None
+    assert spec.sm_count.value == sms
+    assert spec.calibration is not None
+    assert not spec.calibration.measured

@@ -59,6 +59,7 @@ def hardware_entry(*, name: str, sheet: Datasheet, calibration: Mapping[str, Any
         "architecture": sheet.architecture,
         "compute_capability": sheet.compute_capability,
         **{key: _figure(sheet, key) for key in FIGURE_FIELDS},
+        **sheet.parameters,
     }
     if sheet.notes:
         entry["notes"] = sheet.notes

@@ -18,17 +18,20 @@ Example
 Traceback (most recent call last):
 ...
 llm_perf_opt.calibrate.gpus.DatasheetError: unknown GPU 'NVIDIA X1' (known: h200, h100-sxm, a100-80gb, \
-a100-40gb, l4, rtx-4090, rtx-5090): pass --datasheet NAME, or --bf16-tflops, --fp32-tflops and --bandwidth-tbps
+a100-40gb, l4, rtx-4090, rtx-5090, h100-pcie, l40s, a10g, b200, rtx-pro-6000-server): \
+pass --datasheet NAME, or --bf16-tflops, --fp32-tflops and --bandwidth-tbps
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from attrs import define, field
 
 from llm_perf_opt.calibrate.fits import binary_gb
-from llm_perf_opt.data.hardware import DatasheetFigure
+from llm_perf_opt.contracts.hardware_converter import unstructure_hardware
+from llm_perf_opt.data.hardware import PARAMETER_FIELDS, DatasheetFigure, HardwareSpec
 from llm_perf_opt.hardware.registry import HARDWARE_DIR, load_hardware
 
 KNOWN_GPUS: tuple[tuple[str, str], ...] = (
@@ -39,9 +42,14 @@ KNOWN_GPUS: tuple[tuple[str, str], ...] = (
     (r"NVIDIA L4", "l4"),
     (r"NVIDIA GeForce RTX 4090", "rtx-4090"),
     (r"NVIDIA GeForce RTX 5090", "rtx-5090"),
+    (r"NVIDIA H100 PCIe", "h100-pcie"),
+    (r"NVIDIA L40S", "l40s"),
+    (r"NVIDIA A10G", "a10g"),
+    (r"NVIDIA B200", "b200"),
+    (r"NVIDIA RTX PRO 6000 Blackwell Server Edition", "rtx-pro-6000-server"),
 )
 """(device name as ``torch.cuda.get_device_name`` gives it, matched whole; packaged entry). Variants with
-other clocks or memory (``H200 NVL``, ``H100 PCIe``, ``A100 80GB PCIe``) match none: give their figures."""
+other clocks or memory (``H200 NVL``, ``A100 80GB PCIe``) match none: give their figures."""
 
 ARCHITECTURES: dict[str, str] = {
     "8.0": "ampere",
@@ -103,6 +111,9 @@ class Datasheet:
     notes: str = ""
     known: str | None = None
     header: tuple[str, ...] = field(factory=tuple)
+    parameters: dict[str, Any] = field(factory=dict)
+    """The known entry's datasheet parameters (``sm_count``, ``boost_clock_mhz``, ...) as plain data, kept as
+    they are when the entry is written anew."""
 
 
 def known_entry(device_name: str) -> str | None:
@@ -120,6 +131,14 @@ def _header(entry: str) -> tuple[str, ...]:
             break  # what a calibration wrote below the entry's own comment is written anew
         lines.append(line)
     return tuple(lines)
+
+
+def _parameters(base: HardwareSpec | None) -> dict[str, Any]:
+    if base is None:
+        return {}
+    plain = unstructure_hardware(base)
+    keys = (*PARAMETER_FIELDS, "architecture_source")
+    return {k: plain[k] for k in keys if plain.get(k) not in (None, "")}
 
 
 def _flag(value: float, flag: str) -> DatasheetFigure:
@@ -190,5 +209,6 @@ def datasheet(
         notes=base.notes if base else "",
         known=known,
         header=_header(known) if known is not None else (),
+        parameters=_parameters(base),
         **figures,
     )

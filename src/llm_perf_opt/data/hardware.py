@@ -64,6 +64,21 @@ class DatasheetFigure:
     note: str = ""
 
 
+@define(frozen=True, kw_only=True)
+class DatasheetLabel:
+    """One vendor fact that is a name, not a number (a memory type), with where it comes from.
+
+    Example
+    -------
+    >>> DatasheetLabel(value="HBM3", source="NVIDIA H100 Tensor Core GPU datasheet").value
+    'HBM3'
+    """
+
+    value: str = field(validator=_non_empty)
+    source: str = field(validator=_non_empty)
+    note: str = ""
+
+
 def _increasing_work(instance: object, attribute: attrs.Attribute[tuple[CurvePoint, ...]], value: object) -> None:
     if not isinstance(value, tuple) or len(value) < 2:
         raise ValueError(f"{attribute.name}: needs at least 2 points")
@@ -248,6 +263,11 @@ class HardwareSpec:
     calibration
         Measured or default achievable fractions; ``None``: the defaults of
         :mod:`llm_perf_opt.hardware.rates`.
+    sm_count, boost_clock_mhz, l2_cache_mb, memory_type, architecture_source
+        The datasheet parameters the portable kernel-time model scales with
+        (:mod:`llm_perf_opt.hardware.portable`): streaming multiprocessors, the boost clock (MHz), the L2
+        cache (MB as vendors state it), the memory technology, and where ``architecture`` is read from.
+        Optional for a user's entry; every packaged entry states them.
 
     Example
     -------
@@ -272,6 +292,11 @@ class HardwareSpec:
     memory_gb: DatasheetFigure
     calibration: Calibration | None = None
     notes: str = ""
+    sm_count: DatasheetFigure | None = None
+    boost_clock_mhz: DatasheetFigure | None = None
+    l2_cache_mb: DatasheetFigure | None = None
+    memory_type: DatasheetLabel | None = None
+    architecture_source: str = ""
 
     def __attrs_post_init__(self) -> None:
         for name in FIGURE_FIELDS:
@@ -286,6 +311,9 @@ FIGURE_FIELDS: tuple[str, ...] = (
     "memory_gb",
 )
 """The :class:`HardwareSpec` fields that hold a :class:`DatasheetFigure`."""
+
+PARAMETER_FIELDS: tuple[str, ...] = ("sm_count", "boost_clock_mhz", "l2_cache_mb", "memory_type")
+"""The optional datasheet parameters of a :class:`HardwareSpec` (every packaged entry states them)."""
 
 
 @define(frozen=True, kw_only=True)

@@ -162,7 +162,8 @@ class SweepAxes:
     >>> SweepAxes(hardware=("h100",))
     Traceback (most recent call last):
     ...
-    ValueError: hardware: unknown 'h100'; allowed: a100-40gb, a100-80gb, h100-sxm, h200, l4, rtx-4090, rtx-5090
+    ValueError: hardware: unknown 'h100'; allowed: a100-40gb, a100-80gb, a10g, b200, h100-pcie, h100-sxm, h200, l4, \
+l40s, rtx-4090, rtx-5090, rtx-pro-6000-server
     """
 
     models: tuple[str, ...] = field(default=(V1,), validator=_each(_MODEL))

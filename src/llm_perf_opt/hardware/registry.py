@@ -13,7 +13,8 @@ True
 >>> load_hardware("h100")
 Traceback (most recent call last):
 ...
-ValueError: unknown hardware 'h100'; known: a100-40gb, a100-80gb, h100-sxm, h200, l4, rtx-4090, rtx-5090
+ValueError: unknown hardware 'h100'; known: a100-40gb, a100-80gb, a10g, b200, h100-pcie, h100-sxm, h200, l4, l40s, \
+rtx-4090, rtx-5090, rtx-pro-6000-server
 """
 
 from __future__ import annotations
