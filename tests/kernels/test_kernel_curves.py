@@ -204,8 +204,10 @@ def test_h100_entry_carries_measured_curves_and_module_cost() -> None:
     assert last.work / (last.us * 1e-6) / 1e12 == pytest.approx(cal.copy_tbps, rel=0.01)
 
 
-def test_entries_without_curves_keep_the_plain_model() -> None:
-    assert launch_costs(load_hardware("l4")).curves is None
+def test_entries_without_curves_get_the_portable_curves() -> None:
+    curves = launch_costs(load_hardware("l4")).curves
+    assert curves is not None
+    assert curves.how_measured.startswith("portable (llm_perf_opt.hardware.portable)")
 
 
 def test_curves_structure_from_yaml_mappings() -> None:

@@ -13,7 +13,6 @@ from llm_perf_opt.kernels.inventory import kernel_inventory
 from llm_perf_opt.kernels.profiles import load_runtime
 from llm_perf_opt.kernels.report import where_time_goes_markdown
 from llm_perf_opt.kernels.timing import (
-    DEFAULT_LAUNCH_OVERHEAD_US,
     SHARE_NAMES,
     LaunchCosts,
     StageRuntime,
@@ -275,13 +274,18 @@ def test_launch_costs_read_measured_constants_else_defaults() -> None:
     assert (costs.launch_s, costs.min_kernel_s, costs.sync_s, costs.measured) == (7e-6, 1.5e-6, 12e-6, True)
     assert costs.graph_launch_s == pytest.approx(20e-6, rel=1e-12)
     assert costs.graph_gap_s == pytest.approx(0.5e-6, rel=1e-12)
+    # a measured constant the entry lacks (module code, eager start): the calibrated hosts' median
+    assert costs.eager_start_s == pytest.approx((95.90 + 59.82) / 2 * 1e-6, rel=1e-12)
+    # no calibration: every constant is the median of the calibrated GPUs' hosts (H100 SXM and H200 entries)
     defaults = launch_costs(HardwareSpec(**base))  # type: ignore[arg-type]
-    assert defaults.launch_s == DEFAULT_LAUNCH_OVERHEAD_US * 1e-6
+    assert defaults.launch_s == pytest.approx((10.42 + 6.902) / 2 * 1e-6, rel=1e-12)
+    assert defaults.graph_launch_s == pytest.approx((28.17 + 38.54) / 2 * 1e-6, rel=1e-12)
+    assert defaults.graph_gap_s == pytest.approx((0.2403 + 0.8433) / 2 * 1e-6, rel=1e-12)
     assert not defaults.measured
-    # unmeasured graph constants: a graph launch costs the bare launch, kernels follow each other without a gap
-    assert (defaults.graph_launch_s, defaults.graph_gap_s) == (None, 0.0)
-    assert defaults.graph_launch == defaults.launch_s
     assert costs.graph_launch == costs.graph_launch_s
+    # graph constants given by nobody: a graph launch costs the bare launch
+    bare = LaunchCosts(launch_s=5e-6, min_kernel_s=1e-6, sync_s=1e-5, measured=False)
+    assert (bare.graph_launch, bare.graph_gap_s) == (5e-6, 0.0)
 
 
 def test_report_has_a_row_per_stage_whose_parts_add_to_its_wall() -> None:

@@ -95,7 +95,8 @@ def test_unit_conversions() -> None:
 
 def test_known_gpus_come_from_the_packaged_entries() -> None:
     assert known_entry("NVIDIA H100 80GB HBM3") == "h100-sxm"
-    assert known_entry("NVIDIA H100 PCIe") is None  # other clocks and memory: not the SXM entry
+    assert known_entry("NVIDIA H100 PCIe") == "h100-pcie"  # other clocks and memory: its own entry
+    assert known_entry("NVIDIA H200 NVL") is None  # no entry of its own: not the SXM entry
     sheet = datasheet(device_name="NVIDIA H200", compute_capability="9.0", total_memory_bytes=150_109_880_320)
     before = load_hardware("a100-80gb")  # an entry the calibration never rewrote
     a100 = datasheet(device_name="NVIDIA A100-SXM4-80GB", compute_capability="8.0", total_memory_bytes=1)

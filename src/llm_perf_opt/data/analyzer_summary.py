@@ -25,6 +25,7 @@ from attrs import define, field
 from attrs.validators import instance_of
 
 from llm_perf_opt.data._validators import finite_non_negative, non_empty_str, non_negative_int, one_of, positive_int
+from llm_perf_opt.data.planning import BASES, BASIS_PORTABLE
 from llm_perf_opt.data.stage_names import MODEL_STAGES
 from llm_perf_opt.data.torchinfo_crosscheck import ParamMismatch
 from llm_perf_opt.data.workload_profile import CropGrid
@@ -45,6 +46,9 @@ class PageSummary:
         The runtime profile and the GPU entry (their ``name``).
     calibrated
         Whether the GPU entry holds measured constants (``True``) or datasheet estimates.
+    basis
+        ``calibrated`` (kernel-time curves measured on the GPU) or ``portable`` (the calibrated GPUs' curves
+        rescaled to its datasheet; :mod:`llm_perf_opt.hardware.portable`).
     ttft_s
         Time to first token: SAM + CLIP + projector + prefill + LM head.
     tpot_s
@@ -70,6 +74,7 @@ class PageSummary:
     runtime: str = field(validator=non_empty_str)
     hardware: str = field(validator=non_empty_str)
     calibrated: bool = field(validator=instance_of(bool))
+    basis: str = field(default=BASIS_PORTABLE, validator=one_of(BASES))
     ttft_s: float = field(validator=finite_non_negative)
     tpot_s: float = field(validator=finite_non_negative)
     page_s: float = field(validator=finite_non_negative)

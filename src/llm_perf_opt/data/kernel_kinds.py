@@ -25,16 +25,19 @@ class CurveSource:
 
     ``measured`` is the calibration's measured curve; ``indexed_by`` says which size of its points is the
     entry's work (``work``: the FLOPs or bytes of the kernel as measured; ``bytes``: the bytes it moved, for
-    the one-row products whose time is the weight streaming).
+    the one-row products whose time is the weight streaming); ``work_unit`` is what the entry's work counts
+    (``bytes`` or Tensor-Core ``flops``), so which datasheet peak it is done at (the memory bandwidth or the
+    bf16 Tensor-Core rate; :mod:`llm_perf_opt.hardware.portable`).
 
     Example
     -------
-    >>> CurveSource("gemm-m1", "bytes").indexed_by
-    'bytes'
+    >>> CurveSource("gemm-m1", "bytes").indexed_by, CurveSource("matmul", "work", "flops").work_unit
+    ('bytes', 'flops')
     """
 
     measured: str
     indexed_by: str
+    work_unit: str = "bytes"
 
 
 CURVES: dict[str, CurveSource] = {
@@ -48,11 +51,11 @@ CURVES: dict[str, CurveSource] = {
     "reduce": CurveSource("reduce", "work"),
     "gemv": CurveSource("gemm-m1", "bytes"),
     # FLOP curves: work = Tensor-Core FLOPs
-    "matmul": CurveSource("matmul", "work"),
-    "attention": CurveSource("attention", "work"),
-    "attention_mask": CurveSource("attention-mask", "work"),
-    "attention_bias": CurveSource("attention-bias", "work"),
-    "grouped_matmul": CurveSource("grouped-mm", "work"),
+    "matmul": CurveSource("matmul", "work", "flops"),
+    "attention": CurveSource("attention", "work", "flops"),
+    "attention_mask": CurveSource("attention-mask", "work", "flops"),
+    "attention_bias": CurveSource("attention-bias", "work", "flops"),
+    "grouped_matmul": CurveSource("grouped-mm", "work", "flops"),
     "grouped_gemv": CurveSource("grouped-m1", "bytes"),
     "broadcast_permuted": CurveSource("broadcast-permuted", "work"),
 }

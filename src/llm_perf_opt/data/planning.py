@@ -37,6 +37,14 @@ from modelmeter.models.deepseek_ocr.workload import OCRWorkload
 from modelmeter.models.deepseek_ocr2.workload import OCR2Workload
 from modelmeter.models.families import FAMILIES, V1, AnyOCRWorkload, family_of
 
+BASIS_CALIBRATED = "calibrated"
+"""A prediction timed on kernel-time curves measured on the GPU (its entry's ``calibration.kernel_curves``)."""
+BASIS_PORTABLE = "portable"
+"""A prediction timed on the portable model's curves (:mod:`llm_perf_opt.hardware.portable`): the calibrated GPUs'
+measurements rescaled to the GPU's datasheet."""
+BASES: tuple[str, ...] = (BASIS_CALIBRATED, BASIS_PORTABLE)
+"""The values of a prediction's ``basis``."""
+
 ROOFLINE = "roofline"
 """The name of the roofline time model in a point's ``runtime`` (never a runtime profile's name)."""
 
@@ -119,6 +127,9 @@ class PlanningPoint:
         (:mod:`llm_perf_opt.timing.time_model`).
     calibrated
         Whether the GPU entry holds measured constants (else datasheet estimates).
+    basis
+        What the kernel-level times stand on: ``calibrated`` (curves measured on this GPU) or ``portable``
+        (the calibrated GPUs' curves rescaled to this GPU's datasheet, :mod:`llm_perf_opt.hardware.portable`).
     resolution_mode
         The vendor mode whose sizes the workload uses, or ``custom``.
     page_width, page_height
@@ -163,6 +174,7 @@ class PlanningPoint:
     hardware: str = field(validator=instance_of(str))
     runtime: str = field(default=ROOFLINE, validator=non_empty_str)
     calibrated: bool = field(default=False, validator=instance_of(bool))
+    basis: str = field(default=BASIS_PORTABLE, validator=one_of(BASES))
     resolution_mode: str = field(validator=one_of(RESOLUTION_MODE_NAMES))
     page_width: int | None = field(default=None, validator=optional_positive_int)
     page_height: int | None = field(default=None, validator=optional_positive_int)

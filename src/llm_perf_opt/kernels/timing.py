@@ -5,7 +5,9 @@ per launch, the larger of its compute time and its memory time. When the hardwar
 measured kernel-time curves (``calibration.kernel_curves``, ``scripts/gpu/calibrate_curves.py``)
 both come from the curves of the kernel's ``kind`` (:mod:`llm_perf_opt.hardware.curves`): the
 measured time of a kernel of that kind and size, which includes its fixed cost and the lower
-rates of small kernels. Without curves it is the plain roofline with a floor (the formula
+rates of small kernels. An entry without measured curves gets curves from the portable model
+(:mod:`llm_perf_opt.hardware.portable`: the calibrated GPUs' curves rescaled to its datasheet). Only
+explicit :class:`LaunchCosts` without curves time a kernel by the plain roofline with a floor (the formula
 lives in :func:`llm_perf_opt.timing.roofline.piece_seconds`)::
 
     t_k = max(compute_k, memory_k, t_min)      compute from its FLOPs, memory from its io_bytes
@@ -84,13 +86,16 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from typing import Any, cast
 
 from attrs import define, evolve
 
 from llm_perf_opt.data.hardware import AchievableRates, HardwareSpec, KernelCurves
+from llm_perf_opt.data.planning import BASIS_PORTABLE
 from llm_perf_opt.data.runtime_profile import GenerateLoop, RuntimeProfile
 from llm_perf_opt.hardware.curves import kind_seconds
+from llm_perf_opt.hardware.portable import calibrated_gpus, portable_calibration, time_basis
 from llm_perf_opt.hardware.rates import achievable_rates
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.inventory import KernelInventory, KernelRecord, kernel_inventory
@@ -150,9 +155,11 @@ class LaunchCosts:
 
     Example
     -------
-    >>> c = launch_costs(load_hardware("l4"))  # no measured launch constants: the defaults
+    >>> c = launch_costs(load_hardware("l4"))  # not calibrated: portable curves, the calibrated hosts' medians
     >>> round(c.launch_s * 1e6, 3), round(c.min_kernel_s * 1e6, 3), round(c.sync_s * 1e6, 3), c.measured
-    (5.0, 2.0, 10.0, False)
+    (8.661, 0.947, 9.526, False)
+    >>> c.curves is not None
+    True
     """
 
     launch_s: float
@@ -194,8 +201,18 @@ class LaunchCosts:
         return self.module_call_s if self.module_call_s > 0 else self.module_launch_s
 
 
-def launch_costs(spec: HardwareSpec) -> LaunchCosts:
-    """The hardware entry's measured launch, floor and sync costs, defaults where absent."""
+def launch_costs(spec: HardwareSpec, references: Sequence[HardwareSpec] | None = None) -> LaunchCosts:
+    """The hardware entry's kernel-time curves and launch, floor and sync costs.
+
+    A calibrated entry (measured ``kernel_curves``; :func:`~llm_perf_opt.hardware.portable.time_basis`) gives
+    its own, the defaults above where a constant is absent. Any other entry gets the portable model's curves
+    and, for each constant it did not measure, the median of the calibrated GPUs' hosts
+    (:func:`~llm_perf_opt.hardware.portable.portable_calibration`); ``references`` replaces the calibrated GPUs
+    it learns from (every packaged entry with measured curves when ``None``).
+    """
+    if time_basis(spec) == BASIS_PORTABLE:
+        refs = calibrated_gpus() if references is None else tuple(references)
+        spec = evolve(spec, calibration=portable_calibration(spec, refs))
     cal = spec.calibration
     launch = cal.launch_overhead_us if cal is not None else None
     floor = cal.min_kernel_us if cal is not None else None

@@ -79,6 +79,7 @@ from llm_perf_opt.data.hardware import AchievableRates, HardwareSpec
 from llm_perf_opt.data.planning import MemoryPrediction, PlanningPoint, StagePrediction
 from llm_perf_opt.data.runtime_profile import RuntimeProfile
 from llm_perf_opt.data.workload_profile import CUSTOM_RESOLUTION
+from llm_perf_opt.hardware.portable import time_basis
 from llm_perf_opt.hardware.rates import achievable_rates
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.timing.memory_fit import device_memory_bytes, max_batch_affine
@@ -270,6 +271,7 @@ def _predict_many(
                 hardware=spec.name,
                 runtime=timer.name,
                 calibrated=spec.calibration is not None and spec.calibration.measured,
+                basis=time_basis(spec),
                 resolution_mode=mode,
                 page_width=width,
                 page_height=height,

@@ -61,6 +61,7 @@ def page_summary(point: PlanningPoint) -> PageSummary:
         runtime=point.runtime,
         hardware=point.hardware,
         calibrated=point.calibrated,
+        basis=point.basis,
         ttft_s=point.ttft_seconds,
         tpot_s=point.tpot_mean_seconds,
         page_s=point.seconds_per_batch,

@@ -14,6 +14,7 @@ Example
 from __future__ import annotations
 
 from llm_perf_opt.data.analyzer_summary import PageSummary
+from llm_perf_opt.data.planning import BASIS_CALIBRATED
 from llm_perf_opt.data.stage_names import first_token_stages, vision_stages
 from llm_perf_opt.planning.summary import render_capacity_markdown
 from llm_perf_opt.runners.timing_builder import WorkloadTimings
@@ -73,7 +74,12 @@ profiles of the measured variants."""
 def headline_rows(page: PageSummary, batch_size: int, model: str = V1) -> list[tuple[str, str]]:
     """The answer per page, each figure with its unit: (label, value) pairs, the basis last. The measurements that
     validate a runtime profile were taken on DeepSeek-OCR (``model`` ``deepseek-ocr``) only."""
-    gpu = "calibrated (measured constants)" if page.calibrated else "datasheet estimate (not calibrated)"
+    gpu = (
+        "calibrated (kernel-time curves and constants measured on this GPU)"
+        if page.basis == BASIS_CALIBRATED
+        else "portable estimate (not calibrated: the calibrated GPUs' kernel-time curves rescaled to its datasheet, "
+        "their hosts' median launch costs)"
+    )
     if page.runtime not in VALIDATED_RUNTIMES:
         runtime = "not validated against measurements"
     elif model == V1:

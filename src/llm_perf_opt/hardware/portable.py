@@ -1,0 +1,329 @@
+"""The portable kernel-time model: kernel-time curves and host costs for a GPU nobody calibrated.
+
+A calibrated GPU (an entry whose ``calibration`` holds measured ``kernel_curves``) times each kernel on its
+measured curves. For any other GPU this module builds the same curves from its datasheet, using what the
+calibrated GPUs (the *references*) measured, expressed in GPU-independent terms. One formula for every curve
+(:data:`~llm_perf_opt.data.kernel_kinds.CURVES`; each curve's ``work_unit`` names its datasheet peak ``P``: the
+dense bf16 Tensor-Core rate for FLOP curves, the memory bandwidth for byte curves).
+
+**What a reference's curve says, GPU-independently.** A measured curve ``(w_i, t_i)`` on a reference ``r``
+with peak ``P_r`` and boost clock ``f_r`` gives
+
+* the **asymptotic efficiency** ``e_r = (w_last / t_last) / P_r``: the fraction of the datasheet peak the
+  largest measured kernel reaches (the curve's rate beyond its last point);
+* the **fixed cost** ``tau_r = t_first``: the time of the smallest kernel, in clock cycles ``tau_r * f_r``;
+* the **shape** ``y_r(u) = t(u * e_r P_r tau_r) / tau_r``: time in units of the fixed cost against work in units
+  of what the GPU does at its asymptotic rate during one fixed cost (the knee of the curve sits near ``u = 1``
+  on every GPU; below it a kernel costs its fixed cost, far above it the work over the asymptotic rate).
+
+**Learned from the references** (one value per curve kind, geometric means over the references):
+``e = gmean(e_r)``, ``c = gmean(tau_r * f_r)`` cycles, and the shape ``y(u) = gmean_r y_r(u)`` on the union of
+the references' ``u`` points (each read with :func:`~llm_perf_opt.hardware.curves.curve_seconds`' rules).
+
+**Instantiated for a target GPU** with peak ``P`` and boost clock ``f``::
+
+    tau = c / f                 R = e * P
+    curve point i:  work = u_i * R * tau,   time = y(u_i) * tau
+
+so the target's largest kernels run at ``e`` of its peak, its smallest cost ``c`` cycles of its clock, and the
+transition between the two keeps the references' shape. An entry without a boost clock keeps the references'
+fixed cost in seconds.
+
+**Host costs** (launch, eager module code, graph replay, sync): these depend on the host CPU and software, not
+the GPU, so a portable entry takes the **median over the references' measured hosts** of each constant, and
+:func:`host_spread` states the range they span.
+
+Example
+-------
+>>> from llm_perf_opt.data.hardware import CurvePoint, KernelCurve
+>>> ref = KernelCurve(points=(CurvePoint(work=1000, us=2.0), CurvePoint(work=100_000, us=10.0)))
+>>> shape = curve_shape(ref, peak_per_s=2e10, clock_mhz=1000.0)  # 100,000 B in 10 us: e = 0.5 of 2e10 B/s
+>>> shape.efficiency, shape.fixed_cycles, [round(u, 3) for u in shape.u]
+(0.5, 2000.0, [0.05, 5.0])
+>>> pts = instantiate(shape, peak_per_s=4e10, clock_mhz=2000.0).points  # twice the peak and the clock
+>>> [(p.work, round(p.us, 6)) for p in pts]
+[(1000, 1.0), (100000, 5.0)]
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import math
+import statistics
+from collections.abc import Sequence
+from typing import Any
+
+from attrs import define, evolve, field
+
+from llm_perf_opt.data.hardware import Calibration, CurvePoint, HardwareSpec, KernelCurve, KernelCurves
+from llm_perf_opt.data.kernel_kinds import CURVE_NAMES, CURVES
+from llm_perf_opt.data.planning import BASIS_CALIBRATED, BASIS_PORTABLE
+from llm_perf_opt.hardware.rates import DEFAULT_COPY_EFFICIENCY, DEFAULT_MATMUL_EFFICIENCY, TERA
+from llm_perf_opt.hardware.registry import list_hardware, load_hardware
+
+MICRO = 1e-6
+MEGA = 1e6
+
+HOST_CONSTANTS: tuple[str, ...] = (
+    "launch_overhead_us",
+    "min_kernel_us",
+    "sync_us",
+    "module_launch_us",
+    "module_call_us",
+    "graph_launch_us",
+    "graph_kernel_gap_us",
+    "eager_start_us",
+)
+"""The microsecond host constants of a :class:`~llm_perf_opt.data.hardware.Calibration` a portable entry takes
+from the references' hosts."""
+
+
+@define(frozen=True, kw_only=True)
+class CurveShape:
+    """One curve in GPU-independent terms (see the module docstring).
+
+    Example
+    -------
+    >>> CurveShape(efficiency=0.5, fixed_cycles=2000.0, u=(0.1, 10.0), y=(1.0, 5.0)).y[-1]
+    5.0
+    """
+
+    efficiency: float
+    """Asymptotic rate over the datasheet peak, ``e``."""
+    fixed_cycles: float
+    """Fixed cost in cycles of the boost clock, ``c`` (seconds times Hz)."""
+    u: tuple[float, ...]
+    """Work in units of ``e * P * tau``, increasing."""
+    y: tuple[float, ...] = field()
+    """Time in units of ``tau`` at each ``u``."""
+
+    @y.validator
+    def _same_length(self, attribute: object, value: tuple[float, ...]) -> None:
+        if len(value) != len(self.u) or len(value) < 2:
+            raise ValueError("CurveShape: u and y need the same length, at least 2")
+
+
+def time_basis(spec: HardwareSpec) -> str:
+    """``calibrated`` when the entry holds measured kernel-time curves, else ``portable``.
+
+    Example
+    -------
+    >>> time_basis(load_hardware("h200")), time_basis(load_hardware("l40s"))
+    ('calibrated', 'portable')
+    """
+    cal = spec.calibration
+    return BASIS_CALIBRATED if cal is not None and cal.kernel_curves is not None else BASIS_PORTABLE
+
+
+def peak_per_s(spec: HardwareSpec, curve: str) -> float:
+    """The datasheet peak a curve's work is done at: bf16 Tensor-Core FLOP/s or memory bytes/s."""
+    if CURVES[curve].work_unit == "flops":
+        return spec.tensor_core_bf16_tflops.value * TERA
+    return spec.memory_bandwidth_tbps.value * TERA
+
+
+def _clock_hz(spec: HardwareSpec) -> float | None:
+    return None if spec.boost_clock_mhz is None else spec.boost_clock_mhz.value * MEGA
+
+
+def curve_shape(curve: KernelCurve, *, peak_per_s: float, clock_mhz: float) -> CurveShape:
+    """A measured curve's efficiency, fixed cost in cycles and shape, on a GPU of ``peak_per_s`` and
+    ``clock_mhz``."""
+    first, last = curve.points[0], curve.points[-1]
+    rate = last.work / (last.us * MICRO)
+    tau = first.us * MICRO
+    scale = rate * tau
+    return CurveShape(
+        efficiency=rate / peak_per_s,
+        fixed_cycles=tau * clock_mhz * MEGA,
+        u=tuple(p.work / scale for p in curve.points),
+        y=tuple(p.us * MICRO / tau for p in curve.points),
+    )
+
+
+def _shape_y(shape: CurveShape, u: float) -> float:
+    """``y(u)`` with :func:`curve_seconds`' rules (constant below the first point, linear past the last)."""
+    us, ys = shape.u, shape.y
+    if u <= us[0]:
+        return ys[0]
+    if u >= us[-1]:
+        return ys[-1] * u / us[-1]
+    hi = bisect.bisect_right(us, u)
+    lo = hi - 1
+    f = (math.log(u) - math.log(us[lo])) / (math.log(us[hi]) - math.log(us[lo]))
+    return math.exp(math.log(ys[lo]) + f * (math.log(ys[hi]) - math.log(ys[lo])))
+
+
+def learned_shape(shapes: Sequence[CurveShape]) -> CurveShape:
+    """The references' shapes combined: geometric means of efficiency, fixed cycles and ``y`` on the union of
+    their ``u`` points (one reference: that reference's shape).
+
+    Example
+    -------
+    >>> a = CurveShape(efficiency=0.5, fixed_cycles=1000.0, u=(1.0, 10.0), y=(1.0, 10.0))
+    >>> b = CurveShape(efficiency=0.8, fixed_cycles=4000.0, u=(1.0, 10.0), y=(1.0, 10.0))
+    >>> s = learned_shape([a, b])
+    >>> round(s.efficiency, 4), round(s.fixed_cycles, 6), s.u
+    (0.6325, 2000.0, (1.0, 10.0))
+    """
+    if not shapes:
+        raise ValueError("learned_shape: needs at least one reference")
+    if len(shapes) == 1:
+        return shapes[0]
+    grid = tuple(sorted({u for s in shapes for u in s.u}))
+    return CurveShape(
+        efficiency=statistics.geometric_mean(s.efficiency for s in shapes),
+        fixed_cycles=statistics.geometric_mean(s.fixed_cycles for s in shapes),
+        u=grid,
+        y=tuple(statistics.geometric_mean(_shape_y(s, u) for s in shapes) for u in grid),
+    )
+
+
+def instantiate(shape: CurveShape, *, peak_per_s: float, clock_mhz: float | None) -> KernelCurve:
+    """The curve ``shape`` gives a GPU of ``peak_per_s`` and ``clock_mhz`` (``None``: see :func:`fixed_seconds`);
+    sizes that round to the same whole work are kept once."""
+    tau = fixed_seconds(shape, clock_mhz)
+    rate = shape.efficiency * peak_per_s
+    points: list[CurvePoint] = []
+    for u, y in zip(shape.u, shape.y, strict=True):
+        work = max(1, round(u * rate * tau))
+        if points and work <= points[-1].work:
+            continue
+        points.append(CurvePoint(work=work, us=y * tau / MICRO))
+    if len(points) < 2:
+        raise ValueError("instantiate: the curve collapsed to fewer than 2 distinct sizes")
+    return KernelCurve(points=tuple(points))
+
+
+def fixed_seconds(shape: CurveShape, clock_mhz: float | None) -> float:
+    """The fixed cost on a GPU of ``clock_mhz``: ``fixed_cycles / clock``; without a clock, the references'
+    own fixed cost (their cycles at :data:`REFERENCE_CLOCK_MHZ`)."""
+    return shape.fixed_cycles / ((REFERENCE_CLOCK_MHZ if clock_mhz is None else clock_mhz) * MEGA)
+
+
+REFERENCE_CLOCK_MHZ = 1980.0
+"""The clock a portable entry without a ``boost_clock_mhz`` is taken to run at: the calibrated GPUs' (H100 SXM
+and H200, 1,980 MHz boost), so that it keeps their fixed costs in seconds."""
+
+
+def _require_clock(spec: HardwareSpec) -> float:
+    clock = _clock_hz(spec)
+    if clock is None:
+        raise ValueError(f"{spec.name}: a reference GPU needs boost_clock_mhz")
+    return clock / MEGA
+
+
+def curve_shapes(reference: HardwareSpec) -> dict[str, CurveShape]:
+    """Every curve of a calibrated GPU in GPU-independent terms."""
+    cal = reference.calibration
+    if cal is None or cal.kernel_curves is None:
+        raise ValueError(f"{reference.name}: not a calibrated GPU (no calibration.kernel_curves)")
+    clock = _require_clock(reference)
+    return {
+        name: curve_shape(getattr(cal.kernel_curves, name), peak_per_s=peak_per_s(reference, name), clock_mhz=clock)
+        for name in CURVE_NAMES
+    }
+
+
+def portable_curves(spec: HardwareSpec, references: Sequence[HardwareSpec]) -> KernelCurves:
+    """The kernel-time curves of ``spec`` from its datasheet and the ``references``' measured curves.
+
+    Example
+    -------
+    >>> h100, h200 = load_hardware("h100-sxm"), load_hardware("h200")
+    >>> c = portable_curves(h100, [h200])  # the H100 from the H200 alone
+    >>> round(c.copy.points[-1].work / (c.copy.points[-1].us * 1e-6) / 1e12, 3)  # H200's 0.880 of 3.35 TB/s
+    2.947
+    """
+    per_ref = [curve_shapes(r) for r in references]
+    clock = None if spec.boost_clock_mhz is None else spec.boost_clock_mhz.value
+    curves = {
+        name: instantiate(learned_shape([s[name] for s in per_ref]), peak_per_s=peak_per_s(spec, name), clock_mhz=clock)
+        for name in CURVE_NAMES
+    }
+    names = ", ".join(r.name for r in references)
+    return KernelCurves(
+        **curves,
+        how_measured=(
+            f"portable (llm_perf_opt.hardware.portable): the curves measured on {names}, as efficiency of the "
+            f"datasheet peak, fixed cost in clock cycles and shape, instantiated with {spec.name}'s datasheet peaks "
+            "and boost clock; not measured on this GPU"
+        ),
+        measured_on="",
+    )
+
+
+@define(frozen=True, kw_only=True)
+class HostDefaults:
+    """Host constants (microseconds) for a GPU without its own: the median over the references' hosts, with
+    the smallest and largest each was measured at.
+
+    Example
+    -------
+    >>> h = host_defaults([load_hardware("h100-sxm"), load_hardware("h200")])
+    >>> round(h.median["sync_us"], 4), h.low["sync_us"], h.high["sync_us"]  # 10.7 and 8.353 us
+    (9.5265, 8.353, 10.7)
+    """
+
+    median: dict[str, float]
+    low: dict[str, float]
+    high: dict[str, float]
+    hosts: tuple[str, ...]
+
+
+def host_defaults(references: Sequence[HardwareSpec]) -> HostDefaults:
+    """Median, lowest and highest of each host constant over the references that measured it."""
+    median: dict[str, float] = {}
+    low: dict[str, float] = {}
+    high: dict[str, float] = {}
+    for key in HOST_CONSTANTS:
+        values = [v for r in references if r.calibration is not None and (v := getattr(r.calibration, key))]
+        if values:
+            median[key] = statistics.median(values)
+            low[key], high[key] = min(values), max(values)
+    return HostDefaults(median=median, low=low, high=high, hosts=tuple(r.name for r in references))
+
+
+def host_spread(defaults: HostDefaults) -> dict[str, tuple[float, float, float]]:
+    """``constant -> (median, lowest, highest)`` in microseconds: the spread a portable entry's host costs carry."""
+    return {k: (defaults.median[k], defaults.low[k], defaults.high[k]) for k in defaults.median}
+
+
+@functools.cache
+def calibrated_gpus() -> tuple[HardwareSpec, ...]:
+    """The packaged entries with measured kernel-time curves: the portable model's references."""
+    return tuple(s for s in (load_hardware(n) for n in list_hardware()) if time_basis(s) == BASIS_CALIBRATED)
+
+
+@functools.cache
+def portable_calibration(spec: HardwareSpec, references: tuple[HardwareSpec, ...]) -> Calibration:
+    """``spec``'s calibration with portable kernel-time curves and, for each host constant the entry did not
+    measure, the references' median (:func:`host_defaults`). An entry that measured ``module_launch_us`` without
+    its ``module_call_us`` split keeps the unsplit form. The rest of its calibration is kept (an entry without one
+    gets the roofline's default efficiencies of :mod:`llm_perf_opt.hardware.rates`).
+
+    Example
+    -------
+    >>> cal = portable_calibration(load_hardware("l40s"), calibrated_gpus())
+    >>> cal.measured, cal.kernel_curves is not None, round(cal.sync_us, 4)
+    (False, True, 9.5265)
+    """
+    cal = spec.calibration
+    host = host_defaults(references).median
+    own = {k: getattr(cal, k) for k in HOST_CONSTANTS} if cal is not None else dict.fromkeys(HOST_CONSTANTS)
+    unsplit = own["module_launch_us"] is not None and own["module_call_us"] is None
+    filled: dict[str, Any] = {
+        k: v if v is not None or (unsplit and k == "module_call_us") else host.get(k) for k, v in own.items()
+    }
+    curves = portable_curves(spec, references)
+    if cal is not None:
+        return evolve(cal, kernel_curves=curves, **filled)
+    return Calibration(
+        measured=False,
+        how_measured="portable: no calibration; the roofline's default efficiencies",
+        matmul_efficiency=DEFAULT_MATMUL_EFFICIENCY,
+        copy_efficiency=DEFAULT_COPY_EFFICIENCY,
+        kernel_curves=curves,
+        **{k: v for k, v in filled.items() if v is not None},
+    )
