@@ -12,7 +12,9 @@ What it writes (relative to the checkout):
 * the validation reports, from the committed raw GPU measurements (:data:`RUNTIME_REPORTS`,
   :data:`ROOFLINE_REPORTS`; :mod:`llm_perf_opt.validation.runtime_report`,
   :mod:`llm_perf_opt.validation.roofline_report`);
-* the vendor-code reports (:data:`VENDOR_REPORTS`, :mod:`llm_perf_opt.validation.vendor_report`).
+* the vendor-code reports (:data:`VENDOR_REPORTS`, :mod:`llm_perf_opt.validation.vendor_report`);
+* the portable model's report ``reports/validation/portable.md`` (leave one GPU out, and aiconfigurator-core's
+  committed extract).
 
 Run it from a source checkout (it needs ``scripts/`` and ``docs/``).
 
@@ -97,6 +99,7 @@ def validation_reports(repo: Path) -> dict[str, str]:
         files |= runtime_report.outputs(repo / raw, repo / report, hardware, lease=lease)
     for raw, report, hardware in ROOFLINE_REPORTS:
         files |= roofline_report.outputs(repo / raw, repo / report, hardware)
+    files |= load_script(repo / "scripts" / "gpu" / "report_portable.py").outputs(repo)
     return {path.relative_to(repo).as_posix(): text for path, text in files.items()}
 
 

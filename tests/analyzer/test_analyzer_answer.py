@@ -19,7 +19,7 @@ from tests.analyzer.conftest import CliResult
 
 WHAT_IF = Path(__file__).resolve().parents[2] / "scripts" / "analytical" / "dsocr_analytic_what_if.py"
 PAGE_KEYS = {
-    "runtime", "hardware", "calibrated", "ttft_s", "tpot_s", "page_s", "pages_per_s", "pages_per_day",
+    "runtime", "hardware", "calibrated", "basis", "ttft_s", "tpot_s", "page_s", "pages_per_s", "pages_per_day",
     "peak_memory_bytes", "fits", "max_batch",
 }  # fmt: skip
 
@@ -32,7 +32,12 @@ def test_every_output_gives_the_same_page(run_cli: Callable[..., CliResult], tmp
     assert summary["schema_version"] == SUMMARY_SCHEMA_VERSION == "2"
     page = summary["page"]
     assert set(page) == PAGE_KEYS
-    assert (page["runtime"], page["hardware"], page["calibrated"]) == (runtime, "h100-sxm", True)
+    assert (page["runtime"], page["hardware"], page["calibrated"], page["basis"]) == (
+        runtime,
+        "h100-sxm",
+        True,
+        "calibrated",
+    )
     stages = summary["stages"]
     walls = {name: s["predicted_wall_s"] for name, s in stages.items()}
     # the first token after vision, prefill and the LM head; the page after the 999 decode steps too
@@ -96,7 +101,9 @@ def test_without_hardware_there_is_no_page(run_cli: Callable[..., CliResult], tm
 def test_a_datasheet_gpu_is_labelled_as_an_estimate(run_cli: Callable[..., CliResult], tmp_path: Path) -> None:
     result = run_cli("--hardware", "l4", "--runtime", "fused", "--output-dir", tmp_path)
     assert result.code == 0, result.err
-    assert json.loads((tmp_path / "summary.json").read_text())["page"]["calibrated"] is False
+    page = json.loads((tmp_path / "summary.json").read_text())["page"]
+    assert page["calibrated"] is False
+    assert page["basis"] == "portable"
     assert "basis: GPU l4" in result.out
-    assert "datasheet estimate (not calibrated)" in result.out
+    assert "portable estimate (not calibrated" in result.out
     assert "not validated against measurements" in result.out  # fused: a serving engine nobody measured here
