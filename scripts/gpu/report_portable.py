@@ -195,7 +195,10 @@ def build(repo: Path) -> dict[str, Any]:
         "order": order_check(loo[0], loo[1]),
         "host_spread_us": {k: list(v) for k, v in host_spread(host).items()},
         "efficiencies": {
-            name: {c: {"efficiency": s.efficiency, "fixed_cycles": s.fixed_cycles} for c, s in per.items()}
+            name: {
+                c: {"efficiency": s.efficiency, "fixed_cycles": s.fixed_cycles, "issue_cycles": s.issue_cycles}
+                for c, s in per.items()
+            }
             for name, per in shapes.items()
         },
         "aiconfigurator": {"extract": EXTRACT.as_posix(), "stats": _aic_summary(comps)},
@@ -220,14 +223,14 @@ def _verdict(stats: dict[str, float], target: tuple[float, float]) -> str:
 def _model_lines(data: dict[str, Any]) -> list[str]:
     eff = data["efficiencies"]
     lines = [
-        "| curve | H100 SXM: efficiency / fixed cost (cycles) | H200: efficiency / fixed cost (cycles) |",
+        "| curve | H100 SXM: efficiency / fixed cost (cycles) / SM-cycles per unit | H200: the same |",
         "|---|---:|---:|",
     ]
     for c in eff["h100-sxm"]:
         a, b = eff["h100-sxm"][c], eff["h200"][c]
         lines.append(
-            f"| {c} | {a['efficiency']:.3f} / {a['fixed_cycles']:,.0f} | {b['efficiency']:.3f} / "
-            f"{b['fixed_cycles']:,.0f} |"
+            f"| {c} | {a['efficiency']:.3f} / {a['fixed_cycles']:,.0f} / {a['issue_cycles']:.4f} | "
+            f"{b['efficiency']:.3f} / {b['fixed_cycles']:,.0f} / {b['issue_cycles']:.4f} |"
         )
     return lines
 
@@ -426,7 +429,9 @@ def render(data: dict[str, Any]) -> str:
         "(1) the fraction of the datasheet peak its largest kernels reach (bf16 Tensor-Core FLOP/s for the "
         "matmul and attention curves, memory bandwidth for the byte curves), (2) its smallest kernel's time in "
         "cycles of the boost clock, and (3) its shape: time in units of that fixed cost against work in units of "
-        "what the GPU does at its asymptotic rate during one fixed cost. The references' values are combined by "
+        "what the GPU does at its asymptotic rate during one fixed cost; a byte curve slower than a device copy keeps "
+        "the copy's memory time and spends the rest in SM-cycles per byte, which follow SM count x clock, not "
+        "bandwidth. The references' values are combined by "
         "geometric means; a GPU's curves follow from its datasheet peaks and boost clock (an entry without a clock "
         f"is taken at {REFERENCE_CLOCK_MHZ:,.0f} MHz). Every packaged entry without measured curves gets them "
         "(`launch_costs`), and its predictions say `basis: portable`. The efficiencies and fixed costs the two "

@@ -13,6 +13,7 @@ from llm_perf_opt.data.kernel_kinds import CURVE_NAMES
 from llm_perf_opt.data.planning import BASIS_CALIBRATED, BASIS_PORTABLE
 from llm_perf_opt.hardware.portable import (
     CurveShape,
+    asymptotic_rate,
     calibrated_gpus,
     curve_shape,
     host_defaults,
@@ -20,6 +21,7 @@ from llm_perf_opt.hardware.portable import (
     instantiate,
     learned_shape,
     portable_curves,
+    split_issue,
     time_basis,
 )
 from llm_perf_opt.hardware.registry import list_hardware, load_hardware
@@ -133,3 +135,36 @@ def test_predictions_carry_their_basis() -> None:
     portable = predict(arch, w, "l40s", runtime="hf-sdpa")
     assert portable.basis == BASIS_PORTABLE
     assert not portable.calibrated
+
+
+def test_issue_cycles_by_hand() -> None:
+    # a byte curve at 0.2 of a 1e12 B/s peak, the copy at 0.8: 5 ps/B, of which 1.25 ps/B is the memory's;
+    # the other 3.75 ps/B at 100 SMs x 2 GHz = 2e11 SM-cycles/s is 0.75 SM-cycles per byte
+    shape = CurveShape(efficiency=0.2, fixed_cycles=1000.0, u=(1.0, 10.0), y=(1.0, 10.0))
+    split = split_issue(shape, bound_efficiency=0.8, peak_per_s=1e12, sm_clock_hz=2e11)
+    assert split.peak_efficiency == pytest.approx(0.8, rel=1e-12)
+    assert split.issue_cycles == pytest.approx(0.75, rel=1e-12)
+    # twice the bandwidth, the same SMs and clock: 0.625 + 3.75 ps/B
+    assert asymptotic_rate(split, peak_per_s=2e12, sm_clock_hz=2e11) == pytest.approx(1 / 4.375e-12, rel=1e-12)
+    # twice the SMs, the same bandwidth: 1.25 + 1.875 ps/B
+    assert asymptotic_rate(split, peak_per_s=1e12, sm_clock_hz=4e11) == pytest.approx(1 / 3.125e-12, rel=1e-12)
+    # a curve as efficient as the copy is all memory
+    fast = split_issue(evolve(shape, efficiency=0.9), bound_efficiency=0.8, peak_per_s=1e12, sm_clock_hz=2e11)
+    assert fast.issue_cycles == 0
+
+
+def test_a_broadcast_keeps_its_rate_where_only_the_bandwidth_grows() -> None:
+    # the H100 SXM and H200 have the same SMs and clock; their broadcast kernels reach about the same bytes/s
+    h100, h200 = load_hardware("h100-sxm"), load_hardware("h200")
+    moved = portable_curves(h200, [h100]).broadcast.points[-1]
+    assert h100.calibration is not None
+    assert h100.calibration.kernel_curves is not None
+    ref = h100.calibration.kernel_curves.broadcast.points[-1]
+    moved_rate, ref_rate = moved.work / moved.us, ref.work / ref.us
+    bandwidth_ratio = 4.8 / 3.35
+    assert ref_rate < moved_rate < ref_rate * bandwidth_ratio
+    # 1/rate = 1/(e_copy 4.8 TB/s) + (1/rate_ref - 1/(e_copy 3.35 TB/s))
+    copy = h100.calibration.kernel_curves.copy.points[-1]
+    e_copy = copy.work / copy.us / 3.35e6
+    per_byte = 1 / (e_copy * 4.8e6) + (1 / ref_rate - 1 / (e_copy * 3.35e6))
+    assert moved_rate == pytest.approx(1 / per_byte, rel=1e-9)

@@ -16,13 +16,21 @@ with peak ``P_r`` and boost clock ``f_r`` gives
   of what the GPU does at its asymptotic rate during one fixed cost (the knee of the curve sits near ``u = 1``
   on every GPU; below it a kernel costs its fixed cost, far above it the work over the asymptotic rate).
 
-**Learned from the references** (one value per curve kind, geometric means over the references):
+**Memory time and SM time of a byte curve.** A byte curve less efficient than a device copy (``copy``, the
+most the memory gives a kernel) spends the rest of its time in the SMs (layout arithmetic, broadcasts, narrow
+accesses), which grows with SM count and clock, not with bandwidth: its time per byte is split
+(:func:`split_issue`) into the memory's ``1 / (e_copy P)`` and ``s`` SM-cycles per byte, and on another GPU
+``1 / R = 1 / (e_copy P) + s / (SMs f)`` (:func:`asymptotic_rate`). (The H100 SXM and H200 share SMs and clock
+but not bandwidth; their broadcast and strided copies reach the same bytes per second, their copies do not.)
+
+**Learned from the references** (one value per curve kind, geometric means over the references, the issue
+cycles' mean):
 ``e = gmean(e_r)``, ``c = gmean(tau_r * f_r)`` cycles, and the shape ``y(u) = gmean_r y_r(u)`` on the union of
 the references' ``u`` points (each read with :func:`~llm_perf_opt.hardware.curves.curve_seconds`' rules).
 
 **Instantiated for a target GPU** with peak ``P`` and boost clock ``f``::
 
-    tau = c / f                 R = e * P
+    tau = c / f                 R = e * P   (a byte curve with issue cycles: 1 / R = 1 / (e_copy P) + s / (SMs f))
     curve point i:  work = u_i * R * tau,   time = y(u_i) * tau
 
 so the target's largest kernels run at ``e`` of its peak, its smallest cost ``c`` cycles of its clock, and the
@@ -90,13 +98,17 @@ class CurveShape:
     """
 
     efficiency: float
-    """Asymptotic rate over the datasheet peak, ``e``."""
+    """Asymptotic rate over the datasheet peak, ``e`` (on the reference)."""
     fixed_cycles: float
     """Fixed cost in cycles of the boost clock, ``c`` (seconds times Hz)."""
     u: tuple[float, ...]
     """Work in units of ``e * P * tau``, increasing."""
     y: tuple[float, ...] = field()
     """Time in units of ``tau`` at each ``u``."""
+    peak_efficiency: float | None = None
+    """Efficiency of the part of the time spent at the peak's unit, ``e_p`` (``None``: ``efficiency``, all of it)."""
+    issue_cycles: float = 0.0
+    """SM-cycles per unit of work spent beyond the peak-bound time, ``s`` (0: none; see :func:`split_issue`)."""
 
     @y.validator
     def _same_length(self, attribute: object, value: tuple[float, ...]) -> None:
@@ -156,8 +168,8 @@ def _shape_y(shape: CurveShape, u: float) -> float:
 
 
 def learned_shape(shapes: Sequence[CurveShape]) -> CurveShape:
-    """The references' shapes combined: geometric means of efficiency, fixed cycles and ``y`` on the union of
-    their ``u`` points (one reference: that reference's shape).
+    """The references' shapes combined: geometric means of the efficiencies, fixed cycles and ``y`` on the union
+    of their ``u`` points, the mean of their issue cycles (one reference: that reference's shape).
 
     Example
     -------
@@ -177,14 +189,54 @@ def learned_shape(shapes: Sequence[CurveShape]) -> CurveShape:
         fixed_cycles=statistics.geometric_mean(s.fixed_cycles for s in shapes),
         u=grid,
         y=tuple(statistics.geometric_mean(_shape_y(s, u) for s in shapes) for u in grid),
+        peak_efficiency=statistics.geometric_mean(_peak_efficiency(s) for s in shapes),
+        issue_cycles=statistics.fmean(s.issue_cycles for s in shapes),
     )
 
 
-def instantiate(shape: CurveShape, *, peak_per_s: float, clock_mhz: float | None) -> KernelCurve:
-    """The curve ``shape`` gives a GPU of ``peak_per_s`` and ``clock_mhz`` (``None``: see :func:`fixed_seconds`);
-    sizes that round to the same whole work are kept once."""
+def _peak_efficiency(shape: CurveShape) -> float:
+    return shape.efficiency if shape.peak_efficiency is None else shape.peak_efficiency
+
+
+def split_issue(shape: CurveShape, *, bound_efficiency: float, peak_per_s: float, sm_clock_hz: float) -> CurveShape:
+    """``shape`` with its asymptotic time per unit split into the time at ``bound_efficiency`` of the peak (a
+    device copy's, for byte curves: what the memory itself allows) and the rest, in SM-cycles per unit
+    (``sm_clock_hz``: SM count x clock), which scales with a GPU's SMs and clock instead of its peak::
+
+        1 / rate = 1 / (e_p * P) + s / (SMs * f)        s = max(0, 1 / rate_ref - 1 / (e_p * P_ref)) * SMs_ref f_ref
+
+    A curve at least as efficient as the bound keeps its own efficiency and no issue cycles.
+
+    Example
+    -------
+    >>> shape = CurveShape(efficiency=0.25, fixed_cycles=1.0, u=(1.0, 2.0), y=(1.0, 2.0))  # 0.25 of P = 4 B/s
+    >>> split = split_issue(shape, bound_efficiency=0.5, peak_per_s=4.0, sm_clock_hz=10.0)
+    >>> split.peak_efficiency, split.issue_cycles  # 1/1 - 1/2 = 0.5 s/B beyond the memory's, x 10 SM-cycles/s
+    (0.5, 5.0)
+    """
+    extra = 1.0 / (shape.efficiency * peak_per_s) - 1.0 / (bound_efficiency * peak_per_s)
+    if extra <= 0:
+        return evolve(shape, peak_efficiency=shape.efficiency, issue_cycles=0.0)
+    return evolve(shape, peak_efficiency=bound_efficiency, issue_cycles=extra * sm_clock_hz)
+
+
+def asymptotic_rate(shape: CurveShape, *, peak_per_s: float, sm_clock_hz: float | None) -> float:
+    """Units per second of the largest kernels on a GPU of ``peak_per_s`` and ``sm_clock_hz`` (SMs x clock;
+    ``None``: the issue part at the references' own SM-cycles, :data:`REFERENCE_SM_CLOCK_HZ`)."""
+    per_unit = 1.0 / (_peak_efficiency(shape) * peak_per_s)
+    if shape.issue_cycles > 0:
+        per_unit += shape.issue_cycles / (REFERENCE_SM_CLOCK_HZ if sm_clock_hz is None else sm_clock_hz)
+    return 1.0 / per_unit
+
+
+def instantiate(
+    shape: CurveShape, *, peak_per_s: float, clock_mhz: float | None, sm_count: float | None = None
+) -> KernelCurve:
+    """The curve ``shape`` gives a GPU of ``peak_per_s``, ``clock_mhz`` (``None``: see :func:`fixed_seconds`) and
+    ``sm_count`` (:func:`asymptotic_rate`); sizes that round to the same whole work are kept once."""
     tau = fixed_seconds(shape, clock_mhz)
-    rate = shape.efficiency * peak_per_s
+    sm_clock = None if clock_mhz is None or sm_count is None else sm_count * clock_mhz * MEGA
+    rate = asymptotic_rate(shape, peak_per_s=peak_per_s, sm_clock_hz=sm_clock)
     points: list[CurvePoint] = []
     for u, y in zip(shape.u, shape.y, strict=True):
         work = max(1, round(u * rate * tau))
@@ -205,6 +257,12 @@ def fixed_seconds(shape: CurveShape, clock_mhz: float | None) -> float:
 REFERENCE_CLOCK_MHZ = 1980.0
 """The clock a portable entry without a ``boost_clock_mhz`` is taken to run at: the calibrated GPUs' (H100 SXM
 and H200, 1,980 MHz boost), so that it keeps their fixed costs in seconds."""
+REFERENCE_SM_CLOCK_HZ = 132 * REFERENCE_CLOCK_MHZ * MEGA
+"""SM count x clock of a portable entry without ``sm_count`` or ``boost_clock_mhz``: the calibrated GPUs' (132
+SMs at 1,980 MHz)."""
+BOUND_CURVE = "copy"
+"""The byte curve whose efficiency bounds every byte curve's memory part (:func:`split_issue`): a device copy,
+the most the memory gives a kernel."""
 
 
 def _require_clock(spec: HardwareSpec) -> float:
@@ -220,9 +278,19 @@ def curve_shapes(reference: HardwareSpec) -> dict[str, CurveShape]:
     if cal is None or cal.kernel_curves is None:
         raise ValueError(f"{reference.name}: not a calibrated GPU (no calibration.kernel_curves)")
     clock = _require_clock(reference)
-    return {
+    if reference.sm_count is None:
+        raise ValueError(f"{reference.name}: a reference GPU needs sm_count")
+    sm_clock = reference.sm_count.value * clock * MEGA
+    shapes = {
         name: curve_shape(getattr(cal.kernel_curves, name), peak_per_s=peak_per_s(reference, name), clock_mhz=clock)
         for name in CURVE_NAMES
+    }
+    bound = shapes[BOUND_CURVE].efficiency
+    return {
+        name: split_issue(shape, bound_efficiency=bound, peak_per_s=peak_per_s(reference, name), sm_clock_hz=sm_clock)
+        if CURVES[name].work_unit == "bytes"
+        else shape
+        for name, shape in shapes.items()
     }
 
 
@@ -238,8 +306,11 @@ def portable_curves(spec: HardwareSpec, references: Sequence[HardwareSpec]) -> K
     """
     per_ref = [curve_shapes(r) for r in references]
     clock = None if spec.boost_clock_mhz is None else spec.boost_clock_mhz.value
+    sms = None if spec.sm_count is None else spec.sm_count.value
     curves = {
-        name: instantiate(learned_shape([s[name] for s in per_ref]), peak_per_s=peak_per_s(spec, name), clock_mhz=clock)
+        name: instantiate(
+            learned_shape([s[name] for s in per_ref]), peak_per_s=peak_per_s(spec, name), clock_mhz=clock, sm_count=sms
+        )
         for name in CURVE_NAMES
     }
     names = ", ".join(r.name for r in references)
