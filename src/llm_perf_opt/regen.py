@@ -13,8 +13,8 @@ What it writes (relative to the checkout):
   :data:`ROOFLINE_REPORTS`; :mod:`llm_perf_opt.validation.runtime_report`,
   :mod:`llm_perf_opt.validation.roofline_report`);
 * the vendor-code reports (:data:`VENDOR_REPORTS`, :mod:`llm_perf_opt.validation.vendor_report`);
-* the portable model's report ``reports/validation/portable.md`` (leave one GPU out, and aiconfigurator-core's
-  committed extract).
+* the portable model's report ``reports/validation/portable.md`` (:mod:`llm_perf_opt.validation.portable_report`:
+  leave one GPU out, and aiconfigurator-core's committed extract).
 
 Run it from a source checkout (it needs ``scripts/`` and ``docs/``).
 
@@ -92,14 +92,14 @@ ROOFLINE_REPORTS: tuple[tuple[str, str, str], ...] = (
 
 def validation_reports(repo: Path) -> dict[str, str]:
     """Every validation report and its summary JSON, from the raw measurements committed beside it."""
-    from llm_perf_opt.validation import roofline_report, runtime_report
+    from llm_perf_opt.validation import portable_report, roofline_report, runtime_report
 
     files: dict[Path, str] = {}
     for raw, report, hardware, lease in RUNTIME_REPORTS:
         files |= runtime_report.outputs(repo / raw, repo / report, hardware, lease=lease)
     for raw, report, hardware in ROOFLINE_REPORTS:
         files |= roofline_report.outputs(repo / raw, repo / report, hardware)
-    files |= load_script(repo / "scripts" / "gpu" / "report_portable.py").outputs(repo)
+    files |= portable_report.outputs(repo)
     return {path.relative_to(repo).as_posix(): text for path, text in files.items()}
 
 
