@@ -14,7 +14,7 @@ Example
 -------
 >>> header = csv_header()
 >>> header[:4], "prefill.seconds" in header, "memory.max_batch" in header
-(['hardware', 'runtime', 'calibrated', 'resolution_mode'], True, True)
+(['hardware', 'runtime', 'calibrated', 'basis'], True, True)
 >>> header.count("decode_seconds"), "decode.seconds" in header  # the point's and the stage's
 (1, True)
 >>> both = csv_header(("deepseek-ocr", "deepseek-ocr-2"))
