@@ -48,7 +48,7 @@ from attrs import define, evolve
 
 from llm_perf_opt.contracts.converter import structure, unstructure
 from llm_perf_opt.contracts.indented_json import dump_indented_json
-from llm_perf_opt.contracts.yaml_input import load_yaml
+from llm_perf_opt.contracts.yaml_input import InputFileError, load_yaml, read_input_file
 from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
 from llm_perf_opt.data.planning import PlanningPoint
 from llm_perf_opt.data.sweep import ALL_GRIDS, SweepAxes, SweepPointSpec, SweepResult, SweepSpec, parse_pair
@@ -112,7 +112,11 @@ def load_sweep_spec(path: str | Path) -> SweepSpec:
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"sweep: no such file {str(p)!r}")
-    return parse_sweep_spec(p.read_text(encoding="utf-8"), str(p))
+    try:
+        text = read_input_file(p)
+    except InputFileError as exc:
+        raise ValueError(f"{p}: {exc}") from None
+    return parse_sweep_spec(text, str(p))
 
 
 def _grid_from_text(text: str) -> tuple[int, int]:

@@ -32,6 +32,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from llm_perf_opt.contracts.converter import structure, unstructure
+from llm_perf_opt.contracts.json_input import load_json
+from llm_perf_opt.contracts.yaml_input import InputFileError, read_input_file
 from llm_perf_opt.data.operator_spec import OperatorSpec
 from llm_perf_opt.data.target_operator_list import (
     TargetOperatorList,
@@ -161,17 +163,17 @@ def _read(directory: Path, name: str, flag: str) -> str:
     if not path.is_file():
         raise InputError(f"{flag}: {path} is missing; the directory must hold {', '.join(ARTIFACT_FILES)}")
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{flag}: cannot read {path}: {exc}") from None
+        return read_input_file(path)
+    except InputFileError as exc:
+        raise InputError(f"{flag}: {path}: {exc}") from None
 
 
 def _json(directory: Path, name: str, flag: str) -> object:
     text = _read(directory, name, flag)
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{flag}: {directory / name} is not valid JSON: {exc}") from None
+        return load_json(text)
+    except InputFileError as exc:
+        raise InputError(f"{flag}: {directory / name}: {exc}") from None
 
 
 def load_target_operator_list(directory: str | Path, *, flag: str = "--torchinfo-dir") -> TargetOperatorList:
