@@ -155,6 +155,8 @@ def load_yaml(text: str) -> Any:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except RecursionError:
         raise YAMLInputError(f"nested deeper than {MAX_DEPTH} levels") from None
+    except YAMLInputError:
+        raise
     except ValueError:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
         raise YAMLInputError(f"an integer of more than {sys.get_int_max_str_digits()} digits") from None
     _check_size(data)
