@@ -405,7 +405,12 @@ def output_files(
     model = inputs.spec.family.model(inputs.spec.arch, inputs.workload)
     check = cross_check(target, model) if target is not None else None
     report = build_report(inputs, torchinfo=check, model=model)
-    timings = _timings(model, time_inputs)
+    try:
+        timings = _timings(model, time_inputs)
+    except ValueError as exc:  # a user's runtime file whose entries do not fit the model's layers
+        if args.runtime is None or not looks_like_path(args.runtime):
+            raise
+        raise InputError(f"--runtime: {args.runtime}: {exc}") from None
     summary = build_summary(report, timings)
     files: dict[str, str] = {}
     fmt = args.format or DEFAULT_FORMAT

@@ -29,21 +29,25 @@ from typing import NoReturn
 
 from llm_perf_opt.utils.input_error import InputError
 
-MAX_MESSAGE = 300
-"""Longest error line printed: a message quoting a huge value is cut, never a screenful."""
+MAX_MESSAGE = 299
+"""Longest error line printed (under 300 characters): a message quoting a huge value is cut, never a screenful."""
 DEBUG_FLAG = "--debug"
 
 
 def one_line(text: str) -> str:
     """``text`` on one line of at most :data:`MAX_MESSAGE` characters: a very long word (a path, a value) keeps
-    its ends; a still long line keeps its head (the input it names) and its tail (why), the middle elided.
+    its ends; a still long line keeps its head (the input it names) and its tail (why), the middle elided; a
+    character that does not print (a terminal escape, a control code) is shown escaped.
 
     Example
     -------
     >>> len(one_line("x: " + "word " * 200)) <= MAX_MESSAGE
     True
+    >>> one_line("bad key '\\x1b[31mred'")
+    "bad key '\\\\x1b[31mred'"
     """
-    line = " ".join(w if len(w) <= 60 else f"{w[:20]}...{w[-37:]}" for w in text.split())
+    words = ["".join(c if c.isprintable() else ascii(c)[1:-1] for c in w) for w in text.split()]
+    line = " ".join(w if len(w) <= 60 else f"{w[:20]}...{w[-37:]}" for w in words)
     if len(line) <= MAX_MESSAGE:
         return line
     head = MAX_MESSAGE - 100
