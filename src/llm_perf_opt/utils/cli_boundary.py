@@ -47,11 +47,22 @@ def one_line(text: str) -> str:
     "bad key '\\\\x1b[31mred'"
     """
     words = ["".join(c if c.isprintable() else ascii(c)[1:-1] for c in w) for w in text.split()]
-    line = " ".join(w if len(w) <= 60 else f"{w[:20]}...{w[-37:]}" for w in words)
+    line = " ".join(_short_word(w) for w in words)
     if len(line) <= MAX_MESSAGE:
         return line
     head = MAX_MESSAGE - 100
     return f"{line[:head]} ... {line[-(MAX_MESSAGE - head - 5) :]}"
+
+
+def _short_word(word: str) -> str:
+    """A word of at most 80 characters: a long path keeps its last two parts (the directory and the file a user
+    recognizes), any other long word its ends."""
+    if len(word) <= 60:
+        return word
+    tail = "/".join(word.split("/")[-2:])
+    if "/" in word and len(tail) <= 76:
+        return f".../{tail}"
+    return f"{word[:20]}...{word[-37:]}"
 
 
 class OneLineParser(argparse.ArgumentParser):

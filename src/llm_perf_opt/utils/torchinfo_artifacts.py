@@ -61,7 +61,9 @@ _COLUMNS = {
 }
 _NAME = re.compile(r"^(?P<cls>[^\s(]+) \((?P<var>[^)]*)\)(?:: (?P<depth>\d+)-(?P<idx>\d+))?$")
 _TREE_CHARS = "│├└─ \t"
-_TOTAL = re.compile(r"^Total params: ([\d,]+)\s*$")
+_TOTAL = re.compile(r"^Total params: (\S+)\s*$")
+MAX_COUNT_DIGITS = 30
+"""Longest count a cell or the total may hold (digits and commas; a model's is at most 13 digits)."""
 MD_TITLE = "# TorchInfo Unique Layers"
 MD_CUSTOM = "## Non\u2011PyTorch Modules"
 MD_BUILTIN = "## PyTorch Builtins"
@@ -88,8 +90,8 @@ def _count(cell: str) -> int | None:
     if text in ("--", ""):
         return 0
     digits = text.strip("()").replace(",", "")
-    if not digits.isdigit():
-        raise ValueError(f"not a count: {cell.strip()!r}")
+    if not digits.isdigit() or len(digits) > MAX_COUNT_DIGITS:
+        raise ValueError(f"not a count: {cell.strip()[:40]!r}")
     return int(digits)
 
 
@@ -142,12 +144,18 @@ def parse_summary_text(text: str) -> tuple[tuple[TorchInfoRow, ...], int]:
                 mult_adds=mult_adds,
             )
         )
-    totals = [int(m.group(1).replace(",", "")) for m in map(_TOTAL.match, lines) if m]
-    if not totals:
+    cells = [m.group(1) for m in map(_TOTAL.match, lines) if m]
+    if not cells:
         raise ValueError("no 'Total params:' line")
+    try:
+        total = _count(cells[0])
+    except ValueError as exc:
+        raise ValueError(f"Total params: {exc}") from None
+    if total is None:
+        raise ValueError("Total params: not a count: '(recursive)'")
     if not rows:
         raise ValueError("the table has no rows")
-    return tuple(rows), totals[0]
+    return tuple(rows), total
 
 
 def md_qualified_names(text: str) -> list[str]:
