@@ -81,7 +81,7 @@ text_values = st.one_of(values, st.integers(-3, 200), st.sampled_from([1280, 129
 config_documents = st.one_of(
     mutated(config_json(), extra=text_values),
     # the language keys at the top level only, a few of them changed
-    st.fixed_dictionaries({}, optional={k: text_values for k in TEXT_KEYS}),
+    st.fixed_dictionaries({}, optional=dict.fromkeys(TEXT_KEYS, text_values)),
     values,
     st.just(deeply_nested(200)),
     st.just({"language_config": deeply_nested(70)}),
@@ -98,8 +98,9 @@ heads_and_experts = st.fixed_dictionaries(
         "first_k_dense_replace": st.one_of(st.integers(-2, 6), st.sampled_from([10**30, 2.5, "1"])),
         "moe_layer_freq": st.integers(-1, 3),
         "rope_theta": st.sampled_from([10000.0, float("inf"), float("nan"), 0, -1, "1e4", 1e308]),
-        "projector_config": st.fixed_dictionaries({"input_dim": st.sampled_from([2048, 7]),
-                                                   "n_embed": st.sampled_from([64, 96, 120, 128, 1280])}),
+        "projector_config": st.fixed_dictionaries(
+            {"input_dim": st.sampled_from([2048, 7]), "n_embed": st.sampled_from([64, 96, 120, 128, 1280])}
+        ),
     }  # fmt: skip
 )
 

@@ -154,7 +154,7 @@ def load_profile(id_or_path: str) -> tuple[OCRWorkloadProfile, str]:
     looks_like_path = id_or_path.endswith((".yaml", ".yml")) or "/" in id_or_path or path.is_file()
     flag = "--workload-profile-id"
     if looks_like_path:
-        if not path.is_file():
+        if not path.exists():
             raise InputError(f"{flag}: no such workload file {id_or_path!r}")
         try:
             text = read_input_file(path)
