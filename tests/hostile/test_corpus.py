@@ -33,7 +33,8 @@ def test_every_corpus_file_is_listed_once_or_more() -> None:
     assert on_disk == {case["file"] for case in CASES}
     for case in CASES:
         assert set(case) <= {"file", "command", "flag", "extra", "attacks", "says"}, case
-        assert case["attacks"] and case["says"], case
+        assert case["attacks"], case
+        assert case["says"], case
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c['file']}:{c['flag']}" for c in CASES])

@@ -281,7 +281,7 @@ def test_an_earlier_counted_output_with_a_foreign_file_is_not_replaced(tmp_path:
     write_directory(out, {"static_compute.json": "{}\n", "static_compute.md": "# y\n"}, marker="static_compute.json")
     assert (out / "static_compute.md").read_text(encoding="utf-8") == "# y\n"
     (out / "mine.txt").write_text("mine", encoding="utf-8")
-    with pytest.raises(InputError, match="holds mine.txt, which no earlier run wrote"):
+    with pytest.raises(InputError, match=r"holds mine\.txt, which no earlier run wrote"):
         write_directory(out, {"static_compute.json": "{}"}, marker="static_compute.json")
     write_directory(out, {"static_compute.json": "[]"}, marker="static_compute.json", force=True)
     assert sorted(p.name for p in out.iterdir()) == ["mine.txt", "static_compute.json", "static_compute.md"]

@@ -101,7 +101,7 @@ heads_and_experts = st.fixed_dictionaries(
         "projector_config": st.fixed_dictionaries(
             {"input_dim": st.sampled_from([2048, 7]), "n_embed": st.sampled_from([64, 96, 120, 128, 1280])}
         ),
-    }  # fmt: skip
+    }
 )
 
 
