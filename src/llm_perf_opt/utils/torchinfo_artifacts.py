@@ -144,11 +144,11 @@ def parse_summary_text(text: str) -> tuple[tuple[TorchInfoRow, ...], int]:
                 mult_adds=mult_adds,
             )
         )
-    cells = [m.group(1) for m in map(_TOTAL.match, lines) if m]
-    if not cells:
+    total_cells = [m.group(1) for m in map(_TOTAL.match, lines) if m]
+    if not total_cells:
         raise ValueError("no 'Total params:' line")
     try:
-        total = _count(cells[0])
+        total = _count(total_cells[0])
     except ValueError as exc:
         raise ValueError(f"Total params: {exc}") from None
     if total is None:

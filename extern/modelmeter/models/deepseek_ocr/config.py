@@ -30,18 +30,22 @@ from modelmeter.layers.base import non_negative, positive
 DEFAULT_MODEL_NAME = "deepseek-ai/DeepSeek-OCR"
 
 
-def _ints(name: str) -> Any:
-    """An attrs converter to a tuple of integers, refusing anything else with a message naming ``name``."""
+def _ints(value: Any, name: str) -> tuple[int, ...]:
+    """``value`` as a tuple of integers; anything else is refused with a message naming ``name``."""
+    if isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
+        raise ValueError(f"{name}: expected a list of integers, got {str(value)[:40]!r}")
+    out = tuple(value)
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in out):
+        raise ValueError(f"{name}: expected a list of integers, got {str(list(out))[:40]}")
+    return out
 
-    def convert(value: Any) -> tuple[int, ...]:
-        if isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
-            raise ValueError(f"{name}: expected a list of integers, got {str(value)[:40]!r}")
-        out = tuple(value)
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in out):
-            raise ValueError(f"{name}: expected a list of integers, got {str(list(out))[:40]}")
-        return out
 
-    return convert
+def _global_attn_indexes(value: Any) -> tuple[int, ...]:
+    return _ints(value, "SamViTConfig.global_attn_indexes")
+
+
+def _downsample_channels(value: Any) -> tuple[int, ...]:
+    return _ints(value, "SamViTConfig.downsample_channels")
 
 
 def _divides(name: str, value: int, divisor_name: str, divisor: int) -> None:
@@ -68,13 +72,9 @@ class SamViTConfig:
     qkv_bias: bool = True
     use_rel_pos: bool = True
     window_size: int = field(default=14, validator=positive)
-    global_attn_indexes: tuple[int, ...] = field(
-        default=(2, 5, 8, 11), converter=_ints("SamViTConfig.global_attn_indexes")
-    )
+    global_attn_indexes: tuple[int, ...] = field(default=(2, 5, 8, 11), converter=_global_attn_indexes)
     out_chans: int = field(default=256, validator=positive)
-    downsample_channels: tuple[int, ...] = field(
-        default=(512, 1024), converter=_ints("SamViTConfig.downsample_channels")
-    )
+    downsample_channels: tuple[int, ...] = field(default=(512, 1024), converter=_downsample_channels)
     layer_norm_eps: float = 1e-6
 
     def __attrs_post_init__(self) -> None:
