@@ -139,10 +139,9 @@ def _write_into(
     last: Callable[[tuple[ManifestFile, ...]], tuple[str, str]] | None,
 ) -> tuple[ManifestFile, ...]:
     """``--force`` into a directory holding files no run wrote: each file replaced in place, nothing removed."""
-    for rel in [*files, *([] if last is None else ["."])]:
-        path = target / rel
-        if rel != "." and path.is_dir() and not path.is_symlink():
-            raise InputError(f"--force: {path} is a directory; the output needs a file there")
+    for rel in files:
+        if (target / rel).is_dir():
+            raise InputError(f"--force: {target / rel} is a directory; the output needs a file there")
     return _fill(target, files, last)
 
 
