@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from attrs import evolve
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -68,6 +69,14 @@ FUZZ = settings(
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+
+
+@pytest.fixture(scope="module")
+def what_if_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An analyzer report.json (and its summary.json beside it) for the what-if script."""
+    out = tmp_path_factory.mktemp("what-if") / "run"
+    assert run_bounded(analyzer, [*FAST, "--output-dir", out]).code == 0
+    return out / "report.json"
 
 
 def _case_dir(tmp_path: Path) -> Path:
@@ -289,3 +298,44 @@ def test_fuzzed_torchinfo_artifacts(tmp_path: Path, files: dict[str, str]) -> No
             target.rows,
             target.stages,
         )
+
+
+# ---- the what-if script's command line --------------------------------------------------------------------------
+
+WHAT_IF_VALUES: dict[str, list[str]] = {
+    "--batch-size": ["1", "16", "0", "-3", "1e9", "x", "9" * 5000],
+    "--hardware": ["l4", "h100-sxm", "tpu", "./no.yaml", "", "../.."],
+    "--runtime": ["roofline", "hf-eager", "fused", "vllm", "", "x" * 400],
+    "--target-pages-per-day": ["1e6", "0", "-1", "nan", "inf", "x"],
+    "--bogus": ["1"],
+}
+
+
+@settings(FUZZ, max_examples=max(1, EXAMPLES // 2))
+@given(
+    st.lists(
+        st.sampled_from(sorted(WHAT_IF_VALUES)).flatmap(
+            lambda flag: st.tuples(st.just(flag), st.sampled_from(WHAT_IF_VALUES[flag]))
+        ),
+        max_size=3,
+    ),
+    st.sampled_from(["report", "summary", "missing", "directory"]),
+)
+def test_fuzzed_what_if_command_line(
+    tmp_path: Path, what_if_report: Path, pairs: list[tuple[str, str]], saved: str
+) -> None:
+    from llm_perf_opt.utils.script_module import load_script
+
+    script = load_script(Path(__file__).resolve().parents[2] / "scripts" / "analytical" / "dsocr_analytic_what_if.py")
+    report = {
+        "report": what_if_report,
+        "summary": what_if_report.with_name("summary.json"),
+        "missing": what_if_report.with_name("missing.json"),
+        "directory": what_if_report.parent,
+    }[saved]
+    out = _case_dir(tmp_path) / "planning.json"
+    outcome = run_bounded(
+        script.main, [report, "--hardware", "l4", *(p for pair in pairs for p in pair), "--output", out]
+    )
+    if assert_ran_or_refused(outcome, prog="dsocr_analytic_what_if", names=[], untouched=[out]):
+        assert out.is_file()
