@@ -117,19 +117,23 @@ def _fill(
     root: Path,
     files: Mapping[str, str | bytes],
     last: Callable[[tuple[ManifestFile, ...]], tuple[str, str]] | None,
+    *,
+    in_place: bool = False,
 ) -> tuple[ManifestFile, ...]:
-    """Write ``files`` (and ``last``'s file) under ``root``, each through a temporary sibling renamed into place."""
+    """Write ``files`` (and ``last``'s file) under ``root``: plainly into a fresh temporary directory, or
+    ``in_place`` into an existing one, each through a temporary sibling renamed over the file."""
+    write = _replace_file if in_place else Path.write_bytes
     records = []
     for rel, content in files.items():
         data = content.encode("utf-8") if isinstance(content, str) else content
         path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        _replace_file(path, data)
+        write(path, data)
         records.append(ManifestFile(path=rel, bytes=len(data), sha256=hashlib.sha256(data).hexdigest()))
     written = tuple(sorted(records, key=lambda r: r.path))
     if last is not None:
         rel, text = last(written)
-        _replace_file(root / rel, text.encode("utf-8"))
+        write(root / rel, text.encode("utf-8"))
     return written
 
 
@@ -142,7 +146,7 @@ def _write_into(
     for rel in files:
         if (target / rel).is_dir():
             raise InputError(f"--force: {target / rel} is a directory; the output needs a file there")
-    return _fill(target, files, last)
+    return _fill(target, files, last, in_place=True)
 
 
 def _foreign_entries(target: Path, files: Mapping[str, str | bytes], marker: str, owned: Iterable[str]) -> list[str]:
