@@ -108,7 +108,8 @@ def run_bounded(
 
 def assert_refused(outcome: Outcome, *, prog: str, names: Sequence[str], untouched: Sequence[Path] = ()) -> str:
     """The contract of a refused input (see the module docstring); ``names`` must all appear in the line (the
-    flag, the file); every path of ``untouched`` must not exist afterwards. Returns the line."""
+    flag, the file); no path of ``untouched`` may exist afterwards, nor a temporary sibling of it. Returns the
+    line."""
     assert not outcome.timed_out, outcome.describe()
     assert outcome.code == 2, outcome.describe()
     assert "Traceback" not in outcome.err, outcome.describe()
@@ -122,6 +123,8 @@ def assert_refused(outcome: Outcome, *, prog: str, names: Sequence[str], untouch
         assert name in line, (name, line)
     for path in untouched:
         assert not path.exists(), (path, line)
+        if path.parent.is_dir():  # nor the temporary siblings a writer works in
+            assert not list(path.parent.glob(f".{path.name}.*")), (path, line)
     return line
 
 
