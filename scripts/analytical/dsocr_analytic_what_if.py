@@ -9,7 +9,8 @@ Usage:
 planning section (per-stage time, TTFT, time per output token, pages per day, memory, largest
 batch) under the time model (the roofline or a runtime profile, as the analyzer's ``--runtime``)
 and, with ``--output``, writes the new ``planning.json``. No torch. Bad input: one line on
-stderr, exit status 2. The logic lives in :mod:`llm_perf_opt.planning.what_if`.
+stderr, exit status 2; an unexpected error: one line, exit status 1 (``--debug`` shows the traceback). The
+logic lives in :mod:`llm_perf_opt.planning.what_if`.
 """
 
 from __future__ import annotations
@@ -24,11 +25,14 @@ from llm_perf_opt.hardware.registry import list_hardware
 from llm_perf_opt.kernels.profiles import list_runtimes
 from llm_perf_opt.planning.summary import render_capacity_markdown
 from llm_perf_opt.planning.what_if import load_saved_report, planning_report_text, what_if
+from llm_perf_opt.utils.atomic_output import check_output_path, write_file
+from llm_perf_opt.utils.cli_boundary import OneLineParser, run_command, wants_debug
+from llm_perf_opt.utils.input_error import InputError
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line."""
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="dsocr_analytic_what_if",
         description="Recompute a saved report.json / planning.json for another batch size or GPU.",
     )
@@ -56,48 +60,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="also report the GPUs needed for this many pages per day",
     )
     p.add_argument("--output", metavar="PATH", default=None, help="write the new planning.json here")
+    p.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
     return p
 
 
-def _write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary sibling renamed into place (never half a file)."""
-    if path.is_dir():
-        raise ValueError(f"--output: {path} is a directory; give a file path such as planning.json")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+PROG = "dsocr_analytic_what_if"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the what-if; 0 on success, 2 on bad input or an unwritable output (one line on stderr, nothing
-    written)."""
-    args = build_parser().parse_args(argv)
-    try:
-        return _run(args)
-    except ValueError as exc:
-        print(f"dsocr_analytic_what_if: {' '.join(str(exc).split())[:300]}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"dsocr_analytic_what_if: {exc.filename or args.output}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+    """Run the what-if; 0 on success, 2 on bad input or an unwritable output, 1 on an unexpected error (one line
+    on stderr, nothing written)."""
+    return run_command(PROG, lambda: _run(build_parser().parse_args(argv)), debug=wants_debug(argv))
 
 
 def _run(args: argparse.Namespace) -> int:
-    saved = load_saved_report(args.report)
-    point = what_if(
-        saved,
-        batch_size=args.batch_size,
-        hardware=args.hardware,
-        target_pages_per_day=args.target_pages_per_day,
-        runtime=args.runtime,
-    )
+    if args.output:
+        check_output_path(Path(args.output), flag="--output", directory=False)
+    try:
+        saved = load_saved_report(args.report)
+        point = what_if(
+            saved,
+            batch_size=args.batch_size,
+            hardware=args.hardware,
+            target_pages_per_day=args.target_pages_per_day,
+            runtime=args.runtime,
+        )
+    except ValueError as exc:  # the what-if module's refusals name the input (the file, the flag, the field)
+        raise InputError(str(exc)) from None
     text = planning_report_text(point, saved.model)
     if args.output:
-        _write(Path(args.output), text)
+        write_file(Path(args.output), text, flag="--output")
     print(render_capacity_markdown(point), end="")
     if args.output:
         print(f"\nWrote {args.output}")

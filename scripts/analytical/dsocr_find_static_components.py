@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -40,10 +41,12 @@ from torch import nn
 from torchinfo import summary
 
 from llm_perf_opt.contracts.converter import structure
+from llm_perf_opt.contracts.yaml_input import load_yaml, read_input_file
 from llm_perf_opt.data.operator_spec import OperatorSpec
 from llm_perf_opt.data.target_operator_list import TorchInfoRunInfo, TorchInfoStage
 from llm_perf_opt.runners.analyzer_inputs import WorkloadFlags, parse_crop_grid, resolve_inputs, v1_model
-from llm_perf_opt.utils.atomic_output import write_directory
+from llm_perf_opt.utils.atomic_output import check_output_directory, write_directory
+from llm_perf_opt.utils.cli_boundary import OneLineParser, run_command, wants_debug
 from llm_perf_opt.utils.input_error import InputError
 from llm_perf_opt.utils.packaged_defaults import DEFAULT_WORKLOAD_ID
 from llm_perf_opt.utils.torchinfo_artifacts import (
@@ -59,6 +62,8 @@ from llm_perf_opt.utils.torchinfo_crosscheck import REFERENCE_SOURCE
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
 from modelmeter.models.deepseek_ocr.workload import OCRWorkload
 
+PROG = "dsocr_find_static_components"
+DEVICE = re.compile(r"^(cpu|meta|cuda(:\d{1,3})?)$")
 COLUMNS = ("input_size", "output_size", "num_params", "kernel_size", "mult_adds")
 ROW_SETTINGS = ("var_names", "depth")
 TRACED_STAGES: dict[str, tuple[str, ...]] = {
@@ -261,8 +266,18 @@ def artifacts(
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    p.add_argument("--output", type=Path, required=True, help="directory for the four files (replaced if it exists)")
+    p = OneLineParser(prog=PROG, description=__doc__.split("\n\n")[0] if __doc__ else None)
+    p.add_argument(
+        "--output",
+        type=Path,
+        required=True,
+        help="directory for the four files (an earlier output there is replaced; a directory holding other files "
+        "is refused unless --force)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="write into an --output holding files no run wrote, keeping them"
+    )
+    p.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
     p.add_argument("--model", type=Path, default=None,
                    help="local DeepSeek-OCR checkpoint directory (vendor remote code); default: the project's "
                    "reference model")  # fmt: skip
@@ -286,37 +301,43 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run TorchInfo and write the artifacts: 0 on success, 2 with one line for bad input or an unwritable
+    ``--output``, 1 with one line for an unexpected error (``--debug`` shows its traceback)."""
+    return run_command(PROG, lambda: _main(argv), debug=wants_debug(argv))
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     inputs: Any
-    try:
-        flags = WorkloadFlags(
-            resolution_mode=args.resolution_mode, base_size=args.base_size, image_size=args.image_size,
-            crop_mode=None if args.crop_mode is None else bool(args.crop_mode),
-            crop_grid=None if args.crop_grid is None else parse_crop_grid(args.crop_grid),
-            image_width=args.image_width, image_height=args.image_height, prompt_tokens=args.prompt_tokens,
-            seq_len=args.seq_len, batch_size=args.batch_size, max_new_tokens=1,
-        )  # fmt: skip
-        _, workload = v1_model(
-            resolve_inputs(flags, profile_id=args.workload_profile_id), "the trace is DeepSeek-OCR's"
-        )
-        if args.model is not None:
-            model, inputs = vendor_target(args.model, workload, args.device, args.torch_dtype)
-            source = str(args.model)
-        else:
-            arch = DeepseekOCRArch()
-            if args.reference_arch is not None:
-                try:
-                    arch = structure(yaml.safe_load(args.reference_arch.read_text()), DeepseekOCRArch)
-                except (OSError, ValueError, yaml.YAMLError) as exc:
-                    raise InputError(f"--reference-arch: {args.reference_arch}: {exc}") from None
-            model, inputs = reference_target(arch, workload, args.device, args.torch_dtype)
-            source = f"{REFERENCE_SOURCE}.model.DeepseekOCRReference (lm_head removed)"
-        stats, table = capture(model, inputs, args.depth, args.device)
-        files = artifacts(model, stats, table, workload, args.depth, args.device, source)
-        write_directory(args.output, files, marker=UNIQUE_LAYERS_JSON)
-    except InputError as exc:
-        print(f"dsocr_find_static_components: error: {exc}", file=sys.stderr)
-        return 2
+    # the flags, the inputs and the output are checked before the (long) trace
+    if not DEVICE.match(args.device):
+        raise InputError(f"--device: cpu, meta, cuda or cuda:N, got {args.device!r}")
+    if args.depth < 0:
+        raise InputError(f"--depth: must be an integer >= 0, got {args.depth}")
+    check_output_directory(args.output, marker=UNIQUE_LAYERS_JSON, force=args.force, flag="--output")
+    flags = WorkloadFlags(
+        resolution_mode=args.resolution_mode, base_size=args.base_size, image_size=args.image_size,
+        crop_mode=None if args.crop_mode is None else bool(args.crop_mode),
+        crop_grid=None if args.crop_grid is None else parse_crop_grid(args.crop_grid),
+        image_width=args.image_width, image_height=args.image_height, prompt_tokens=args.prompt_tokens,
+        seq_len=args.seq_len, batch_size=args.batch_size, max_new_tokens=1,
+    )  # fmt: skip
+    _, workload = v1_model(resolve_inputs(flags, profile_id=args.workload_profile_id), "the trace is DeepSeek-OCR's")
+    if args.model is not None:
+        model, inputs = vendor_target(args.model, workload, args.device, args.torch_dtype)
+        source = str(args.model)
+    else:
+        arch = DeepseekOCRArch()
+        if args.reference_arch is not None:
+            try:
+                arch = structure(load_yaml(read_input_file(args.reference_arch)), DeepseekOCRArch)
+            except (ValueError, yaml.YAMLError) as exc:
+                raise InputError(f"--reference-arch: {args.reference_arch}: {exc}") from None
+        model, inputs = reference_target(arch, workload, args.device, args.torch_dtype)
+        source = f"{REFERENCE_SOURCE}.model.DeepseekOCRReference (lm_head removed)"
+    stats, table = capture(model, inputs, args.depth, args.device)
+    files = artifacts(model, stats, table, workload, args.depth, args.device, source)
+    write_directory(args.output, files, marker=UNIQUE_LAYERS_JSON, force=args.force, flag="--output")
     for name in files:
         print(args.output / name)
     return 0

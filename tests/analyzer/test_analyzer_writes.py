@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from llm_perf_opt.utils.cli_boundary import MAX_MESSAGE
 from tests.analyzer.conftest import CliResult
 
 
@@ -75,7 +76,7 @@ def test_an_unexpected_error_is_one_line_exit_1_and_debug_shows_it(
     result = run_cli("--output-dir", tmp_path / "out")
     assert result.code == 1
     assert len(result.err.strip().splitlines()) == 1
-    assert len(result.err.strip()) <= dsocr_analyzer.MAX_MESSAGE
+    assert len(result.err.strip()) <= MAX_MESSAGE
     assert "internal error (RuntimeError: xxx" in result.err
     assert result.err.rstrip().endswith("run again with --debug for the traceback")
     with pytest.raises(RuntimeError):

@@ -157,6 +157,9 @@ def test_cli_loads_a_local_remote_code_checkpoint(tmp_path: Path) -> None:
     assert rows["model"]["stage"] == "other"
 
 
-def test_cli_rejects_a_directory_without_config(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match=r"no config\.json"):
-        main(["--model", str(tmp_path)])
+def test_cli_rejects_a_directory_without_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--model", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("dsocr_dump_module_tree: error: --model: ")
+    assert "is not a local checkpoint directory (no config.json)" in err

@@ -25,7 +25,7 @@ from typing import ClassVar, Literal
 from attrs import define, field
 
 from modelmeter.layers.activations import SOFTMAX_BACKWARD_FLOPS_PER_ELEMENT, SOFTMAX_FLOPS_PER_ELEMENT
-from modelmeter.layers.base import BaseLayer, OperatorCategory, known_dtype, non_negative, positive
+from modelmeter.layers.base import BaseLayer, OperatorCategory, field_error, known_dtype, non_negative, positive
 from modelmeter.metrics import LayerMetrics
 from modelmeter.primitives import elementwise_flops, matmul_flops
 from modelmeter.units import dtype_bytes
@@ -110,7 +110,7 @@ class AttentionCore(BaseLayer):
 
     def __attrs_post_init__(self) -> None:
         if self.cached_kv_len > self.kv_len:
-            raise ValueError(f"cached_kv_len: {self.cached_kv_len} exceeds kv_len {self.kv_len}")
+            raise field_error(self, "cached_kv_len", f"{self.cached_kv_len} exceeds kv_len {self.kv_len}")
 
     def own_metrics(self) -> LayerMetrics:
         b = dtype_bytes(self.dtype)

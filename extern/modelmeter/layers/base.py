@@ -380,12 +380,35 @@ def scale_for_child(metrics: LayerMetrics, child: Child) -> LayerMetrics:
     )
 
 
+def field_error(instance: object, name: str, message: str) -> ValueError:
+    """A one-line ``ValueError`` about field ``name``: ``"Attention.dim: ..."`` for a layer (its class named, as
+    a layer is built deep inside a model), ``"dim: ..."`` for a config or workload record (whose fields are the
+    keys of the file the user wrote).
+
+    Example
+    -------
+    >>> from modelmeter.layers.linear import Linear
+    >>> Linear(tokens=1, in_features=0, out_features=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: Linear.in_features: must be an integer >= 1, got 0
+    """
+    where = f"{type(instance).__name__}.{name}" if isinstance(instance, BaseLayer) else name
+    return ValueError(f"{where}: {message}")
+
+
+def check_divides(instance: object, name: str, value: int, divisor_name: str, divisor: int) -> None:
+    """``field_error`` unless ``divisor`` divides ``value`` (heads dividing a width, a patch dividing an image)."""
+    if value % divisor:
+        raise field_error(instance, name, f"{value} is not a multiple of {divisor_name} ({divisor})")
+
+
 def non_negative(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
     """attrs validator: an integer dimension that may be zero (e.g. an expert with no tokens)."""
     if type(value) is int and value >= 0:  # the common case, decided without the checks below
         return
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"{attribute.name}: must be an integer >= 0, got {value!r}")
+        raise field_error(instance, attribute.name, f"must be an integer >= 0, got {value!r}")
 
 
 def positive(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
@@ -393,10 +416,10 @@ def positive(instance: object, attribute: attrs.Attribute[int], value: int) -> N
     if type(value) is int and value >= 1:  # the common case, decided without the checks below
         return
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{attribute.name}: must be an integer >= 1, got {value!r}")
+        raise field_error(instance, attribute.name, f"must be an integer >= 1, got {value!r}")
 
 
 def known_dtype(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     """attrs validator: a dtype name :func:`modelmeter.units.dtype_bytes` knows."""
     if value not in KNOWN_DTYPES:
-        raise ValueError(f"{attribute.name}: unknown dtype {value!r}; allowed: {', '.join(KNOWN_DTYPES)}")
+        raise field_error(instance, attribute.name, f"unknown dtype {value!r}; allowed: {', '.join(KNOWN_DTYPES)}")

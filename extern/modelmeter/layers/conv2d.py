@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from attrs import define, field
 
-from modelmeter.layers.base import BaseLayer, OperatorCategory, known_dtype, non_negative, positive
+from modelmeter.layers.base import BaseLayer, OperatorCategory, field_error, known_dtype, non_negative, positive
 from modelmeter.metrics import LayerMetrics
 from modelmeter.primitives import conv2d_flops, conv2d_out_size, elementwise_flops
 from modelmeter.units import dtype_bytes
@@ -56,11 +56,11 @@ class Conv2d(BaseLayer):
 
     def __attrs_post_init__(self) -> None:
         if self.in_channels % self.groups or self.out_channels % self.groups:
-            raise ValueError(
-                f"groups: must divide in_channels ({self.in_channels}) and out_channels ({self.out_channels})"
+            raise field_error(
+                self, "groups", f"must divide in_channels ({self.in_channels}) and out_channels ({self.out_channels})"
             )
         if self.out_h < 1 or self.out_w < 1:
-            raise ValueError(f"kernel_size: {self.kernel_size} does not fit a {self.in_h}x{self.in_w} input")
+            raise field_error(self, "kernel_size", f"{self.kernel_size} does not fit a {self.in_h}x{self.in_w} input")
 
     @property
     def out_h(self) -> int:

@@ -28,7 +28,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from attrs import evolve
 
@@ -50,6 +50,8 @@ from llm_perf_opt.calibrate.peaks import (
 )
 from llm_perf_opt.hardware.rates import DEFAULT_COPY_EFFICIENCY, DEFAULT_MATMUL_EFFICIENCY
 from llm_perf_opt.hardware.registry import list_hardware
+from llm_perf_opt.utils.atomic_output import check_output_path, write_file
+from llm_perf_opt.utils.cli_boundary import OneLineParser, run_command, wants_debug
 from llm_perf_opt.utils.input_error import InputError
 
 PROG = "python -m llm_perf_opt.calibrate"
@@ -64,13 +66,6 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
         if action.default in (None, False) or action.default is argparse.SUPPRESS:
             return action.help
         return super()._get_help_string(action)
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors raised as :class:`InputError` (:func:`main` exits 2)."""
-
-    def error(self, message: str) -> NoReturn:
-        raise InputError(message)
 
 
 def _positive(kind: type[int] | type[float]) -> Any:
@@ -89,7 +84,7 @@ def _positive(kind: type[int] | type[float]) -> Any:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command's flags (``--help`` explains each)."""
-    p = _Parser(
+    p = OneLineParser(
         prog=PROG,
         description=(
             "Calibrate a GPU in one command: measure every constant the time model uses (bf16 matmul and copy "
@@ -110,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         "entry's shape; the entry says measured: false and its numbers describe nothing)",
     )
     p.add_argument("--device", default="cuda:0", help="torch device to calibrate (ignored with --dry-run)")
+    p.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
     g = p.add_argument_group("datasheet (not measured: the peaks the measured rates are compared with)")
     g.add_argument(
         "--datasheet",
@@ -150,6 +146,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         raise InputError(f"--output: a .yaml file, got {str(args.output)!r}")
     if args.raw is None:
         args.raw = args.output.with_name(args.output.stem + ".raw.json")
+    if args.raw.resolve() == args.output.resolve():
+        raise InputError(f"--raw: {str(args.raw)!r} is the entry's own path; give another file")
+    # before minutes of measuring: an output that cannot be written is refused now
+    check_output_path(args.output, flag="--output", directory=False)
+    check_output_path(args.raw, flag="--raw", directory=False)
     if not args.dry_run and args.copy_gib < 1:
         raise InputError("--copy-gib must be >= 1 (a copy that fits in cache measures the cache)")
     return args
@@ -369,19 +370,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "datasheet": {"device_name": name, "known_entry": sheet.known},
         "entry": entry,
     }
-    for path in (args.output, args.raw):
-        path.parent.mkdir(parents=True, exist_ok=True)
-    _write(args.raw, json.dumps(report, indent=1, sort_keys=True, default=str) + "\n")
-    _write(args.output, render_yaml(entry, header(sheet, args.name, args.raw.name, bool(args.dry_run))))
+    write_file(args.raw, json.dumps(report, indent=1, sort_keys=True, default=str) + "\n", flag="--raw")
+    write_file(
+        args.output, render_yaml(entry, header(sheet, args.name, args.raw.name, bool(args.dry_run))), flag="--output"
+    )
     if args.output.stem != args.name:
         progress.say(f"note: the file's stem is not '{args.name}'; a packaged entry's must be (--hardware PATH works)")
     return report
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def print_summary(report: dict[str, Any], args: argparse.Namespace) -> None:
@@ -409,13 +404,14 @@ CONSTANT_KEYS: tuple[str, ...] = (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: 0 on success, 2 with one line on stderr for bad flags or a GPU it cannot describe."""
-    try:
+    """Entry point: 0 on success; 2 with one line on stderr for bad flags, an unwritable output or a GPU it cannot
+    describe; 1 with one line for an unexpected error (``--debug`` shows its traceback)."""
+
+    def body() -> int:
         args = parse_args(argv)
         args.argv = None if argv is None else list(argv)
         report = run(args)
-    except InputError as exc:
-        print(f"{PROG.split()[-1]}: error: {exc}", file=sys.stderr)
-        return 2
-    print_summary(report, args)
-    return 0
+        print_summary(report, args)
+        return 0
+
+    return run_command(PROG.split()[-1], body, debug=wants_debug(argv))

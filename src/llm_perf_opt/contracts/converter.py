@@ -175,9 +175,17 @@ CONVERTER = make_converter()
 
 
 def _format_exception(exc: BaseException, typ: type | None) -> str:
-    if isinstance(exc, KeyError | ForbiddenExtraKeysError):
+    if isinstance(exc, ForbiddenExtraKeysError):
+        return _extra_keys(exc)
+    if isinstance(exc, KeyError):
         return format_exception(exc, typ)
     return str(exc)
+
+
+def _extra_keys(exc: ForbiddenExtraKeysError) -> str:
+    """cattrs's ``extra fields found (...)``, also for keys that are not strings (YAML allows ``? [1]``, ``1:``,
+    ``null:``), which cattrs's own formatter cannot join."""
+    return f"extra fields found ({', '.join(sorted(str(k) for k in exc.extra_fields))})"
 
 
 def describe_errors(exc: BaseException, path: str = "$") -> str:
@@ -187,7 +195,7 @@ def describe_errors(exc: BaseException, path: str = "$") -> str:
         more = f"; and {len(problems) - 2} more" if len(problems) > 2 else ""
         return "; ".join(problems[:2]) + more
     if isinstance(exc, ForbiddenExtraKeysError):
-        return f"{format_exception(exc, None)} @ {path}"
+        return f"{_extra_keys(exc)} @ {path}"
     return f"{exc} @ {path}"
 
 

@@ -29,6 +29,9 @@ llm_perf_opt.contracts.yaml_input.YAMLInputError: more than 1,000,000 values onc
 
 from __future__ import annotations
 
+import stat
+import sys
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -46,8 +49,13 @@ MAX_DEPTH = 64
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
-class YAMLInputError(yaml.YAMLError):
-    """A YAML input over one of this module's limits, or with a duplicate key."""
+class InputFileError(ValueError):
+    """An input file over one of this module's limits, not UTF-8, or malformed (one line)."""
+
+
+class YAMLInputError(InputFileError, yaml.YAMLError):
+    """A YAML input over one of this module's limits, or with a duplicate key (both a ``ValueError`` and a
+    ``yaml.YAMLError``, so either handler reports it)."""
 
 
 class _UniqueKeyLoader(SAFE_LOADER):  # type: ignore[misc]  # PyYAML's loaders are untyped
@@ -90,6 +98,54 @@ def _check_size(data: Any) -> None:
         stack.extend((child, depth + 1) for child in children)
 
 
+def check_size(data: Any) -> None:
+    """:class:`YAMLInputError` if ``data`` (parsed YAML or JSON) holds more than :data:`MAX_VALUES` values or nests
+    deeper than :data:`MAX_DEPTH` levels."""
+    _check_size(data)
+
+
+def decode_input(data: bytes) -> str:
+    """``data`` as UTF-8 text of at most :data:`MAX_BYTES` (:class:`YAMLInputError` naming the first bad byte
+    otherwise).
+
+    Example
+    -------
+    >>> decode_input(b"a: 1\\n")
+    'a: 1\\n'
+    >>> decode_input(b"a: \\xff\\n")
+    Traceback (most recent call last):
+    ...
+    llm_perf_opt.contracts.yaml_input.YAMLInputError: not UTF-8 text (byte 0xff at offset 3)
+    """
+    if len(data) > MAX_BYTES:
+        raise YAMLInputError(f"larger than {MAX_BYTES // 2**20} MiB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise YAMLInputError(f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+
+
+def read_input_file(path: str | Path) -> str:
+    """The text of a user's input file: a regular file of at most :data:`MAX_BYTES`, UTF-8 (a leading byte-order
+    mark dropped); :class:`YAMLInputError` otherwise, read no further than the limit (a named pipe or a device is
+    refused before it is opened, so nothing blocks)."""
+    p = Path(path)
+    try:
+        info = p.stat()
+    except OSError as exc:
+        raise YAMLInputError(f"cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise YAMLInputError("not a regular file")
+    if info.st_size > MAX_BYTES:
+        raise YAMLInputError(f"larger than {MAX_BYTES // 2**20} MiB")
+    try:
+        with p.open("rb") as f:
+            data = f.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise YAMLInputError(f"cannot read: {exc.strerror or exc}") from None
+    return decode_input(data).removeprefix("\ufeff")
+
+
 def load_yaml(text: str) -> Any:
     """The data of one YAML document, within this module's limits (:class:`YAMLInputError` otherwise; other
     malformed YAML raises PyYAML's own ``yaml.YAMLError``)."""
@@ -99,5 +155,9 @@ def load_yaml(text: str) -> Any:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except RecursionError:
         raise YAMLInputError(f"nested deeper than {MAX_DEPTH} levels") from None
+    except YAMLInputError:
+        raise
+    except ValueError:  # an integer of more digits than Python converts (sys.get_int_max_str_digits)
+        raise YAMLInputError(f"an integer of more than {sys.get_int_max_str_digits()} digits") from None
     _check_size(data)
     return data

@@ -55,12 +55,16 @@ from llm_perf_opt.data.workload_profile import CUSTOM_RESOLUTION, RESOLUTION_MOD
 from llm_perf_opt.hardware.registry import list_hardware
 from llm_perf_opt.kernels.profiles import list_runtimes, load_runtime
 from modelmeter.layers.attention_core import ATTENTION_IMPLS
+from modelmeter.models.deepseek_ocr.workload import MAX_CROPS
 from modelmeter.models.families import FAMILIES, V1
 from modelmeter.units import KNOWN_DTYPES
 
 SWEEP_SCHEMA_VERSION = "1"
 ALL_GRIDS = "all"
-_PAIR = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
+_PAIR = re.compile(r"^\s*(\d{1,9})\s*[xX]\s*(\d{1,9})\s*$")
+MAX_POINTS = 10_000
+"""Most points a sweep may expand to (before duplicates are dropped): a few milliseconds each, so a sweep
+finishes within a minute or so; a larger study is several sweeps."""
 
 
 def parse_pair(text: str) -> tuple[int, int] | None:
@@ -120,6 +124,11 @@ def _runtime(instance: object, attribute: attrs.Attribute[Any], value: Any) -> N
 def _prompt(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValueError(f"{attribute.name}: must be an integer >= 0, got {value!r}")
+
+
+def _at_most_max_crops(instance: object, attribute: attrs.Attribute[Any], value: int | None) -> None:
+    if value is not None and value > MAX_CROPS:
+        raise ValueError(f"{attribute.name}: at most {MAX_CROPS:,} crops, got {value:,}")
 
 
 _MODE = one_of(tuple(m for m in RESOLUTION_MODE_NAMES if m != CUSTOM_RESOLUTION))
@@ -251,8 +260,8 @@ class SweepSpec:
     description: str = field(validator=non_empty_str)
     cartesian: SweepAxes | None = None
     points: tuple[SweepPointSpec, ...] = ()
-    min_crops: int | None = field(default=None, validator=optional_positive_int)
-    max_crops: int | None = field(default=None, validator=optional_positive_int)
+    min_crops: int | None = field(default=None, validator=[optional_positive_int, _at_most_max_crops])
+    max_crops: int | None = field(default=None, validator=[optional_positive_int, _at_most_max_crops])
     dtype: str = field(default="bfloat16", validator=one_of(KNOWN_DTYPES))
     target_pages_per_day: float | None = field(default=None, validator=optional_finite_positive)
     memory_utilization: float = field(default=0.9, validator=fraction)
@@ -267,6 +276,12 @@ class SweepSpec:
             hi = f.max_crops if self.max_crops is None else self.max_crops
             if hi < lo:
                 raise ValueError(f"max_crops: {hi} is below min_crops {lo}")
+        count = self.point_bound()
+        if count > MAX_POINTS:
+            raise ValueError(
+                f"cartesian: expands to {count:,} points, more than {MAX_POINTS:,}; "
+                "split the sweep or shorten its lists"
+            )
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -274,6 +289,28 @@ class SweepSpec:
         if self.cartesian is not None:
             return self.cartesian.models
         return tuple(dict.fromkeys(p.model for p in self.points))
+
+    def point_bound(self) -> int:
+        """Points the spec expands to, duplicates included (counted, not built).
+
+        Example
+        -------
+        >>> SweepSpec(name="x", description="y", cartesian=SweepAxes(batch_sizes=(1, 2)), max_crops=3).point_bound()
+        8
+        """
+        if self.cartesian is None:
+            return len(self.points)
+        a = self.cartesian
+        views = 0
+        for family in (FAMILIES[m] for m in a.models):
+            grids = sum(
+                len(family.candidate_grids(self.min_crops, self.max_crops)) if text == ALL_GRIDS else 1
+                for text in a.crop_grids
+            )
+            for mode in (family.resolution_modes[m] for m in a.resolution_modes if m in family.resolution_modes):
+                views += len(a.page_sizes) or (grids if mode.crop_mode else 1)
+        per_view = len(a.prompt_tokens) * len(a.max_new_tokens) * len(a.batch_sizes) * len(a.attention)
+        return views * per_view * len(a.runtimes) * len(a.hardware)
 
 
 @define(frozen=True, kw_only=True)

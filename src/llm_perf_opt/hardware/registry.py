@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from llm_perf_opt.contracts.hardware_converter import structure_hardware
-from llm_perf_opt.contracts.yaml_input import load_yaml
+from llm_perf_opt.contracts.yaml_input import load_yaml, read_input_file
 from llm_perf_opt.data.hardware import HardwareSpec
 from llm_perf_opt.utils.named_files import check_name_matches_file, looks_like_path, named_file, user_file, yaml_stems
 from llm_perf_opt.utils.packaged_defaults import conf_dir
@@ -44,7 +44,7 @@ def load_hardware_file(path: Path, *, check_name: bool = True) -> HardwareSpec:
     ``check_name``: the record's ``name`` must equal the file's stem (the rule of the packaged
     entries; a user's own file may carry any name)."""
     try:
-        data = load_yaml(path.read_text(encoding="utf-8"))
+        data = load_yaml(read_input_file(path))
         spec = structure_hardware(data)
     except (ValueError, yaml.YAMLError) as exc:
         problem = " ".join(str(exc).split())

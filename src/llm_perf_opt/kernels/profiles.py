@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 
 from llm_perf_opt.contracts.runtime_converter import structure_profile
-from llm_perf_opt.contracts.yaml_input import load_yaml
+from llm_perf_opt.contracts.yaml_input import load_yaml, read_input_file
 from llm_perf_opt.data.runtime_profile import RuntimeProfile
 from llm_perf_opt.utils.named_files import check_name_matches_file, looks_like_path, named_file, user_file, yaml_stems
 from llm_perf_opt.utils.packaged_defaults import conf_dir
@@ -51,7 +51,7 @@ def list_runtimes(directory: Path | None = None) -> list[str]:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        data = load_yaml(path.read_text(encoding="utf-8"))
+        data = load_yaml(read_input_file(path))
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: {' '.join(str(exc).split())}") from exc
     if not isinstance(data, dict):

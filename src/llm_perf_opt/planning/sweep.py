@@ -48,7 +48,7 @@ from attrs import define, evolve
 
 from llm_perf_opt.contracts.converter import structure, unstructure
 from llm_perf_opt.contracts.indented_json import dump_indented_json
-from llm_perf_opt.contracts.yaml_input import load_yaml
+from llm_perf_opt.contracts.yaml_input import InputFileError, load_yaml, read_input_file
 from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
 from llm_perf_opt.data.planning import PlanningPoint
 from llm_perf_opt.data.sweep import ALL_GRIDS, SweepAxes, SweepPointSpec, SweepResult, SweepSpec, parse_pair
@@ -58,6 +58,8 @@ from llm_perf_opt.utils.atomic_output import write_directory
 from llm_perf_opt.utils.input_error import did_you_mean
 from modelmeter.models.families import FAMILIES, AnyOCRWorkload, ModelFamily, family_of
 
+SWEEP_OUTPUTS = ("sweep.csv", "sweep.json", "plots/*")
+"""What a sweep writes into its directory (an earlier sweep's files are replaced, no other)."""
 PROGRESS_DELAY_SECONDS = 1.0
 """The progress bar shows only once a sweep has run this long."""
 _MODE_ORDER = {
@@ -112,7 +114,11 @@ def load_sweep_spec(path: str | Path) -> SweepSpec:
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"sweep: no such file {str(p)!r}")
-    return parse_sweep_spec(p.read_text(encoding="utf-8"), str(p))
+    try:
+        text = read_input_file(p)
+    except InputFileError as exc:
+        raise ValueError(f"{p}: {exc}") from None
+    return parse_sweep_spec(text, str(p))
 
 
 def _grid_from_text(text: str) -> tuple[int, int]:
@@ -354,16 +360,20 @@ def run_sweep(
     *,
     progress: bool = True,
     model: DeepSeekOCRModelSpec | None = None,
+    force: bool = False,
 ) -> list[PlanningPoint]:
     """Evaluate ``spec`` (a record or a YAML path) and write ``sweep.csv``, ``sweep.json`` and
     ``plots/`` (unless the spec turns plots off) as directory ``output_dir``; returns the points, sorted.
 
     The directory is written atomically (:func:`llm_perf_opt.utils.atomic_output.write_directory`): it
     replaces an earlier sweep's output (a directory holding ``sweep.json``) or an empty directory, and
-    refuses any other existing path, so no file of the user's is ever overwritten or deleted."""
+    refuses any other existing path, so no file of the user's is ever overwritten or deleted; ``force`` writes
+    into such a directory, keeping its other files."""
     record = spec if isinstance(spec, SweepSpec) else load_sweep_spec(spec)
     specs = list(model_specs(record, model).values())
     points = evaluate_sweep(record, model=model, progress=progress)
     result = SweepResult(spec=record, model=specs[0], more_models=tuple(specs[1:]), points=tuple(points))
-    write_directory(Path(output_dir), dict(_iter_outputs(result)), marker="sweep.json")
+    write_directory(
+        Path(output_dir), dict(_iter_outputs(result)), marker="sweep.json", owned=SWEEP_OUTPUTS, force=force
+    )
     return points

@@ -26,13 +26,14 @@ True
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from attrs import define, evolve
 
 from llm_perf_opt.contracts.converter import structure, to_json_text
+from llm_perf_opt.contracts.json_input import load_json
+from llm_perf_opt.contracts.yaml_input import InputFileError, read_input_file
 from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
 from llm_perf_opt.data.planning import ROOFLINE, PlanningPoint, PlanningReport
 from llm_perf_opt.data.workload_profile import OCRWorkloadProfile
@@ -84,9 +85,9 @@ def _from_analyzer_report(data: dict[str, Any]) -> SavedInputs:
 def parse_saved_report(text: str, label: str = "report") -> SavedInputs:
     """The inputs of a saved ``planning.json`` or analyzer ``report.json`` (``ValueError``, one line, if neither)."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{label}: not valid JSON: {exc}") from None
+        data = load_json(text)
+    except InputFileError as exc:
+        raise ValueError(f"{label}: {exc}") from None
     if not isinstance(data, dict):
         raise ValueError(f"{label}: expected a JSON object, got {type(data).__name__}")
     try:
@@ -119,7 +120,11 @@ def load_saved_report(path: str | Path) -> SavedInputs:
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"report: no such file {str(p)!r}")
-    return parse_saved_report(p.read_text(encoding="utf-8"), str(p))
+    try:
+        text = read_input_file(p)
+    except InputFileError as exc:
+        raise ValueError(f"{p}: {exc}") from None
+    return parse_saved_report(text, str(p))
 
 
 def what_if(

@@ -26,7 +26,6 @@ Example
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -34,6 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from attrs import define
+
+from llm_perf_opt.utils.atomic_output import check_output_directory, write_directory
+from llm_perf_opt.utils.cli_boundary import OneLineParser, run_command, wants_debug
+from llm_perf_opt.utils.input_error import InputError
 
 STAGE_PREFIXES: Mapping[str, str] = {
     "sam_model": "sam",
@@ -46,6 +49,9 @@ STAGE_PREFIXES: Mapping[str, str] = {
 }
 """First path component -> stage; every other module is ``other``."""
 OTHER_STAGE = "other"
+TREE_TEXT = "module_tree.txt"
+TREE_JSON = "module_tree.json"
+"""The two files ``--output-dir`` gets (the JSON one marks an earlier output the next run may replace)."""
 VENDOR_BODY_PREFIX = "model"
 """The vendor's ``DeepseekOCRForCausalLM`` keeps everything but ``lm_head`` under ``model``."""
 
@@ -136,7 +142,7 @@ def load_vendor_model(path: Path) -> Any:
     """The vendor's model class from a local checkpoint directory (its ``config.json`` and remote
     code, ``trust_remote_code``), built on ``meta``: no hub access, no weights read."""
     if not (path / "config.json").is_file():
-        raise FileNotFoundError(f"--model: {path} is not a local checkpoint directory (no config.json)")
+        raise InputError(f"--model: {path} is not a local checkpoint directory (no config.json)")
     import torch
     from transformers import AutoConfig, AutoModel, AutoModelForCausalLM
 
@@ -148,15 +154,28 @@ def load_vendor_model(path: Path) -> Any:
                 return auto.from_config(config, trust_remote_code=True)  # type: ignore[no-untyped-call]
             except ValueError as exc:  # the config's auto_map does not name this auto class
                 errors.append(str(exc))
-    raise ValueError(f"--model: {path}: no model class in the config's auto_map ({'; '.join(errors)})")
+    raise InputError(f"--model: {path}: no model class in the config's auto_map ({'; '.join(errors)})")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """CLI: dump the module tree (text to stdout, or text + JSON files into ``--output-dir``)."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    """CLI: dump the module tree (text to stdout, or text + JSON files into ``--output-dir``); one line on stderr
+    and exit 2 for bad input, exit 1 for an unexpected error (``--debug`` shows it)."""
+    return run_command("dsocr_dump_module_tree", lambda: _main(argv), debug=wants_debug(argv))
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    parser = OneLineParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--model", type=Path, help="local checkpoint directory with the vendor's remote code")
     parser.add_argument("--output-dir", type=Path, help="write module_tree.txt and module_tree.json here")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an existing --output-dir holding files no run wrote, keeping them",
+    )
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an unexpected error")
     args = parser.parse_args(argv)
+    if args.output_dir is not None:
+        check_output_directory(args.output_dir, marker=TREE_JSON, force=args.force, flag="--output-dir")
     from llm_perf_opt.runners.torch_gate import require_torch
 
     require_torch("module-tree")
@@ -170,12 +189,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(text)
         print("\nleaf classes per stage:\n" + summary)
         return 0
-    args.output_dir.mkdir(parents=True, exist_ok=True)
-    (args.output_dir / "module_tree.txt").write_text(
-        text + "\n\nleaf classes per stage:\n" + summary + "\n", encoding="utf-8"
-    )
-    (args.output_dir / "module_tree.json").write_text(
-        json.dumps(tree_document(rows, source), indent=2) + "\n", encoding="utf-8"
-    )
+    files = {
+        TREE_TEXT: text + "\n\nleaf classes per stage:\n" + summary + "\n",
+        TREE_JSON: json.dumps(tree_document(rows, source), indent=2) + "\n",
+    }
+    write_directory(args.output_dir, files, marker=TREE_JSON, force=args.force)
     print(f"wrote {args.output_dir / 'module_tree.txt'} and module_tree.json ({len(rows)} modules)", file=sys.stderr)
     return 0

@@ -28,7 +28,8 @@ import yaml
 from attrs import define, evolve
 
 from llm_perf_opt.contracts.converter import structure, unstructure
-from llm_perf_opt.contracts.yaml_input import load_yaml
+from llm_perf_opt.contracts.json_input import read_json_file
+from llm_perf_opt.contracts.yaml_input import InputFileError, load_yaml, read_input_file
 from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
 from llm_perf_opt.data.workload_profile import CUSTOM_RESOLUTION, CropGrid, OCRWorkloadProfile
 from llm_perf_opt.utils.input_error import InputError, did_you_mean
@@ -60,7 +61,7 @@ FIELD_FLAGS: dict[str, str] = {
 }
 """Workload field (or pseudo-field) -> the flag that sets it, in the order overrides are listed."""
 
-_GRID = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
+_GRID = re.compile(r"^\s*(\d{1,9})\s*[xX]\s*(\d{1,9})\s*$")
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 MAX_RUN_ID = 128
 """Longest run id (a directory name; file systems allow 255 bytes)."""
@@ -153,9 +154,12 @@ def load_profile(id_or_path: str) -> tuple[OCRWorkloadProfile, str]:
     looks_like_path = id_or_path.endswith((".yaml", ".yml")) or "/" in id_or_path or path.is_file()
     flag = "--workload-profile-id"
     if looks_like_path:
-        if not path.is_file():
+        if not path.exists():
             raise InputError(f"{flag}: no such workload file {id_or_path!r}")
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = read_input_file(path)
+        except InputFileError as exc:
+            raise InputError(f"{flag}: {path}: {exc}") from None
         label = str(path)
     else:
         try:
@@ -197,9 +201,9 @@ def load_model_spec(model: str | None) -> DeepSeekOCRModelSpec:
                 "local DeepSeek-OCR directory or its config.json"
             )
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"{flag}: {path} is not valid JSON: {exc}") from None
+            data = read_json_file(path)
+        except InputFileError as exc:
+            raise InputError(f"{flag}: {path}: {exc}") from None
         if not isinstance(data, dict):
             raise InputError(f"{flag}: {path} must hold a JSON object, got {type(data).__name__}")
         source = str(path)

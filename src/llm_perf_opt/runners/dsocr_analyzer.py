@@ -29,7 +29,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from attrs import evolve
 
@@ -55,7 +55,8 @@ from llm_perf_opt.runners.analyzer_inputs import (
 from llm_perf_opt.runners.report_builder import build_report
 from llm_perf_opt.runners.summary_builder import build_summary
 from llm_perf_opt.runners.torch_gate import require_torch
-from llm_perf_opt.utils.atomic_output import write_directory
+from llm_perf_opt.utils.atomic_output import check_output_directory, write_directory
+from llm_perf_opt.utils.cli_boundary import OneLineParser, run_command, wants_debug
 from llm_perf_opt.utils.input_error import InputError
 from llm_perf_opt.utils.named_files import looks_like_path
 from llm_perf_opt.utils.packaged_defaults import (
@@ -87,13 +88,6 @@ DEFAULT_FORMAT = "both"
 VERSIONED_PACKAGES = ("llm-perf-opt", "attrs", "cattrs", "PyYAML")
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors raised as :class:`InputError` (the caller exits 2)."""
-
-    def error(self, message: str) -> NoReturn:
-        raise InputError(message)
-
-
 @functools.cache
 def _standard_profile() -> OCRWorkloadProfile:
     profile, _ = load_profile(DEFAULT_WORKLOAD_ID)
@@ -113,7 +107,7 @@ def _profile_default(field: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line, with every flag's default in its help."""
-    p = _Parser(
+    p = OneLineParser(
         prog=PROG,
         description="Predict DeepSeek-OCR's FLOPs, memory traffic and memory per stage and per module, "
         "in closed form (no model weights, no GPU, no torch).",
@@ -293,6 +287,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="run directory name; default: <workload id>-<hash of the inputs> (same inputs, same id)",
     )
     o.add_argument(
+        "--force",
+        action="store_const",
+        const=True,
+        default=None,
+        help="write into an existing --output-dir that holds files no run of the analyzer wrote, keeping them "
+        "(without it such a directory is refused; an earlier output of the same mode is replaced either way)",
+    )
+    o.add_argument(
         "--output-dir",
         metavar="DIR",
         default=None,
@@ -403,7 +405,12 @@ def output_files(
     model = inputs.spec.family.model(inputs.spec.arch, inputs.workload)
     check = cross_check(target, model) if target is not None else None
     report = build_report(inputs, torchinfo=check, model=model)
-    timings = _timings(model, time_inputs)
+    try:
+        timings = _timings(model, time_inputs)
+    except ValueError as exc:  # a user's runtime file whose entries do not fit the model's layers
+        if args.runtime is None or not looks_like_path(args.runtime):
+            raise
+        raise InputError(f"--runtime: {args.runtime}: {exc}") from None
     summary = build_summary(report, timings)
     files: dict[str, str] = {}
     fmt = args.format or DEFAULT_FORMAT
@@ -444,6 +451,7 @@ def run_analytic(args: argparse.Namespace, command_line: Sequence[str]) -> int:
         hashed |= {"hardware": unstructure(time_inputs[0]), "runtime": unstructure(time_inputs[1])}
     run_id = check_run_id(args.run_id) if args.run_id else default_run_id(inputs, hashed)
     out_dir = Path(args.output_dir) if args.output_dir else OUTPUT_ROOT / run_id / OUTPUT_SUBDIR
+    check_output_directory(out_dir, force=bool(args.force), flag="--output-dir")
     files, table, headline = output_files(inputs, args, time_inputs)
 
     def manifest(written: tuple[ManifestFile, ...]) -> tuple[str, str]:
@@ -456,7 +464,7 @@ def run_analytic(args: argparse.Namespace, command_line: Sequence[str]) -> int:
         )
         return "manifest.json", to_json_text(record)
 
-    write_directory(out_dir, files, last=manifest)
+    write_directory(out_dir, files, last=manifest, force=bool(args.force))
     print(table)
     print(f"\nWrote {out_dir}/ (run {run_id}):")
     pages = sum(1 for name in files if name.startswith("layers/"))
@@ -490,12 +498,13 @@ def run_static(args: argparse.Namespace, command_line: Sequence[str]) -> int:
 
     inputs, arch, workload = _counted_inputs(args)
     out_dir = _counted_output_dir(args, inputs, "static_compute")
+    check_output_directory(out_dir, marker="static_compute.json", force=bool(args.force), flag="--output-dir")
     counted = count_static(arch, workload)
     files = {
         "static_compute.json": json.dumps(static_compute_dict(counted), indent=2) + "\n",
         "static_compute.md": static_compute_markdown(counted),
     }
-    write_directory(out_dir, files)
+    write_directory(out_dir, files, marker="static_compute.json", force=bool(args.force))
     for name in files:
         print(f"  {out_dir / name}")
     return 0
@@ -509,12 +518,13 @@ def run_verify_mode(args: argparse.Namespace, command_line: Sequence[str]) -> in
 
     inputs, arch, workload = _counted_inputs(args)
     out_dir = _counted_output_dir(args, inputs, "verification")
+    check_output_directory(out_dir, marker="verification.json", force=bool(args.force), flag="--output-dir")
     result = compare(arch, workload)
     files = {
         "verification.json": json.dumps(verification_dict(result), indent=2) + "\n",
         "verification.md": verification_markdown(result),
     }
-    write_directory(out_dir, files)
+    write_directory(out_dir, files, marker="verification.json", force=bool(args.force))
     print("all differences are zero" if result.all_zero else "DIFFERENCES FOUND: see verification.md")
     for name in files:
         print(f"  {out_dir / name}")
@@ -544,7 +554,8 @@ def run_sweep_mode(args: argparse.Namespace, command_line: Sequence[str]) -> int
     if args.no_plots:
         spec = evolve(spec, plots=False)
     out_dir = Path(args.output_dir) if args.output_dir else OUTPUT_ROOT / f"sweep-{path.stem}"
-    points = run_sweep(spec, out_dir, progress=sys.stderr.isatty())
+    check_output_directory(out_dir, marker="sweep.json", force=bool(args.force), flag="--output-dir")
+    points = run_sweep(spec, out_dir, progress=sys.stderr.isatty(), force=bool(args.force))
     plots = f", {out_dir}/plots/" if spec.plots else ""
     print(f"{len(points)} points -> {out_dir}/sweep.csv, {out_dir}/sweep.json{plots}")
     return 0
@@ -570,15 +581,16 @@ ALL_FLAGS: dict[str, str] = {
     "format": "--format",
     "run_id": "--run-id",
     "output_dir": "--output-dir",
+    "force": "--force",
 }
 """Every flag but ``--mode`` (argparse destination -> flag): their defaults are ``None``, so a value means given."""
 
-_COUNTED = frozenset({"model", "workload_profile_id", *FIELD_FLAGS, "run_id", "output_dir"})
+_COUNTED = frozenset({"model", "workload_profile_id", *FIELD_FLAGS, "run_id", "output_dir", "force"})
 MODE_FLAGS: dict[str, frozenset[str]] = {
     "analytic": frozenset(ALL_FLAGS) - {"sweep", "no_plots"},
     "static": _COUNTED,
     "verify": _COUNTED,
-    "sweep": frozenset({"sweep", "no_plots", "runtime", "output_dir"}),
+    "sweep": frozenset({"sweep", "no_plots", "runtime", "output_dir", "force"}),
 }
 """The flags each mode uses; any other given flag is an error, never silently ignored."""
 
@@ -592,48 +604,18 @@ MODE_REASONS: dict[str, str] = {
 """Why a mode refuses the flags it does not use (the tail of the error line)."""
 
 
-MAX_MESSAGE = 300
-"""Longest error line printed: a message quoting a huge value is cut, never a screenful."""
-
-
-def _one_line(text: str) -> str:
-    """``text`` on one line of at most :data:`MAX_MESSAGE` characters: a very long word (a path, a value) keeps
-    its ends; a still long line keeps its head (the input it names) and its tail (why), the middle elided."""
-    line = " ".join(w if len(w) <= 60 else f"{w[:20]}...{w[-37:]}" for w in text.split())
-    if len(line) <= MAX_MESSAGE:
-        return line
-    head = MAX_MESSAGE - 100
-    return f"{line[:head]} ... {line[-(MAX_MESSAGE - head - 5) :]}"
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the analyzer; returns the exit status (0 ok, 2 bad input or an unwritable output, 1 an internal
-    error: one line, the traceback with ``--debug``)."""
+    error: one line, the traceback with ``--debug``; :func:`llm_perf_opt.utils.cli_boundary.run_command`)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     command_line = [PROG, *args_list]
-    debug = "--debug" in args_list
-    try:
+
+    def body() -> int:
         args = build_parser().parse_args(args_list)
         check_mode_flags(args)
         return MODES[args.mode](args, command_line)
-    except InputError as exc:
-        print(_one_line(f"{PROG}: error: {exc}"), file=sys.stderr)
-        return 2
-    except SystemExit as exc:  # --help / --version from argparse
-        return exc.code if isinstance(exc.code, int) else 0
-    except OSError as exc:  # a path that cannot be read or written: the user's to fix
-        if debug:
-            raise
-        where = f"{exc.filename}: " if exc.filename else ""
-        print(_one_line(f"{PROG}: error: {where}{exc.strerror or exc}"), file=sys.stderr)
-        return 2
-    except Exception as exc:
-        if debug:
-            raise
-        detail = f"{type(exc).__name__}: {exc}"
-        print(_one_line(f"{PROG}: internal error ({detail[:160]}); run again with --debug for the traceback"),
-              file=sys.stderr)  # fmt: skip
-        return 1
+
+    return run_command(PROG, body, debug=wants_debug(args_list))
 
 
 if __name__ == "__main__":

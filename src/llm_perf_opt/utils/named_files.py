@@ -50,6 +50,6 @@ def looks_like_path(text: str) -> bool:
 def user_file(text: str, *, kind: str) -> Path:
     """The existing file ``text`` names; ``ValueError`` (``no such <kind> file ...``) otherwise."""
     path = Path(text)
-    if not path.is_file():
+    if not path.exists():  # a directory or a named pipe is refused, as not a regular file, by the reader
         raise ValueError(f"no such {kind} file {text!r}")
     return path

@@ -32,6 +32,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from llm_perf_opt.contracts.converter import structure, unstructure
+from llm_perf_opt.contracts.json_input import load_json
+from llm_perf_opt.contracts.yaml_input import InputFileError, read_input_file
 from llm_perf_opt.data.operator_spec import OperatorSpec
 from llm_perf_opt.data.target_operator_list import (
     TargetOperatorList,
@@ -59,7 +61,9 @@ _COLUMNS = {
 }
 _NAME = re.compile(r"^(?P<cls>[^\s(]+) \((?P<var>[^)]*)\)(?:: (?P<depth>\d+)-(?P<idx>\d+))?$")
 _TREE_CHARS = "│├└─ \t"
-_TOTAL = re.compile(r"^Total params: ([\d,]+)\s*$")
+_TOTAL = re.compile(r"^Total params: (\S+)\s*$")
+MAX_COUNT_DIGITS = 30
+"""Longest count a cell or the total may hold (digits and commas; a model's is at most 13 digits)."""
 MD_TITLE = "# TorchInfo Unique Layers"
 MD_CUSTOM = "## Non\u2011PyTorch Modules"
 MD_BUILTIN = "## PyTorch Builtins"
@@ -86,8 +90,8 @@ def _count(cell: str) -> int | None:
     if text in ("--", ""):
         return 0
     digits = text.strip("()").replace(",", "")
-    if not digits.isdigit():
-        raise ValueError(f"not a count: {cell.strip()!r}")
+    if not digits.isdigit() or len(digits) > MAX_COUNT_DIGITS:
+        raise ValueError(f"not a count: {cell.strip()[:40]!r}")
     return int(digits)
 
 
@@ -140,12 +144,18 @@ def parse_summary_text(text: str) -> tuple[tuple[TorchInfoRow, ...], int]:
                 mult_adds=mult_adds,
             )
         )
-    totals = [int(m.group(1).replace(",", "")) for m in map(_TOTAL.match, lines) if m]
-    if not totals:
+    total_cells = [m.group(1) for m in map(_TOTAL.match, lines) if m]
+    if not total_cells:
         raise ValueError("no 'Total params:' line")
+    try:
+        total = _count(total_cells[0])
+    except ValueError as exc:
+        raise ValueError(f"Total params: {exc}") from None
+    if total is None:
+        raise ValueError("Total params: not a count: '(recursive)'")
     if not rows:
         raise ValueError("the table has no rows")
-    return tuple(rows), totals[0]
+    return tuple(rows), total
 
 
 def md_qualified_names(text: str) -> list[str]:
@@ -161,17 +171,17 @@ def _read(directory: Path, name: str, flag: str) -> str:
     if not path.is_file():
         raise InputError(f"{flag}: {path} is missing; the directory must hold {', '.join(ARTIFACT_FILES)}")
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{flag}: cannot read {path}: {exc}") from None
+        return read_input_file(path)
+    except InputFileError as exc:
+        raise InputError(f"{flag}: {path}: {exc}") from None
 
 
 def _json(directory: Path, name: str, flag: str) -> object:
     text = _read(directory, name, flag)
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{flag}: {directory / name} is not valid JSON: {exc}") from None
+        return load_json(text)
+    except InputFileError as exc:
+        raise InputError(f"{flag}: {directory / name}: {exc}") from None
 
 
 def load_target_operator_list(directory: str | Path, *, flag: str = "--torchinfo-dir") -> TargetOperatorList:

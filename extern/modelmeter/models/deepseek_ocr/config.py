@@ -30,8 +30,32 @@ from modelmeter.layers.base import non_negative, positive
 DEFAULT_MODEL_NAME = "deepseek-ai/DeepSeek-OCR"
 
 
-def _tuple_of_ints(value: Any) -> tuple[int, ...]:
-    return tuple(int(v) for v in value)
+def _ints(value: Any, name: str) -> tuple[int, ...]:
+    """``value`` as a tuple of integers; anything else is refused with a message naming ``name``."""
+    if isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
+        raise ValueError(f"{name}: expected a list of integers, got {str(value)[:40]!r}")
+    out = tuple(value)
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in out):
+        raise ValueError(f"{name}: expected a list of integers, got {str(list(out))[:40]}")
+    return out
+
+
+def _global_attn_indexes(value: Any) -> tuple[int, ...]:
+    return _ints(value, "SamViTConfig.global_attn_indexes")
+
+
+def _downsample_channels(value: Any) -> tuple[int, ...]:
+    return _ints(value, "SamViTConfig.downsample_channels")
+
+
+def _divides(name: str, value: int, divisor_name: str, divisor: int) -> None:
+    if value % divisor:
+        raise ValueError(f"{name}: {value} is not a multiple of {divisor_name} ({divisor})")
+
+
+def _epsilon(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name}: must be a finite number > 0, got {str(value)[:40]!r}")
 
 
 @define(frozen=True, kw_only=True)
@@ -48,10 +72,26 @@ class SamViTConfig:
     qkv_bias: bool = True
     use_rel_pos: bool = True
     window_size: int = field(default=14, validator=positive)
-    global_attn_indexes: tuple[int, ...] = field(default=(2, 5, 8, 11), converter=_tuple_of_ints)
+    global_attn_indexes: tuple[int, ...] = field(default=(2, 5, 8, 11), converter=_global_attn_indexes)
     out_chans: int = field(default=256, validator=positive)
-    downsample_channels: tuple[int, ...] = field(default=(512, 1024), converter=_tuple_of_ints)
+    downsample_channels: tuple[int, ...] = field(default=(512, 1024), converter=_downsample_channels)
     layer_norm_eps: float = 1e-6
+
+    def __attrs_post_init__(self) -> None:
+        _divides("SamViTConfig.embed_dim", self.embed_dim, "num_heads", self.num_heads)
+        _divides("SamViTConfig.img_size", self.img_size, "patch_size", self.patch_size)
+        bad = [i for i in self.global_attn_indexes if not 0 <= i < self.depth]
+        if bad or len(set(self.global_attn_indexes)) != len(self.global_attn_indexes):
+            raise ValueError(
+                f"SamViTConfig.global_attn_indexes: must be distinct block indexes 0..{self.depth - 1} "
+                f"(depth {self.depth}), got {list(self.global_attn_indexes)[:8]}"
+            )
+        if len(self.downsample_channels) != 2 or min(self.downsample_channels) < 1:
+            raise ValueError(
+                "SamViTConfig.downsample_channels: expected 2 channel counts >= 1 (net_2, net_3), "
+                f"got {list(self.downsample_channels)[:8]}"
+            )
+        _epsilon("SamViTConfig.layer_norm_eps", self.layer_norm_eps)
 
     @property
     def head_dim(self) -> int:
@@ -81,6 +121,11 @@ class ClipLConfig:
     patch_size: int = field(default=14, validator=positive)
     num_channels: int = field(default=3, validator=positive)
     layer_norm_eps: float = 1e-5
+
+    def __attrs_post_init__(self) -> None:
+        _divides("ClipLConfig.hidden_size", self.hidden_size, "num_attention_heads", self.num_attention_heads)
+        _divides("ClipLConfig.image_size", self.image_size, "patch_size", self.patch_size)
+        _epsilon("ClipLConfig.layer_norm_eps", self.layer_norm_eps)
 
     @property
     def head_dim(self) -> int:
@@ -193,6 +238,11 @@ class DeepseekV2TextConfig:
         if self.hidden_size % self.num_attention_heads:
             raise ValueError(
                 f"hidden_size: {self.hidden_size} is not a multiple of num_attention_heads ({self.num_attention_heads})"
+            )
+        if self.head_dim % 2:
+            raise ValueError(
+                f"hidden_size: {self.hidden_size} / num_attention_heads ({self.num_attention_heads}) = head_dim "
+                f"{self.head_dim} is odd; rotary positions rotate pairs of channels"
             )
         if self.num_experts_per_tok > self.n_routed_experts:
             raise ValueError(

@@ -39,6 +39,9 @@ DOWNSAMPLE = 4
 DEFAULT_MIN_CROPS = 2
 DEFAULT_MAX_CROPS = 9
 """HF ``infer()`` bounds on the crop count (the official vLLM config uses 2..6)."""
+MAX_CROPS = 1024
+"""Most crops a workload may cut a page into (the vendor's rule allows at most ``max_num``, 9 by default): a bound
+that keeps a run's token counts and files finite, far above any grid the vendor's code picks."""
 CROP_THRESHOLD_PX = 640
 """Images no larger than this on both sides get no crops (grid 1x1)."""
 
@@ -74,14 +77,8 @@ def tokens_per_side(view_px: int) -> int:
 
 def candidate_grids(min_num: int = DEFAULT_MIN_CROPS, max_num: int = DEFAULT_MAX_CROPS) -> list[tuple[int, int]]:
     """All ``(w, h)`` with ``min_num <= w*h <= max_num``, ordered by tile count as the vendor orders them."""
-    grids = {
-        (i, j)
-        for n in range(min_num, max_num + 1)
-        for i in range(1, n + 1)
-        for j in range(1, n + 1)
-        if min_num <= i * j <= max_num
-    }
-    return sorted(grids, key=lambda g: g[0] * g[1])
+    grids = {(i, j) for i in range(1, max_num + 1) for j in range(1, max_num // i + 1) if i * j >= min_num}
+    return sorted(grids, key=lambda g: (g[0] * g[1], g))
 
 
 def select_crop_grid(
@@ -153,8 +150,10 @@ def _as_grid(value: tuple[int, int] | list[int]) -> tuple[int, int]:
 
 
 def _grid(instance: object, attribute: object, value: tuple[int, int]) -> None:
-    if len(value) != 2 or min(value) < 1:
+    if len(value) != 2 or not all(type(v) is int and v >= 1 for v in value):
         raise ValueError(f"crop_grid: must be two integers >= 1 (width x height in crops), got {value!r}")
+    if value[0] * value[1] > MAX_CROPS:
+        raise ValueError(f"crop_grid: at most {MAX_CROPS:,} crops, got {value[0]}x{value[1]} = {value[0] * value[1]:,}")
 
 
 class PageTokens(ABC):

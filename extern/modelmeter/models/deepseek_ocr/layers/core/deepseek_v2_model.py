@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from attrs import define, field
 
-from modelmeter.layers.base import BaseLayer, Child, OperatorCategory, known_dtype, non_negative, positive
+from modelmeter.layers.base import BaseLayer, Child, OperatorCategory, field_error, known_dtype, non_negative, positive
 from modelmeter.layers.embedding import Embedding
 from modelmeter.metrics import LayerMetrics
 from modelmeter.models.deepseek_ocr.config import DeepseekV2TextConfig
@@ -52,7 +52,7 @@ class DeepseekV2Model(BaseLayer):
 
     def __attrs_post_init__(self) -> None:
         if self.q_len > self.kv_len:
-            raise ValueError(f"q_len: {self.q_len} exceeds kv_len {self.kv_len}")
+            raise field_error(self, "q_len", f"{self.q_len} exceeds kv_len {self.kv_len}")
 
     def own_metrics(self) -> LayerMetrics:
         rows = self.image_rows * self.config.hidden_size * dtype_bytes(self.dtype)

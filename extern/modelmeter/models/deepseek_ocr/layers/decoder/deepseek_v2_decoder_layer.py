@@ -14,7 +14,7 @@ from typing import ClassVar
 from attrs import Factory, define, field
 
 from modelmeter.layers.activations import Elementwise
-from modelmeter.layers.base import BaseLayer, Child, OperatorCategory, known_dtype, non_negative, positive
+from modelmeter.layers.base import BaseLayer, Child, OperatorCategory, field_error, known_dtype, non_negative, positive
 from modelmeter.metrics import ZERO, LayerMetrics
 from modelmeter.models.deepseek_ocr.config import DeepseekV2TextConfig
 from modelmeter.models.deepseek_ocr.layers.decoder.deepseek_v2_mlp import DeepseekV2MLP
@@ -77,9 +77,11 @@ class DeepseekV2DecoderLayer(BaseLayer):
 
     def __attrs_post_init__(self) -> None:
         if self.layer_idx >= self.config.num_hidden_layers:
-            raise ValueError(f"layer_idx: {self.layer_idx} >= num_hidden_layers {self.config.num_hidden_layers}")
+            raise field_error(
+                self, "layer_idx", f"{self.layer_idx} >= num_hidden_layers {self.config.num_hidden_layers}"
+            )
         if self.q_len > self.kv_len:
-            raise ValueError(f"q_len: {self.q_len} exceeds kv_len {self.kv_len}")
+            raise field_error(self, "q_len", f"{self.q_len} exceeds kv_len {self.kv_len}")
 
     @property
     def tokens(self) -> int:

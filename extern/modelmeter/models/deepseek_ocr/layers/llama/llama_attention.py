@@ -19,7 +19,7 @@ from typing import ClassVar
 from attrs import define, field
 
 from modelmeter.layers.attention_core import AttentionCore
-from modelmeter.layers.base import BaseLayer, Child, OperatorCategory, known_dtype, positive
+from modelmeter.layers.base import BaseLayer, Child, OperatorCategory, field_error, known_dtype, positive
 from modelmeter.layers.linear import Linear
 from modelmeter.metrics import LayerMetrics
 from modelmeter.models.deepseek_ocr.config import DeepseekV2TextConfig
@@ -65,7 +65,9 @@ class LlamaAttention(BaseLayer):
 
     def __attrs_post_init__(self) -> None:
         if self.q_len > self.kv_len:
-            raise ValueError(f"q_len: {self.q_len} exceeds kv_len {self.kv_len} (the cache holds the new tokens too)")
+            raise field_error(
+                self, "q_len", f"{self.q_len} exceeds kv_len {self.kv_len} (the cache holds the new tokens too)"
+            )
 
     @property
     def tokens(self) -> int:

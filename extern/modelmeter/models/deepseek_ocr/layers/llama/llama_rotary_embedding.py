@@ -26,7 +26,15 @@ from typing import ClassVar
 
 from attrs import define, field
 
-from modelmeter.layers.base import BaseLayer, OperatorCategory, known_dtype, non_negative, positive
+from modelmeter.layers.base import (
+    BaseLayer,
+    OperatorCategory,
+    check_divides,
+    field_error,
+    known_dtype,
+    non_negative,
+    positive,
+)
 from modelmeter.metrics import LayerMetrics
 from modelmeter.primitives import elementwise_flops, matmul_flops, tensor_bytes
 from modelmeter.units import dtype_bytes
@@ -84,6 +92,11 @@ class LlamaRotaryEmbedding(BaseLayer):
         ),
         "params": "0 (inv_freq is a non-persistent buffer)",
     }
+
+    def __attrs_post_init__(self) -> None:
+        check_divides(self, "heads", self.heads, "kv_heads", self.kv_heads)
+        if self.head_dim % 2:
+            raise field_error(self, "head_dim", f"{self.head_dim} is odd; rotary positions rotate pairs of channels")
 
     @property
     def table_elements(self) -> int:

@@ -16,7 +16,7 @@ from attrs import define, field
 
 from modelmeter.layers import AttentionCore, Child, Linear
 from modelmeter.layers.attention_core import ATTENTION_IMPLS
-from modelmeter.layers.base import BaseLayer, OperatorCategory, known_dtype, non_negative, positive
+from modelmeter.layers.base import BaseLayer, OperatorCategory, check_divides, known_dtype, non_negative, positive
 from modelmeter.metrics import ZERO, LayerMetrics
 from modelmeter.primitives import elementwise_flops, matmul_flops
 from modelmeter.units import dtype_bytes
@@ -93,8 +93,7 @@ class Attention(BaseLayer):
     }
 
     def __attrs_post_init__(self) -> None:
-        if self.dim % self.num_heads:
-            raise ValueError(f"dim: {self.dim} is not a multiple of num_heads ({self.num_heads})")
+        check_divides(self, "dim", self.dim, "num_heads", self.num_heads)
 
     @property
     def head_dim(self) -> int:

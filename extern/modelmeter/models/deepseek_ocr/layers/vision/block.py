@@ -8,7 +8,7 @@ from typing import ClassVar
 from attrs import define, field
 
 from modelmeter.layers import Child, Elementwise, LayerNorm
-from modelmeter.layers.base import BaseLayer, OperatorCategory, known_dtype, non_negative, positive
+from modelmeter.layers.base import BaseLayer, OperatorCategory, check_divides, known_dtype, non_negative, positive
 from modelmeter.metrics import ZERO, LayerMetrics
 from modelmeter.models.deepseek_ocr.layers.vision.attention import Attention
 from modelmeter.models.deepseek_ocr.layers.vision.mlp_block import MLPBlock
@@ -70,6 +70,9 @@ class Block(BaseLayer):
         ),
         "params": "norm1 + attn + norm2 + mlp",
     }
+
+    def __attrs_post_init__(self) -> None:
+        check_divides(self, "dim", self.dim, "num_heads", self.num_heads)
 
     @property
     def is_global(self) -> bool:

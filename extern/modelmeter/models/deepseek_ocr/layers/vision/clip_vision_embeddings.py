@@ -8,7 +8,7 @@ from typing import ClassVar
 from attrs import define, field
 
 from modelmeter.layers import Child, Conv2d, Elementwise, Embedding
-from modelmeter.layers.base import BaseLayer, OperatorCategory, known_dtype, non_negative, positive
+from modelmeter.layers.base import BaseLayer, OperatorCategory, check_divides, known_dtype, non_negative, positive
 from modelmeter.metrics import LayerMetrics
 from modelmeter.units import dtype_bytes
 
@@ -55,6 +55,9 @@ class CLIPVisionEmbeddings(BaseLayer):
         "forward_cuda_core_flops": "position_add: 1 FLOP per element of batch * (grid^2 + 1) * hidden_size",
         "forward_io_bytes": "position_embedding lookup of num_positions rows + position_add",
     }
+
+    def __attrs_post_init__(self) -> None:
+        check_divides(self, "image_size", self.image_size, "patch_size", self.patch_size)
 
     @property
     def seq_len(self) -> int:

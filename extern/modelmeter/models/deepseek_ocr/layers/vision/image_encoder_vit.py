@@ -9,7 +9,7 @@ from typing import ClassVar
 from attrs import define, field
 
 from modelmeter.layers import Child, Conv2d, Elementwise
-from modelmeter.layers.base import BaseLayer, OperatorCategory, known_dtype, non_negative, positive
+from modelmeter.layers.base import BaseLayer, OperatorCategory, check_divides, known_dtype, non_negative, positive
 from modelmeter.metrics import LayerMetrics
 from modelmeter.models.deepseek_ocr.config import SamViTConfig
 from modelmeter.models.deepseek_ocr.layers.vision.block import Block
@@ -61,13 +61,7 @@ class ImageEncoderViT(BaseLayer):
     }
 
     def __attrs_post_init__(self) -> None:
-        p = self.config.patch_size
-        if self.image_size % p:
-            raise ValueError(f"image_size: {self.image_size} is not a multiple of patch_size ({p})")
-        if len(self.config.downsample_channels) != 2:
-            raise ValueError(
-                f"config.downsample_channels: expected 2 values (net_2, net_3), got {self.config.downsample_channels!r}"
-            )
+        check_divides(self, "image_size", self.image_size, "patch_size", self.config.patch_size)
 
     @property
     def grid(self) -> int:

@@ -7,7 +7,7 @@ from typing import ClassVar
 from attrs import define, field
 
 from modelmeter.layers import Child, Linear
-from modelmeter.layers.base import BaseLayer, OperatorCategory, known_dtype, non_negative
+from modelmeter.layers.base import BaseLayer, OperatorCategory, field_error, known_dtype, non_negative
 from modelmeter.metrics import ZERO, LayerMetrics
 from modelmeter.models.deepseek_ocr.config import ProjectorConfig
 
@@ -38,7 +38,9 @@ class MlpProjector(BaseLayer):
 
     def __attrs_post_init__(self) -> None:
         if self.config.projector_type != "linear":
-            raise ValueError(f"config.projector_type: {self.config.projector_type!r} is not modelled; allowed: linear")
+            raise field_error(
+                self, "config.projector_type", f"{self.config.projector_type!r} is not modelled; allowed: linear"
+            )
 
     def own_metrics(self) -> LayerMetrics:
         return ZERO

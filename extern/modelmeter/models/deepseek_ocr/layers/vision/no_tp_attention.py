@@ -8,7 +8,7 @@ from typing import ClassVar
 from attrs import define, field
 
 from modelmeter.layers import AttentionCore, Child, Linear
-from modelmeter.layers.base import BaseLayer, OperatorCategory, known_dtype, non_negative, positive
+from modelmeter.layers.base import BaseLayer, OperatorCategory, check_divides, known_dtype, non_negative, positive
 from modelmeter.metrics import ZERO, LayerMetrics
 
 
@@ -43,8 +43,7 @@ class NoTPAttention(BaseLayer):
     }
 
     def __attrs_post_init__(self) -> None:
-        if self.hidden_size % self.num_heads:
-            raise ValueError(f"hidden_size: {self.hidden_size} is not a multiple of num_heads ({self.num_heads})")
+        check_divides(self, "hidden_size", self.hidden_size, "num_heads", self.num_heads)
 
     def own_metrics(self) -> LayerMetrics:
         return ZERO

@@ -7,7 +7,7 @@ from typing import ClassVar
 from attrs import define, field
 
 from modelmeter.layers import Child
-from modelmeter.layers.base import BaseLayer, OperatorCategory, known_dtype, non_negative, positive
+from modelmeter.layers.base import BaseLayer, OperatorCategory, check_divides, known_dtype, non_negative, positive
 from modelmeter.metrics import ZERO, LayerMetrics
 from modelmeter.models.deepseek_ocr.layers.vision.no_tp_transformer_block import NoTPTransformerBlock
 
@@ -36,6 +36,9 @@ class NoTPTransformer(BaseLayer):
     category: ClassVar[OperatorCategory] = OperatorCategory.OTHER
     definition: ClassVar[str] = "Stack of pre-norm CLIP transformer blocks."
     formulas: ClassVar[dict[str, str]] = {"all metrics": "num_layers * NoTPTransformerBlock"}
+
+    def __attrs_post_init__(self) -> None:
+        check_divides(self, "hidden_size", self.hidden_size, "num_heads", self.num_heads)
 
     def own_metrics(self) -> LayerMetrics:
         return ZERO

@@ -8,7 +8,7 @@ from typing import ClassVar
 from attrs import define, field
 
 from modelmeter.layers import Child, Elementwise, LayerNorm
-from modelmeter.layers.base import BaseLayer, OperatorCategory, known_dtype, non_negative, positive
+from modelmeter.layers.base import BaseLayer, OperatorCategory, check_divides, known_dtype, non_negative, positive
 from modelmeter.metrics import ZERO, LayerMetrics
 from modelmeter.models.deepseek_ocr.layers.vision.block import ATTN_RESIDUAL, MLP_RESIDUAL
 from modelmeter.models.deepseek_ocr.layers.vision.no_tp_attention import NoTPAttention
@@ -47,6 +47,9 @@ class NoTPTransformerBlock(BaseLayer):
         ),
         "params": "layer_norm1 + self_attn + layer_norm2 + mlp",
     }
+
+    def __attrs_post_init__(self) -> None:
+        check_divides(self, "hidden_size", self.hidden_size, "num_heads", self.num_heads)
 
     def own_metrics(self) -> LayerMetrics:
         return ZERO

@@ -8,7 +8,7 @@ from typing import ClassVar
 from attrs import define, field
 
 from modelmeter.layers import Child, Conv2d
-from modelmeter.layers.base import BaseLayer, OperatorCategory, known_dtype, non_negative, positive
+from modelmeter.layers.base import BaseLayer, OperatorCategory, check_divides, known_dtype, non_negative, positive
 from modelmeter.metrics import ZERO, LayerMetrics
 
 
@@ -40,6 +40,9 @@ class PatchEmbed(BaseLayer):
         "forward_tensor_core_flops": "proj: 2 * batch * embed_dim * grid^2 * in_chans * patch_size^2",
         "params": "embed_dim * in_chans * patch_size^2 + embed_dim",
     }
+
+    def __attrs_post_init__(self) -> None:
+        check_divides(self, "image_size", self.image_size, "patch_size", self.patch_size)
 
     @property
     def grid(self) -> int:

@@ -1,0 +1,216 @@
+"""Valid starting points of every input file the commands read, and hypothesis strategies that mutate them with
+hostile values (wrong types, out of range, huge, non-finite, nested, missing and unknown keys).
+
+Each fuzz case starts from a file the commands accept and changes a few of its values, so a case reaches the
+checks deep in the file (a field of a nested block, a pair of fields that must agree) rather than failing on the
+first line.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import attrs
+import yaml
+from hypothesis import strategies as st
+
+from llm_perf_opt.contracts.yaml_input import load_yaml
+from llm_perf_opt.data.operator_spec import OperatorSpec
+from llm_perf_opt.data.target_operator_list import TorchInfoRunInfo, TorchInfoStage
+from llm_perf_opt.hardware.registry import HARDWARE_DIR
+from llm_perf_opt.kernels.profiles import RUNTIMES_DIR
+from llm_perf_opt.utils.packaged_defaults import DEFAULT_WORKLOAD_ID, read_workload_text
+from llm_perf_opt.utils.torchinfo_artifacts import (
+    SAMPLE_SUMMARY,
+    STAGES_JSON,
+    SUMMARY_FILE,
+    UNIQUE_LAYERS_JSON,
+    UNIQUE_LAYERS_MD,
+    render_stages_json,
+    render_unique_layers_json,
+    render_unique_layers_md,
+)
+from modelmeter.models.deepseek_ocr.config import DeepseekV2TextConfig
+
+# ---- hostile values ---------------------------------------------------------------------------------------------
+
+BIG_INTS = [0, -1, 1, 2, 3, 7, 2**31, 2**63, 10**30, -(10**30)]
+HOSTILE_STRINGS = ["", " ", "x" * 300, "nan", "1e9", "tiny", "\u2028", "../..", "None", "true", "3by2", "all"]
+
+scalars = st.one_of(
+    st.sampled_from(BIG_INTS),
+    st.integers(min_value=-(2**40), max_value=2**40),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([float("nan"), float("inf"), -float("inf"), 0.0, -0.0, 1e-300, 1e300, 0.5]),
+    st.sampled_from(HOSTILE_STRINGS),
+    st.text(max_size=12),
+    st.booleans(),
+    st.none(),
+)
+"""One hostile scalar."""
+
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(min_size=1, max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+"""A hostile value: a scalar, or a small list or mapping of them."""
+
+
+def deeply_nested(depth: int) -> Any:
+    """A value nested ``depth`` levels (lists)."""
+    value: Any = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+# ---- mutations of a valid document ------------------------------------------------------------------------------
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path to a value of ``node`` (mapping keys and list indexes), outermost first."""
+    out: list[tuple[Any, ...]] = []
+    items: Any = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, child in items:
+        out.append((*prefix, key))
+        out += _paths(child, (*prefix, key))
+    return out
+
+
+def _at(node: Any, path: tuple[Any, ...]) -> Any:
+    for key in path:
+        node = node[key]
+    return node
+
+
+@st.composite
+def mutated(draw: st.DrawFn, base: Any, *, extra: st.SearchStrategy[Any] = values, max_changes: int = 3) -> Any:
+    """``base`` with 1 to ``max_changes`` changes: a value replaced, a key removed, an unknown key added."""
+    doc = copy.deepcopy(base)
+    for _ in range(draw(st.integers(1, max_changes))):
+        paths = _paths(doc)
+        if not paths:
+            break
+        path = draw(st.sampled_from(paths))
+        parent = _at(doc, path[:-1])
+        op = draw(st.sampled_from(["set", "set", "set", "delete", "add"]))
+        if op == "set":
+            parent[path[-1]] = draw(extra)
+        elif op == "delete" and isinstance(parent, dict):
+            del parent[path[-1]]
+        elif op == "add" and isinstance(parent, dict):
+            parent[draw(st.text(min_size=1, max_size=10))] = draw(extra)
+    return doc
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML text of ``data`` (floats such as ``nan`` and ``inf`` as YAML writes them)."""
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def dump_json(data: Any) -> str:
+    """JSON text of ``data`` (``NaN`` and ``Infinity`` as Python writes them)."""
+    return json.dumps(data)
+
+
+# ---- the valid starting points ----------------------------------------------------------------------------------
+
+TEXT_KEYS = tuple(a.name for a in attrs.fields(DeepseekV2TextConfig))
+RELEASED_TEXT = {
+    "hidden_size": 1280, "num_hidden_layers": 12, "num_attention_heads": 10, "num_key_value_heads": 10,
+    "intermediate_size": 6848, "moe_intermediate_size": 896, "n_routed_experts": 64, "n_shared_experts": 2,
+    "num_experts_per_tok": 6, "first_k_dense_replace": 1, "vocab_size": 129280, "rope_theta": 10000.0,
+    "rms_norm_eps": 1e-6,
+}  # fmt: skip
+"""The language keys of the released config.json (deepseek-ai/DeepSeek-OCR, as the embedded architecture)."""
+
+
+def config_json() -> dict[str, Any]:
+    """A config.json in the released layout: the language keys at the top and under ``language_config``."""
+    return {
+        "_name_or_path": "deepseek-ai/DeepSeek-OCR",
+        **RELEASED_TEXT,
+        "language_config": dict(RELEASED_TEXT),
+        "projector_config": {"projector_type": "linear", "input_dim": 2048, "n_embed": 1280},
+    }
+
+
+def workload_yaml() -> dict[str, Any]:
+    """The packaged standard workload profile, as data."""
+    data: dict[str, Any] = load_yaml(read_workload_text(DEFAULT_WORKLOAD_ID))
+    return data
+
+
+def sweep_yaml() -> dict[str, Any]:
+    """A small cartesian sweep (two points, no plots)."""
+    return {
+        "name": "fuzz",
+        "description": "a fuzzed sweep",
+        "cartesian": {
+            "resolution_modes": ["gundam", "tiny"],
+            "crop_grids": ["3x2"],
+            "prompt_tokens": [9],
+            "max_new_tokens": [2],
+            "batch_sizes": [1],
+            "hardware": ["h100-sxm"],
+            "attention": ["flash"],
+            "runtimes": ["roofline"],
+        },
+        "min_crops": 2,
+        "max_crops": 9,
+        "memory_utilization": 0.9,
+        "plots": False,
+    }
+
+
+def hardware_yaml() -> dict[str, Any]:
+    """The packaged H100 entry, as data."""
+    data: dict[str, Any] = load_yaml((HARDWARE_DIR / "h100-sxm.yaml").read_text(encoding="utf-8"))
+    return data
+
+
+def runtime_yaml(name: str = "hf-eager") -> dict[str, Any]:
+    """A packaged runtime profile, as data."""
+    data: dict[str, Any] = load_yaml((RUNTIMES_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
+    return data
+
+
+TORCHINFO_RUN = TorchInfoRunInfo(
+    generated_at="2026-01-01T00:00:00Z", model_path="demo", device="cpu", base_size=1024, image_size=640,
+    seq_len=913, crop_mode=True, depth=1, total_params=30, total_macs=60,
+)  # fmt: skip
+TORCHINFO_LAYERS = (
+    OperatorSpec(class_name_qualified="demo.Net", class_name="Net", is_torch_builtin=False, count=1,
+                 children=("torch.nn.modules.linear.Linear",)),
+    OperatorSpec(class_name_qualified="torch.nn.modules.linear.Linear", class_name="Linear", is_torch_builtin=True,
+                 count=2, parents=("demo.Net",)),
+)  # fmt: skip
+TORCHINFO_STAGES = (TorchInfoStage(stage_name="sam", params=30, macs=60),)
+
+
+def torchinfo_files() -> dict[str, str]:
+    """The four TorchInfo artifacts of a tiny traced net (the layout the analyzer's ``--torchinfo-dir`` reads)."""
+    return {
+        SUMMARY_FILE: SAMPLE_SUMMARY,
+        UNIQUE_LAYERS_JSON: render_unique_layers_json(TORCHINFO_RUN, TORCHINFO_LAYERS),
+        UNIQUE_LAYERS_MD: render_unique_layers_md(TORCHINFO_LAYERS),
+        STAGES_JSON: render_stages_json(TORCHINFO_RUN, TORCHINFO_STAGES),
+    }
+
+
+def write_files(directory: Path, files: dict[str, str | bytes]) -> Path:
+    """Write ``files`` under ``directory`` (created); returns it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        path = directory / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return directory
