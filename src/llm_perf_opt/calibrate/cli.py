@@ -48,6 +48,7 @@ from llm_perf_opt.calibrate.peaks import (
     peak_constants,
     peak_how_measured,
 )
+from llm_perf_opt.data.hardware import CALIBRATION_CONSTANTS
 from llm_perf_opt.hardware.rates import DEFAULT_COPY_EFFICIENCY, DEFAULT_MATMUL_EFFICIENCY
 from llm_perf_opt.hardware.registry import list_hardware
 from llm_perf_opt.utils.atomic_output import check_output_path, write_file
@@ -384,23 +385,11 @@ def print_summary(report: dict[str, Any], args: argparse.Namespace) -> None:
     cal = report["entry"]["calibration"]
     label = "DRY RUN (stand-in numbers, not a GPU's)" if report["dry_run"] else report["entry"]["display_name"]
     print(f"calibration of {label} in {report['seconds']:.0f} s")
-    for key in ("matmul_tflops", "copy_tbps", "matmul_efficiency", "copy_efficiency", *CONSTANT_KEYS):
+    for key in ("matmul_tflops", "copy_tbps", "matmul_efficiency", "copy_efficiency", *CALIBRATION_CONSTANTS):
         if key in cal:
             print(f"  {key:<22} {cal[key]}")
     print(f"wrote {args.output}")
     print(f"wrote {args.raw}")
-
-
-CONSTANT_KEYS: tuple[str, ...] = (
-    "launch_overhead_us",
-    "min_kernel_us",
-    "sync_us",
-    "module_launch_us",
-    "module_call_us",
-    "graph_launch_us",
-    "graph_kernel_gap_us",
-    "eager_start_us",
-)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

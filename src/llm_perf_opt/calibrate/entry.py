@@ -23,19 +23,9 @@ import yaml
 
 from llm_perf_opt.calibrate.gpus import Datasheet
 from llm_perf_opt.contracts.hardware_converter import structure_hardware, unstructure_hardware
-from llm_perf_opt.data.hardware import FIGURE_FIELDS
+from llm_perf_opt.data.hardware import CALIBRATION_CONSTANTS, FIGURE_FIELDS
 
-CONSTANTS: tuple[str, ...] = (
-    "launch_overhead_us",
-    "min_kernel_us",
-    "sync_us",
-    "module_launch_us",
-    "module_call_us",
-    "graph_launch_us",
-    "graph_kernel_gap_us",
-    "eager_start_us",
-)
-"""The measured microsecond constants of a calibration, in the order an entry lists them."""
+CONSTANTS = CALIBRATION_CONSTANTS
 FOLD_AT = 100
 """Strings longer than this are written as folded YAML blocks (``>-``)."""
 

@@ -304,6 +304,19 @@ class HardwareSpec:
                 raise ValueError(f"{self.name}.{name}: only dense (non-sparse) figures are accepted")
 
 
+CALIBRATION_CONSTANTS: tuple[str, ...] = (
+    "launch_overhead_us",
+    "min_kernel_us",
+    "sync_us",
+    "module_launch_us",
+    "module_call_us",
+    "graph_launch_us",
+    "graph_kernel_gap_us",
+    "eager_start_us",
+)
+"""The measured microsecond host and launch constants of a :class:`Calibration`, in the order an entry lists them
+(the calibration command writes them, a portable entry takes them from the measured hosts)."""
+
 FIGURE_FIELDS: tuple[str, ...] = (
     "tensor_core_bf16_tflops",
     "cuda_core_fp32_tflops",

@@ -64,7 +64,14 @@ from typing import Any
 
 from attrs import define, evolve, field
 
-from llm_perf_opt.data.hardware import Calibration, CurvePoint, HardwareSpec, KernelCurve, KernelCurves
+from llm_perf_opt.data.hardware import (
+    CALIBRATION_CONSTANTS,
+    Calibration,
+    CurvePoint,
+    HardwareSpec,
+    KernelCurve,
+    KernelCurves,
+)
 from llm_perf_opt.data.kernel_kinds import CURVE_NAMES, CURVES
 from llm_perf_opt.data.planning import BASIS_CALIBRATED, BASIS_PORTABLE
 from llm_perf_opt.hardware.rates import DEFAULT_COPY_EFFICIENCY, DEFAULT_MATMUL_EFFICIENCY, TERA
@@ -73,16 +80,7 @@ from llm_perf_opt.hardware.registry import list_hardware, load_hardware
 MICRO = 1e-6
 MEGA = 1e6
 
-HOST_CONSTANTS: tuple[str, ...] = (
-    "launch_overhead_us",
-    "min_kernel_us",
-    "sync_us",
-    "module_launch_us",
-    "module_call_us",
-    "graph_launch_us",
-    "graph_kernel_gap_us",
-    "eager_start_us",
-)
+HOST_CONSTANTS = CALIBRATION_CONSTANTS
 """The microsecond host constants of a :class:`~llm_perf_opt.data.hardware.Calibration` a portable entry takes
 from the references' hosts."""
 
