@@ -42,6 +42,7 @@ from types import CodeType
 from typing import Any
 
 from attrs import define, field
+from attrs.validators import instance_of
 
 from llm_perf_opt.data._validators import finite_non_negative, non_negative_int, one_of
 from llm_perf_opt.data.kernel_kinds import KERNEL_KINDS
@@ -437,6 +438,11 @@ class RuntimeProfile:
     generate
         The host work of the runtime's token loop around each decode forward (:class:`GenerateLoop`); ``None``
         when the runtime's loop adds nothing the stages do not already count (a serving engine's scheduler).
+    autocast
+        Whether the runtime runs the model under ``torch.autocast`` in bf16 (the vendor's ``infer()`` does):
+        norms and other fp32-policy operators cast their inputs and parameters to fp32 and write fp32, and the
+        next matrix product casts back. Entries read it as the name ``autocast`` (1 or 0) in their expressions.
+        Inherited from the ``base`` profile unless the file gives it.
     models
         The models whose layers the profile's entries cover (:data:`modelmeter.models.families.FAMILIES` keys);
         default ``deepseek-ocr`` only. Timing another model under the profile is refused.
@@ -456,6 +462,7 @@ class RuntimeProfile:
     base: str | None = None
     execution: Execution = field(factory=Execution)
     generate: GenerateLoop | None = None
+    autocast: bool = field(default=False, validator=instance_of(bool))
     models: tuple[str, ...] = (V1,)
 
     def __attrs_post_init__(self) -> None:

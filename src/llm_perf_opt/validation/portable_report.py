@@ -33,7 +33,6 @@ from llm_perf_opt.hardware.portable import REFERENCE_CLOCK_MHZ, curve_shapes, ho
 from llm_perf_opt.hardware.rates import achievable_rates
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.inventory import kernel_inventory
-from llm_perf_opt.kernels.profiles import load_runtime
 from llm_perf_opt.kernels.timing import (
     DEFAULT_LAUNCH_OVERHEAD_US,
     DEFAULT_MIN_KERNEL_US,
@@ -45,7 +44,7 @@ from llm_perf_opt.kernels.timing import (
     launch_costs,
 )
 from llm_perf_opt.validation.aiconfigurator import EXTRACT, KINDS, SCALING_REFERENCE, GpuComparison, comparisons
-from llm_perf_opt.validation.points import MeasuredPoint, analytic_layer, load_points
+from llm_perf_opt.validation.points import MeasuredPoint, analytic_layer, load_points, measured_profile
 from llm_perf_opt.validation.runtime_report import DESCRIBED_STAGES, VARIANTS
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -107,7 +106,7 @@ def leave_one_out(repo: Path, target: str, reference: str, raw: str) -> dict[str
     rows: list[dict[str, Any]] = []
     for variant, p in _points(repo / raw):
         layer = analytic_layer(p)
-        inventory = kernel_inventory(layer, load_runtime(p.runtime), path=p.stage)
+        inventory = kernel_inventory(layer, measured_profile(p.runtime), path=p.stage)
         timed = {
             k: inventory_runtime(layer, inventory, rates, c, stage=p.stage, path=p.stage) for k, c in costs.items()
         }

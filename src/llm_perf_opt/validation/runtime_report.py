@@ -55,6 +55,7 @@ from llm_perf_opt.validation.points import (
     MeasuredPoint,
     analytic_layer,
     load_points,
+    measured_profile,
     workload_for,
 )
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
@@ -109,7 +110,7 @@ def point_runtimes(points: Sequence[MeasuredPoint], spec: HardwareSpec) -> list[
     costs = launch_costs(spec)
     out = []
     for p in points:
-        profile = load_runtime(p.runtime)
+        profile = measured_profile(p.runtime)
         layer = analytic_layer(p)
         inventory = kernel_inventory(layer, profile, path=p.stage)
         out.append(
