@@ -82,7 +82,7 @@ def _resolved_data(name: str, root: Path, seen: tuple[str, ...]) -> dict[str, An
         raise ValueError(f"{path}: layers: expected a mapping, got {type(own_layers).__name__}")
     layers.update(own_layers)
     # the token loop is the base's unless the file says otherwise (``generate: null`` drops it)
-    inherited = {key: parent[key] for key in ("generate", "autocast") if key in parent}
+    inherited: dict[str, Any] = {key: parent[key] for key in ("generate", "autocast") if key in parent}
     return {**inherited, **data, "layers": layers}
 
 
