@@ -365,3 +365,21 @@ def test_torch_calls_without_an_eager_kernel_add_their_host_time() -> None:
     assert rt.predicted_kernel_s == 0.0
     assert rt.predicted_wall_s == pytest.approx(6e-6, rel=1e-12)
     assert rt.launch_overhead_s == pytest.approx(6e-6, rel=1e-12)
+
+
+def test_each_stage_pays_the_record_of_its_execution_kind() -> None:
+    """The entry's host records resolve to one record per kind; an eager stage's kind picks its record, the bare
+    enqueue paying nothing per torch call (a serving engine's C++ path makes none)."""
+    costs = launch_costs(load_hardware_spec())  # H100 SXM: 10.42 us enqueue, 12.72 + 12.64 us module, 28.17 us graph
+    assert costs.eager("enqueue") is costs.enqueue
+    assert costs.eager("module") is costs.module
+    assert (costs.enqueue.launch_s, costs.enqueue.call_s) == pytest.approx((10.42e-6, 0.0), rel=1e-12)
+    assert (costs.module.launch_s, costs.module.call_s) == pytest.approx((12.72e-6, 12.64e-6), rel=1e-12)
+    assert costs.graph.launch_s == pytest.approx(28.17e-6, rel=1e-12)
+    # one eager start for both eager kinds: the entry's host.eager_start_us
+    assert costs.enqueue.start_s == costs.module.start_s == pytest.approx(95.90e-6, rel=1e-12)
+    # 4 kernels, 18 torch calls: module code pays 12.72 + 12.64 * 18 / 4 us per launch, the enqueue 10.42 us
+    assert costs.module.per_launch(torch_calls=18, launches=4) == pytest.approx((12.72 + 12.64 * 4.5) * 1e-6)
+    assert costs.enqueue.per_launch(torch_calls=18, launches=4) == costs.enqueue.launch_s
+    with pytest.raises(ValueError, match=r"^unknown eager execution kind 'graph'; allowed: enqueue, module$"):
+        costs.eager("graph")
