@@ -33,11 +33,11 @@ from typing import Any
 
 from attrs import define, field
 
+from llm_perf_opt.data.execution_kinds import GRAPH_EXECUTION
 from llm_perf_opt.data.runtime_profile import (
     BYTE_COMPONENTS,
     COMPONENT_FIELDS,
     COMPONENTS,
-    GRAPH_EXECUTION,
     LayerKernels,
     LayerKey,
     RuntimeProfile,

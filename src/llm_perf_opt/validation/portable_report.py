@@ -39,6 +39,7 @@ from llm_perf_opt.kernels.timing import (
     DEFAULT_MODULE_CALL_US,
     DEFAULT_MODULE_LAUNCH_US,
     DEFAULT_SYNC_US,
+    EagerLaunch,
     LaunchCosts,
     inventory_runtime,
     launch_costs,
@@ -68,12 +69,11 @@ def roofline_fallback_costs() -> LaunchCosts:
     """What an uncalibrated GPU got before the portable model: no curves (each kernel the roofline at 0.80 / 0.90
     of the datasheet peaks, floored at 2 us) and the documented default host constants."""
     return LaunchCosts(
-        launch_s=DEFAULT_LAUNCH_OVERHEAD_US * MICRO,
+        enqueue=EagerLaunch(launch_s=DEFAULT_LAUNCH_OVERHEAD_US * MICRO),
         min_kernel_s=DEFAULT_MIN_KERNEL_US * MICRO,
         sync_s=DEFAULT_SYNC_US * MICRO,
         measured=False,
-        module_launch_s=DEFAULT_MODULE_LAUNCH_US * MICRO,
-        module_call_s=DEFAULT_MODULE_CALL_US * MICRO,
+        module=EagerLaunch(launch_s=DEFAULT_MODULE_LAUNCH_US * MICRO, call_s=DEFAULT_MODULE_CALL_US * MICRO),
     )
 
 
