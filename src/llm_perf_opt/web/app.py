@@ -13,6 +13,7 @@ Example
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any, cast
@@ -22,6 +23,7 @@ from litestar import Litestar, Request, Response, get, post
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.params import FromPath, JSONBody
 from litestar.plugins.attrs import AttrsSchemaPlugin
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -94,7 +96,7 @@ def create_app(cache_dir: str | os.PathLike[str], *, max_runs: int = DEFAULT_MAX
     hardware, runtimes, workloads, models = hardware_entries(), runtime_entries(), workload_entries(), model_entries()
 
     @post("/v1/analyses", status_code=HTTP_201_CREATED, summary="Run (or find) an analysis")
-    async def create_analysis(request: Request[Any, Any, Any], data: AnalysisRequest) -> AnalysisStatus:
+    async def create_analysis(request: Request[Any, Any, Any], data: JSONBody[AnalysisRequest]) -> AnalysisStatus:
         """Takes the CLI's inputs (packaged names only) and returns the run id with links; the same inputs give
         the same id, computed once and cached. Bad input: 422 naming the field."""
         parsed = parse_request(await request.json())
@@ -102,11 +104,11 @@ def create_app(cache_dir: str | os.PathLike[str], *, max_runs: int = DEFAULT_MAX
         return store.status(run_id, cached=cached)
 
     @get("/v1/analyses/{run_id:str}", summary="An analysis: status and links", sync_to_thread=True)
-    def get_analysis(run_id: str) -> AnalysisStatus:
+    def get_analysis(run_id: FromPath[str]) -> AnalysisStatus:
         return store.status(run_id)
 
     @get("/v1/analyses/{run_id:str}/summary", summary="summary.json (the summary contract)", sync_to_thread=True)
-    def get_summary(run_id: str) -> Response[AnalyzerSummary]:
+    def get_summary(run_id: FromPath[str]) -> Response[AnalyzerSummary]:
         return cast("Response[AnalyzerSummary]", _json_file(*store.read(run_id, "summary.json")))
 
     @get(
@@ -114,19 +116,19 @@ def create_app(cache_dir: str | os.PathLike[str], *, max_runs: int = DEFAULT_MAX
         summary="The full report (report.json; report.yaml for format yaml)",
         sync_to_thread=True,
     )
-    def get_report(run_id: str) -> Response[AnalyticModelReport]:
+    def get_report(run_id: FromPath[str]) -> Response[AnalyticModelReport]:
         return cast("Response[AnalyticModelReport]", _json_file(*store.report(run_id)))
 
     @get("/v1/analyses/{run_id:str}/headline", summary="The answer per page, as the CLI prints it", sync_to_thread=True)
-    def get_headline(run_id: str) -> Headline:
+    def get_headline(run_id: FromPath[str]) -> Headline:
         return store.headline(run_id)
 
     @get("/v1/analyses/{run_id:str}/time", summary="Where the time goes, per stage", sync_to_thread=True)
-    def get_time(run_id: str) -> Response[TimeBreakdown]:
+    def get_time(run_id: FromPath[str]) -> Response[TimeBreakdown]:
         return cast("Response[TimeBreakdown]", _json_file(*store.read(run_id, TIME_FILE)))
 
     @get("/v1/analyses/{run_id:str}/files/{name:str}", summary="Download one file of an analysis", sync_to_thread=True)
-    def get_file(run_id: str, name: str) -> Response[bytes]:
+    def get_file(run_id: FromPath[str], name: FromPath[str]) -> Response[bytes]:
         content, media_type = store.read(run_id, name)
         return Response(
             content=content,
@@ -135,7 +137,7 @@ def create_app(cache_dir: str | os.PathLike[str], *, max_runs: int = DEFAULT_MAX
         )
 
     @post("/v1/sweeps", status_code=HTTP_200_OK, summary="A small sweep: one analysis per combination")
-    async def create_sweep(request: Request[Any, Any, Any], data: SweepRequest) -> SweepResult:
+    async def create_sweep(request: Request[Any, Any, Any], data: JSONBody[SweepRequest]) -> SweepResult:
         """At most 16 points (the product of the listed values); each point is an analysis like
         ``POST /v1/analyses`` with ``base`` and the point's values."""
         parsed = parse_request(await request.json(), SweepRequest)
@@ -193,6 +195,16 @@ OPENAPI_CONFIG = OpenAPIConfig(
     path=OPENAPI_PATH,
     render_plugins=[JsonRenderPlugin()],
 )
+
+
+def openapi_json() -> str:
+    """The OpenAPI document the app serves (``docs/openapi.json`` is this text, kept current by
+    ``python -m llm_perf_opt.regen``): sorted keys, two-space indent."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as cache:  # the app is built, never run: nothing is written there
+        schema = create_app(cache).openapi_schema.to_schema()
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
 
 
 async def _in_thread(fn: Any, arg: Any) -> Any:

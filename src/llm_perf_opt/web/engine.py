@@ -21,6 +21,7 @@ llm_perf_opt.web.engine.RequestError: batch_size: must be an integer >= 1, got 0
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 import os
@@ -35,10 +36,12 @@ import attrs
 
 from llm_perf_opt.contracts.converter import structure, to_json_text
 from llm_perf_opt.data.analyzer_summary import AnalyzerSummary
+from llm_perf_opt.data.hardware import HardwareSpec
+from llm_perf_opt.data.runtime_profile import RuntimeProfile
 from llm_perf_opt.hardware.registry import list_hardware, load_hardware
 from llm_perf_opt.kernels.profiles import list_runtimes, load_runtime
 from llm_perf_opt.kernels.report import SHARE_LABELS
-from llm_perf_opt.runners.analyzer_inputs import check_run_id, load_model_spec, load_profile
+from llm_perf_opt.runners.analyzer_inputs import AnalyzerInputs, check_run_id, load_model_spec, load_profile
 from llm_perf_opt.runners.dsocr_analyzer import (
     ALL_FLAGS,
     PROG,
@@ -95,6 +98,10 @@ FIELD_OF_FLAG: dict[str, str] = {flag: dest for dest, flag in ALL_FLAGS.items()}
 """The analyzer's flag -> the request field that sets it."""
 _FLAG = re.compile(r"--[a-z][a-z-]*")
 _NAMED_FIELDS = ("model", "workload_profile_id", "hardware", "runtime")
+
+
+Planned = tuple[AnalyzerInputs, tuple[HardwareSpec, RuntimeProfile] | None, str]
+"""What :func:`~llm_perf_opt.runners.dsocr_analyzer.plan_analytic` gives: inputs, GPU and runtime, run id."""
 
 
 class RequestError(ValueError):
@@ -234,13 +241,7 @@ class AnalysisStore:
     # -- computing ---------------------------------------------------------------------------------------
     def analyze(self, request: AnalysisRequest) -> tuple[str, bool]:
         """Run (or find) the analysis of ``request``: its run id, and whether it was already on disk."""
-        argv = request_argv(request, self._choices)
-        try:
-            args = build_parser().parse_args(argv)
-            check_mode_flags(args)
-            inputs, time_inputs, run_id = plan_analytic(args)
-        except InputError as exc:
-            raise _from_input_error(exc) from None
+        argv, args, (inputs, time_inputs, run_id) = self._plan(request)
         target = self.runs / run_id
         if self._touch(target):
             return run_id, True
@@ -256,6 +257,16 @@ class AnalysisStore:
             self._evict(keep=target)
         return run_id, False
 
+    def _plan(self, request: AnalysisRequest) -> tuple[list[str], argparse.Namespace, Planned]:
+        """The analyzer's command line for ``request``, parsed and checked, and its inputs and run id."""
+        argv = request_argv(request, self._choices)
+        try:
+            args = build_parser().parse_args(argv)
+            check_mode_flags(args)
+            return argv, args, plan_analytic(args)
+        except InputError as exc:
+            raise _from_input_error(exc) from None
+
     def sweep(self, request: SweepRequest) -> SweepResult:
         """Every combination of the sweep's axes, each analysed like :meth:`analyze`."""
         axes = {f.name: getattr(request, f.name) for f in attrs.fields(SweepRequest) if f.name != "base"}
@@ -266,10 +277,12 @@ class AnalysisStore:
         if count > MAX_SWEEP_POINTS:
             sizes = " x ".join(f"{len(v)} {k}" for k, v in given.items())
             raise RequestError(422, None, f"sweep: {sizes} = {count} points; at most {MAX_SWEEP_POINTS}")
+        combos = [dict(zip(given, combo, strict=True)) for combo in itertools.product(*given.values())]
+        requests = [attrs.evolve(request.base, **values) for values in combos]
+        for point_request in requests:  # every point checked before any is computed
+            self._plan(point_request)
         points = []
-        for combo in itertools.product(*given.values()):
-            values = dict(zip(given, combo, strict=True))
-            point_request = attrs.evolve(request.base, **values)
+        for values, point_request in zip(combos, requests, strict=True):
             run_id, _ = self.analyze(point_request)
             summary = self.summary(run_id)
             points.append(
