@@ -61,7 +61,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``dsocr-analyzer serve-http --port P --cache-dir D`` in a subprocess: its base URL, stopped at the end."""
     port = free_port()
     cache = tmp_path_factory.mktemp("served-cache")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "src"), str(REPO_ROOT / "extern")])}
+    paths = [str(REPO_ROOT / "src"), str(REPO_ROOT / "extern"), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     cmd = [sys.executable, "-m", "llm_perf_opt.runners.dsocr_analyzer", "serve-http", "--port", str(port)]
     proc = subprocess.Popen(
         [*cmd, "--cache-dir", str(cache)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
