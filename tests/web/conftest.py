@@ -28,7 +28,7 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def client(cache_dir: Path) -> Iterator[TestClient]:  # type: ignore[type-arg]
+def client(cache_dir: Path) -> Iterator[TestClient]:
     """The app over a cache shared by the module's tests (runs are content-addressed)."""
     with TestClient(create_app(cache_dir)) as c:
         yield c

@@ -29,11 +29,11 @@ BODY = {"hardware": "h100-sxm", "runtime": "hf-eager", "batch_size": 2, "max_new
 ARGV = ("--hardware", "h100-sxm", "--runtime", "hf-eager", "--batch-size", "2", "--max-new-tokens", "64")
 
 
-def _post(client: TestClient, body: Any) -> Any:  # type: ignore[type-arg]
+def _post(client: TestClient, body: Any) -> Any:
     return client.post("/v1/analyses", json=body)
 
 
-def test_lists_name_the_packaged_records(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_lists_name_the_packaged_records(client: TestClient) -> None:
     assert [h["name"] for h in client.get("/v1/hardware").json()] == list_hardware()
     assert [r["name"] for r in client.get("/v1/runtimes").json()] == list_runtimes()
     workloads = client.get("/v1/workloads").json()
@@ -46,7 +46,7 @@ def test_lists_name_the_packaged_records(client: TestClient) -> None:  # type: i
     assert (h100["memory_gb"], h100["calibrated"]) == (80.0, True)
 
 
-def test_analysis_is_the_cli_run(client: TestClient, cli: Cli) -> None:  # type: ignore[type-arg]
+def test_analysis_is_the_cli_run(client: TestClient, cli: Cli) -> None:
     response = _post(client, BODY)
     assert response.status_code == 201, response.text
     status = response.json()
@@ -68,7 +68,7 @@ def test_analysis_is_the_cli_run(client: TestClient, cli: Cli) -> None:  # type:
     assert f"(run {status['id']})" in again
 
 
-def test_headline_and_time_are_the_cli_figures(client: TestClient, cli: Cli) -> None:  # type: ignore[type-arg]
+def test_headline_and_time_are_the_cli_figures(client: TestClient, cli: Cli) -> None:
     run_id = _post(client, BODY).json()["id"]
     headline = client.get(f"/v1/analyses/{run_id}/headline").json()
     _, stdout = cli(*ARGV)
@@ -90,7 +90,7 @@ def test_headline_and_time_are_the_cli_figures(client: TestClient, cli: Cli) -> 
         assert sum(part["parts"].values()) == pytest.approx(part["wall_s"], rel=1e-12)
 
 
-def test_same_inputs_are_computed_once(client: TestClient, cache_dir: Path) -> None:  # type: ignore[type-arg]
+def test_same_inputs_are_computed_once(client: TestClient, cache_dir: Path) -> None:
     body = {"max_new_tokens": 7, "format": "json"}
     first = _post(client, body).json()
     summary = cache_dir / "runs" / first["id"] / "summary.json"
@@ -100,7 +100,7 @@ def test_same_inputs_are_computed_once(client: TestClient, cache_dir: Path) -> N
     assert summary.stat().st_mtime_ns == written
 
 
-def test_without_hardware_there_is_no_time(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_without_hardware_there_is_no_time(client: TestClient) -> None:
     run_id = _post(client, {"max_new_tokens": 7, "format": "json"}).json()["id"]
     assert client.get(f"/v1/analyses/{run_id}/headline").json() == {"batch_size": 1, "page": None, "rows": []}
     time = client.get(f"/v1/analyses/{run_id}/time").json()
@@ -108,7 +108,7 @@ def test_without_hardware_there_is_no_time(client: TestClient) -> None:  # type:
     assert "page" not in client.get(f"/v1/analyses/{run_id}/summary").json()
 
 
-def test_format_yaml_serves_the_yaml_report(client: TestClient, cli: Cli) -> None:  # type: ignore[type-arg]
+def test_format_yaml_serves_the_yaml_report(client: TestClient, cli: Cli) -> None:
     status = _post(client, {"max_new_tokens": 5, "format": "yaml"}).json()
     assert list(status["links"]["files"]) == ["summary.json", "report.yaml", "report.md", "manifest.json", "time.json"]
     report = client.get(status["links"]["report"])
@@ -143,7 +143,7 @@ def test_format_yaml_serves_the_yaml_report(client: TestClient, cli: Cli) -> Non
     ],
 )
 def test_bad_input_is_a_422_naming_the_field(
-    client: TestClient,  # type: ignore[type-arg]
+    client: TestClient,
     body: dict[str, Any],
     field: str,
     words: str,
@@ -159,7 +159,7 @@ def test_bad_input_is_a_422_naming_the_field(
     assert "--" not in error["detail"].split(": ", 1)[0]
 
 
-def test_body_must_be_a_small_json_object(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_body_must_be_a_small_json_object(client: TestClient) -> None:
     assert _post(client, [1, 2]).status_code == 422
     bad_json = client.post("/v1/analyses", content=b"{", headers={"content-type": "application/json"})
     assert bad_json.status_code == 400
@@ -179,13 +179,13 @@ def test_body_must_be_a_small_json_object(client: TestClient) -> None:  # type: 
         ("/v1/analyses/x/files/..%2F..%2Fpyproject.toml", 404, None),
     ],
 )
-def test_bad_or_unknown_ids(client: TestClient, path: str, status: int, field: str | None) -> None:  # type: ignore[type-arg]
+def test_bad_or_unknown_ids(client: TestClient, path: str, status: int, field: str | None) -> None:
     response = client.get(path)
     assert response.status_code == status
     assert response.json()["field"] == field
 
 
-def test_only_listed_files_are_served(client: TestClient, cache_dir: Path) -> None:  # type: ignore[type-arg]
+def test_only_listed_files_are_served(client: TestClient, cache_dir: Path) -> None:
     run_id = _post(client, {"max_new_tokens": 7, "format": "json"}).json()["id"]
     assert (cache_dir / "runs" / run_id / "layers").is_dir()
     for name in ("layers", "manifest.json.bak", "report.json%2F..%2F..%2Fmanifest.json", "%2E%2E"):
@@ -193,7 +193,7 @@ def test_only_listed_files_are_served(client: TestClient, cache_dir: Path) -> No
         assert response.status_code == 404, name
 
 
-def test_sweep_points_are_analyses(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_sweep_points_are_analyses(client: TestClient) -> None:
     body = {"base": {"max_new_tokens": 32}, "hardware": ["h100-sxm", "l4"], "batch_size": [1, 4]}
     response = client.post("/v1/sweeps", json=body)
     assert response.status_code == 200, response.text
@@ -211,7 +211,7 @@ def test_sweep_points_are_analyses(client: TestClient) -> None:  # type: ignore[
     assert points[1]["page"]["pages_per_s"] > points[0]["page"]["pages_per_s"]
 
 
-def test_sweep_limits(client: TestClient, cache_dir: Path) -> None:  # type: ignore[type-arg]
+def test_sweep_limits(client: TestClient, cache_dir: Path) -> None:
     before = sorted(p.name for p in (cache_dir / "runs").iterdir())
     big = {"batch_size": list(range(1, MAX_SWEEP_POINTS + 2))}
     response = client.post("/v1/sweeps", json=big)
@@ -248,7 +248,7 @@ def test_cache_keeps_the_most_recently_used_runs(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == sorted([first, third])
 
 
-def test_served_openapi_is_the_committed_document(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_served_openapi_is_the_committed_document(client: TestClient) -> None:
     served = client.get("/schema/openapi.json").json()
     committed = json.loads((REPO_ROOT / "docs" / "openapi.json").read_text(encoding="utf-8"))
     assert served == committed
@@ -257,7 +257,7 @@ def test_served_openapi_is_the_committed_document(client: TestClient) -> None:  
     assert {"schema_version", "workload", "stages", "page"} <= summary_keys
 
 
-def test_page_and_vendored_chart_are_served(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_page_and_vendored_chart_are_served(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200
     assert '<script src="vendor/chart.umd.min.js">' in page.text

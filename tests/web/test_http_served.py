@@ -58,7 +58,8 @@ def test_serve_http_bad_flags_are_one_line(argv: list[str], words: str, capsys: 
 
 def _page_headline(page: Any) -> dict[str, str]:
     rows = page.locator("#headline tbody tr")
-    return {rows.nth(i).get_attribute("data-label"): rows.nth(i).locator("td.a").inner_text() for i in range(rows.count())}
+    cells = [rows.nth(i) for i in range(rows.count())]
+    return {row.get_attribute("data-label"): row.locator("td.a").inner_text() for row in cells}
 
 
 def _cli_headline(stdout: str) -> dict[str, str]:
