@@ -39,9 +39,12 @@ def test_lists_name_the_packaged_records(client: TestClient) -> None:
     workloads = client.get("/v1/workloads").json()
     assert workloads["default"] == "dsocr-standard-v1"
     assert [p["name"] for p in workloads["profiles"]] == list(packaged_workload_ids())
-    gundam = next(m for m in workloads["resolution_modes"] if m["name"] == "gundam")
+    models = client.get("/v1/models").json()
+    assert [m["name"] for m in models] == ["deepseek-ocr", "deepseek-ocr-2"]
+    assert [m["standard_profile"] for m in models] == ["dsocr-standard-v1", "dsocr2-standard-v1"]
+    assert {m["standard_profile"] for m in models} <= {p["name"] for p in workloads["profiles"]}
+    gundam = next(m for m in models[0]["resolution_modes"] if m["name"] == "gundam")
     assert (gundam["base_size"], gundam["image_size"], gundam["crop_mode"]) == (1024, 640, True)
-    assert [m["name"] for m in client.get("/v1/models").json()] == ["deepseek-ai/DeepSeek-OCR"]
     h100 = next(h for h in client.get("/v1/hardware").json() if h["name"] == "h100-sxm")
     assert (h100["memory_gb"], h100["calibrated"]) == (80.0, True)
 
@@ -66,6 +69,17 @@ def test_analysis_is_the_cli_run(client: TestClient, cli: Cli) -> None:
     assert status["command_line"][0] == "dsocr-analyzer"
     _, again = cli(*status["command_line"][1:])
     assert f"(run {status['id']})" in again
+
+
+def test_a_second_model_is_the_cli_run(client: TestClient, cli: Cli) -> None:
+    status = _post(client, {"model": "deepseek-ocr-2", "hardware": "h200", "max_new_tokens": 32}).json()
+    assert status["command_line"][3] == "--model=deepseek-ocr-2"
+    out_dir, stdout = cli("--model", "deepseek-ocr-2", "--hardware", "h200", "--max-new-tokens", "32")
+    assert f"(run {status['id']})" in stdout
+    summary = client.get(status["links"]["summary"])
+    assert summary.content == (out_dir / "summary.json").read_bytes()
+    stages = [s["stage"] for s in client.get(f"/v1/analyses/{status['id']}/time").json()["stages"]]
+    assert stages == next(m["stages"] for m in client.get("/v1/models").json() if m["name"] == "deepseek-ocr-2")
 
 
 def test_headline_and_time_are_the_cli_figures(client: TestClient, cli: Cli) -> None:
@@ -131,7 +145,8 @@ def test_format_yaml_serves_the_yaml_report(client: TestClient, cli: Cli) -> Non
         ({"hardware": "../../etc/passwd"}, "hardware", "allowed: a100-40gb"),
         ({"hardware": "conf/hardware/h100-sxm.yaml"}, "hardware", "unknown"),
         ({"workload_profile_id": "pyproject.toml"}, "workload_profile_id", "allowed: dsocr-standard-v1"),
-        ({"model": "/work"}, "model", "allowed: deepseek-ai/DeepSeek-OCR"),
+        ({"model": "/work"}, "model", "allowed: deepseek-ocr, deepseek-ocr-2"),
+        ({"model": "deepseek-ocr/config.json"}, "model", "unknown"),
         ({"runtime": "fused"}, "runtime", "runtime: needs hardware"),
         ({"hardware": "l4", "runtime": "vllm"}, "runtime", "allowed: fused"),
         ({"resolution_mode": "huge"}, "resolution_mode", "invalid choice"),

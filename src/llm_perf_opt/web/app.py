@@ -50,6 +50,7 @@ from llm_perf_opt.web.models import (
     ErrorBody,
     HardwareEntry,
     Headline,
+    ModelEntry,
     NamedEntry,
     SweepRequest,
     SweepResult,
@@ -155,8 +156,8 @@ def create_app(cache_dir: str | os.PathLike[str], *, max_runs: int = DEFAULT_MAX
     def get_workloads() -> WorkloadsEntry:
         return workloads
 
-    @get("/v1/models", summary="Architectures a request may name", sync_to_thread=False)
-    def get_models() -> list[NamedEntry]:
+    @get("/v1/models", summary="Packaged models a request may name", sync_to_thread=False)
+    def get_models() -> list[ModelEntry]:
         return models
 
     page = create_static_files_router(path="/", directories=[STATIC_DIR], html_mode=True, include_in_schema=False)

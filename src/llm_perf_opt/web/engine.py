@@ -41,7 +41,7 @@ from llm_perf_opt.data.runtime_profile import RuntimeProfile
 from llm_perf_opt.hardware.registry import list_hardware, load_hardware
 from llm_perf_opt.kernels.profiles import list_runtimes, load_runtime
 from llm_perf_opt.kernels.report import SHARE_LABELS
-from llm_perf_opt.runners.analyzer_inputs import AnalyzerInputs, check_run_id, load_model_spec, load_profile
+from llm_perf_opt.runners.analyzer_inputs import AnalyzerInputs, check_run_id, load_profile
 from llm_perf_opt.runners.dsocr_analyzer import (
     ALL_FLAGS,
     PROG,
@@ -53,7 +53,7 @@ from llm_perf_opt.runners.dsocr_analyzer import (
 )
 from llm_perf_opt.utils.atomic_output import write_directory
 from llm_perf_opt.utils.input_error import InputError
-from llm_perf_opt.utils.packaged_defaults import DEFAULT_WORKLOAD_ID, packaged_workload_ids
+from llm_perf_opt.utils.packaged_defaults import DEFAULT_WORKLOAD_ID, PACKAGED_MODELS, packaged_workload_ids
 from llm_perf_opt.web.models import (
     AnalysisLinks,
     AnalysisRequest,
@@ -61,6 +61,7 @@ from llm_perf_opt.web.models import (
     HardwareEntry,
     Headline,
     HeadlineRow,
+    ModelEntry,
     NamedEntry,
     ResolutionModeEntry,
     SweepPoint,
@@ -72,7 +73,7 @@ from llm_perf_opt.web.models import (
     WorkloadsEntry,
 )
 from modelmeter.layers.attention_core import ATTENTION_IMPLS
-from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES
+from modelmeter.models.families import FAMILIES
 from modelmeter.units import KNOWN_DTYPES
 
 MAX_BODY_BYTES = 16 * 1024
@@ -142,7 +143,7 @@ class _Choices:
 
 def _choices() -> _Choices:
     return _Choices(
-        model=(load_model_spec(None).name,),
+        model=tuple(PACKAGED_MODELS),
         workload_profile_id=tuple(packaged_workload_ids()),
         hardware=tuple(list_hardware()),
         runtime=tuple(list_runtimes()),
@@ -176,7 +177,7 @@ def request_argv(request: AnalysisRequest, choices: _Choices | None = None) -> l
     argv = ["--mode", "analytic"]
     for f in attrs.fields(AnalysisRequest):
         value = getattr(request, f.name)
-        if value is None or f.name == "model":  # the embedded architecture is the only one a request can name
+        if value is None:
             continue
         text = str(int(value)) if isinstance(value, bool) else str(value)
         argv.append(f"{ALL_FLAGS[f.name]}={text}")
@@ -393,7 +394,7 @@ def runtime_entries() -> list[NamedEntry]:
 
 
 def workload_entries() -> WorkloadsEntry:
-    """The packaged workload profiles, the resolution modes and the other choices of a workload."""
+    """The packaged workload profiles and the other choices of a workload."""
     profiles = []
     for name in packaged_workload_ids():
         p, _ = load_profile(name)
@@ -408,20 +409,31 @@ def workload_entries() -> WorkloadsEntry:
                 batch_size=p.batch_size,
             )
         )
-    modes = tuple(
-        ResolutionModeEntry(name=n, base_size=m.base_size, image_size=m.image_size, crop_mode=m.crop_mode)
-        for n, m in RESOLUTION_MODES.items()
-    )
     return WorkloadsEntry(
         default=DEFAULT_WORKLOAD_ID,
         profiles=tuple(profiles),
-        resolution_modes=modes,
         dtypes=tuple(KNOWN_DTYPES),
         attention=tuple(ATTENTION_IMPLS),
     )
 
 
-def model_entries() -> list[NamedEntry]:
-    """The architectures a request may name: the embedded one."""
-    spec = load_model_spec(None)
-    return [NamedEntry(name=spec.name, description=f"the released checkpoint's architecture ({spec.config_source})")]
+def model_entries() -> list[ModelEntry]:
+    """The packaged models a request may name, with their standard profiles, stages and resolution modes."""
+    out = []
+    for name, (_, profile) in PACKAGED_MODELS.items():
+        family = FAMILIES[name]
+        modes = tuple(
+            ResolutionModeEntry(name=n, base_size=m.base_size, image_size=m.image_size, crop_mode=m.crop_mode)
+            for n, m in family.resolution_modes.items()
+        )
+        out.append(
+            ModelEntry(
+                name=name,
+                display_name=family.display_name,
+                checkpoint=family.checkpoint,
+                standard_profile=profile,
+                stages=tuple(family.stages),
+                resolution_modes=modes,
+            )
+        )
+    return out

@@ -32,8 +32,8 @@ class AnalysisRequest:
     """
 
     model: str | None = None
-    """The architecture: only the embedded one (``deepseek-ai/DeepSeek-OCR``); the CLI's ``--model`` reads a local
-    directory, which a request cannot name."""
+    """A packaged model (``deepseek-ocr``, the default, or ``deepseek-ocr-2``); the CLI's ``--model`` also reads a
+    local directory, which a request cannot name."""
     workload_profile_id: str | None = None
     resolution_mode: str | None = None
     base_size: int | None = None
@@ -195,12 +195,25 @@ class WorkloadEntry:
 
 
 @define(frozen=True, kw_only=True)
+class ModelEntry:
+    """A packaged model a request may name (``GET /v1/models``): its checkpoint, the standard workload profile
+    the analyzer uses for it, its stages and resolution modes."""
+
+    name: str
+    display_name: str
+    checkpoint: str
+    standard_profile: str
+    stages: tuple[str, ...]
+    resolution_modes: tuple[ResolutionModeEntry, ...]
+
+
+@define(frozen=True, kw_only=True)
 class WorkloadsEntry:
-    """``GET /v1/workloads``: the packaged workload profiles, the default, and the resolution modes."""
+    """``GET /v1/workloads``: the packaged workload profiles, the default, and the other choices of a workload
+    (each model's resolution modes: ``GET /v1/models``)."""
 
     default: str
     profiles: tuple[WorkloadEntry, ...]
-    resolution_modes: tuple[ResolutionModeEntry, ...]
     dtypes: tuple[str, ...]
     attention: tuple[str, ...]
 

@@ -179,14 +179,27 @@ function schedule() {
   timer = setTimeout(update, 200);
 }
 
+let choices = null;
+
+function showModel(resetValues) {
+  const model = choices.models.find((m) => m.name === $("model").value);
+  const profile = choices.workloads.profiles.find((p) => p.name === model.standard_profile);
+  const mode = (m) => `${m.name} (${m.base_size}/${m.image_size}${m.crop_mode ? ", crops" : ""})`;
+  fill($("resolution_mode"), model.resolution_modes, mode, `the profile's (${profile.resolution_mode})`);
+  $("image_width").placeholder = `profile: ${profile.image_width ?? "none"}`;
+  $("image_height").placeholder = `profile: ${profile.image_height ?? "none"}`;
+  if (resetValues) {
+    $("max_new_tokens").value = profile.max_new_tokens;
+    $("batch_size").value = profile.batch_size;
+  }
+}
+
 async function start() {
   const [models, workloads, hardware, runtimes] = await Promise.all([
     api("GET", "/v1/models"), api("GET", "/v1/workloads"), api("GET", "/v1/hardware"), api("GET", "/v1/runtimes"),
   ]);
-  fill($("model"), models, (e) => e.name);
-  const profile = workloads.profiles.find((p) => p.name === workloads.default);
-  const mode = (m) => `${m.name} (${m.base_size}/${m.image_size}${m.crop_mode ? ", crops" : ""})`;
-  fill($("resolution_mode"), workloads.resolution_modes, mode, `the profile's (${profile.resolution_mode})`);
+  choices = { models, workloads };
+  fill($("model"), models, (m) => m.display_name);
   const gpu = (h) => `${h.display_name}${h.calibrated ? "" : " (datasheet)"}`;
   fill($("hardware"), hardware, gpu);
   fill($("hardware_b"), hardware, gpu);
@@ -194,10 +207,8 @@ async function start() {
   fill($("runtime_b"), runtimes, (r) => r.name);
   $("hardware").value = "h100-sxm";
   $("hardware_b").value = "h200";
-  $("image_width").placeholder = `profile: ${profile.image_width ?? "none"}`;
-  $("image_height").placeholder = `profile: ${profile.image_height ?? "none"}`;
-  $("max_new_tokens").value = profile.max_new_tokens;
-  $("batch_size").value = profile.batch_size;
+  showModel(true);
+  $("model").addEventListener("change", () => showModel(true));
   for (const el of document.querySelectorAll("#inputs input, #inputs select")) {
     el.addEventListener("input", schedule);
     el.addEventListener("change", schedule);
