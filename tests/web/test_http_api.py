@@ -174,6 +174,14 @@ def test_bad_input_is_a_422_naming_the_field(
     assert "--" not in error["detail"].split(": ", 1)[0]
 
 
+def test_an_error_quoting_a_long_value_stays_one_short_line(client: TestClient) -> None:
+    response = _post(client, {"crop_grid": "9" * 5000 + "x2", "dtype": "é" * 4000})
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert len(detail) <= 300
+    assert "\n" not in detail
+
+
 def test_body_must_be_a_small_json_object(client: TestClient) -> None:
     assert _post(client, [1, 2]).status_code == 422
     bad_json = client.post("/v1/analyses", content=b"{", headers={"content-type": "application/json"})

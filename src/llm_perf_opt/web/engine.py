@@ -45,6 +45,7 @@ from llm_perf_opt.runners.analyzer_inputs import AnalyzerInputs, check_run_id, l
 from llm_perf_opt.runners.dsocr_analyzer import (
     ALL_FLAGS,
     PROG,
+    _one_line,
     analytic_outputs,
     build_parser,
     check_mode_flags,
@@ -118,7 +119,8 @@ class RequestError(ValueError):
     def __init__(self, status: int, field: str | None, detail: str) -> None:
         self.status = status
         self.field = field
-        self.detail = detail if field is None or detail.startswith(f"{field}:") else f"{field}: {detail}"
+        named = detail if field is None or detail.startswith(f"{field}:") else f"{field}: {detail}"
+        self.detail = _one_line(named)  # the CLI's rule: one line, at most 300 characters
         super().__init__(self.detail)
 
 
