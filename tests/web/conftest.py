@@ -5,6 +5,7 @@ socket."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -46,6 +47,14 @@ def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., tup
         return out, captured.out
 
     return run
+
+
+def cli_headline(stdout: str) -> dict[str, str]:
+    """The CLI's printed headline (the lines after ``On GPU under runtime R:``), label -> value: a label and its
+    value are set apart by two or more spaces."""
+    lines = stdout.split("\nOn ", 1)[1].splitlines()[1:]
+    pairs = [re.split(r"\s{2,}", line.strip(), maxsplit=1) for line in lines]
+    return {pair[0]: pair[1] for pair in pairs}
 
 
 def free_port() -> int:

@@ -21,10 +21,11 @@ from llm_perf_opt.web.app import create_app
 from llm_perf_opt.web.engine import MAX_BODY_BYTES, MAX_SWEEP_POINTS, AnalysisStore
 from llm_perf_opt.web.models import AnalysisRequest
 
-from .conftest import REPO_ROOT
+from .conftest import REPO_ROOT, cli_headline
 
 Cli = Callable[..., tuple[Path, str]]
 
+NEW_GPUS = ("l40s", "a10g", "h100-pcie", "b200", "rtx-pro-6000-server")
 BODY = {"hardware": "h100-sxm", "runtime": "hf-eager", "batch_size": 2, "max_new_tokens": 64}
 ARGV = ("--hardware", "h100-sxm", "--runtime", "hf-eager", "--batch-size", "2", "--max-new-tokens", "64")
 
@@ -45,8 +46,16 @@ def test_lists_name_the_packaged_records(client: TestClient) -> None:
     assert {m["standard_profile"] for m in models} <= {p["name"] for p in workloads["profiles"]}
     gundam = next(m for m in models[0]["resolution_modes"] if m["name"] == "gundam")
     assert (gundam["base_size"], gundam["image_size"], gundam["crop_mode"]) == (1024, 640, True)
-    h100 = next(h for h in client.get("/v1/hardware").json() if h["name"] == "h100-sxm")
-    assert (h100["memory_gb"], h100["calibrated"]) == (80.0, True)
+    gpus = {h["name"]: h for h in client.get("/v1/hardware").json()}
+    assert (gpus["h100-sxm"]["memory_gb"], gpus["h100-sxm"]["calibrated"], gpus["h100-sxm"]["basis"]) == (
+        80.0,
+        True,
+        "calibrated",
+    )
+    assert {n for n, h in gpus.items() if h["basis"] == "calibrated"} == {"h100-sxm", "h200"}
+    for name in NEW_GPUS:  # datasheet-only entries: the portable model
+        assert (gpus[name]["calibrated"], gpus[name]["basis"]) == (False, "portable"), name
+    assert (gpus["b200"]["architecture"], gpus["b200"]["memory_gb"]) == ("blackwell", 180.0)
 
 
 def test_analysis_is_the_cli_run(client: TestClient, cli: Cli) -> None:
@@ -80,6 +89,28 @@ def test_a_second_model_is_the_cli_run(client: TestClient, cli: Cli) -> None:
     assert summary.content == (out_dir / "summary.json").read_bytes()
     stages = [s["stage"] for s in client.get(f"/v1/analyses/{status['id']}/time").json()["stages"]]
     assert stages == next(m["stages"] for m in client.get("/v1/models").json() if m["name"] == "deepseek-ocr-2")
+
+
+def test_portable_gpus_are_the_cli_runs(client: TestClient, cli: Cli) -> None:
+    """The GPUs without measured curves, through a sweep on DeepSeek-OCR-2: each point's page block (its basis
+    ``portable``) is the CLI's for the same inputs."""
+    body = {"base": {"model": "deepseek-ocr-2", "max_new_tokens": 24, "batch_size": 2}, "hardware": list(NEW_GPUS)}
+    response = client.post("/v1/sweeps", json=body)
+    assert response.status_code == 200, response.text
+    points = response.json()["points"]
+    assert [p["values"] for p in points] == [{"hardware": name} for name in NEW_GPUS]
+    for point, name in zip(points, NEW_GPUS, strict=True):
+        out_dir, stdout = cli(
+            "--model", "deepseek-ocr-2", "--max-new-tokens", "24", "--batch-size", "2", "--hardware", name
+        )
+        assert f"(run {point['id']})" in stdout
+        cli_page = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))["page"]
+        assert point["page"] == cli_page
+        assert (cli_page["hardware"], cli_page["basis"], cli_page["calibrated"]) == (name, "portable", False)
+        rows = client.get(f"/v1/analyses/{point['id']}/headline").json()["rows"]
+        assert {r["label"]: r["value"] for r in rows} == cli_headline(stdout)
+        assert rows[-2]["label"] == f"basis: GPU {name}"
+        assert rows[-2]["value"].startswith("portable estimate")
 
 
 def test_headline_and_time_are_the_cli_figures(client: TestClient, cli: Cli) -> None:

@@ -14,6 +14,8 @@ import pytest
 
 from llm_perf_opt.runners.dsocr_analyzer import main
 
+from .conftest import cli_headline
+
 CHROMIUM = Path("/usr/bin/chromium")
 
 
@@ -62,13 +64,17 @@ def _page_headline(page: Any) -> dict[str, str]:
     return {row.get_attribute("data-label"): row.locator("td.a").inner_text() for row in cells}
 
 
-def _cli_headline(stdout: str) -> dict[str, str]:
-    lines = stdout.split("\nOn ", 1)[1].splitlines()[1:]
-    return {line[:30].strip(): line[30:].strip() for line in lines}
+def _wait_for_new_run(page: Any, previous: str) -> str:
+    page.wait_for_function(
+        f"document.body.dataset.state === 'ready' && document.body.dataset.runId !== {previous!r}",
+        timeout=60_000,
+    )
+    run_id: str = page.evaluate("document.body.dataset.runId")
+    return run_id
 
 
 @pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"{CHROMIUM} is absent (apt-get install -y chromium; .ci/run does)")
-def test_page_shows_the_cli_headline(served: str, cli: Callable[..., tuple[Path, str]]) -> None:
+def test_page_shows_thecli_headline(served: str, cli: Callable[..., tuple[Path, str]]) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -78,23 +84,37 @@ def test_page_shows_the_cli_headline(served: str, cli: Callable[..., tuple[Path,
             page.goto(served)
             page.wait_for_function("document.body.dataset.state === 'ready'", timeout=60_000)
             first = page.evaluate("document.body.dataset.runId")
+            gpus = page.eval_on_selector_all("#hardware option", "options => options.map(o => [o.value, o.text])")
             page.select_option("#hardware", "h200")
             page.fill("#batch_size", "4")
-            page.wait_for_function(
-                f"document.body.dataset.state === 'ready' && document.body.dataset.runId !== {first!r}",
-                timeout=60_000,
-            )
+            run_id = _wait_for_new_run(page, first)
             shown = _page_headline(page)
-            run_id = page.evaluate("document.body.dataset.runId")
             stages = page.locator("#stages tbody tr").count()
             files = page.locator("#downloads a").all_inner_texts()
             bars = page.evaluate("Chart.getChart('chart').data.datasets.length")
+            # DeepSeek-OCR-2 on a GPU without measured curves (the portable model)
+            page.select_option("#model", "deepseek-ocr-2")
+            page.select_option("#hardware", "b200")
+            page.fill("#batch_size", "8")
+            page.fill("#max_new_tokens", "300")
+            run_id_2 = _wait_for_new_run(page, run_id)
+            shown_2 = _page_headline(page)
+            title_2 = page.inner_text("#headline-a")
         finally:
             browser.close()
     _, stdout = cli("--hardware", "h200", "--batch-size", "4", "--max-new-tokens", "1000")
     assert f"(run {run_id})" in stdout
-    assert shown == _cli_headline(stdout)
+    assert shown == cli_headline(stdout)
     assert shown["time per page (batch 4)"].endswith(" s")
     assert stages == 6
     assert files == ["summary.json", "report.json", "report.yaml", "report.md", "manifest.json", "time.json"]
     assert bars == 6
+    _, stdout_2 = cli("--model", "deepseek-ocr-2", "--hardware", "b200", "--batch-size", "8", "--max-new-tokens", "300")
+    assert f"(run {run_id_2})" in stdout_2
+    assert shown_2 == cli_headline(stdout_2)
+    assert shown_2["basis: GPU b200"].startswith("portable estimate")
+    assert title_2 == "b200, fused (portable)"
+    names = [name for name, _ in gpus]
+    assert set(names) >= {"l40s", "a10g", "h100-pcie", "b200", "rtx-pro-6000-server", "h200"}
+    assert dict(gpus)["l40s"] == "NVIDIA L40S (portable estimate)"
+    assert dict(gpus)["h200"].endswith("(calibrated)")

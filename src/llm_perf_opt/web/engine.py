@@ -38,6 +38,7 @@ from llm_perf_opt.contracts.converter import structure, to_json_text
 from llm_perf_opt.data.analyzer_summary import AnalyzerSummary
 from llm_perf_opt.data.hardware import HardwareSpec
 from llm_perf_opt.data.runtime_profile import RuntimeProfile
+from llm_perf_opt.hardware.portable import time_basis
 from llm_perf_opt.hardware.registry import list_hardware, load_hardware
 from llm_perf_opt.kernels.profiles import list_runtimes, load_runtime
 from llm_perf_opt.kernels.report import SHARE_LABELS
@@ -383,8 +384,10 @@ def hardware_entries() -> list[HardwareEntry]:
             HardwareEntry(
                 name=spec.name,
                 display_name=spec.display_name,
+                architecture=spec.architecture,
                 memory_gb=spec.memory_gb.value,
                 calibrated=spec.calibration is not None and spec.calibration.measured,
+                basis=time_basis(spec),
             )
         )
     return out

@@ -166,9 +166,13 @@ class HardwareEntry:
 
     name: str
     display_name: str
+    architecture: str
     memory_gb: float
     calibrated: bool
-    """Measured constants (``True``) or datasheet estimates."""
+    """Measured constants (``True``) or datasheet estimates (summary.json's ``page.calibrated``)."""
+    basis: str
+    """How its times are predicted (summary.json's ``page.basis``): ``calibrated`` (kernel-time curves measured on
+    this GPU) or ``portable`` (the calibrated GPUs' curves rescaled to its datasheet)."""
 
 
 @define(frozen=True, kw_only=True)

@@ -61,8 +61,9 @@ async function analyse(body) {
 }
 
 function showHeadline(a, b) {
-  $("headline-a").textContent = `${a.headline.page.hardware}, ${a.headline.page.runtime}`;
-  $("headline-b").textContent = b ? `${b.headline.page.hardware}, ${b.headline.page.runtime}` : "";
+  const title = (p) => `${p.hardware}, ${p.runtime} (${p.basis})`;
+  $("headline-a").textContent = title(a.headline.page);
+  $("headline-b").textContent = b ? title(b.headline.page) : "";
   const body = $("headline").tBodies[0];
   body.replaceChildren();
   a.headline.rows.forEach((row, i) => {
@@ -200,7 +201,7 @@ async function start() {
   ]);
   choices = { models, workloads };
   fill($("model"), models, (m) => m.display_name);
-  const gpu = (h) => `${h.display_name}${h.calibrated ? "" : " (datasheet)"}`;
+  const gpu = (h) => `${h.display_name} (${h.basis === "calibrated" ? "calibrated" : "portable estimate"})`;
   fill($("hardware"), hardware, gpu);
   fill($("hardware_b"), hardware, gpu);
   fill($("runtime"), runtimes, (r) => r.name);
