@@ -1,5 +1,5 @@
-"""Take ``docs/http-page.png``: the web page of ``dsocr-analyzer serve-http``, comparing the H100 with the H200,
-in Debian's Chromium driven by Playwright (no browser download).
+"""Take ``docs/http-page.png``: the web page of ``dsocr-analyzer serve-http``, comparing the H100 SXM (calibrated)
+with the B200 (a portable estimate), in Debian's Chromium driven by Playwright (no browser download).
 
 Usage (with the service running, e.g. ``dsocr-analyzer serve-http --port 8000``)::
 
@@ -28,6 +28,7 @@ def main() -> None:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(args.url)
         page.wait_for_function(ready, timeout=60_000)
+        page.select_option("#hardware_b", "b200")
         page.check("#compare")
         page.wait_for_timeout(400)  # the page waits 200 ms after the last change before it asks
         page.wait_for_function(ready, timeout=60_000)
