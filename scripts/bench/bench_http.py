@@ -7,9 +7,10 @@ Starts ``dsocr-analyzer serve-http`` (one uvicorn process, on a free loopback po
 and measures two loads, each bounded in count and in time (it stops by itself):
 
 ``distinct``
-    ``N`` analyses with different inputs (output length 100, 101, ... on ``h100-sxm``, both report formats), one
-    client, one after another: every request computes a run and writes its files (report.json, report.yaml,
-    summary.json, report.md, the layer pages, time.json and the manifest);
+    ``N`` analyses with different inputs (output length 100, 101, ..., alternately on ``h100-sxm``, a calibrated
+    GPU, and ``l40s``, a portable estimate; both report formats), one client, one after another: every request
+    computes a run and writes its files (report.json, report.yaml, summary.json, report.md, the layer pages,
+    time.json and the manifest);
 ``cached``
     ``N`` requests for one analysis already computed, from ``C`` clients at once (keep-alive connections): the
     service resolves the inputs, hashes them and finds the run on disk (same inputs, same id).
@@ -40,6 +41,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 OUTPUT = REPO / "reports" / "bench" / "http.json"
+DISTINCT_GPUS = ("h100-sxm", "l40s")
+"""The distinct load alternates a calibrated GPU and one with portable (datasheet-scaled) kernel-time curves."""
 TIME_LIMIT_S = 240.0
 """A load stops after this long even if requests remain (the run reports how many completed)."""
 
@@ -90,10 +93,10 @@ def _distinct(port: int, count: int) -> dict[str, Any]:
     for i in range(count):
         if time.perf_counter() - start > TIME_LIMIT_S:
             break
-        latencies.append(_post(conn, {"hardware": "h100-sxm", "max_new_tokens": 100 + i}))
+        latencies.append(_post(conn, {"hardware": DISTINCT_GPUS[i % len(DISTINCT_GPUS)], "max_new_tokens": 100 + i}))
     wall = time.perf_counter() - start
     conn.close()
-    return _stats(latencies, wall)
+    return {"hardware": list(DISTINCT_GPUS), **_stats(latencies, wall)}
 
 
 def _cached(port: int, count: int, clients: int) -> dict[str, Any]:

@@ -10,13 +10,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 import yaml
 from litestar.testing import TestClient
 
+from llm_perf_opt.data.hardware import HardwareSpec
 from llm_perf_opt.hardware.registry import list_hardware
 from llm_perf_opt.kernels.profiles import list_runtimes
+from llm_perf_opt.runners import dsocr_analyzer
 from llm_perf_opt.utils.packaged_defaults import packaged_workload_ids
+from llm_perf_opt.web import engine
 from llm_perf_opt.web.app import create_app
 from llm_perf_opt.web.engine import MAX_BODY_BYTES, MAX_SWEEP_POINTS, AnalysisStore
 from llm_perf_opt.web.models import AnalysisRequest
@@ -300,6 +304,30 @@ def test_cache_keeps_the_most_recently_used_runs(tmp_path: Path) -> None:
     assert store.analyze(AnalysisRequest(max_new_tokens=2, format="json")) == (first, True)  # used again: newest
     third, _ = store.analyze(AnalysisRequest(max_new_tokens=4, format="json"))
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == sorted([first, third])
+
+
+def test_a_repeated_request_reads_the_packaged_files_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    read: list[str] = []
+    resolve = dsocr_analyzer.resolve_hardware
+
+    def counted(name: str) -> HardwareSpec:
+        read.append(name)
+        return resolve(name)
+
+    monkeypatch.setattr(dsocr_analyzer, "resolve_hardware", counted)
+    monkeypatch.setattr(engine, "MAX_PLANS", 2)
+    store = AnalysisStore(tmp_path)
+    l4 = AnalysisRequest(hardware="l4", max_new_tokens=2, format="json")
+    run_id, _ = store.analyze(l4)
+    assert store.analyze(l4) == (run_id, True)
+    assert read == ["l4"]
+    for _ in range(2):  # a refused request is not kept: asked again, refused again
+        with pytest.raises(engine.RequestError, match="batch_size: must be an integer >= 1, got 0"):
+            store.analyze(attrs.evolve(l4, batch_size=0))
+    store.analyze(attrs.evolve(l4, hardware="h200"))
+    store.analyze(attrs.evolve(l4, hardware="l40s"))  # the plans of h200 and l40s kept; l4's dropped
+    assert store.analyze(l4) == (run_id, True)
+    assert read == ["l4", "h200", "l40s", "l4"]
 
 
 def test_served_openapi_is_the_committed_document(client: TestClient) -> None:

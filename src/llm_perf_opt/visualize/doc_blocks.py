@@ -232,7 +232,11 @@ def http_bench_table(bench_json: Path) -> str:
     data = json.loads(bench_json.read_text(encoding="utf-8"))
     rows = []
     for name, what in (
-        ("distinct", "distinct analyses, one client (each computed and written)"),
+        (
+            "distinct",
+            f"distinct analyses on {' and '.join(data['distinct']['hardware'])} in turn, one client (each computed "
+            "and written)",
+        ),
         ("cached", f"one cached analysis, {data['cached']['clients']} clients at once"),
     ):
         r = data[name]

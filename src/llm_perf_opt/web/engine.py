@@ -28,6 +28,7 @@ import os
 import re
 import shutil
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,10 @@ MAX_SWEEP_POINTS = 16
 DEFAULT_MAX_RUNS = 200
 """Runs kept in the cache by default (about 9 MiB each with both report formats); the least recently used go
 first."""
+MAX_PLANS = 256
+"""Requests whose checked inputs and run id are kept in memory (least recently used dropped first): a repeated
+request skips re-reading the packaged GPU and runtime files (most of a cached request's time). The packaged records
+are read as they are when a request is first seen: restart the service after editing one."""
 TIME_FILE = "time.json"
 """The service's extra file per run: :class:`~llm_perf_opt.web.models.TimeBreakdown`."""
 DOWNLOADS: dict[str, str] = {
@@ -241,6 +246,8 @@ class AnalysisStore:
         self.max_runs = max_runs
         self._lock = threading.Lock()
         self._choices = _choices()
+        self._plans: OrderedDict[AnalysisRequest, tuple[list[str], argparse.Namespace, Planned]] = OrderedDict()
+        self._plans_lock = threading.Lock()
 
     # -- computing ---------------------------------------------------------------------------------------
     def analyze(self, request: AnalysisRequest) -> tuple[str, bool]:
@@ -262,14 +269,25 @@ class AnalysisStore:
         return run_id, False
 
     def _plan(self, request: AnalysisRequest) -> tuple[list[str], argparse.Namespace, Planned]:
-        """The analyzer's command line for ``request``, parsed and checked, and its inputs and run id."""
+        """The analyzer's command line for ``request``, parsed and checked, and its inputs and run id (kept for the
+        :data:`MAX_PLANS` most recent requests; a refused request is never kept)."""
+        with self._plans_lock:
+            known = self._plans.get(request)
+            if known is not None:
+                self._plans.move_to_end(request)
+                return known
         argv = request_argv(request, self._choices)
         try:
             args = build_parser().parse_args(argv)
             check_mode_flags(args)
-            return argv, args, plan_analytic(args)
+            planned = argv, args, plan_analytic(args)
         except InputError as exc:
             raise _from_input_error(exc) from None
+        with self._plans_lock:
+            self._plans[request] = planned
+            while len(self._plans) > MAX_PLANS:
+                self._plans.popitem(last=False)
+        return planned
 
     def sweep(self, request: SweepRequest) -> SweepResult:
         """Every combination of the sweep's axes, each analysed like :meth:`analyze`."""
