@@ -176,7 +176,12 @@ def test_format_yaml_serves_the_yaml_report(client: TestClient, cli: Cli) -> Non
         ({"batch_size": 0}, "batch_size", "must be an integer >= 1, got 0"),
         ({"batch_size": "2"}, "batch_size", "batch_size"),
         ({"batch_size": 1.5}, "batch_size", "batch_size"),
-        ({"batch_sise": 1}, "batch_sise", "batch_sise"),
+        ({"batch_sise": 1}, "batch_sise", "unknown field (batch_sise) (did you mean batch_size, base_size?)"),
+        ({"crop_mode": 1}, "crop_mode", "expected true or false, got 1"),
+        ({"image_size": 7}, "image_size", "must be a positive multiple of 16 pixels, got 7"),
+        ({"crop_grid": "1x1025"}, "crop_grid", "at most 1,024 crops, got 1025x1 = 1,025"),
+        ({"model": "deepseek-ocr-2", "resolution_mode": "gundam"}, "resolution_mode", "allowed: dynamic, global-1024"),
+        ({"dtype": "\x1b[31m"}, "dtype", "invalid choice: '\\x1b[31m'"),
         ({"hardware": "../../etc/passwd"}, "hardware", "allowed: a100-40gb"),
         ({"hardware": "conf/hardware/h100-sxm.yaml"}, "hardware", "unknown"),
         ({"workload_profile_id": "pyproject.toml"}, "workload_profile_id", "allowed: dsocr-standard-v1"),
@@ -224,6 +229,7 @@ def test_body_must_be_a_small_json_object(client: TestClient) -> None:
     padding = " " * MAX_BODY_BYTES
     too_big = client.post("/v1/analyses", content=f'{{"batch_size": 1{padding}}}'.encode())
     assert too_big.status_code == 413
+    assert too_big.json() == {"status_code": 413, "field": None, "detail": f"body: at most {MAX_BODY_BYTES:,} bytes"}
 
 
 @pytest.mark.parametrize(
@@ -279,6 +285,9 @@ def test_sweep_limits(client: TestClient, cache_dir: Path) -> None:
     assert (bad.status_code, bad.json()["field"]) == (422, "hardware")
     typo = client.post("/v1/sweeps", json={"gpus": ["h100-sxm"]})
     assert (typo.status_code, typo.json()["field"]) == (422, "gpus")
+    assert typo.json()["detail"].startswith("gpus: unknown field (gpus) (allowed: base, hardware, runtime,")
+    nested = client.post("/v1/sweeps", json={"base": {"crop_mode": 1}, "batch_size": [1, 2]}).json()
+    assert (nested["field"], nested["detail"]) == ("base", "base.crop_mode: expected true or false, got 1")
     assert sorted(p.name for p in (cache_dir / "runs").iterdir()) == before
 
 

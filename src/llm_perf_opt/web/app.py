@@ -26,12 +26,13 @@ from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.params import FromPath, JSONBody
 from litestar.plugins.attrs import AttrsSchemaPlugin
 from litestar.static_files import create_static_files_router
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
 import llm_perf_opt
 from llm_perf_opt.contracts.converter import unstructure
 from llm_perf_opt.data.analytic_report import AnalyticModelReport
 from llm_perf_opt.data.analyzer_summary import AnalyzerSummary
+from llm_perf_opt.utils.cli_boundary import one_line
 from llm_perf_opt.web.engine import (
     DEFAULT_MAX_RUNS,
     MAX_BODY_BYTES,
@@ -84,7 +85,9 @@ def _validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Re
 
 
 def _http_error(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    return _error(exc.status_code, None, str(exc.detail))
+    if exc.status_code == HTTP_413_REQUEST_ENTITY_TOO_LARGE:
+        return _error(exc.status_code, None, f"body: at most {MAX_BODY_BYTES:,} bytes")
+    return _error(exc.status_code, None, one_line(str(exc.detail)))
 
 
 def _json_file(content: bytes, media_type: str) -> Response[Any]:

@@ -55,7 +55,7 @@ from llm_perf_opt.runners.dsocr_analyzer import (
 )
 from llm_perf_opt.utils.atomic_output import write_directory
 from llm_perf_opt.utils.cli_boundary import one_line
-from llm_perf_opt.utils.input_error import InputError
+from llm_perf_opt.utils.input_error import InputError, did_you_mean
 from llm_perf_opt.utils.packaged_defaults import DEFAULT_WORKLOAD_ID, PACKAGED_MODELS, packaged_workload_ids
 from llm_perf_opt.web.models import (
     AnalysisLinks,
@@ -125,7 +125,11 @@ class RequestError(ValueError):
     def __init__(self, status: int, field: str | None, detail: str) -> None:
         self.status = status
         self.field = field
-        named = detail if field is None or detail.startswith(f"{field}:") else f"{field}: {detail}"
+        named = (
+            detail
+            if field is None or detail.startswith((f"{field}:", f"{field}.", f"{field}["))
+            else f"{field}: {detail}"
+        )
         self.detail = one_line(named)  # the CLI's rule: one line, under 300 characters
         super().__init__(self.detail)
 
@@ -166,11 +170,36 @@ def parse_request(data: Any, cls: type[Any] = AnalysisRequest) -> Any:
     try:
         return structure(data, cls)
     except ValueError as exc:
-        text = str(exc)
-        found = re.search(r"\$\.([A-Za-z_][A-Za-z0-9_]*)", text)
-        extra = re.search(r"extra fields found \(([^),]+)", text)
-        field = found.group(1) if found else (extra.group(1).strip() if extra else None)
-        raise RequestError(422, field, text) from None
+        problems = [_located(part) for part in str(exc).split("; ")]
+        detail = "; ".join(text for _, text in problems)
+        top = _EXTRA.fullmatch(problems[0][1])
+        if top is not None:  # misspelt or unknown keys of the body itself
+            hint = did_you_mean(top.group(0), [a.name for a in attrs.fields(cls)])
+            detail = f"unknown field ({top.group('names')}){hint.replace('the keys are', 'the fields are')}"
+        raise RequestError(422, problems[0][0], detail) from None
+
+
+_AT = re.compile(r"^(?P<what>.*) @ \$\.?(?P<path>\S*)$")
+_EXTRA = re.compile(r"extra fields found \((?P<names>[^)]*)\)")
+
+
+def _located(problem: str) -> tuple[str | None, str]:
+    """One problem of the converter's message (``what @ $.path``) as the request field it concerns and
+    ``path: what``; an unknown key at the top is named by the key itself.
+
+    Example
+    -------
+    >>> _located("expected true or false, got 1 @ $.base.crop_mode")
+    ('base', 'base.crop_mode: expected true or false, got 1')
+    >>> _located("extra fields found (gpus) @ $")
+    ('gpus', 'extra fields found (gpus)')
+    """
+    found = _AT.match(problem)
+    what, path = (found.group("what"), found.group("path")) if found else (problem, "")
+    if path:
+        return re.split(r"[.\[]", path, maxsplit=1)[0], f"{path}: {what}"
+    extra = _EXTRA.search(what)
+    return (extra.group("names").split(",")[0].strip() if extra else None), what
 
 
 def request_argv(request: AnalysisRequest, choices: _Choices | None = None) -> list[str]:
