@@ -8,20 +8,24 @@ import math
 import pytest
 from attrs import evolve
 
-from llm_perf_opt.data.hardware import CurvePoint, KernelCurve
+from llm_perf_opt.data.hardware import CurvePoint, HardwareSpec, KernelCurve
 from llm_perf_opt.data.kernel_kinds import CURVE_NAMES
 from llm_perf_opt.data.planning import BASIS_CALIBRATED, BASIS_PORTABLE
+from llm_perf_opt.hardware.curves import kind_seconds
 from llm_perf_opt.hardware.portable import (
     CurveShape,
+    aiconfigurator_gemms,
     architecture_factor,
     asymptotic_rate,
     calibrated_gpus,
     combine_architecture,
     curve_shape,
+    gemm_work,
     host_defaults,
     host_spread,
     instantiate,
     learned_shape,
+    measured_architecture_ratio,
     measured_architecture_ratios,
     portable_curves,
     split_issue,
@@ -255,3 +259,38 @@ def test_the_architecture_factor_scales_the_matrix_rate_only() -> None:
     assert rate["with"] == pytest.approx(rate["without"] / f, rel=1e-4)
     assert a.copy == b.copy
     assert a.attention == b.attention
+
+
+def test_measured_architecture_ratio_by_hand() -> None:
+    # Made-up measurements: the L40S at 1.3x its prediction (without the factor) at every shape, the references at
+    # exactly theirs: ratio 1.3 / 1 = 1.3. References at 2x theirs: 1.3 / 2 = 0.65 (the frameworks' common part
+    # divides out). Only compute-bound shapes past the knee count, so the small ones change nothing.
+    refs = calibrated_gpus()
+    l40s = load_hardware("l40s")
+    shapes = [(m, n, k) for m in (1, 8, 4096, 8192) for n, k in ((1024, 1024), (3072, 1024), (1536, 7168))]
+    mine = portable_curves(l40s, refs, architecture=False)
+
+    def own(spec: HardwareSpec, m: int, n: int, k: int) -> float:
+        curves = spec.calibration.kernel_curves if spec.calibration is not None else None
+        assert curves is not None
+        flops, io = gemm_work(m=m, n=n, k=k)
+        return max(kind_seconds(curves, "gemm", flops, io))
+
+    def pred(m: int, n: int, k: int) -> float:
+        flops, io = gemm_work(m=m, n=n, k=k)
+        return max(kind_seconds(mine, "gemm", flops, io))
+
+    for scale, expected in ((1.0, 1.3), (2.0, 0.65)):
+        gemms = {r.name: tuple((m, n, k, scale * own(r, m, n, k)) for m, n, k in shapes) for r in refs}
+        gemms["l40s"] = tuple((m, n, k, 1.3 * pred(m, n, k)) for m, n, k in shapes)
+        assert measured_architecture_ratio(l40s, refs, gemms) == pytest.approx(expected, rel=1e-9)
+    # no measurements of the GPU: no ratio
+    assert measured_architecture_ratio(l40s, refs, {r.name: () for r in refs}) is None
+
+
+def test_the_packaged_extract_holds_the_gpus_the_factor_learns_from() -> None:
+    gemms = aiconfigurator_gemms()
+    assert {"a100-80gb", "b200", "h100-sxm", "h200", "l40s", "rtx-pro-6000-server"} <= set(gemms)
+    m, n, k, seconds = gemms["h100-sxm"][0]
+    assert (m, n, k) == (1, 64, 1536)
+    assert 1e-6 < seconds < 1e-4
