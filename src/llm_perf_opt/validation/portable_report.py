@@ -30,11 +30,13 @@ from typing import Any
 from attrs import evolve
 
 from llm_perf_opt.data.planning import BASIS_PORTABLE
+from llm_perf_opt.hardware.curves import kind_seconds
 from llm_perf_opt.hardware.portable import (
     REFERENCE_CLOCK_MHZ,
     architecture_factor,
     calibrated_gpus,
     curve_shapes,
+    gemm_work,
     host_defaults,
     host_spread,
     measured_architecture_ratios,
@@ -266,6 +268,50 @@ def family_transfer(repo: Path, comps: Sequence[GpuComparison]) -> list[dict[str
     return rows
 
 
+AIC_GEMM_COPIES = 6
+"""aiconfigurator-core's vLLM GEMM collector replays 6 copies of each Linear (own weights, one input) per CUDA
+graph and reports the replay over 6."""
+
+
+def memory_bound_gemms(repo: Path) -> list[dict[str, Any]]:
+    """Per GPU of the extract, its memory-bound GEMM points (the prediction's byte time above its FLOP time) split
+    by whether the benchmark's working set (:data:`AIC_GEMM_COPIES` weights, the input and the outputs) fits the
+    L2: the median measured bytes per second over the datasheet bandwidth and the median signed error of each
+    part."""
+    rows = []
+    for name, gpu in sorted(load_extract(repo)["gpus"].items()):
+        spec = load_hardware(name)
+        curves = launch_costs(spec).curves
+        if curves is None or spec.l2_cache_mb is None:
+            continue
+        bandwidth = spec.memory_bandwidth_tbps.value * 1e12
+        l2 = spec.l2_cache_mb.value * 1e6
+        parts: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+        for p in gpu["gemm"]:
+            m, n, k = p["m"], p["n"], p["k"]
+            flops, io = gemm_work(m=m, n=n, k=k)
+            compute, memory = kind_seconds(curves, "gemm", flops, io)
+            if memory <= compute:
+                continue
+            working = 2 * (AIC_GEMM_COPIES * n * k + m * k + AIC_GEMM_COPIES * m * n)
+            seconds = p["latency_ms"] * 1e-3
+            parts[working <= l2].append((io / seconds / bandwidth, 100.0 * (memory - seconds) / seconds))
+        row: dict[str, Any] = {"hardware": name, "memory_type": spec.memory_type.value if spec.memory_type else ""}
+        for fits, key in ((True, "in_l2"), (False, "beyond_l2")):
+            vals = parts[fits]
+            row[key] = (
+                {
+                    "points": len(vals),
+                    "bandwidth_fraction": statistics.median(v[0] for v in vals),
+                    "median_error_pct": statistics.median(v[1] for v in vals),
+                }
+                if vals
+                else None
+            )
+        rows.append(row)
+    return rows
+
+
 SAME_SHAPE = (1, 1024, 16, 64)
 """The attention point (batch, tokens, heads, head size) the calibrated ``attention`` curve itself measured."""
 
@@ -306,6 +352,7 @@ def build(repo: Path) -> dict[str, Any]:
         },
         "attention_same_shape": _same_shape(comps),
         "attention_family_transfer": family_transfer(repo, comps),
+        "memory_bound_gemms": memory_bound_gemms(repo),
         "attention_floor_us": {
             name: min(p["latency_ms"] for p in gpu["attention"]) * 1e3
             for name, gpu in load_extract(repo)["gpus"].items()
@@ -570,6 +617,31 @@ def _family_lines(data: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _memory_lines(data: dict[str, Any]) -> list[str]:
+    def cell(part: dict[str, Any] | None) -> str:
+        if part is None:
+            return "-"
+        return f"{part['points']} / {part['bandwidth_fraction']:.2f} / {part['median_error_pct']:+.1f} %"
+
+    lines = [
+        "Memory-bound GEMMs (decode's matrix-vector products) are measured under a condition the curves do not "
+        f"hold: aiconfigurator-core replays {AIC_GEMM_COPIES} copies of a Linear per graph, so where their weights "
+        "fit the L2 they are read from it on every replay, while the curves (operands rotated over 4x the L2) and "
+        "a model's decode (its weights far beyond the L2) read them from the memory. Where the memory is slow "
+        "(GDDR) that makes the measured latencies shorter than the memory allows (bytes per second above the "
+        "datasheet bandwidth at some points) and the predictions long; where it is HBM the fixed cost dominates "
+        "either way. The model keeps the memory's time (what a decode meets); no L2 rate is in a datasheet. Per "
+        "GPU: points / median measured bytes per second over the datasheet bandwidth / median signed error of "
+        "the prediction:",
+        "",
+        "| GPU | memory | working set fits the L2 | working set beyond the L2 |",
+        "|---|---|---|---|",
+    ]
+    for r in data["memory_bound_gemms"]:
+        lines.append(f"| {r['hardware']} | {r['memory_type']} | {cell(r['in_l2'])} | {cell(r['beyond_l2'])} |")
+    return lines
+
+
 def _attention_kernels(data: dict[str, Any]) -> str:
     return ", ".join(f"{g} `{k}`" for g, k in sorted(data["attention_kernels"].items()))
 
@@ -728,6 +800,8 @@ def render(data: dict[str, Any]) -> str:
         "per GPU.",
         "",
         *_aic_table(data),
+        "",
+        *_memory_lines(data),
         "",
         _attention_note(data),
         "",
