@@ -294,3 +294,13 @@ def test_the_packaged_extract_holds_the_gpus_the_factor_learns_from() -> None:
     m, n, k, seconds = gemms["h100-sxm"][0]
     assert (m, n, k) == (1, 64, 1536)
     assert 1e-6 < seconds < 1e-4
+
+
+def test_an_unknown_compute_capability_falls_back_to_every_other_non_reference_gpu() -> None:
+    # a Turing part (7.5) has no Tensor-Core class here: it takes the fallback over x and y, gmean(1.21, 1.0) = 1.1
+    t4 = evolve(load_hardware("l4"), name="t4", compute_capability="7.5")
+    assert tensor_core_class(t4) is None
+    ratios = {"x": ("mma.sync", 1.21), "y": ("mma.sync", 1.0)}
+    f = combine_architecture("t4", tensor_core_class(t4), ["wgmma"], ratios)
+    assert f.factor == pytest.approx(1.1)
+    assert f.basis.startswith("fallback")

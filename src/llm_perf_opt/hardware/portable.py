@@ -37,6 +37,13 @@ so the target's largest kernels run at ``e`` of its peak, its smallest cost ``c`
 transition between the two keeps the references' shape. An entry without a boost clock keeps the references'
 fixed cost in seconds.
 
+**On another architecture** two steps adjust the Tensor-Core (FLOP) curves: the knee and the time of a wave
+of tiles stretch by the ratio of the references' bf16 FLOPs per SM-clock to the target's (:func:`wave_stretch`,
+datasheet only), and the matrix curves' efficiency is divided by :func:`architecture_factor`, learned from
+NVIDIA aiconfigurator-core's measured GEMMs of the *other* GPUs of the target's Tensor-Core class
+(:data:`TENSOR_CORE_CLASSES`; never the target's own). Both are 1 for a GPU of the references' class with their
+SMs' rate (H100 from H200 and back).
+
 **Host costs** (launch, eager module code, graph replay, sync): these depend on the host CPU and software, not
 the GPU, so a portable entry takes the **median over the references' measured hosts** of each constant, and
 :func:`host_spread` states the range they span.
