@@ -46,7 +46,6 @@ from llm_perf_opt.data._validators import (
     one_of,
     optional_finite_positive,
     optional_positive_int,
-    positive_int,
     slug,
 )
 from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
@@ -55,7 +54,7 @@ from llm_perf_opt.data.workload_profile import CUSTOM_RESOLUTION, RESOLUTION_MOD
 from llm_perf_opt.hardware.registry import list_hardware
 from llm_perf_opt.kernels.profiles import list_runtimes, load_runtime
 from modelmeter.layers.attention_core import ATTENTION_IMPLS
-from modelmeter.models.deepseek_ocr.workload import MAX_CROPS
+from modelmeter.models.deepseek_ocr.workload import MAX_CROPS, page_count, token_count
 from modelmeter.models.families import FAMILIES, V1
 from modelmeter.units import KNOWN_DTYPES
 
@@ -98,7 +97,12 @@ def _each(check: Any) -> Any:
 
 
 def _grid(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is None or value == ALL_GRIDS or parse_pair(value) is not None:
+    if value is None or value == ALL_GRIDS:
+        return
+    pair = parse_pair(value)
+    if pair is not None and pair[0] * pair[1] > MAX_CROPS:
+        raise ValueError(f"{attribute.name}: at most {MAX_CROPS:,} crops, got {value} = {pair[0] * pair[1]:,}")
+    if pair is not None:
         return
     raise ValueError(f"{attribute.name}: bad {value!r}; expected ROWSxCOLUMNS (each >= 1) such as 3x2, or {ALL_GRIDS}")
 
@@ -119,11 +123,6 @@ def _runtime(instance: object, attribute: attrs.Attribute[Any], value: Any) -> N
     known = [ROOFLINE, *list_runtimes()]
     if value not in known:
         raise ValueError(f"{attribute.name}: unknown {value!r}; allowed: {', '.join(known)}")
-
-
-def _prompt(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"{attribute.name}: must be an integer >= 0, got {value!r}")
 
 
 def _at_most_max_crops(instance: object, attribute: attrs.Attribute[Any], value: int | None) -> None:
@@ -179,9 +178,9 @@ l40s, rtx-4090, rtx-5090, rtx-pro-6000-server
     resolution_modes: tuple[str, ...] = field(default=("gundam",), validator=_each(_MODE))
     crop_grids: tuple[str, ...] = field(default=(ALL_GRIDS,), validator=_each(_grid))
     page_sizes: tuple[str, ...] = field(default=(), validator=attrs.validators.deep_iterable(_page))
-    prompt_tokens: tuple[int, ...] = field(default=(9,), validator=_each(_prompt))
-    max_new_tokens: tuple[int, ...] = field(default=(1000,), validator=_each(positive_int))
-    batch_sizes: tuple[int, ...] = field(default=(1,), validator=_each(positive_int))
+    prompt_tokens: tuple[int, ...] = field(default=(9,), validator=_each(token_count))
+    max_new_tokens: tuple[int, ...] = field(default=(1000,), validator=_each(page_count))
+    batch_sizes: tuple[int, ...] = field(default=(1,), validator=_each(page_count))
     hardware: tuple[str, ...] = field(default=("h100-sxm",), validator=_each(_hardware))
     attention: tuple[str, ...] = field(default=("flash",), validator=_each(_ATTENTION))
     runtimes: tuple[str, ...] = field(default=(ROOFLINE,), validator=_each(_runtime))
@@ -209,9 +208,9 @@ class SweepPointSpec:
     resolution_mode: str = field(default="gundam", validator=_MODE)
     crop_grid: str | None = field(default=None, validator=_grid)
     page_size: str | None = field(default=None, validator=_page)
-    prompt_tokens: int = field(default=9, validator=_prompt)
-    max_new_tokens: int = field(default=1000, validator=positive_int)
-    batch_size: int = field(default=1, validator=positive_int)
+    prompt_tokens: int = field(default=9, validator=token_count)
+    max_new_tokens: int = field(default=1000, validator=page_count)
+    batch_size: int = field(default=1, validator=page_count)
     hardware: str = field(default="h100-sxm", validator=_hardware)
     attention: str = field(default="flash", validator=_ATTENTION)
     runtime: str = field(default=ROOFLINE, validator=_runtime)
