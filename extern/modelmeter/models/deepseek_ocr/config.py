@@ -102,6 +102,23 @@ def flag(instance: object, attribute: attrs.Attribute[bool], value: bool) -> Non
         raise ValueError(f"{attribute.name}: must be true or false, got {str(value)[:40]!r}")
 
 
+def as_float(value: Any) -> Any:
+    """attrs converter of a float field: an integer becomes the float it denotes (``1`` -> ``1.0``, so a record
+    written to JSON reads back identically); anything else is left for the validator to judge.
+
+    Example
+    -------
+    >>> as_float(1), as_float("x"), as_float(True)
+    (1.0, 'x', True)
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:
+            return value
+    return value
+
+
 def finite_positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
     """attrs validator: a finite number > 0 (epsilons, rotary bases, scales)."""
     if not _is_finite_positive(value):
@@ -135,7 +152,7 @@ class SamViTConfig:
     global_attn_indexes: tuple[int, ...] = field(default=(2, 5, 8, 11), converter=_global_attn_indexes)
     out_chans: int = field(default=256, validator=dimension)
     downsample_channels: tuple[int, ...] = field(default=(512, 1024), converter=_downsample_channels)
-    layer_norm_eps: float = 1e-6
+    layer_norm_eps: float = field(default=1e-6, converter=as_float)
 
     def __attrs_post_init__(self) -> None:
         _divides("SamViTConfig.embed_dim", self.embed_dim, "num_heads", self.num_heads)
@@ -181,7 +198,7 @@ class ClipLConfig:
     image_size: int = field(default=224, validator=dimension)
     patch_size: int = field(default=14, validator=dimension)
     num_channels: int = field(default=3, validator=dimension)
-    layer_norm_eps: float = 1e-5
+    layer_norm_eps: float = field(default=1e-5, converter=as_float)
 
     def __attrs_post_init__(self) -> None:
         _divides("ClipLConfig.hidden_size", self.hidden_size, "num_attention_heads", self.num_attention_heads)
@@ -235,8 +252,8 @@ class DeepseekV2TextConfig:
     first_k_dense_replace: int = field(default=1, validator=count)
     moe_layer_freq: int = field(default=1, validator=dimension)
     vocab_size: int = field(default=129280, validator=dimension)
-    rms_norm_eps: float = field(default=1e-6, validator=finite_positive)
-    rope_theta: float = field(default=10000.0, validator=finite_positive)
+    rms_norm_eps: float = field(default=1e-6, converter=as_float, validator=finite_positive)
+    rope_theta: float = field(default=10000.0, converter=as_float, validator=finite_positive)
     max_position_embeddings: int = field(default=8192, validator=dimension)
     attention_bias: bool = field(default=False, validator=flag)
     tie_word_embeddings: bool = field(default=False, validator=flag)
@@ -245,7 +262,7 @@ class DeepseekV2TextConfig:
     topk_method: str = field(default="greedy", validator=modelled("greedy"))
     scoring_func: str = field(default="softmax", validator=modelled("softmax"))
     norm_topk_prob: bool = field(default=False, validator=flag)
-    routed_scaling_factor: float = field(default=1.0, validator=finite_positive)
+    routed_scaling_factor: float = field(default=1.0, converter=as_float, validator=finite_positive)
 
     def __attrs_post_init__(self) -> None:
         if self.num_attention_heads % self.num_key_value_heads:

@@ -30,6 +30,7 @@ from modelmeter.models.deepseek_ocr.config import (
     DeepseekV2TextConfig,
     ProjectorConfig,
     SamViTConfig,
+    as_float,
     check_projector_feeds_decoder,
     dimension,
     finite_positive,
@@ -82,8 +83,8 @@ class Qwen2EncoderConfig:
     num_attention_heads: int = field(default=14, validator=dimension)
     num_key_value_heads: int = field(default=2, validator=dimension)
     intermediate_size: int = field(default=4864, validator=dimension)
-    rms_norm_eps: float = field(default=1e-6, validator=finite_positive)
-    rope_theta: float = field(default=1_000_000.0, validator=finite_positive)
+    rms_norm_eps: float = field(default=1e-6, converter=as_float, validator=finite_positive)
+    rope_theta: float = field(default=1_000_000.0, converter=as_float, validator=finite_positive)
     max_position_embeddings: int = field(default=131072, validator=dimension)
     hidden_act: str = field(default="silu", validator=modelled("silu"))
     queries_768: int = field(default=144, validator=dimension)
