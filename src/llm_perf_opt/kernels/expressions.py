@@ -54,7 +54,7 @@ MAX_VALUE = 2**256
 a few 32-bit sizes); past it an expression is refused rather than left to grow without bound."""
 MAX_EXPRESSION_CHARS = 1000
 """Longest expression text (the packaged profiles' longest is under 100 characters)."""
-MAX_DEPTH = 40
+MAX_DEPTH = 100
 """Deepest nesting of an expression's syntax tree (parentheses, operators)."""
 
 
