@@ -64,6 +64,10 @@ _PAIR = re.compile(r"^\s*(\d{1,9})\s*[xX]\s*(\d{1,9})\s*$")
 MAX_POINTS = 10_000
 """Most points a sweep may expand to (before duplicates are dropped): a few milliseconds each, so a sweep
 finishes within a minute or so; a larger study is several sweeps."""
+MAX_RUNTIME_POINTS = 200
+"""Most of those points a sweep may time under a runtime profile (not the roofline): each walks the model's
+kernel inventory, 0.1 to 0.5 s a point on one core, so a sweep's worst case stays around a minute instead of the
+hours 10,000 such points would take."""
 
 
 def parse_pair(text: str) -> tuple[int, int] | None:
@@ -281,6 +285,12 @@ class SweepSpec:
                 f"cartesian: expands to {count:,} points, more than {MAX_POINTS:,}; "
                 "split the sweep or shorten its lists"
             )
+        timed = self.point_bound(runtime_only=True)
+        if timed > MAX_RUNTIME_POINTS:
+            raise ValueError(
+                f"runtimes: {timed:,} points timed under a runtime profile, more than {MAX_RUNTIME_POINTS:,} (each "
+                "walks the model's kernels, 0.1 to 0.5 s); split the sweep or time it with the roofline"
+            )
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -289,8 +299,9 @@ class SweepSpec:
             return self.cartesian.models
         return tuple(dict.fromkeys(p.model for p in self.points))
 
-    def point_bound(self) -> int:
-        """Points the spec expands to, duplicates included (counted, not built).
+    def point_bound(self, *, runtime_only: bool = False) -> int:
+        """Points the spec expands to, duplicates included (counted, not built); with ``runtime_only``, those
+        timed under a runtime profile (not the roofline).
 
         Example
         -------
@@ -298,7 +309,7 @@ class SweepSpec:
         8
         """
         if self.cartesian is None:
-            return len(self.points)
+            return sum(1 for p in self.points if not runtime_only or p.runtime != ROOFLINE)
         a = self.cartesian
         views = 0
         for family in (FAMILIES[m] for m in a.models):
@@ -309,7 +320,8 @@ class SweepSpec:
             for mode in (family.resolution_modes[m] for m in a.resolution_modes if m in family.resolution_modes):
                 views += len(a.page_sizes) or (grids if mode.crop_mode else 1)
         per_view = len(a.prompt_tokens) * len(a.max_new_tokens) * len(a.batch_sizes) * len(a.attention)
-        return views * per_view * len(a.runtimes) * len(a.hardware)
+        runtimes = sum(1 for r in a.runtimes if not runtime_only or r != ROOFLINE)
+        return views * per_view * runtimes * len(a.hardware)
 
 
 @define(frozen=True, kw_only=True)
