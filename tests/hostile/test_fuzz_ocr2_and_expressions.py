@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from attrs import evolve
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -191,3 +192,32 @@ def test_fuzzed_runtime_expressions(tmp_path: Path, field_name: str, text: str, 
         again.write_text(dump_yaml(unstructure_profile(profile)), encoding="utf-8")
         assert resolve_runtime(str(again)) == profile
         reads_back(out)
+
+
+# ---- the what-if script on an OCR-2 report ------------------------------------------------------------------------
+
+
+@settings(FUZZ, max_examples=max(1, EXAMPLES // 6))
+@given(
+    st.sampled_from(["1", "8", "0", "x", str(2**31)]),
+    st.sampled_from(["l4", "h100-sxm", "tpu"]),
+    st.sampled_from(["roofline", "hf-eager", "hf-sdpa", "fused", "vllm"]),
+)
+def test_what_if_on_an_ocr2_report_reads_back(tmp_path: Path, batch: str, hardware: str, runtime: str) -> None:
+    from llm_perf_opt.contracts.converter import from_json_text, to_json_text
+    from llm_perf_opt.planning.what_if import PlanningReport, load_saved_report
+    from llm_perf_opt.utils.script_module import load_script
+
+    case = _case_dir(tmp_path)
+    assert run_bounded(analyzer, ["--model", "deepseek-ocr-2", *FAST, "--output-dir", case / "run"]).code == 0
+    script = load_script(Path(__file__).resolve().parents[2] / "scripts" / "analytical" / "dsocr_analytic_what_if.py")
+    out = case / "planning.json"
+    argv = [case / "run" / "report.json", "--batch-size", batch, "--hardware", hardware, "--runtime", runtime]
+    outcome = run_bounded(script.main, [*argv, "--output", out])
+    if assert_ran_or_refused(outcome, prog="dsocr_analytic_what_if", names=[], untouched=[out]):
+        text = out.read_text(encoding="utf-8")
+        saved = from_json_text(text, PlanningReport)
+        assert to_json_text(saved) == text
+        again, first = load_saved_report(out), load_saved_report(case / "run" / "report.json")
+        assert (again.model, type(again.workload)) == (first.model, type(first.workload))
+        assert again.workload == evolve(first.workload, batch_size=int(batch))
