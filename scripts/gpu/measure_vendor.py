@@ -92,7 +92,7 @@ VIEW_SIZE = {"tiny": 512, "small": 640, "base": 1024, "large": 1280}
 GEN_MODES = ("tiny", "base", "gundam-a4")
 DECODE_POINTS = ((512, 1), (512, 8), (2048, 1), (2048, 8))
 TEXT_BATCHES = (1, 8)
-SECTIONS = ("modules", "host", "ngram", "stages", "generate")
+SECTIONS = ("modules", "kernels", "host", "ngram", "stages", "generate")
 """The parts ``--sections`` may name, in the order they run."""
 
 
@@ -116,7 +116,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--sections",
         default="stages,generate",
-        help="comma-separated parts to run, in this order: modules (per-module counts), host (generic host cases, "
+        help="comma-separated parts to run, in this order: modules (per-module counts), kernels (each module's "
+        "kernels, GPU only), host (generic host cases, "
         "also timed before every generate() row), ngram (the no-repeat-n-gram processor's host time), stages, "
         "generate",
     )
@@ -163,6 +164,7 @@ class Report:
         self.doc: dict[str, Any] = {
             **head,
             "modules": [],
+            "kernels": [],
             "host": [],
             "ngram": [],
             "stages": [],
@@ -616,6 +618,33 @@ def weights_bytes(model: Any) -> dict[str, int]:
     return {"total": sum(parts.values()), **dict(sorted(parts.items()))}
 
 
+def kernels_section(
+    torch: Any, cuda: bool, model: Any, args: argparse.Namespace, report: Report, clock: Clock, device: str
+) -> None:
+    """Per module of the vision views and one decode step, the kind, caller, input shapes, name and time of every
+    kernel (``llm_perf_opt.validation.module_counts.kernel_detail``; a GPU only)."""
+    from llm_perf_opt.validation.module_counts import kernel_detail
+
+    if not cuda:
+        report.doc["skipped"].append({"part": "kernels", "why": "needs a GPU"})
+        return
+    gen = torch.Generator(device=device).manual_seed(args.seed + 4)
+    cases = vision_cases(torch, model, ["tiny", "base", "gundam-a4"], device, gen)
+    cases += decode_cases(torch, model, ((512, 1),), device, gen)
+    for case in cases:
+        if not clock.allows(30):
+            report.doc["skipped"].append({"part": "kernels", "row": case.row, "why": "time budget"})
+            continue
+        for _ in range(args.warmup):
+            case.fn()
+            case.reset()
+        detail = kernel_detail(torch, model, case.fn)
+        case.reset()
+        report.doc["kernels"].append({**case.row, "kernels": detail})
+        report.write()
+        print(f"[{clock.elapsed():6.1f}s] kernels {case.row}", file=sys.stderr)
+
+
 def modules_section(
     torch: Any, cuda: bool, model: Any, args: argparse.Namespace, report: Report, clock: Clock, device: str
 ) -> None:
@@ -851,6 +880,8 @@ def _main(argv: Sequence[str] | None) -> int:
     with vendor_context(torch, device):
         if "modules" in sections:
             modules_section(torch, cuda, model, args, report, clock, device)
+        if "kernels" in sections:
+            kernels_section(torch, cuda, model, args, report, clock, device)
         if "ngram" in sections:
             ngram_section(torch, cuda, args, report, device)
         if "stages" in sections:

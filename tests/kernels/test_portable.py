@@ -8,7 +8,7 @@ import math
 import pytest
 from attrs import evolve
 
-from llm_perf_opt.data.hardware import CurvePoint, KernelCurve
+from llm_perf_opt.data.hardware import CALIBRATION_CONSTANTS, CurvePoint, KernelCurve, with_constants
 from llm_perf_opt.data.kernel_kinds import CURVE_NAMES
 from llm_perf_opt.data.planning import BASIS_CALIBRATED, BASIS_PORTABLE
 from llm_perf_opt.hardware.portable import (
@@ -93,8 +93,10 @@ def test_host_defaults_are_the_median_of_the_calibrated_hosts() -> None:
     h = host_defaults(calibrated_gpus())
     assert set(h.hosts) == {"h100-sxm", "h200"}
     spread = host_spread(h)
-    assert spread["module_launch_us"] == pytest.approx(((12.72 + 15.66) / 2, 12.72, 15.66), rel=1e-12)
-    assert spread["eager_start_us"] == pytest.approx(((95.90 + 59.82) / 2, 59.82, 95.90), rel=1e-12)
+    assert spread["host.module.launch_us"] == pytest.approx(((12.72 + 15.66) / 2, 12.72, 15.66), rel=1e-12)
+    assert spread["host.eager_start_us"] == pytest.approx(((95.90 + 59.82) / 2, 59.82, 95.90), rel=1e-12)
+    assert spread["min_kernel_us"] == pytest.approx(((1.007 + 0.8867) / 2, 0.8867, 1.007), rel=1e-12)
+    assert set(spread) == set(CALIBRATION_CONSTANTS)  # every constant, each measured on both hosts
 
 
 def test_calibrated_gpus_keep_their_own_curves_and_constants() -> None:
@@ -103,8 +105,8 @@ def test_calibrated_gpus_keep_their_own_curves_and_constants() -> None:
         assert cal is not None
         costs = launch_costs(spec)
         assert costs.curves is cal.kernel_curves
-        assert cal.module_launch_us is not None
-        assert costs.module_launch_s == pytest.approx(cal.module_launch_us * 1e-6, rel=1e-12)
+        assert cal.host.module.launch_us is not None
+        assert costs.module.launch_s == pytest.approx(cal.host.module.launch_us * 1e-6, rel=1e-12)
         assert costs.measured
 
 
@@ -123,7 +125,7 @@ def test_every_entry_has_curves_and_a_basis(name: str) -> None:
 def test_uncalibrated_entry_with_its_own_host_constant_keeps_it() -> None:
     l40s = load_hardware("l40s")
     assert l40s.calibration is not None
-    own = evolve(l40s, calibration=evolve(l40s.calibration, sync_us=20.0))
+    own = evolve(l40s, calibration=with_constants(l40s.calibration, {"host.sync_us": 20.0}))
     assert launch_costs(own).sync_s == pytest.approx(20e-6, rel=1e-12)
     assert launch_costs(l40s).sync_s == pytest.approx((10.7 + 8.353) / 2 * 1e-6, rel=1e-12)
 

@@ -37,9 +37,10 @@ so the target's largest kernels run at ``e`` of its peak, its smallest cost ``c`
 transition between the two keeps the references' shape. An entry without a boost clock keeps the references'
 fixed cost in seconds.
 
-**Host costs** (launch, eager module code, graph replay, sync): these depend on the host CPU and software, not
-the GPU, so a portable entry takes the **median over the references' measured hosts** of each constant, and
-:func:`host_spread` states the range they span.
+**Host costs** (``calibration.host``: the record of each execution kind, enqueue, eager module code and graph
+replay, with the sync and the eager start): these depend on the host CPU and software, not the GPU, so a portable
+entry takes the **median over the references' measured hosts** of each constant, and :func:`host_spread` states
+the range they span (so does the GPU floor ``min_kernel_us``, about 1 us on both references).
 
 Example
 -------
@@ -60,7 +61,6 @@ import functools
 import math
 import statistics
 from collections.abc import Sequence
-from typing import Any
 
 from attrs import define, evolve, field
 
@@ -71,6 +71,8 @@ from llm_perf_opt.data.hardware import (
     HardwareSpec,
     KernelCurve,
     KernelCurves,
+    calibration_constant,
+    with_constants,
 )
 from llm_perf_opt.data.kernel_kinds import CURVE_NAMES, CURVES
 from llm_perf_opt.data.planning import BASIS_CALIBRATED, BASIS_PORTABLE
@@ -81,8 +83,9 @@ MICRO = 1e-6
 MEGA = 1e6
 
 HOST_CONSTANTS = CALIBRATION_CONSTANTS
-"""The microsecond host constants of a :class:`~llm_perf_opt.data.hardware.Calibration` a portable entry takes
-from the references' hosts."""
+"""The microsecond constants of a :class:`~llm_perf_opt.data.hardware.Calibration` (paths within it: the host's
+record per execution kind, its sync and eager start, and the GPU floor ``min_kernel_us``) a portable entry takes
+from the references."""
 
 
 @define(frozen=True, kw_only=True)
@@ -331,7 +334,7 @@ class HostDefaults:
     Example
     -------
     >>> h = host_defaults([load_hardware("h100-sxm"), load_hardware("h200")])
-    >>> round(h.median["sync_us"], 4), h.low["sync_us"], h.high["sync_us"]  # 10.7 and 8.353 us
+    >>> round(h.median["host.sync_us"], 4), h.low["host.sync_us"], h.high["host.sync_us"]  # 10.7 and 8.353 us
     (9.5265, 8.353, 10.7)
     """
 
@@ -347,7 +350,8 @@ def host_defaults(references: Sequence[HardwareSpec]) -> HostDefaults:
     low: dict[str, float] = {}
     high: dict[str, float] = {}
     for key in HOST_CONSTANTS:
-        values = [v for r in references if r.calibration is not None and (v := getattr(r.calibration, key))]
+        cals = [r.calibration for r in references if r.calibration is not None]
+        values = [v for c in cals if (v := calibration_constant(c, key))]
         if values:
             median[key] = statistics.median(values)
             low[key], high[key] = min(values), max(values)
@@ -368,31 +372,29 @@ def calibrated_gpus() -> tuple[HardwareSpec, ...]:
 @functools.cache
 def portable_calibration(spec: HardwareSpec, references: tuple[HardwareSpec, ...]) -> Calibration:
     """``spec``'s calibration with portable kernel-time curves and, for each host constant the entry did not
-    measure, the references' median (:func:`host_defaults`). An entry that measured ``module_launch_us`` without
-    its ``module_call_us`` split keeps the unsplit form. The rest of its calibration is kept (an entry without one
+    measure, the references' median (:func:`host_defaults`). An entry that measured ``host.module.launch_us``
+    without its ``call_us`` split keeps the unsplit form. The rest of its calibration is kept (an entry without one
     gets the roofline's default efficiencies of :mod:`llm_perf_opt.hardware.rates`).
 
     Example
     -------
     >>> cal = portable_calibration(load_hardware("l40s"), calibrated_gpus())
-    >>> cal.measured, cal.kernel_curves is not None, round(cal.sync_us, 4)
+    >>> cal.measured, cal.kernel_curves is not None, round(cal.host.sync_us, 4)
     (False, True, 9.5265)
     """
     cal = spec.calibration
     host = host_defaults(references).median
-    own = {k: getattr(cal, k) for k in HOST_CONSTANTS} if cal is not None else dict.fromkeys(HOST_CONSTANTS)
-    unsplit = own["module_launch_us"] is not None and own["module_call_us"] is None
-    filled: dict[str, Any] = {
-        k: v if v is not None or (unsplit and k == "module_call_us") else host.get(k) for k, v in own.items()
+    own = {k: None if cal is None else calibration_constant(cal, k) for k in HOST_CONSTANTS}
+    unsplit = own["host.module.launch_us"] is not None and own["host.module.call_us"] is None
+    filled: dict[str, float | None] = {
+        k: v if v is not None or (unsplit and k == "host.module.call_us") else host.get(k) for k, v in own.items()
     }
     curves = portable_curves(spec, references)
-    if cal is not None:
-        return evolve(cal, kernel_curves=curves, **filled)
-    return Calibration(
-        measured=False,
-        how_measured="portable: no calibration; the roofline's default efficiencies",
-        matmul_efficiency=DEFAULT_MATMUL_EFFICIENCY,
-        copy_efficiency=DEFAULT_COPY_EFFICIENCY,
-        kernel_curves=curves,
-        **{k: v for k, v in filled.items() if v is not None},
-    )
+    if cal is None:
+        cal = Calibration(
+            measured=False,
+            how_measured="portable: no calibration; the roofline's default efficiencies",
+            matmul_efficiency=DEFAULT_MATMUL_EFFICIENCY,
+            copy_efficiency=DEFAULT_COPY_EFFICIENCY,
+        )
+    return evolve(with_constants(cal, filled), kernel_curves=curves)

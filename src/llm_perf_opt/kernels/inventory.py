@@ -33,11 +33,11 @@ from typing import Any
 
 from attrs import define, field
 
+from llm_perf_opt.data.execution_kinds import GRAPH_EXECUTION
 from llm_perf_opt.data.runtime_profile import (
     BYTE_COMPONENTS,
     COMPONENT_FIELDS,
     COMPONENTS,
-    GRAPH_EXECUTION,
     LayerKernels,
     LayerKey,
     RuntimeProfile,
@@ -220,6 +220,32 @@ def forward_work(metrics: LayerMetrics) -> dict[str, int]:
     return {c: getattr(metrics, f) for c, f in COMPONENT_FIELDS.items()}
 
 
+class _ScopeBase:
+    """What a profile expression reads: the layer's attributes, and ``autocast`` (1 when the profile runs the
+    model under bf16 autocast, else 0)."""
+
+    __slots__ = ("_layer", "autocast")
+
+    def __init__(self, layer: BaseLayer, autocast: int) -> None:
+        self._layer = layer
+        self.autocast = autocast
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._layer, name)
+
+
+_SCOPES: dict[type, type[_ScopeBase]] = {}
+
+
+def _scope(layer: BaseLayer, autocast: bool) -> _ScopeBase:
+    """``layer`` seen by a profile expression (a scope class named like the layer's, so that a missing name is
+    reported against the layer's class)."""
+    cls = _SCOPES.get(type(layer))
+    if cls is None:
+        cls = _SCOPES[type(layer)] = type(type(layer).__name__, (_ScopeBase,), {"__slots__": ()})
+    return cls(layer, int(autocast))
+
+
 class _Builder:
     def __init__(self, profile: RuntimeProfile) -> None:
         self.index = _Index(profile)
@@ -232,7 +258,7 @@ class _Builder:
 
     def _eval(self, what: str, text: Any, node: BaseLayer, path: str, entry_key: str) -> int:
         try:
-            return evaluate(text.code, node)
+            return evaluate(text.code, _scope(node, self.profile.autocast))
         except ValueError as exc:
             raise ValueError(
                 f"runtime profile {self.profile.name!r}, {entry_key} at {path or '<root>'}: {what} {text.text!r}: {exc}"

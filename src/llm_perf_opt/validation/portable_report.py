@@ -32,13 +32,13 @@ from llm_perf_opt.hardware.portable import REFERENCE_CLOCK_MHZ, curve_shapes, ho
 from llm_perf_opt.hardware.rates import achievable_rates
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.inventory import kernel_inventory
-from llm_perf_opt.kernels.profiles import load_runtime
 from llm_perf_opt.kernels.timing import (
     DEFAULT_LAUNCH_OVERHEAD_US,
     DEFAULT_MIN_KERNEL_US,
     DEFAULT_MODULE_CALL_US,
     DEFAULT_MODULE_LAUNCH_US,
     DEFAULT_SYNC_US,
+    EagerLaunch,
     LaunchCosts,
     inventory_runtime,
     launch_costs,
@@ -47,7 +47,7 @@ from llm_perf_opt.utils.atomic_output import write_file
 from llm_perf_opt.utils.cli_boundary import DEBUG_FLAG, OneLineParser, run_command, wants_debug
 from llm_perf_opt.utils.input_error import InputError
 from llm_perf_opt.validation.aiconfigurator import EXTRACT, KINDS, SCALING_REFERENCE, GpuComparison, comparisons
-from llm_perf_opt.validation.points import MeasuredPoint, analytic_layer, load_points
+from llm_perf_opt.validation.points import MeasuredPoint, analytic_layer, load_points, measured_profile
 from llm_perf_opt.validation.runtime_report import DESCRIBED_STAGES, VARIANTS
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -71,12 +71,11 @@ def roofline_fallback_costs() -> LaunchCosts:
     """What an uncalibrated GPU got before the portable model: no curves (each kernel the roofline at 0.80 / 0.90
     of the datasheet peaks, floored at 2 us) and the documented default host constants."""
     return LaunchCosts(
-        launch_s=DEFAULT_LAUNCH_OVERHEAD_US * MICRO,
+        enqueue=EagerLaunch(launch_s=DEFAULT_LAUNCH_OVERHEAD_US * MICRO),
         min_kernel_s=DEFAULT_MIN_KERNEL_US * MICRO,
         sync_s=DEFAULT_SYNC_US * MICRO,
         measured=False,
-        module_launch_s=DEFAULT_MODULE_LAUNCH_US * MICRO,
-        module_call_s=DEFAULT_MODULE_CALL_US * MICRO,
+        module=EagerLaunch(launch_s=DEFAULT_MODULE_LAUNCH_US * MICRO, call_s=DEFAULT_MODULE_CALL_US * MICRO),
     )
 
 
@@ -109,7 +108,7 @@ def leave_one_out(repo: Path, target: str, reference: str, raw: str) -> dict[str
     rows: list[dict[str, Any]] = []
     for variant, p in _points(repo / raw):
         layer = analytic_layer(p)
-        inventory = kernel_inventory(layer, load_runtime(p.runtime), path=p.stage)
+        inventory = kernel_inventory(layer, measured_profile(p.runtime), path=p.stage)
         timed = {
             k: inventory_runtime(layer, inventory, rates, c, stage=p.stage, path=p.stage) for k, c in costs.items()
         }

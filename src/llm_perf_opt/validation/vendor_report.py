@@ -41,7 +41,7 @@ from typing import Any
 
 from attrs import define, evolve
 
-from llm_perf_opt.data.hardware import HardwareSpec
+from llm_perf_opt.data.hardware import HardwareSpec, with_constants
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.timing import StageRuntime, layer_runtime
 from llm_perf_opt.planning.predict import predict
@@ -55,8 +55,12 @@ RUNTIME = "hf-eager"
 """The profile that describes the vendor's code."""
 VENDOR_PROMPT_TOKENS = 9
 """Text tokens of the measured prompts besides BOS (the measuring script's ``PROMPT_TOKENS``)."""
-HOST_FIELDS = ("module_launch_us", "module_call_us", "eager_start_us")
-"""The host constants a lease's probes measure."""
+HOST_FIELDS: dict[str, str] = {
+    "module_launch_us": "host.module.launch_us",
+    "module_call_us": "host.module.call_us",
+    "eager_start_us": "host.eager_start_us",
+}
+"""The host constants a lease's probes measure (the raw probe's key -> the place in the entry's calibration)."""
 
 
 @define(frozen=True, kw_only=True)
@@ -104,12 +108,7 @@ def with_host(spec: HardwareSpec, constants: Mapping[str, float] | None) -> Hard
     """``spec`` with the given host constants in place of its own (as is when ``None``)."""
     if constants is None or spec.calibration is None:
         return spec
-    cal = evolve(
-        spec.calibration,
-        module_launch_us=constants["module_launch_us"],
-        module_call_us=constants["module_call_us"],
-        eager_start_us=constants["eager_start_us"],
-    )
+    cal = with_constants(spec.calibration, {path: constants[key] for key, path in HOST_FIELDS.items()})
     return evolve(spec, calibration=cal)
 
 
@@ -301,7 +300,7 @@ def report_markdown(raws: Sequence[tuple[str, Mapping[str, Any]]], hardware: str
             "",
         ]
         if lease_constants is not None:
-            consts = ", ".join(f"{k} {v}" for k, v in lease_constants.items())
+            consts = ", ".join(f"`{HOST_FIELDS[k]}` {v}" for k, v in lease_constants.items())
             body += [f"Host constants of this lease (median of {len(raw['host'])} probes): {consts}.", ""]
         for tag, used in basis:
             kernel, wall = stage_rows(raw, used)
