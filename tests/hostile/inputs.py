@@ -101,11 +101,11 @@ def mutated(draw: st.DrawFn, base: Any, *, extra: st.SearchStrategy[Any] = value
         parent = _at(doc, path[:-1])
         op = draw(st.sampled_from(["set", "set", "set", "delete", "add"]))
         if op == "set":
-            parent[path[-1]] = draw(extra)
+            parent[path[-1]] = copy.deepcopy(draw(extra))  # a drawn list or mapping may be a shared object
         elif op == "delete" and isinstance(parent, dict):
             del parent[path[-1]]
         elif op == "add" and isinstance(parent, dict):
-            parent[draw(st.text(min_size=1, max_size=10))] = draw(extra)
+            parent[draw(st.text(min_size=1, max_size=10))] = copy.deepcopy(draw(extra))
     return doc
 
 
