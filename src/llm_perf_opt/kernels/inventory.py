@@ -249,10 +249,252 @@ def _scope(layer: BaseLayer, autocast: bool) -> _ScopeBase:
     return cls(layer, int(autocast))
 
 
-class _Builder:
-    def __init__(self, profile: RuntimeProfile) -> None:
-        self.index = _Index(profile)
+@define(frozen=True)
+class _Kernel:
+    """One kernel of one node, per call of the node (a :class:`KernelRecord` once scaled by the node's calls)."""
+
+    kernel: str
+    launches: int
+    work: dict[str, int]
+    io_bytes: int
+    cuda_cores_only: bool
+    extra_tensor_core_flops: int
+    kind: str
+
+    def record(self, *, path: str, cls: str, calls: int, in_graph: bool, core: bool, syncs: int) -> KernelRecord:
+        """The record of ``calls`` calls at ``path`` (every total is the per-call value times ``calls``)."""
+        return KernelRecord(
+            path=path,
+            layer_class=cls,
+            kernel=self.kernel,
+            calls=self.launches * calls,
+            work={c: v * calls for c, v in self.work.items()},
+            io_bytes=self.io_bytes * calls,
+            in_graph=in_graph,
+            attention_core=core,
+            cuda_cores_only=self.cuda_cores_only,
+            extra_tensor_core_flops=self.extra_tensor_core_flops * calls,
+            kind=self.kind,
+            syncs_before=syncs,
+        )
+
+
+@define(frozen=True)
+class _Booked:
+    """What one call of a node books by itself (its children apart from the ``fused`` ones are walked on their own):
+    its kernels, host syncs (after its kernels), Python-level torch calls, CUDA-graph launches, and whether it is an
+    attention core whose work its kernels run."""
+
+    fused: frozenset[str]
+    kernels: tuple[_Kernel, ...]
+    syncs: int
+    torch_calls: int
+    graphs: int
+    core: bool
+
+
+MAX_CACHED_NODES = 1 << 16
+"""An :class:`InventoryCache` is emptied when it holds this many distinct nodes (memory bound)."""
+
+
+class InventoryCache:
+    """What one runtime profile books for each distinct node of the layer trees it has walked, by value.
+
+    A node's own kernels, syncs and torch calls per call depend only on its value (its class and fields), the
+    profile and whether it runs inside a CUDA graph; the walk scales them by the node's calls and prefixes its path.
+    Equal nodes (the 11 MoE decoder layers, SAM's window blocks, the same MLP in the prefill and the decode step,
+    the same stage at the next point of a sweep) are then evaluated once. The caller owns the cache (layers are
+    frozen and never written to); :func:`kernel_inventory` makes a fresh one when given none. An instance already
+    looked up is found again by identity (the table keeps it alive), without hashing its fields.
+
+    Example
+    -------
+    >>> from modelmeter.layers import Linear
+    >>> from llm_perf_opt.kernels.profiles import load_runtime
+    >>> cache = InventoryCache(load_runtime("hf-eager"))
+    >>> layer = Linear(tokens=4, in_features=5, out_features=6, bias=False)
+    >>> [kernel_inventory(layer, cache.profile, path=p, cache=cache).records[0].path for p in ("a", "b")], len(cache)
+    (['a', 'b'], 1)
+    """
+
+    __slots__ = ("_by_id", "_by_value", "index", "max_nodes", "profile")
+
+    def __init__(self, profile: RuntimeProfile, max_nodes: int = MAX_CACHED_NODES) -> None:
+        if max_nodes < 1:
+            raise ValueError(f"max_nodes: must be >= 1, got {max_nodes}")
         self.profile = profile
+        self.index = _Index(profile)
+        self.max_nodes = max_nodes
+        self._by_value: dict[tuple[BaseLayer, bool], _Booked] = {}
+        self._by_id: dict[tuple[int, bool], tuple[BaseLayer, _Booked]] = {}
+
+    def __len__(self) -> int:
+        """Distinct (node, in a CUDA graph) values held."""
+        return len(self._by_value)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        self._by_value.clear()
+        self._by_id.clear()
+
+    def booked(self, node: BaseLayer, path: str, calls: int, in_graph: bool) -> _Booked:
+        """What one call of ``node`` books (``path`` and ``calls``: where it is met first, for error messages)."""
+        seen = self._by_id.get((id(node), in_graph))
+        if seen is not None and seen[0] is node:
+            return seen[1]
+        booked = self._by_value.get((node, in_graph))
+        if booked is None:
+            booked = _book(self.profile, self.index, node, path, calls, in_graph)
+            if len(self._by_value) >= self.max_nodes:
+                self.clear()
+            self._by_value[(node, in_graph)] = booked
+        if len(self._by_id) >= self.max_nodes:
+            self._by_id.clear()
+        self._by_id[(id(node), in_graph)] = (node, booked)
+        return booked
+
+
+def _eval(profile: RuntimeProfile, what: str, text: Any, node: BaseLayer, path: str, entry_key: str) -> int:
+    try:
+        return evaluate(text.code, _scope(node, profile.autocast))
+    except ValueError as exc:
+        raise ValueError(
+            f"runtime profile {profile.name!r}, {entry_key} at {path or '<root>'}: {what} {text.text!r}: {exc}"
+        ) from None
+
+
+def _book(profile: RuntimeProfile, index: _Index, node: BaseLayer, path: str, calls: int, in_graph: bool) -> _Booked:
+    """What one call of ``node`` books under ``profile`` (errors name ``path``; ``calls`` only scales the bytes an
+    error quotes, as the walk would book them there)."""
+    entry = index.entry(node, path)
+    fused = frozenset(entry.fuse) if entry is not None else frozenset()
+    units: dict[str, LayerMetrics] = {OWN: node.own_metrics()}
+    for child in node.cached_children():
+        if child.name in fused:
+            for rel, sub, c in child.layer.walk(child.name, child.count):
+                m = sub.own_metrics()
+                if m != ZERO:
+                    units[rel] = units[rel] + m.scaled(c) if rel in units else m.scaled(c)
+    work = {u: forward_work(m) for u, m in units.items()}
+    has_work = any(v for w in work.values() for v in w.values())
+    cls = type(node).__name__
+    kernels: tuple[_Kernel, ...] = ()
+    syncs = torch_calls = graphs = 0
+    core = False
+    if entry is None:
+        if has_work:
+            raise ValueError(
+                f"runtime profile {profile.name!r} has no kernels for {cls} (at {path or '<root>'}); "
+                f"add an entry to conf/runtimes/{profile.name}.yaml"
+            )
+    else:
+        runs = has_work or entry.always
+        if runs:
+            kernels, syncs = _emit(profile, node, path, calls, in_graph, entry, work)
+            core = isinstance(node, AttentionCore)
+            if not in_graph:
+                torch_calls = sum(k.launches for k in kernels)
+                if entry.torch_calls is not None:
+                    torch_calls = _eval(profile, "torch_calls", entry.torch_calls, node, path, cls)
+                    if torch_calls < 0:
+                        raise ValueError(
+                            f"runtime profile {profile.name!r}, {cls} at {path or '<root>'}: "
+                            f"torch_calls {entry.torch_calls.text!r} = {torch_calls} < 0"
+                        )
+        if entry.graphed:
+            graphs = 1
+    return _Booked(fused=fused, kernels=kernels, syncs=syncs, torch_calls=torch_calls, graphs=graphs, core=core)
+
+
+def _emit(
+    profile: RuntimeProfile,
+    node: BaseLayer,
+    path: str,
+    calls: int,
+    in_graph: bool,
+    entry: LayerKernels,
+    work: dict[str, dict[str, int]],
+) -> tuple[tuple[_Kernel, ...], int]:
+    """The entry's kernels and host syncs for one call of ``node``."""
+    cls = type(node).__name__
+    where = f"runtime profile {profile.name!r}, {cls} at {path or '<root>'}"
+    specs = entry.kernels
+    launches = [_eval(profile, f"kernel {k.name!r} launches", k.launches, node, path, cls) for k in specs]
+    for k, n in zip(specs, launches, strict=True):
+        if n < 0:
+            raise ValueError(f"{where}: kernel {k.name!r} launches {k.launches.text!r} = {n} < 0")
+    keys: list[list[tuple[TakeKey, int]]] = []
+    for k in specs:
+        spec_keys = []
+        for key, wexpr in k.takes.items():
+            w = _eval(profile, f"kernel {k.name!r} weight of {key!r}", wexpr, node, path, cls)
+            if w < 0:
+                raise ValueError(f"{where}: kernel {k.name!r} weight of {key!r} = {w} < 0")
+            spec_keys.append((TakeKey.parse(key), w))
+        keys.append(spec_keys)
+    shares = [dict.fromkeys(COMPONENTS, 0) for _ in specs]
+    for unit, comps in work.items():
+        for comp, value in comps.items():
+            if not value:
+                continue
+            takers: list[int] = []
+            weights: list[int] = []
+            for i, spec_keys in enumerate(keys):
+                w = sum(wv for key, wv in spec_keys if key.matches(unit, comp))
+                if w:
+                    takers.append(i)
+                    weights.append(w)
+            if not takers:
+                raise ValueError(f"{where}: no kernel takes {unit}:{comp} ({value}); every piece of work needs one")
+            for i, part in zip(takers, _apportion(value, weights), strict=True):
+                shares[i][comp] += part
+    kernels: list[_Kernel] = []
+    for spec, n, share in zip(specs, launches, shares, strict=True):
+        one = {c: v for c, v in share.items() if v}
+        if n == 0 and not one:
+            continue
+        share_bytes = sum(one.get(c, 0) for c in BYTE_COMPONENTS)
+        if n == 0:
+            io = 0
+        elif spec.io_bytes is not None:
+            io = _eval(profile, f"kernel {spec.name!r} io_bytes", spec.io_bytes, node, path, cls) * n
+        elif spec.extra_bytes is not None:
+            extra = _eval(profile, f"kernel {spec.name!r} extra_bytes", spec.extra_bytes, node, path, cls)
+            io = share_bytes + extra * n
+        else:
+            io = share_bytes
+        if io < 0:
+            raise ValueError(f"{where}: kernel {spec.name!r} would move {io * calls} bytes (< 0)")
+        extra_flops = 0
+        if spec.extra_flops is not None and n:
+            extra_flops = _eval(profile, f"kernel {spec.name!r} extra_flops", spec.extra_flops, node, path, cls)
+            if extra_flops < 0:
+                raise ValueError(f"{where}: kernel {spec.name!r} extra_flops = {extra_flops} < 0")
+            extra_flops *= n
+        kernels.append(
+            _Kernel(
+                kernel=spec.name,
+                launches=n,
+                work=one,
+                io_bytes=io,
+                cuda_cores_only=spec.cuda_cores_only,
+                extra_tensor_core_flops=extra_flops,
+                kind=spec.kind or ("gemm" if one.get("tensor_core", 0) else "elementwise"),
+            )
+        )
+    syncs = _eval(profile, "host_syncs", entry.host_syncs, node, path, cls)
+    if syncs < 0:
+        raise ValueError(f"{where}: host_syncs {entry.host_syncs.text!r} = {syncs} < 0")
+    if syncs and in_graph:
+        raise ValueError(f"{where}: {syncs} host syncs inside a CUDA graph (a graph cannot synchronize)")
+    return tuple(kernels), syncs
+
+
+class _Builder:
+    """One walk of a layer tree: each node's booking (from the cache) scaled by its calls, in walk order."""
+
+    def __init__(self, cache: InventoryCache) -> None:
+        self.cache = cache
         self.records: list[KernelRecord] = []
         self.syncs = 0
         self.pending_syncs = 0
@@ -260,155 +502,41 @@ class _Builder:
         self.calls = 0
         self.cores: set[str] = set()
 
-    def _eval(self, what: str, text: Any, node: BaseLayer, path: str, entry_key: str) -> int:
-        try:
-            return evaluate(text.code, _scope(node, self.profile.autocast))
-        except ValueError as exc:
-            raise ValueError(
-                f"runtime profile {self.profile.name!r}, {entry_key} at {path or '<root>'}: {what} {text.text!r}: {exc}"
-            ) from None
-
     def visit(self, node: BaseLayer, path: str, calls: int, in_graph: bool) -> None:
-        entry = self.index.entry(node, path)
-        fused = set(entry.fuse) if entry is not None else set()
-        units: dict[str, LayerMetrics] = {OWN: node.own_metrics()}
-        for child in node.cached_children():
-            if child.name in fused:
-                for rel, sub, c in child.layer.walk(child.name, child.count):
-                    m = sub.own_metrics()
-                    if m != ZERO:
-                        units[rel] = units[rel] + m.scaled(c) if rel in units else m.scaled(c)
-        work = {u: forward_work(m) for u, m in units.items()}
-        has_work = any(v for w in work.values() for v in w.values())
+        booked = self.cache.booked(node, path, calls, in_graph)
         cls = type(node).__name__
-        if entry is None:
-            if has_work:
-                raise ValueError(
-                    f"runtime profile {self.profile.name!r} has no kernels for {cls} (at {path or '<root>'}); "
-                    f"add an entry to conf/runtimes/{self.profile.name}.yaml"
-                )
-        else:
-            runs = has_work or entry.always
-            launched = self._emit(node, path, calls, in_graph, entry, work) if runs else 0
-            if runs and not in_graph:
-                own_calls = launched
-                if entry.torch_calls is not None:
-                    own_calls = self._eval("torch_calls", entry.torch_calls, node, path, cls)
-                    if own_calls < 0:
-                        raise ValueError(
-                            f"runtime profile {self.profile.name!r}, {cls} at {path or '<root>'}: "
-                            f"torch_calls {entry.torch_calls.text!r} = {own_calls} < 0"
-                        )
-                self.calls += own_calls * calls
-            if entry.graphed:
-                self.graphs += calls
-        child_graph = in_graph or (entry is not None and entry.graphed)
+        for k in booked.kernels:
+            self.records.append(
+                k.record(path=path, cls=cls, calls=calls, in_graph=in_graph, core=booked.core, syncs=self.pending_syncs)
+            )
+            self.pending_syncs = 0
+        if booked.core:
+            self.cores.add(path)
+        self.syncs += booked.syncs * calls
+        self.pending_syncs += booked.syncs * calls  # after the layer's own kernels, before its children's
+        self.calls += booked.torch_calls * calls
+        self.graphs += booked.graphs * calls
+        child_graph = in_graph or booked.graphs > 0
         for child in node.cached_children():
-            if child.name not in fused:
+            if child.name not in booked.fused:
                 child_path = f"{path}.{child.name}" if path else child.name
                 self.visit(child.layer, child_path, calls * child.count, child_graph)
 
-    def _emit(
-        self,
-        node: BaseLayer,
-        path: str,
-        calls: int,
-        in_graph: bool,
-        entry: LayerKernels,
-        work: dict[str, dict[str, int]],
-    ) -> int:
-        """Book the entry's kernels and syncs for ``calls`` calls; returns its launches per call."""
-        cls = type(node).__name__
-        where = f"runtime profile {self.profile.name!r}, {cls} at {path or '<root>'}"
-        specs = entry.kernels
-        launches = [self._eval(f"kernel {k.name!r} launches", k.launches, node, path, cls) for k in specs]
-        for k, n in zip(specs, launches, strict=True):
-            if n < 0:
-                raise ValueError(f"{where}: kernel {k.name!r} launches {k.launches.text!r} = {n} < 0")
-        keys: list[list[tuple[TakeKey, int]]] = []
-        for k in specs:
-            spec_keys = []
-            for key, wexpr in k.takes.items():
-                w = self._eval(f"kernel {k.name!r} weight of {key!r}", wexpr, node, path, cls)
-                if w < 0:
-                    raise ValueError(f"{where}: kernel {k.name!r} weight of {key!r} = {w} < 0")
-                spec_keys.append((TakeKey.parse(key), w))
-            keys.append(spec_keys)
-        shares = [dict.fromkeys(COMPONENTS, 0) for _ in specs]
-        for unit, comps in work.items():
-            for comp, value in comps.items():
-                if not value:
-                    continue
-                takers: list[int] = []
-                weights: list[int] = []
-                for i, spec_keys in enumerate(keys):
-                    w = sum(wv for key, wv in spec_keys if key.matches(unit, comp))
-                    if w:
-                        takers.append(i)
-                        weights.append(w)
-                if not takers:
-                    raise ValueError(f"{where}: no kernel takes {unit}:{comp} ({value}); every piece of work needs one")
-                for i, part in zip(takers, _apportion(value, weights), strict=True):
-                    shares[i][comp] += part
-        is_core = isinstance(node, AttentionCore)
-        if is_core:
-            self.cores.add(path)
-        for spec, n, share in zip(specs, launches, shares, strict=True):
-            total = {c: v * calls for c, v in share.items() if v}
-            if n == 0 and not total:
-                continue
-            share_bytes = sum(total.get(c, 0) for c in BYTE_COMPONENTS)
-            if n == 0:
-                io = 0
-            elif spec.io_bytes is not None:
-                io = self._eval(f"kernel {spec.name!r} io_bytes", spec.io_bytes, node, path, cls) * n * calls
-            elif spec.extra_bytes is not None:
-                extra = self._eval(f"kernel {spec.name!r} extra_bytes", spec.extra_bytes, node, path, cls)
-                io = share_bytes + extra * n * calls
-            else:
-                io = share_bytes
-            if io < 0:
-                raise ValueError(f"{where}: kernel {spec.name!r} would move {io} bytes (< 0)")
-            extra_flops = 0
-            if spec.extra_flops is not None and n:
-                extra_flops = self._eval(f"kernel {spec.name!r} extra_flops", spec.extra_flops, node, path, cls)
-                if extra_flops < 0:
-                    raise ValueError(f"{where}: kernel {spec.name!r} extra_flops = {extra_flops} < 0")
-                extra_flops *= n * calls
-            self.records.append(
-                KernelRecord(
-                    path=path,
-                    layer_class=cls,
-                    kernel=spec.name,
-                    calls=n * calls,
-                    work=total,
-                    io_bytes=io,
-                    in_graph=in_graph,
-                    attention_core=is_core,
-                    cuda_cores_only=spec.cuda_cores_only,
-                    extra_tensor_core_flops=extra_flops,
-                    kind=spec.kind or ("gemm" if total.get("tensor_core", 0) else "elementwise"),
-                    syncs_before=self.pending_syncs,
-                )
-            )
-            self.pending_syncs = 0
-        syncs = self._eval("host_syncs", entry.host_syncs, node, path, cls)
-        if syncs < 0:
-            raise ValueError(f"{where}: host_syncs {entry.host_syncs.text!r} = {syncs} < 0")
-        if syncs and in_graph:
-            raise ValueError(f"{where}: {syncs} host syncs inside a CUDA graph (a graph cannot synchronize)")
-        self.syncs += syncs * calls
-        self.pending_syncs += syncs * calls  # after the layer's own kernels, before its children's
-        return sum(launches)
 
-
-def kernel_inventory(layer: BaseLayer, profile: RuntimeProfile, *, path: str = "") -> KernelInventory:
+def kernel_inventory(
+    layer: BaseLayer, profile: RuntimeProfile, *, path: str = "", cache: InventoryCache | None = None
+) -> KernelInventory:
     """The kernels ``profile`` launches to run one call of ``layer`` (paths prefixed by ``path``).
 
     ``path`` is also the stage the call runs: when the profile's ``execution`` runs it as a ``graph`` the whole
     call is one CUDA-graph replay (every kernel in the graph, one graph launch); its eager launches are made as
-    the profile's ``execution`` says for that stage."""
-    builder = _Builder(profile)
+    the profile's ``execution`` says for that stage. ``cache``: the caller's :class:`InventoryCache` of
+    ``profile`` (a fresh one when ``None``; the inventory is the same either way)."""
+    if cache is None:
+        cache = InventoryCache(profile)
+    elif cache.profile is not profile:
+        raise ValueError(f"cache: holds runtime profile {cache.profile.name!r}, not {profile.name!r}")
+    builder = _Builder(cache)
     graphed = profile.execution.of(path) == GRAPH_EXECUTION
     if graphed:
         builder.graphs += 1

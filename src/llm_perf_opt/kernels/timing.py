@@ -103,7 +103,7 @@ from llm_perf_opt.hardware.curves import kind_seconds
 from llm_perf_opt.hardware.portable import calibrated_gpus, portable_calibration, time_basis
 from llm_perf_opt.hardware.rates import achievable_rates
 from llm_perf_opt.hardware.registry import load_hardware
-from llm_perf_opt.kernels.inventory import KernelInventory, KernelRecord, kernel_inventory
+from llm_perf_opt.kernels.inventory import InventoryCache, KernelInventory, KernelRecord, kernel_inventory
 from llm_perf_opt.kernels.profiles import load_runtime
 from llm_perf_opt.timing.roofline import Bound, piece_seconds, roofline_pieces
 from modelmeter.layers.base import BaseLayer
@@ -357,6 +357,59 @@ def kernel_time(
     return KernelTime(record=record, seconds=total / n, roofline_seconds=plain, bound=bound)
 
 
+MAX_CACHED_KERNELS = 1 << 16
+"""A :class:`KernelTimes` is emptied when it holds this many distinct kernels (memory bound)."""
+
+
+class KernelTimes:
+    """Per-launch times (:func:`kernel_time`'s ``seconds`` and ``roofline_seconds``) of kernel records on one GPU,
+    remembered by the values they depend on: kind, launches, Tensor-Core FLOPs executed, CUDA-core FLOPs, whether
+    they run on the CUDA cores only, bytes moved. The same kernel of equal layers (every decoder layer's MLP
+    ``gemm``) is then timed once. The caller owns it, for one ``rates`` and ``costs``.
+
+    Example
+    -------
+    >>> spec = load_hardware("h100-sxm")
+    >>> times = KernelTimes(achievable_rates(spec), launch_costs(spec))
+    >>> r = KernelRecord(path="a", layer_class="Linear", kernel="gemm", calls=2, work={"tensor_core": 8}, io_bytes=6)
+    >>> times.of(r) == times.of(evolve(r, path="b")), len(times)
+    (True, 1)
+    """
+
+    __slots__ = ("_times", "costs", "max_kernels", "rates")
+
+    def __init__(self, rates: AchievableRates, costs: LaunchCosts, max_kernels: int = MAX_CACHED_KERNELS) -> None:
+        if max_kernels < 1:
+            raise ValueError(f"max_kernels: must be >= 1, got {max_kernels}")
+        self.rates = rates
+        self.costs = costs
+        self.max_kernels = max_kernels
+        self._times: dict[tuple[str, int, int, int, int, bool], tuple[float, float]] = {}
+
+    def __len__(self) -> int:
+        """Distinct kernels held."""
+        return len(self._times)
+
+    def of(self, record: KernelRecord) -> tuple[float, float]:
+        """(seconds, roofline_seconds) per launch of ``record``'s kernel (:func:`kernel_time`)."""
+        key = (
+            record.kind,
+            record.calls,
+            record.executed_tensor_core_flops,
+            record.cuda_core_flops,
+            record.io_bytes,
+            record.cuda_cores_only,
+        )
+        times = self._times.get(key)
+        if times is None:
+            kt = kernel_time(record, self.rates, self.costs.min_kernel_s, self.costs.curves)
+            times = (kt.seconds, kt.roofline_seconds)
+            if len(self._times) >= self.max_kernels:
+                self._times.clear()
+            self._times[key] = times
+        return times
+
+
 @define(frozen=True, kw_only=True)
 class StageRuntime:
     """Predicted kernel and wall time of one stage (or any layer tree) under a runtime, with the
@@ -469,8 +522,10 @@ def inventory_runtime(
     *,
     stage: str = "",
     path: str = "",
+    kernel_times: KernelTimes | None = None,
 ) -> StageRuntime:
-    """:class:`StageRuntime` of ``layer`` from its kernel inventory (``path``: the inventory's prefix).
+    """:class:`StageRuntime` of ``layer`` from its kernel inventory (``path``: the inventory's prefix;
+    ``kernel_times``: the caller's :class:`KernelTimes` of ``rates`` and ``costs``, a fresh one when ``None``).
 
     Eager launches go through a queue (:class:`LaunchQueue`): the host issues kernels one after another at its cost
     per launch, the GPU runs each once it is launched and the one before it has finished, and a host sync waits for
@@ -482,22 +537,26 @@ def inventory_runtime(
     per_launch = eager.per_launch(torch_calls=inventory.torch_calls, launches=launches)
     calls_alone = 0.0 if launches else eager.call_s * inventory.torch_calls  # no eager kernel to hide behind
     queue = LaunchQueue(sync_s=costs.sync_s)
+    if kernel_times is None:
+        kernel_times = KernelTimes(rates, costs)
+    elif kernel_times.rates is not rates or kernel_times.costs is not costs:
+        raise ValueError("kernel_times: holds the times of other rates or launch costs")
     for record in inventory.records:
-        kt = kernel_time(record, rates, costs.min_kernel_s, costs.curves)
+        seconds, roofline_seconds = kernel_times.of(record)
         n = record.calls
         queue.sync(record.syncs_before)
-        kernel += n * kt.seconds
-        unfloored += n * kt.roofline_seconds
+        kernel += n * seconds
+        unfloored += n * roofline_seconds
         if record.attention_core:
-            attn_kernels += n * kt.roofline_seconds
+            attn_kernels += n * roofline_seconds
         if record.in_graph:
-            graph_kernels += n * (kt.seconds + graph.kernel_gap_s)
+            graph_kernels += n * (seconds + graph.kernel_gap_s)
         elif n:
             if not queue.started:
                 # the call starts on an empty queue: its first kernel runs only once the host has launched it
-                queue.launch(1, kt.seconds, eager.first_launch(per_launch))
+                queue.launch(1, seconds, eager.first_launch(per_launch))
                 n -= 1
-            queue.launch(n, kt.seconds, per_launch)
+            queue.launch(n, seconds, per_launch)
     queue.sync(inventory.host_syncs - queue.syncs)
     ideal, ideal_attn = _ideal_seconds(layer, rates, path, inventory.attention_core_paths)
     sync = inventory.host_syncs * costs.sync_s
@@ -530,6 +589,89 @@ def _hardware(hardware: HardwareSpec | str) -> HardwareSpec:
     return hardware if isinstance(hardware, HardwareSpec) else load_hardware(hardware)
 
 
+MAX_CACHED_STAGES = 4096
+"""A :class:`RuntimeCache` forgets its stage runtimes when it holds this many (memory bound)."""
+
+
+class RuntimeCache:
+    """What the runtime engine remembers across calls, owned by the caller (one sweep, one analyzer run, one
+    :class:`~llm_perf_opt.timing.time_model.RuntimeTimeModel`): per runtime profile an
+    :class:`~llm_perf_opt.kernels.inventory.InventoryCache`, per GPU its rates, launch costs and
+    :class:`KernelTimes`, and the :class:`StageRuntime` of every (profile, GPU, costs, stage, layer) already timed,
+    so that a stage equal at two points of a sweep (the vision stages and the prefill at every output length, the
+    LM head of equal prompts) is timed once. Every answer is the one computed without it, bit for bit: only work
+    is saved. Layers and profiles are frozen and never written to; the objects the keys name by identity (profile,
+    hardware entry, costs) are kept alive here, so an identity is never reused.
+
+    Example
+    -------
+    >>> from modelmeter.layers import Linear
+    >>> cache = RuntimeCache()
+    >>> layer = Linear(tokens=4, in_features=64, out_features=64)
+    >>> a = layer_runtime(layer, "h100-sxm", "hf-eager", cache=cache)
+    >>> layer_runtime(layer, "h100-sxm", "hf-eager", cache=cache) == a == layer_runtime(layer, "h100-sxm", "hf-eager")
+    True
+    """
+
+    __slots__ = ("_gpus", "_inventories", "_kept", "_kernel_times", "_stages", "max_stages")
+
+    def __init__(self, max_stages: int = MAX_CACHED_STAGES) -> None:
+        if max_stages < 1:
+            raise ValueError(f"max_stages: must be >= 1, got {max_stages}")
+        self.max_stages = max_stages
+        self._kept: dict[int, object] = {}  # the objects whose id is part of a key, kept alive
+        self._inventories: dict[int, InventoryCache] = {}
+        self._gpus: dict[int, tuple[AchievableRates, LaunchCosts]] = {}
+        self._kernel_times: dict[tuple[int, int], KernelTimes] = {}
+        self._stages: dict[tuple[int, int, int, str, BaseLayer], StageRuntime] = {}
+
+    def _keep(self, obj: object) -> int:
+        self._kept.setdefault(id(obj), obj)
+        return id(obj)
+
+    def inventories(self, profile: RuntimeProfile) -> InventoryCache:
+        """The inventory cache of ``profile``."""
+        key = self._keep(profile)
+        cache = self._inventories.get(key)
+        if cache is None:
+            cache = self._inventories[key] = InventoryCache(profile)
+        return cache
+
+    def gpu(self, spec: HardwareSpec) -> tuple[AchievableRates, LaunchCosts]:
+        """``spec``'s achievable rates and :func:`launch_costs`."""
+        key = self._keep(spec)
+        found = self._gpus.get(key)
+        if found is None:
+            found = self._gpus[key] = (achievable_rates(spec), launch_costs(spec))
+        return found
+
+    def kernel_times(self, rates: AchievableRates, costs: LaunchCosts) -> KernelTimes:
+        """The kernel times of ``rates`` and ``costs``."""
+        key = (self._keep(rates), self._keep(costs))
+        times = self._kernel_times.get(key)
+        if times is None:
+            times = self._kernel_times[key] = KernelTimes(rates, costs)
+        return times
+
+    def stage_runtime(
+        self, layer: BaseLayer, spec: HardwareSpec, profile: RuntimeProfile, costs: LaunchCosts | None, stage: str
+    ) -> StageRuntime:
+        """:class:`StageRuntime` of one call of ``layer`` as stage ``stage`` (also its kernels' path prefix) on
+        ``spec`` under ``profile``, with ``costs`` instead of the hardware entry's when given."""
+        rates, own_costs = self.gpu(spec)
+        fixed = own_costs if costs is None else costs
+        key = (self._keep(profile), id(spec), self._keep(fixed), stage, layer)
+        found = self._stages.get(key)
+        if found is None:
+            inventory = kernel_inventory(layer, profile, path=stage, cache=self.inventories(profile))
+            times = self.kernel_times(rates, fixed)
+            found = inventory_runtime(layer, inventory, rates, fixed, stage=stage, path=stage, kernel_times=times)
+            if len(self._stages) >= self.max_stages:
+                self._stages.clear()
+            self._stages[key] = found
+        return found
+
+
 def layer_runtime(
     layer: BaseLayer,
     hardware: HardwareSpec | str,
@@ -537,15 +679,15 @@ def layer_runtime(
     *,
     stage: str = "",
     costs: LaunchCosts | None = None,
+    cache: RuntimeCache | None = None,
 ) -> StageRuntime:
     """Kernel and wall time of one call of any layer tree (e.g. one decode step) on ``hardware``
     under ``profile`` (objects or names), with ``costs`` instead of the hardware entry's
     launch constants when given. The tree is taken as given: its attention implementation is
-    not changed (see :func:`model_for_runtime`)."""
+    not changed (see :func:`model_for_runtime`). ``cache``: the caller's :class:`RuntimeCache` (a fresh one
+    when ``None``; the answer is the same)."""
     spec, prof = _hardware(hardware), _profile(profile)
-    inventory = kernel_inventory(layer, prof, path=stage)
-    fixed = launch_costs(spec) if costs is None else costs
-    return inventory_runtime(layer, inventory, achievable_rates(spec), fixed, stage=stage, path=stage)
+    return (RuntimeCache() if cache is None else cache).stage_runtime(layer, spec, prof, costs, stage)
 
 
 def model_for_runtime(model: OCRModel, profile: RuntimeProfile | str) -> OCRModel:
@@ -563,12 +705,14 @@ def runtime_stage_times(
     profile: RuntimeProfile | str,
     *,
     costs: LaunchCosts | None = None,
+    cache: RuntimeCache | None = None,
 ) -> dict[str, StageRuntime]:
     """Stage -> :class:`StageRuntime` of a DeepSeek-OCR workload under a runtime, in stage order.
 
     The model is evaluated with the profile's decoder attention (:func:`model_for_runtime`);
     kernel paths start with the stage name (``prefill.layers.1.mlp``). ``costs`` replaces the
-    hardware entry's launch constants when given.
+    hardware entry's launch constants when given. ``cache``: the caller's :class:`RuntimeCache` (a fresh one
+    when ``None``; the answer is the same), e.g. one for every point of a sweep.
 
     Example
     -------
@@ -582,17 +726,16 @@ def runtime_stage_times(
     True
     """
     spec, prof = _hardware(hardware), _profile(profile)
-    rates = achievable_rates(spec)
-    costs = launch_costs(spec) if costs is None else costs
+    memo = RuntimeCache() if cache is None else cache
     out: dict[str, StageRuntime] = {}
     for stage, layer in model_for_runtime(model, prof).stage_layers().items():
-        inventory = kernel_inventory(layer, prof, path=stage)
-        out[stage] = inventory_runtime(layer, inventory, rates, costs, stage=stage, path=stage)
+        out[stage] = memo.stage_runtime(layer, spec, prof, costs, stage)
     if prof.generate is not None:
         # the loop's work for the first token follows the prefill's logits (time to first token); each later
         # token's follows its decode step, at a mean of prefill + (steps + 1) / 2 positions
         w = model.workload
-        loop = functools.partial(with_generate_loop, loop=prof.generate, costs=costs, batch=w.batch_size)
+        fixed = memo.gpu(spec)[1] if costs is None else costs
+        loop = functools.partial(with_generate_loop, loop=prof.generate, costs=fixed, batch=w.batch_size)
         out["lm_head"] = loop(out["lm_head"], tokens=1, positions=w.prefill_tokens)
         out["decode"] = loop(
             out["decode"], tokens=w.decode_steps, positions=w.prefill_tokens + (w.decode_steps + 1) / 2

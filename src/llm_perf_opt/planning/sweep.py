@@ -54,6 +54,7 @@ from llm_perf_opt.data.planning import PlanningPoint
 from llm_perf_opt.data.sweep import ALL_GRIDS, SweepAxes, SweepPointSpec, SweepResult, SweepSpec, parse_pair
 from llm_perf_opt.planning.predict import CollectorPaused, predict_many
 from llm_perf_opt.planning.table import csv_header, csv_row
+from llm_perf_opt.timing.time_model import time_model
 from llm_perf_opt.utils.atomic_output import write_directory
 from llm_perf_opt.utils.input_error import did_you_mean
 from modelmeter.models.families import FAMILIES, AnyOCRWorkload, ModelFamily, family_of
@@ -297,6 +298,8 @@ def evaluate_sweep(
     architecture of its model's points (default: the packaged ones)."""
     archs = {key: s.arch for key, s in model_specs(spec, model).items()}
     groups = expand_sweep(spec)
+    # one time model per runtime for the whole sweep: its cache times each distinct stage once
+    timers = {runtime: time_model(runtime) for runtime in dict.fromkeys(r for _, r in groups)}
     total = sum(len(h) for h in groups.values())
     bar = _Progress(total, progress)
     points: list[PlanningPoint] = []
@@ -310,7 +313,7 @@ def evaluate_sweep(
                     target_pages_per_day=spec.target_pages_per_day,
                     memory_utilization=spec.memory_utilization,
                     page_size=views.page_size,
-                    runtime=runtime,
+                    runtime=timers[runtime],
                 )
                 bar.update(len(hardware))
     finally:

@@ -35,8 +35,8 @@ from llm_perf_opt.data.planning import ROOFLINE
 from llm_perf_opt.data.runtime_profile import RuntimeProfile
 from llm_perf_opt.kernels.profiles import resolve_runtime
 from llm_perf_opt.kernels.timing import (
+    RuntimeCache,
     StageRuntime,
-    launch_costs,
     layer_runtime,
     runtime_stage_times,
     with_generate_loop,
@@ -118,6 +118,10 @@ class RooflineTimeModel:
 class RuntimeTimeModel:
     """A runtime profile as a time model: its kernels on the GPU's curves plus the host's costs.
 
+    ``cache`` (:class:`~llm_perf_opt.kernels.timing.RuntimeCache`, not part of the model's value) remembers the
+    kernel inventories and stage runtimes it has computed, so one model asked about many workloads (a sweep, the
+    analyzer's stages and decode step) computes each distinct stage once; its answers are the same without it.
+
     Example
     -------
     >>> from llm_perf_opt.kernels.profiles import load_runtime
@@ -126,6 +130,7 @@ class RuntimeTimeModel:
     """
 
     profile: RuntimeProfile
+    cache: RuntimeCache = field(factory=RuntimeCache, eq=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -146,15 +151,15 @@ class RuntimeTimeModel:
                 torch_calls=r.torch_calls,
                 runtime=r,
             )
-            for name, r in runtime_stage_times(model, hardware, self.profile).items()
+            for name, r in runtime_stage_times(model, hardware, self.profile, cache=self.cache).items()
         }
 
     def step_wall_s(self, step: DeepseekOCRDecodeStep, hardware: HardwareSpec, roofline_s: float) -> float:
         """One decode step's wall time under the profile (at the profile's decoder attention)."""
         layer: BaseLayer = evolve(step, attention=self.profile.decoder_attention)
-        runtime = layer_runtime(layer, hardware, self.profile, stage="decode")
+        runtime = layer_runtime(layer, hardware, self.profile, stage="decode", cache=self.cache)
         if self.profile.generate is not None:
-            costs = launch_costs(hardware)
+            costs = self.cache.gpu(hardware)[1]
             runtime = with_generate_loop(
                 runtime, self.profile.generate, costs, tokens=1, batch=step.batch, positions=step.kv_len
             )
