@@ -591,16 +591,21 @@ def _hardware(hardware: HardwareSpec | str) -> HardwareSpec:
 
 MAX_CACHED_STAGES = 4096
 """A :class:`RuntimeCache` forgets its stage runtimes when it holds this many (memory bound)."""
+MAX_CACHED_INVENTORIES = 16
+"""A :class:`RuntimeCache` forgets its kernel inventories when it holds this many: an inventory holds every
+kernel record of a stage (thousands), and the one use of keeping it, the same stage on the next GPU of a sweep
+point, comes right after it was built."""
 
 
 class RuntimeCache:
     """What the runtime engine remembers across calls, owned by the caller (one sweep, one analyzer run, one
     :class:`~llm_perf_opt.timing.time_model.RuntimeTimeModel`): per runtime profile an
-    :class:`~llm_perf_opt.kernels.inventory.InventoryCache`, per GPU its rates, launch costs and
-    :class:`KernelTimes`, and the :class:`StageRuntime` of every (profile, GPU, costs, stage, layer) already timed,
-    so that a stage equal at two points of a sweep (the vision stages and the prefill at every output length, the
-    LM head of equal prompts) is timed once. Every answer is the one computed without it, bit for bit: only work
-    is saved. Layers and profiles are frozen and never written to; the objects the keys name by identity (profile,
+    :class:`~llm_perf_opt.kernels.inventory.InventoryCache` (what each distinct node books), per GPU its rates,
+    launch costs and :class:`KernelTimes`, the last few stage inventories (a stage's kernels are the same on every
+    GPU), and the :class:`StageRuntime` of every (profile, GPU, costs, stage, layer) already timed, so that a stage
+    equal at two points of a sweep (the vision stages and the prefill at every output length, the same page in
+    several modes' one view) is timed once. Every answer is the one computed without it, bit for bit: only work is
+    saved. Layers and profiles are frozen and never written to; the objects the keys name by identity (profile,
     hardware entry, costs) are kept alive here, so an identity is never reused.
 
     Example
@@ -613,14 +618,15 @@ class RuntimeCache:
     True
     """
 
-    __slots__ = ("_gpus", "_inventories", "_kept", "_kernel_times", "_stages", "max_stages")
+    __slots__ = ("_gpus", "_inventories", "_kept", "_kernel_times", "_nodes", "_stages", "max_stages")
 
     def __init__(self, max_stages: int = MAX_CACHED_STAGES) -> None:
         if max_stages < 1:
             raise ValueError(f"max_stages: must be >= 1, got {max_stages}")
         self.max_stages = max_stages
         self._kept: dict[int, object] = {}  # the objects whose id is part of a key, kept alive
-        self._inventories: dict[int, InventoryCache] = {}
+        self._nodes: dict[int, InventoryCache] = {}
+        self._inventories: dict[tuple[int, str, BaseLayer], KernelInventory] = {}
         self._gpus: dict[int, tuple[AchievableRates, LaunchCosts]] = {}
         self._kernel_times: dict[tuple[int, int], KernelTimes] = {}
         self._stages: dict[tuple[int, int, int, str, BaseLayer], StageRuntime] = {}
@@ -629,13 +635,24 @@ class RuntimeCache:
         self._kept.setdefault(id(obj), obj)
         return id(obj)
 
-    def inventories(self, profile: RuntimeProfile) -> InventoryCache:
-        """The inventory cache of ``profile``."""
+    def nodes(self, profile: RuntimeProfile) -> InventoryCache:
+        """What ``profile`` books for each node (the inventory cache of ``profile``)."""
         key = self._keep(profile)
-        cache = self._inventories.get(key)
+        cache = self._nodes.get(key)
         if cache is None:
-            cache = self._inventories[key] = InventoryCache(profile)
+            cache = self._nodes[key] = InventoryCache(profile)
         return cache
+
+    def inventory(self, layer: BaseLayer, profile: RuntimeProfile, stage: str) -> KernelInventory:
+        """:func:`~llm_perf_opt.kernels.inventory.kernel_inventory` of ``layer`` run as ``stage``."""
+        key = (self._keep(profile), stage, layer)
+        found = self._inventories.get(key)
+        if found is None:
+            found = kernel_inventory(layer, profile, path=stage, cache=self.nodes(profile))
+            if len(self._inventories) >= MAX_CACHED_INVENTORIES:
+                self._inventories.clear()
+            self._inventories[key] = found
+        return found
 
     def gpu(self, spec: HardwareSpec) -> tuple[AchievableRates, LaunchCosts]:
         """``spec``'s achievable rates and :func:`launch_costs`."""
@@ -663,7 +680,7 @@ class RuntimeCache:
         key = (self._keep(profile), id(spec), self._keep(fixed), stage, layer)
         found = self._stages.get(key)
         if found is None:
-            inventory = kernel_inventory(layer, profile, path=stage, cache=self.inventories(profile))
+            inventory = self.inventory(layer, profile, stage)
             times = self.kernel_times(rates, fixed)
             found = inventory_runtime(layer, inventory, rates, fixed, stage=stage, path=stage, kernel_times=times)
             if len(self._stages) >= self.max_stages:
