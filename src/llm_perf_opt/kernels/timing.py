@@ -603,8 +603,8 @@ class RuntimeCache:
     :class:`~llm_perf_opt.kernels.inventory.InventoryCache` (what each distinct node books), per GPU its rates,
     launch costs and :class:`KernelTimes`, the last few stage inventories (a stage's kernels are the same on every
     GPU), and the :class:`StageRuntime` of every (profile, GPU, costs, stage, layer) already timed, so that a stage
-    equal at two points of a sweep (the vision stages and the prefill at every output length, the same page in
-    several modes' one view) is timed once. Every answer is the one computed without it, bit for bit: only work is
+    equal at two points of a sweep (the vision stages and the prefill at every output length, a one-view mode's
+    stages at every page size) is timed once. Every answer is the one computed without it, bit for bit: only work is
     saved. Layers and profiles are frozen and never written to; the objects the keys name by identity (profile,
     hardware entry, costs) are kept alive here, so an identity is never reused.
 
