@@ -105,7 +105,7 @@ from llm_perf_opt.hardware.rates import achievable_rates
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.inventory import InventoryCache, KernelInventory, KernelRecord, kernel_inventory
 from llm_perf_opt.kernels.profiles import load_runtime
-from llm_perf_opt.timing.roofline import Bound, piece_seconds, roofline_pieces
+from llm_perf_opt.timing.roofline import Bound, PieceTime, piece_seconds, roofline_pieces
 from modelmeter.layers.base import BaseLayer
 from modelmeter.models.families import OCRModel
 
@@ -451,11 +451,17 @@ class StageRuntime:
         return max(gaps, key=lambda k: gaps[k]) if gaps else "none"
 
 
-def _ideal_seconds(layer: BaseLayer, rates: AchievableRates, path: str, cores: frozenset[str]) -> tuple[float, float]:
-    """(ideal roofline of the whole tree, ideal roofline of the attention cores at ``cores``): the roofline's
-    pieces with eager attention cores as flash (:func:`~llm_perf_opt.timing.roofline.roofline_pieces`)."""
+def ideal_pieces(layer: BaseLayer, rates: AchievableRates, path: str = "") -> tuple[PieceTime, ...]:
+    """The ideal a runtime is compared with: the roofline's pieces of ``layer`` (paths prefixed by ``path``) with
+    eager attention cores as flash (:func:`~llm_perf_opt.timing.roofline.roofline_pieces`)."""
+    return roofline_pieces(layer, rates, path=path, flash_attention=True)
+
+
+def _ideal_seconds(pieces: Sequence[PieceTime], cores: frozenset[str]) -> tuple[float, float]:
+    """(ideal roofline of the whole tree, ideal roofline of the attention cores at ``cores``) from its
+    :func:`ideal_pieces`."""
     total = attn = 0.0
-    for piece in roofline_pieces(layer, rates, path=path, flash_attention=True):
+    for piece in pieces:
         total += piece.total_seconds
         if piece.path in cores:
             attn += piece.total_seconds
@@ -523,9 +529,11 @@ def inventory_runtime(
     stage: str = "",
     path: str = "",
     kernel_times: KernelTimes | None = None,
+    ideal: Sequence[PieceTime] | None = None,
 ) -> StageRuntime:
     """:class:`StageRuntime` of ``layer`` from its kernel inventory (``path``: the inventory's prefix;
-    ``kernel_times``: the caller's :class:`KernelTimes` of ``rates`` and ``costs``, a fresh one when ``None``).
+    ``kernel_times``: the caller's :class:`KernelTimes` of ``rates`` and ``costs``, a fresh one when ``None``;
+    ``ideal``: :func:`ideal_pieces` of ``layer``, ``rates`` and ``path`` when the caller has them).
 
     Eager launches go through a queue (:class:`LaunchQueue`): the host issues kernels one after another at its cost
     per launch, the GPU runs each once it is launched and the one before it has finished, and a host sync waits for
@@ -558,14 +566,15 @@ def inventory_runtime(
                 n -= 1
             queue.launch(n, seconds, per_launch)
     queue.sync(inventory.host_syncs - queue.syncs)
-    ideal, ideal_attn = _ideal_seconds(layer, rates, path, inventory.attention_core_paths)
+    pieces = ideal_pieces(layer, rates, path) if ideal is None else ideal
+    ideal_s, ideal_attn = _ideal_seconds(pieces, inventory.attention_core_paths)
     sync = inventory.host_syncs * costs.sync_s
     graphs = inventory.graph_launches * graph.launch_s
     wall = queue.end_s + calls_alone + graph_kernels + graphs
     attention_io = attn_kernels - ideal_attn
     return StageRuntime(
         stage=stage,
-        roofline_s=ideal,
+        roofline_s=ideal_s,
         predicted_kernel_s=kernel,
         predicted_wall_s=wall,
         kernel_launches=inventory.kernel_launches,
@@ -573,7 +582,7 @@ def inventory_runtime(
         host_syncs=inventory.host_syncs,
         graph_launches=inventory.graph_launches,
         attention_io_s=attention_io,
-        kernel_split_s=unfloored - ideal - attention_io,
+        kernel_split_s=unfloored - ideal_s - attention_io,
         small_kernel_floor_s=kernel - unfloored,
         launch_overhead_s=wall - sync - kernel,
         sync_s=sync,
@@ -591,10 +600,10 @@ def _hardware(hardware: HardwareSpec | str) -> HardwareSpec:
 
 MAX_CACHED_STAGES = 4096
 """A :class:`RuntimeCache` forgets its stage runtimes when it holds this many (memory bound)."""
-MAX_CACHED_INVENTORIES = 16
-"""A :class:`RuntimeCache` forgets its kernel inventories when it holds this many: an inventory holds every
-kernel record of a stage (thousands), and the one use of keeping it, the same stage on the next GPU of a sweep
-point, comes right after it was built."""
+MAX_CACHED_INVENTORIES = 32
+"""A :class:`RuntimeCache` forgets its kernel inventories (and, apart, its ideal pieces) when it holds this many:
+each holds a record per kernel or node of a stage (thousands), and their use, the same stage on the next GPU of a
+sweep point (the same layers under the next profile), comes soon after they were built."""
 
 
 class RuntimeCache:
@@ -602,11 +611,12 @@ class RuntimeCache:
     :class:`~llm_perf_opt.timing.time_model.RuntimeTimeModel`): per runtime profile an
     :class:`~llm_perf_opt.kernels.inventory.InventoryCache` (what each distinct node books), per GPU its rates,
     launch costs and :class:`KernelTimes`, the last few stage inventories (a stage's kernels are the same on every
-    GPU), and the :class:`StageRuntime` of every (profile, GPU, costs, stage, layer) already timed, so that a stage
-    equal at two points of a sweep (the vision stages and the prefill at every output length, a one-view mode's
-    stages at every page size) is timed once. Every answer is the one computed without it, bit for bit: only work is
-    saved. Layers and profiles are frozen and never written to; the objects the keys name by identity (profile,
-    hardware entry, costs) are kept alive here, so an identity is never reused.
+    GPU) and ideal roofline pieces (the same under every profile that runs the same layers), and the
+    :class:`StageRuntime` of every (profile, GPU, costs, stage, layer) already timed, so that a stage equal at two
+    points of a sweep (the vision stages and the prefill at every output length, a one-view mode's stages at every
+    page size) is timed once. Every answer is the one computed without it, bit for bit: only work is saved. Layers
+    and profiles are frozen and never written to; the objects the keys name by identity (profile, hardware entry,
+    rates, costs) are kept alive here, so an identity is never reused.
 
     Example
     -------
@@ -618,7 +628,7 @@ class RuntimeCache:
     True
     """
 
-    __slots__ = ("_gpus", "_inventories", "_kept", "_kernel_times", "_nodes", "_stages", "max_stages")
+    __slots__ = ("_gpus", "_ideal", "_inventories", "_kept", "_kernel_times", "_nodes", "_stages", "max_stages")
 
     def __init__(self, max_stages: int = MAX_CACHED_STAGES) -> None:
         if max_stages < 1:
@@ -627,6 +637,7 @@ class RuntimeCache:
         self._kept: dict[int, object] = {}  # the objects whose id is part of a key, kept alive
         self._nodes: dict[int, InventoryCache] = {}
         self._inventories: dict[tuple[int, str, BaseLayer], KernelInventory] = {}
+        self._ideal: dict[tuple[int, str, BaseLayer], tuple[PieceTime, ...]] = {}
         self._gpus: dict[int, tuple[AchievableRates, LaunchCosts]] = {}
         self._kernel_times: dict[tuple[int, int], KernelTimes] = {}
         self._stages: dict[tuple[int, int, int, str, BaseLayer], StageRuntime] = {}
@@ -652,6 +663,18 @@ class RuntimeCache:
             if len(self._inventories) >= MAX_CACHED_INVENTORIES:
                 self._inventories.clear()
             self._inventories[key] = found
+        return found
+
+    def ideal(self, layer: BaseLayer, rates: AchievableRates, stage: str) -> tuple[PieceTime, ...]:
+        """:func:`ideal_pieces` of ``layer`` run as ``stage`` (the same under every profile that runs the same
+        layers: a stage's own attention, not the profile, decides its flash form)."""
+        key = (self._keep(rates), stage, layer)
+        found = self._ideal.get(key)
+        if found is None:
+            found = ideal_pieces(layer, rates, stage)
+            if len(self._ideal) >= MAX_CACHED_INVENTORIES:
+                self._ideal.clear()
+            self._ideal[key] = found
         return found
 
     def gpu(self, spec: HardwareSpec) -> tuple[AchievableRates, LaunchCosts]:
@@ -682,7 +705,10 @@ class RuntimeCache:
         if found is None:
             inventory = self.inventory(layer, profile, stage)
             times = self.kernel_times(rates, fixed)
-            found = inventory_runtime(layer, inventory, rates, fixed, stage=stage, path=stage, kernel_times=times)
+            ideal = self.ideal(layer, rates, stage)
+            found = inventory_runtime(
+                layer, inventory, rates, fixed, stage=stage, path=stage, kernel_times=times, ideal=ideal
+            )
             if len(self._stages) >= self.max_stages:
                 self._stages.clear()
             self._stages[key] = found

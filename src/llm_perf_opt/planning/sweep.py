@@ -52,6 +52,7 @@ from llm_perf_opt.contracts.yaml_input import InputFileError, load_yaml, read_in
 from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
 from llm_perf_opt.data.planning import PlanningPoint
 from llm_perf_opt.data.sweep import ALL_GRIDS, SweepAxes, SweepPointSpec, SweepResult, SweepSpec, parse_pair
+from llm_perf_opt.kernels.timing import RuntimeCache
 from llm_perf_opt.planning.predict import CollectorPaused, predict_many
 from llm_perf_opt.planning.table import csv_header, csv_row
 from llm_perf_opt.timing.time_model import time_model
@@ -298,8 +299,9 @@ def evaluate_sweep(
     architecture of its model's points (default: the packaged ones)."""
     archs = {key: s.arch for key, s in model_specs(spec, model).items()}
     groups = expand_sweep(spec)
-    # one time model per runtime for the whole sweep: its cache times each distinct stage once
-    timers = {runtime: time_model(runtime) for runtime in dict.fromkeys(r for _, r in groups)}
+    # one time model per runtime for the whole sweep, all with one cache: each distinct stage is timed once
+    cache = RuntimeCache()
+    timers = {runtime: time_model(runtime, cache=cache) for runtime in dict.fromkeys(r for _, r in groups)}
     total = sum(len(h) for h in groups.values())
     bar = _Progress(total, progress)
     points: list[PlanningPoint] = []

@@ -199,13 +199,15 @@ class RecordingTimeModel:
         return self.inner.step_wall_s(step, hardware, roofline_s)
 
 
-def time_model(runtime: TimeModel | RuntimeProfile | str | None) -> TimeModel:
+def time_model(runtime: TimeModel | RuntimeProfile | str | None, *, cache: RuntimeCache | None = None) -> TimeModel:
     """The time model a caller names: ``None`` or ``"roofline"`` for the roofline, a runtime profile (or its
-    name, or a path to its YAML file) for that profile; a model is returned as is."""
+    name, or a path to its YAML file) for that profile; a model is returned as is. ``cache``: the
+    :class:`~llm_perf_opt.kernels.timing.RuntimeCache` a runtime profile's model keeps (a fresh one when ``None``),
+    e.g. one for all the runtimes of a sweep."""
     if runtime is None or runtime == ROOFLINE:
         return RooflineTimeModel()
-    if isinstance(runtime, RuntimeProfile):
-        return RuntimeTimeModel(runtime)
     if isinstance(runtime, str):
-        return RuntimeTimeModel(resolve_runtime(runtime))
+        runtime = resolve_runtime(runtime)
+    if isinstance(runtime, RuntimeProfile):
+        return RuntimeTimeModel(runtime) if cache is None else RuntimeTimeModel(runtime, cache=cache)
     return runtime
