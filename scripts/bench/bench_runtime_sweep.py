@@ -12,12 +12,12 @@ the engine alone (:func:`llm_perf_opt.planning.sweep.evaluate_sweep`: no files, 
 ``output_length_hf_eager``
     the packaged sweep ``output-length`` with every point timed under ``hf-eager`` (what ``--runtime hf-eager``
     does): the vision stages and the prefill repeat at every output length;
-``worst_200_ocr``, ``worst_200_ocr2``
-    200 points with nothing in common between two workloads (20 batch sizes, each stage's every layer
-    changes with the batch) under the five packaged runtime profiles on a calibrated and a portable GPU, for
-    each model: the most runtime-timed points a sweep may hold
-    (:data:`llm_perf_opt.data.sweep.MAX_RUNTIME_POINTS`) at their slowest, the bound the hostile-input promise
-    (any input under 1 MB within 10 s) rests on.
+``worst_200_mixed``, ``worst_200_hf_eager``
+    200 DeepSeek-OCR-2 points with nothing in common between two workloads (the batch size changes every layer of
+    every stage): 20 batch sizes under the five packaged runtime profiles on a calibrated and a portable GPU, and
+    200 batch sizes under ``hf-eager`` (the profile with the most kernels) on one GPU. The most runtime-timed points
+    a sweep may hold (:data:`llm_perf_opt.data.sweep.MAX_RUNTIME_POINTS`) at their slowest: the bound the
+    hostile-input promise (any input under 1 MB within 10 s) rests on.
 
 Each figure is the CPU time of the measuring process (``time.process_time``), which other processes taking the
 core do not inflate, with the wall-clock median beside it. The load average before and after is recorded. Prints a
@@ -42,26 +42,30 @@ _WORST = """
 name: worst-200
 description: 200 runtime-timed points sharing no stage
 cartesian:
-  models: [{model}]
-  resolution_modes: [{mode}]
+  models: [deepseek-ocr-2]
+  resolution_modes: [dynamic]
   crop_grids: [3x2]
   prompt_tokens: [4000]
   max_new_tokens: [8000]
   batch_sizes: [{batches}]
-  hardware: [h100-sxm, l4]
-  runtimes: [hf-eager, hf-sdpa, hf-fa2, hf-sdpa-graph, fused]
+  hardware: [{hardware}]
+  runtimes: [{runtimes}]
 plots: false
 """
 
 CASES: dict[str, tuple[str, str | None]] = {
     "ocr_v1_vs_v2": ("packaged:ocr-v1-vs-v2", None),
     "output_length_hf_eager": ("packaged:output-length", "hf-eager"),
-    "worst_200_ocr": (
-        _WORST.format(model="deepseek-ocr", mode="gundam", batches=", ".join(map(str, range(1, 21)))),
+    "worst_200_mixed": (
+        _WORST.format(
+            batches=", ".join(map(str, range(1, 21))),
+            hardware="h100-sxm, l4",
+            runtimes="hf-eager, hf-sdpa, hf-fa2, hf-sdpa-graph, fused",
+        ),
         None,
     ),
-    "worst_200_ocr2": (
-        _WORST.format(model="deepseek-ocr-2", mode="dynamic", batches=", ".join(map(str, range(1, 21)))),
+    "worst_200_hf_eager": (
+        _WORST.format(batches=", ".join(map(str, range(1, 201))), hardware="l4", runtimes="hf-eager"),
         None,
     ),
 }
