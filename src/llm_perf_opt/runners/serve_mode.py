@@ -316,7 +316,7 @@ def serve_inputs(args: argparse.Namespace) -> tuple[ServeInputs, list[HardwareSp
     flag_of = {**{k: SERVE_FLAGS[k] for k in SERVE_FLAGS}, "preprocess_s_per_page": "--preprocess-seconds"}
     given = {k: v for k, v in fields.items() if v is not None}
     try:
-        engine = EngineConfig(max_num_seqs=max(seqs), **given)  # type: ignore[arg-type]
+        engine = EngineConfig(max_num_seqs=max(seqs), **given)
     except (ValueError, TypeError) as exc:
         name = str(exc).split(":", 1)[0]
         flag = "--max-num-seqs" if "max_num_seqs (" in str(exc) else flag_of.get(name, name)
@@ -436,4 +436,3 @@ def run_serve(args: argparse.Namespace, command_line: Sequence[str], versions: C
     print(headline(summary).replace("**", ""))
     print(f"\nWrote {out_dir}/: summary.json, report.md, serve.csv ({len(summary.points)} configurations)")
     return 0
-

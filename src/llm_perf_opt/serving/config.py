@@ -30,6 +30,7 @@ from attrs import define, field
 from llm_perf_opt.data._validators import finite_non_negative, finite_positive, fraction, positive_int
 from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES, OCRWorkload
 
+
 @define(frozen=True, kw_only=True)
 class EngineConfig:
     """The engine's knobs.

@@ -10,6 +10,7 @@ False
 
 from __future__ import annotations
 
+import attrs
 from attrs import define, field
 
 from llm_perf_opt.data._validators import (
@@ -123,7 +124,7 @@ class ServeInputs:
     target_pages_per_day: float | None = field(validator=optional_finite_positive)
     requests: int = field(validator=positive_int)
     seed: int
-    loads: tuple[float, ...] = field(validator=lambda i, a, v: [fraction(i, a, x) for x in v])
+    loads: tuple[float, ...] = field(validator=attrs.validators.deep_iterable(fraction))
     gpu_hour_cost: tuple[tuple[str, float], ...] = ()
 
 
@@ -134,10 +135,14 @@ class ServeSummary:
 
     Example
     -------
-    >>> ServeSummary(inputs=None, answer=None, points=()).answer is None
+    >>> inputs = ServeInputs(hardware=("l4",), runtime="fused", engine=EngineConfig(), max_num_seqs=(100,),
+    ...                      tensor_parallel=(1,), page_mix=(PageClass(mode="base"),), modes=("base",),
+    ...                      output_tokens=OutputTokens(mean=1000), sla=Sla(), target_pages_per_day=None,
+    ...                      requests=1000, seed=0, loads=(0.9,))
+    >>> ServeSummary(inputs=inputs, answer=None, points=()).answer is None
     True
     """
 
-    inputs: ServeInputs | None
+    inputs: ServeInputs
     answer: ServePoint | None
     points: tuple[ServePoint, ...]

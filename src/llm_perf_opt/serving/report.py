@@ -62,7 +62,9 @@ def headline(summary: ServeSummary) -> str:
         f"p90 page latency {_n(p.latency_p90_s)} s."
     )
     if p.gpus is not None and summary.inputs.target_pages_per_day is not None:
-        text += f" {summary.inputs.target_pages_per_day:,.0f} pages/day take **{p.gpus} GPUs** ({p.replicas} replicas)"
+        gpus = f"{p.gpus} GPU" + ("s" if p.gpus > 1 else "")
+        replicas = f"{p.replicas} replica" + ("s" if p.replicas != 1 else "")
+        text += f" {summary.inputs.target_pages_per_day:,.0f} pages/day take **{gpus}** ({replicas})"
         if p.fleet_cost_per_hour is not None:
             text += f", {_n(p.fleet_cost_per_hour)} per hour"
         text += "."

@@ -42,6 +42,7 @@ Example
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -93,7 +94,7 @@ def _segment(xs: Sequence[int], x: float) -> tuple[int, float]:
 
 
 def _increasing(instance: object, attribute: object, value: tuple[int, ...]) -> None:
-    if len(value) < 2 or any(b <= a for a, b in zip(value, value[1:], strict=False)):
+    if len(value) < 2 or any(b <= a for a, b in itertools.pairwise(value)):
         raise ValueError(f"grid points must be at least two and increase strictly, got {value}")
 
 
