@@ -63,6 +63,15 @@ def test_three_requests_continuous_batching() -> None:
     assert m.gpu_busy_fraction == pytest.approx(1.0)
 
 
+def test_host_time_per_step_delays_every_step_but_keeps_the_gpu_idle() -> None:
+    # the same three steps, each ending 5 ms later: 0.025, 0.040, 0.065; the GPU is busy 0.05 of 0.065 s
+    reqs = [_req(0, 8, 3), _req(1, 8, 2), _req(2, 4, 1)]
+    r = simulate(reqs, _steps(), config=_cfg(step_overhead_s=0.005), kv_blocks=100, image_tokens=[4])
+    assert [x.finish_s for x in r.requests] == pytest.approx([0.065, 0.040, 0.065])
+    assert r.busy_s == pytest.approx(0.05)
+    assert r.metrics().gpu_busy_fraction == pytest.approx(0.05 / 0.065)
+
+
 def test_chunked_prefill_and_vision() -> None:
     # budget 4 tokens: a 10-token prefill takes chunks of 4, 4, 2; the vision encoder (30 ms) runs in the first
     # step only: 0.02 + 0.03, then 0.02, 0.02 -> first token at 0.09; one decode step more -> 0.10.

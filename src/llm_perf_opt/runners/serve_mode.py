@@ -60,6 +60,7 @@ SERVE_FLAGS: dict[str, str] = {
     "preprocess_threads": "--preprocess-threads",
     "preprocess_seconds": "--preprocess-seconds",
     "tensor_parallel": "--tensor-parallel",
+    "step_overhead_ms": "--step-overhead-ms",
     "sla_ttft_p90": "--sla-ttft-p90",
     "sla_latency_p90": "--sla-latency-p90",
     "pages_per_day": "--pages-per-day",
@@ -169,6 +170,14 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="GPUs per replica to try, comma-separated (a what-if: the step split evenly plus two ring "
         "all-reduces per decoder layer; GPUs with a link figure: " + ", ".join(LINK_GBPS) + "); default: 1",
+    )
+    g.add_argument(
+        "--step-overhead-ms",
+        type=float,
+        metavar="MS",
+        default=None,
+        help="host milliseconds per engine step the GPU waits for (scheduler, sampler, logits processors; "
+        "not in the runtime profiles, docs/serving.md); default: 0",
     )
     g.add_argument(
         "--sla-ttft-p90",
@@ -290,9 +299,10 @@ def serve_inputs(args: argparse.Namespace) -> tuple[ServeInputs, list[HardwareSp
     entries = parse_page_mix(args.page_mix or DEFAULT_MIX)
     seqs = _ints("--max-num-seqs", args.max_num_seqs or DEFAULT_MAX_NUM_SEQS)
     tps = _ints("--tensor-parallel", args.tensor_parallel or "1")
-    for flag in ("sla_ttft_p90", "sla_latency_p90", "pages_per_day", "graph_pool_gib", "preprocess_seconds"):
+    for flag in ("sla_ttft_p90", "sla_latency_p90", "pages_per_day", "graph_pool_gib", "preprocess_seconds",
+                 "step_overhead_ms"):  # fmt: skip
         value = getattr(args, flag)
-        if flag in ("graph_pool_gib", "preprocess_seconds") and value == 0:
+        if flag in ("graph_pool_gib", "preprocess_seconds", "step_overhead_ms") and value == 0:
             continue
         _positive(SERVE_FLAGS[flag], value)
     mean = DEFAULT_OUTPUT_MEAN if args.output_tokens_mean is None else args.output_tokens_mean
@@ -312,8 +322,9 @@ def serve_inputs(args: argparse.Namespace) -> tuple[ServeInputs, list[HardwareSp
         "graph_pool_gib": args.graph_pool_gib,
         "preprocess_threads": args.preprocess_threads,
         "preprocess_s_per_page": args.preprocess_seconds,
+        "step_overhead_s": None if args.step_overhead_ms is None else args.step_overhead_ms / 1000,
     }
-    flag_of = {**{k: SERVE_FLAGS[k] for k in SERVE_FLAGS}, "preprocess_s_per_page": "--preprocess-seconds"}
+    flag_of = {**SERVE_FLAGS, "preprocess_s_per_page": "--preprocess-seconds", "step_overhead_s": "--step-overhead-ms"}
     given = {k: v for k, v in fields.items() if v is not None}
     try:
         engine = EngineConfig(max_num_seqs=max(seqs), **given)

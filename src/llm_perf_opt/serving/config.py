@@ -54,6 +54,10 @@ class EngineConfig:
         Host threads that decode, resize and pad page images, and the seconds one page takes on one thread.
     tensor_parallel
         GPUs one replica spans (see :mod:`llm_perf_opt.serving.steps` for the all-reduce it adds).
+    step_overhead_s
+        Host time of each engine step the GPU waits for (scheduling, input preparation, sampling, logits
+        processors, output handling), not overlapped with the step's kernels; the runtime profiles do not
+        model it (``conf/runtimes/fused.yaml``), so it is an input, 0 unless given.
 
     Example
     -------
@@ -72,6 +76,7 @@ class EngineConfig:
     preprocess_threads: int = field(default=64, validator=positive_int)
     preprocess_s_per_page: float = field(default=0.1, validator=finite_non_negative)
     tensor_parallel: int = field(default=1, validator=positive_int)
+    step_overhead_s: float = field(default=0.0, validator=finite_non_negative)
 
     def __attrs_post_init__(self) -> None:
         if self.max_num_batched_tokens < self.max_num_seqs:

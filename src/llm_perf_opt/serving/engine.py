@@ -16,7 +16,8 @@ engine, as its ``Scheduler.schedule`` reads):
    the step its prefill starts, batched with the other pages starting then.
 
 The step's time is :class:`~llm_perf_opt.serving.steps.StepTimes`'s: a decode-only step at the batch and mean
-KV length, or one forward over all the step's tokens, plus the vision encoders. A request whose prefill ends
+KV length, or one forward over all the step's tokens, plus the vision encoders; the GPU is busy for that
+long, and the step ends ``step_overhead_s`` (host work the GPU waits for) later. A request whose prefill ends
 samples its first token at the end of that step; every decode step samples one more; a request is done at
 its ``output_tokens``-th token and frees its blocks.
 
@@ -254,6 +255,7 @@ def simulate(
         raise ValueError("requests: none to serve")
     _check(requests, config, kv_blocks, image_tokens)
     bs, budget_max, max_seqs = config.block_size, config.max_num_batched_tokens, config.max_num_seqs
+    overhead = config.step_overhead_s
     ready = _ready_times(requests, config)
     pending = deque(sorted((_Seq(r, t) for r, t in zip(requests, ready, strict=True)), key=lambda s: s.ready))
     waiting: deque[_Seq] = deque()
@@ -335,7 +337,7 @@ def simulate(
         else:
             dt = steps.decode_s(nd, sum(s.cached + 1 for s in decodes) / nd)
         dt += math.fsum(steps.vision_s(c, k) for c, k in enumerate(vision) if k)
-        now += dt
+        now += dt + overhead
         busy += dt
         n_steps += 1
         for s in decodes:
@@ -371,7 +373,7 @@ def simulate(
                 break
             j += 1
             dt = steps.decode_s(n, (base + n * j) / n)
-            now += dt
+            now += dt + overhead
             busy += dt
         if j:
             n_steps += j
