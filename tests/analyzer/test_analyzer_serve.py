@@ -72,6 +72,7 @@ def test_every_serve_flag_is_in_the_help() -> None:
         (["--runtime", "vllm"], ["--runtime", "fused"]),
         (["--batch-size", "8"], ["--batch-size", "--mode serve"]),
         (["--requests", "0"], ["--requests", ">= 1"]),
+        (["--gpu-memory-utilization", "0.1"], ["--gpu-memory-utilization", "KV cache holds one page"]),
     ],
 )
 def test_bad_input_is_one_line(

@@ -412,8 +412,8 @@ def serve_files(
     )
     if not points:
         raise InputError(
-            "--hardware: no configuration can hold one page in its KV cache (raise --gpu-memory-utilization, "
-            "lower --max-num-batched-tokens or --output-tokens-mean)"
+            "--gpu-memory-utilization/--block-size/--max-num-batched-tokens/--output-tokens-mean: no configuration's "
+            "KV cache holds one page; raise the utilization or lower the block size, the batched tokens or the output"
         )
     answer = points[0] if points[0].meets_sla else None
     summary = ServeSummary(inputs=inputs, answer=answer, points=tuple(points))
@@ -445,5 +445,6 @@ def run_serve(args: argparse.Namespace, command_line: Sequence[str], versions: C
 
     write_directory(out_dir, files, last=manifest)
     print(headline(summary).replace("**", ""))
-    print(f"\nWrote {out_dir}/: summary.json, report.md, serve.csv ({len(summary.points)} configurations)")
+    n = len(summary.points)
+    print(f"\nWrote {out_dir}/: summary.json, report.md, serve.csv ({n} configuration{'s' if n > 1 else ''})")
     return 0
