@@ -412,8 +412,9 @@ def serve_files(
     )
     if not points:
         raise InputError(
-            "--gpu-memory-utilization, --block-size, --max-num-batched-tokens, --output-tokens-mean: no configuration's "
-            "KV cache holds one page; raise the utilization or lower the block size, the batched tokens or the output"
+            "--gpu-memory-utilization, --block-size, --max-num-batched-tokens, --output-tokens-mean: no "
+            "configuration's KV cache holds one page; raise the utilization or lower the block size, the batched "
+            "tokens or the output"
         )
     answer = points[0] if points[0].meets_sla else None
     summary = ServeSummary(inputs=inputs, answer=answer, points=tuple(points))
