@@ -40,6 +40,7 @@ def test_a_short_run_writes_its_files(run_cli: Callable[..., CliResult], tmp_pat
     report = (out / "report.md").read_text()
     assert report.splitlines()[2].startswith("Best: **l4**")  # the answer first, under the title
     assert r.out.startswith("Best: l4")
+    assert "The best 2:" in r.out  # the console lists the best few
 
 
 def test_every_serve_flag_is_in_the_help() -> None:

@@ -344,7 +344,7 @@ def serve_inputs(args: argparse.Namespace) -> tuple[ServeInputs, list[HardwareSp
                     f"--search-modes: unknown mode {name!r}; allowed: {', '.join(RESOLUTION_MODES)} or all"
                 )
         modes = tuple(dict.fromkeys(names))
-        mixes = [(m, PageMix(classes=tuple(in_mode(c, m, size) for c, size in entries))) for m in modes]
+        mixes = [(m, PageMix.merged([in_mode(c, m, size) for c, size in entries])) for m in modes]
     for _, mix in mixes:
         for c in mix.classes:
             if c.image_tokens > engine.max_num_batched_tokens:
@@ -419,7 +419,7 @@ def serve_files(
     answer = points[0] if points[0].meets_sla else None
     summary = ServeSummary(inputs=inputs, answer=answer, points=tuple(points))
     files: dict[str, str | bytes] = {"summary.json": to_json_text(summary), "serve.csv": serve_csv_text(points)}
-    images = throughput_latency_plots([p for p in points if p.mode == points[0].mode]) if plots else {}
+    images = throughput_latency_plots(points) if plots else {}
     files |= images
     shown = [n for n in images if n.endswith(".svg")]
     files["report.md"] = report_markdown(summary, best=BEST_SHOWN, plots=shown)
@@ -428,7 +428,7 @@ def serve_files(
 
 def run_serve(args: argparse.Namespace, command_line: Sequence[str], versions: Callable[[], dict[str, str]]) -> int:
     """Mode ``serve``: evaluate, write the outputs atomically, print the answer and the paths."""
-    from llm_perf_opt.serving.report import headline
+    from llm_perf_opt.serving.report import best_text, headline
 
     inputs, hardware, mixes = serve_inputs(args)
     out_dir = Path(args.output_dir) if args.output_dir else DEFAULT_OUTPUT
@@ -445,7 +445,8 @@ def run_serve(args: argparse.Namespace, command_line: Sequence[str], versions: C
         return "manifest.json", to_json_text(record)
 
     write_directory(out_dir, files, last=manifest)
-    print(headline(summary).replace("**", ""))
+    print(headline(summary).replace("**", "").replace("`", ""))
+    print(f"\nThe best {min(BEST_SHOWN, len(summary.points))}:\n{best_text(summary, best=BEST_SHOWN)}")
     n = len(summary.points)
     print(f"\nWrote {out_dir}/: summary.json, report.md, serve.csv ({n} configuration{'s' if n > 1 else ''})")
     return 0

@@ -23,6 +23,7 @@ Example
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import attrs
 from attrs import define, field
@@ -180,6 +181,24 @@ class PageMix:
     """
 
     classes: tuple[PageClass, ...] = field(validator=_classes)
+
+    @classmethod
+    def merged(cls, classes: Sequence[PageClass]) -> PageMix:
+        """A mix of ``classes`` with equal pages (mode, grid, prompt) merged, their weights added, in first-seen
+        order.
+
+        Example
+        -------
+        >>> PageMix.merged([PageClass(mode="base", weight=2), PageClass(mode="base")]).classes[0].weight
+        3.0
+        """
+        weights: dict[tuple[str, tuple[int, int], int], float] = {}
+        for c in classes:
+            key = (c.mode, c.crop_grid, c.prompt_tokens)
+            weights[key] = weights.get(key, 0.0) + c.weight
+        return cls(
+            classes=tuple(PageClass(mode=m, crop_grid=g, prompt_tokens=p, weight=w) for (m, g, p), w in weights.items())
+        )
 
     @property
     def probabilities(self) -> tuple[float, ...]:

@@ -98,6 +98,13 @@ HEADERS = [
 ]  # fmt: skip
 
 
+def best_text(summary: ServeSummary, *, best: int = 5) -> str:
+    """The best few configurations as a console table (the whole table is ``serve.csv``)."""
+    from llm_perf_opt.visualize.tables import text_table
+
+    return text_table(HEADERS, [_row(i, p) for i, p in enumerate(summary.points[:best], 1)])
+
+
 def report_markdown(summary: ServeSummary, *, best: int = 5, plots: Sequence[str] = ()) -> str:
     """``report.md``: the answer, the best few configurations, the inputs, the plots; the whole table is in
     ``serve.csv``."""
