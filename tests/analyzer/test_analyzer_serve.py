@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from llm_perf_opt.contracts.converter import from_json_text, to_json_text
 from llm_perf_opt.runners.dsocr_analyzer import build_parser
 from llm_perf_opt.runners.serve_mode import SERVE_FLAGS
+from llm_perf_opt.serving.records import ServeSummary
 from tests.analyzer.conftest import CliResult
 
 SHORT = ["--mode", "serve", "--hardware", "l4", "--page-mix", "tiny", "--max-num-seqs", "2,4", "--requests", "12",
@@ -30,7 +32,9 @@ def test_a_short_run_writes_its_files(run_cli: Callable[..., CliResult], tmp_pat
         "serve.csv",
         "summary.json",
     ]
-    summary = json.loads((out / "summary.json").read_text())
+    text = (out / "summary.json").read_text()
+    assert to_json_text(from_json_text(text, ServeSummary)) == text  # the one converter reads it back
+    summary = json.loads(text)
     answer = summary["answer"]
     assert answer == summary["points"][0]
     assert answer["replicas"] == -(-100_000 // (86_400 * answer["pages_per_s"])) == answer["gpus"]
