@@ -225,6 +225,10 @@ def renderers(repo: Path) -> dict[str, Callable[[], str]]:
         "ocr-v1-vs-v2-stages": ocr_v1_vs_v2_stages,
         "bench-table": lambda: bench_table(repo / "reports" / "bench" / "latest.json"),
         "vendor-h200-summary": lambda: vendor_summary(repo),
+        "serving-vendor-example": _serving("vendor_example"),
+        "serving-anchors": _serving("anchors_table"),
+        "serving-anchor-verdict": _serving("anchors_verdict"),
+        "serving-bench": lambda: serving_bench_table(repo / "reports" / "bench" / "serving.json"),
     }
 
 
@@ -235,3 +239,28 @@ def vendor_summary(repo: Path) -> str:
 
     _, raws, hardware = VENDOR_REPORTS[0]
     return summary_table([(name, load_raw(repo / raw)) for name, raw in raws], hardware)
+
+
+def _serving(name: str) -> Callable[[], str]:
+    """A renderer of :mod:`llm_perf_opt.serving.doc_tables` (imported when the block is rendered)."""
+
+    def render() -> str:
+        from llm_perf_opt.serving import doc_tables
+
+        table: Callable[[], str] = getattr(doc_tables, name)
+        return table()
+
+    return render
+
+
+def serving_bench_table(bench_json: Path) -> str:
+    """The committed serving timings (``scripts/bench/bench_serving.py``)."""
+    data = json.loads(bench_json.read_text())
+    rows = [
+        ["step-time grid (Gundam 3x2, a100-40gb, fused, vendor settings)", f"{data['grid_build_s']} s"],
+        ["10,000-page backlog simulated", f"{data['trace_10k_backlog_s']} s ({grouped(data['steps_backlog'])} steps)"],
+        ["10,000-page Poisson stream at 90 % load simulated", f"{data['trace_10k_open_s']} s"],
+    ]
+    machine = data["machine"]
+    head = f"CPU time of one process on a {machine['cpu_count']}-core machine, median of {machine['repeats']}:\n\n"
+    return head + markdown_table(["measurement", "CPU time"], rows, align="lr")
