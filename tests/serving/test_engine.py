@@ -1,7 +1,8 @@
 """The serving engine on tiny traces whose every time is derived by hand beside the assertion.
 
 Step times are constants: a decode-only step takes 10 ms, a step with prefill tokens 20 ms, the LM head
-nothing; the vision encoder takes what each test states.
+nothing; the vision encoder takes what each test states. The engine is the ``v1`` scheduler without host time
+unless a test says otherwise.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import pytest
 
 from llm_perf_opt.serving.config import EngineConfig, OutputTokens, PageClass, PageMix
 from llm_perf_opt.serving.engine import percentile, simulate
+from llm_perf_opt.serving.host import EngineHost, ProcessorCost
 from llm_perf_opt.serving.steps import Grid1, Grid2, StepTimes
 from llm_perf_opt.serving.trace import Request, make_trace
 
@@ -38,6 +40,9 @@ def _cfg(**kw: object) -> EngineConfig:
         "max_num_batched_tokens": 16,
         "block_size": 4,
         "preprocess_s_per_page": 0.0,
+        "scheduler": "v1",
+        "host_loop": "none",
+        "vision_per_page": False,
     }
     return EngineConfig(**(base | kw))  # type: ignore[arg-type]
 
@@ -92,6 +97,12 @@ def test_vision_is_batched_across_requests_starting_together() -> None:
         [_req(0, 4, 1), _req(1, 4, 1)], _steps(vision=(0.03, 0.05)), config=_cfg(), kv_blocks=100, image_tokens=[4]
     )
     assert [x.finish_s for x in r.requests] == pytest.approx([0.07, 0.07])
+    # the vendor's vLLM model encodes them one at a time: 2 x 30 ms + 20 ms
+    r = simulate(
+        [_req(0, 4, 1), _req(1, 4, 1)], _steps(vision=(0.03, 0.05)), config=_cfg(vision_per_page=True),
+        kv_blocks=100, image_tokens=[4],
+    )  # fmt: skip
+    assert [x.finish_s for x in r.requests] == pytest.approx([0.08, 0.08])
 
 
 def test_preemption_when_the_cache_runs_out() -> None:
@@ -154,3 +165,48 @@ def test_trace_is_seeded_and_has_the_requested_mean() -> None:
 def test_percentile_is_nearest_rank() -> None:
     values = [float(v) for v in range(1, 11)]  # 1..10
     assert (percentile(values, 50), percentile(values, 90), percentile(values, 99)) == (5.0, 9.0, 10.0)
+
+
+def test_v0_scheduler_prefills_whole_prompts_in_steps_of_their_own() -> None:
+    # step 1 (0 -> 0.02): A and B admitted whole (8 + 8 = the budget), a prefill-only step; C waits (2 running).
+    # step 2 (-> 0.03): A and B decode; B has its 2 tokens and leaves.
+    # step 3 (-> 0.05): C admitted: a step of its prefill only (A waits), C's only token; it leaves.
+    # step 4 (-> 0.06): A decodes its 3rd token and leaves (one step later than under v1, which mixes them).
+    reqs = [_req(0, 8, 3), _req(1, 8, 2), _req(2, 4, 1)]
+    r = simulate(reqs, _steps(), config=_cfg(scheduler="v0", max_model_len=16), kv_blocks=100, image_tokens=[4])
+    assert [t for x in r.requests for t in (x.first_token_s, x.finish_s)] == pytest.approx(
+        [0.02, 0.06, 0.02, 0.03, 0.05, 0.05]
+    )
+    assert (r.steps, r.busy_s) == (4, pytest.approx(0.06))
+    # the vLLM V0 host loop without a processor: 4 ms after every step's GPU time
+    r = simulate(
+        reqs, _steps(), config=_cfg(scheduler="v0", max_model_len=16, host_loop="vllm-v0"), kv_blocks=100,
+        image_tokens=[4],
+    )  # fmt: skip
+    assert [x.finish_s for x in r.requests] == pytest.approx([0.076, 0.038, 0.062])
+
+
+def test_v0_needs_a_budget_of_a_whole_prompt() -> None:
+    with pytest.raises(ValueError, match="max_num_batched_tokens: must be >= max_model_len"):
+        _cfg(scheduler="v0", max_model_len=32)
+
+
+def test_logits_processors_overlap_the_forward_and_only_their_excess_delays_a_step() -> None:
+    # 20 ms of processor per sampled sequence: hidden by a 20 ms prefill step, 10 ms beyond a 10 ms decode step.
+    slow = EngineHost(name="t", step_s=0.0, source="test", processor=ProcessorCost(
+        call_s=0.02, per_token_s=0.0, per_position_s=0.0, ngram_size=20, window_size=50, source="test"))  # fmt: skip
+    cfg = _cfg(scheduler="v0", max_model_len=16)
+    r = simulate([_req(0, 4, 3)], _steps(), config=cfg, kv_blocks=100, image_tokens=[4], host=slow)
+    assert r.requests[0].finish_s == pytest.approx(0.02 + 2 * (0.01 + 0.01))
+    assert r.busy_s == pytest.approx(0.04)
+
+
+def test_the_ngram_window_is_scanned_from_ngram_size_output_tokens() -> None:
+    # ngram 2, window 3: 2 positions of 10 ms each once a sequence holds 2 output tokens. Tokens sampled at
+    # 0.02 (prefill, holds 0), 0.03 (holds 1), then with 2 and 3 held: 20 ms of scan, 10 ms beyond each decode.
+    scan = EngineHost(name="t", step_s=0.0, source="test", processor=ProcessorCost(
+        call_s=0.0, per_token_s=0.0, per_position_s=0.01, ngram_size=2, window_size=3, source="test"))  # fmt: skip
+    cfg = _cfg(scheduler="v0", max_model_len=16)
+    r = simulate([_req(0, 4, 4)], _steps(), config=cfg, kv_blocks=100, image_tokens=[4], host=scan)
+    assert r.requests[0].finish_s == pytest.approx(0.07)
+    assert r.steps == 4

@@ -4,8 +4,11 @@
 (deepseek-ai/DeepSeek-OCR, ``DeepSeek-OCR-vllm/config.py`` and ``run_dpsk_ocr_pdf.py``: ``max_num_seqs=100``
 (``MAX_CONCURRENCY``), ``gpu_memory_utilization=0.9``, ``block_size=256``, ``max_model_len=8192``, 64 image
 pre-processing workers (``NUM_WORKERS``)); ``max_num_batched_tokens`` defaults to vLLM's value for that
-``max_model_len`` (``max(max_model_len, 2048)``). Two figures are assumptions, not measurements: the CUDA-graph
-pool and the host seconds per page (see ``docs/serving.md``).
+``max_model_len`` (``max(max_model_len, 2048)``). The script runs vLLM's V0 engine (``VLLM_USE_V1=0``), whose
+scheduler does not chunk prefills of a multimodal model (vLLM's ``EngineArgs._set_default_args_v0``): the
+``v0`` scheduler, with the host time per step of :data:`~llm_perf_opt.serving.host.HOST_LOOPS`'s
+``vllm-v0-vendor``. Two figures are assumptions, not measurements: the CUDA-graph pool and the host seconds per
+page (see ``docs/serving.md``).
 
 A :class:`PageMix` is a weighted set of :class:`PageClass` (a resolution mode and crop grid); with
 :class:`OutputTokens` (mean and coefficient of variation of the generated tokens per page) it describes the
@@ -29,7 +32,12 @@ import attrs
 from attrs import define, field
 
 from llm_perf_opt.data._validators import finite_non_negative, finite_positive, fraction, positive_int
+from llm_perf_opt.serving.host import DEFAULT_HOST_LOOP, HOST_LOOPS
 from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES, OCRWorkload
+
+
+SCHEDULERS = ("v0", "v1")
+"""``EngineConfig.scheduler`` values."""
 
 
 @define(frozen=True, kw_only=True)
@@ -55,10 +63,18 @@ class EngineConfig:
         Host threads that decode, resize and pad page images, and the seconds one page takes on one thread.
     tensor_parallel
         GPUs one replica spans (see :mod:`llm_perf_opt.serving.steps` for the all-reduce it adds).
+    scheduler
+        ``v0``: vLLM's V0 scheduler without chunked prefill (a step either prefills whole prompts of newly
+        admitted requests or decodes every running one); ``v1``: chunked prefill (decodes and prefill chunks
+        share a step's token budget), as vLLM's V1 engine schedules.
+    host_loop
+        The engine's host time per step (a name of :data:`~llm_perf_opt.serving.host.HOST_LOOPS`).
+    vision_per_page
+        Whether the vision encoder runs once per page (the vendor's vLLM model loops over a step's images,
+        ``DeepSeek-OCR-vllm/deepseek_ocr.py``'s ``_pixel_values_to_embedding``, each at batch 1) rather than
+        on all pages starting in the step at once.
     step_overhead_s
-        Host time of each engine step the GPU waits for (scheduling, input preparation, sampling, logits
-        processors, output handling), not overlapped with the step's kernels; the runtime profiles do not
-        model it (``conf/runtimes/fused.yaml``), so it is an input, 0 unless given.
+        Further host time per step the GPU waits for, beyond ``host_loop``'s (a what-if; 0 unless given).
 
     Example
     -------
@@ -78,12 +94,20 @@ class EngineConfig:
     preprocess_s_per_page: float = field(default=0.1, validator=finite_non_negative)
     tensor_parallel: int = field(default=1, validator=positive_int)
     step_overhead_s: float = field(default=0.0, validator=finite_non_negative)
+    scheduler: str = field(default="v0", validator=attrs.validators.in_(SCHEDULERS))
+    host_loop: str = field(default=DEFAULT_HOST_LOOP, validator=attrs.validators.in_(tuple(HOST_LOOPS)))
+    vision_per_page: bool = field(default=True, validator=attrs.validators.instance_of(bool))
 
     def __attrs_post_init__(self) -> None:
         if self.max_num_batched_tokens < self.max_num_seqs:
             raise ValueError(
                 f"max_num_batched_tokens: must be >= max_num_seqs ({self.max_num_seqs}), "
                 f"got {self.max_num_batched_tokens}"
+            )
+        if self.scheduler == "v0" and self.max_num_batched_tokens < self.max_model_len:
+            raise ValueError(
+                f"max_num_batched_tokens: must be >= max_model_len ({self.max_model_len}) under the v0 scheduler "
+                f"(it prefills a whole prompt in one step), got {self.max_num_batched_tokens}"
             )
 
 

@@ -1,8 +1,8 @@
 """Continuous batching, step by step: what a vLLM-style engine does with a page stream.
 
 Each request first waits for a host thread (``preprocess_threads``), which takes ``preprocess_s_per_page`` to
-decode, resize and pad its image; then it joins the waiting queue. Each engine step (the scheduler of vLLM's V1
-engine, as its ``Scheduler.schedule`` reads):
+decode, resize and pad its image; then it joins the waiting queue. Each engine step, under the ``v1`` scheduler
+(vLLM's V1 engine, as its ``Scheduler.schedule`` reads):
 
 1. the **running** requests, oldest first: a decoding request takes one token, a request still in prefill a
    chunk of ``min(left, budget)`` tokens of the step's budget (``max_num_batched_tokens``). Each needs KV
@@ -15,9 +15,17 @@ engine, as its ``Scheduler.schedule`` reads):
    image tokens) holds the page's image and the free blocks hold its chunk; a page's vision encoder runs in
    the step its prefill starts, batched with the other pages starting then.
 
+Under the ``v0`` scheduler (vLLM's V0 engine without chunked prefill, which the vendor's scripts run), waiting
+requests are admitted first, each only when its whole prefill fits the remaining budget (the same batch,
+encoder and block limits); a step that admits any runs only their prefills (the running requests wait), else
+every running request decodes (preempting as above). With ``vision_per_page`` the pages starting in a step
+are encoded one at a time (as the vendor's vLLM model does), else in one batch.
+
 The step's time is :class:`~llm_perf_opt.serving.steps.StepTimes`'s: a decode-only step at the batch and mean
 KV length, or one forward over all the step's tokens, plus the vision encoders; the GPU is busy for that
-long, and the step ends ``step_overhead_s`` (host work the GPU waits for) later. A request whose prefill ends
+long, and the step ends the engine's host time later (:class:`~llm_perf_opt.serving.host.EngineHost` of
+``host_loop``, given the GPU time, the sequences sampled, their output tokens and how many scan the n-gram
+window, plus ``step_overhead_s``). A request whose prefill ends
 samples its first token at the end of that step; every decode step samples one more; a request is done at
 its ``output_tokens``-th token and frees its blocks.
 
@@ -33,7 +41,8 @@ Example
 >>> flat = Grid2(xs=(1, 2), ys=(1, 2), values=((0.01, 0.01), (0.01, 0.01)))
 >>> st = StepTimes(decode=flat, body=flat, lm_head=Grid1(xs=(1, 2), values=(0.0, 0.0)),
 ...                vision=(Grid1(xs=(1, 2), values=(0.0, 0.0)),))
->>> cfg = EngineConfig(max_num_seqs=2, max_num_batched_tokens=16, block_size=4, preprocess_s_per_page=0.0)
+>>> cfg = EngineConfig(max_num_seqs=2, max_num_batched_tokens=16, block_size=4, max_model_len=16,
+...                    preprocess_s_per_page=0.0, host_loop="none")
 >>> r = simulate([Request(index=0, arrival_s=0.0, page_class=0, prefill_tokens=8, output_tokens=3)],
 ...              st, config=cfg, kv_blocks=10, image_tokens=[4])
 >>> round(r.requests[0].first_token_s, 6), round(r.requests[0].finish_s, 6)  # prefill step, then 2 decodes
@@ -42,6 +51,7 @@ Example
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from collections import deque
@@ -51,6 +61,7 @@ from attrs import define, field
 
 from llm_perf_opt.data._validators import finite_non_negative, non_negative_int, positive_int
 from llm_perf_opt.serving.config import EngineConfig
+from llm_perf_opt.serving.host import HOST_LOOPS, EngineHost
 from llm_perf_opt.serving.steps import StepTimes
 from llm_perf_opt.serving.trace import Request
 from llm_perf_opt.timing.throughput import SECONDS_PER_DAY
@@ -245,8 +256,10 @@ def simulate(
     config: EngineConfig,
     kv_blocks: int,
     image_tokens: Sequence[int],
+    host: EngineHost | None = None,
 ) -> ServeResult:
-    """Serve ``requests`` (module docstring); ``image_tokens[c]``: image rows of a page of class ``c``.
+    """Serve ``requests`` (module docstring); ``image_tokens[c]``: image rows of a page of class ``c``; ``host``
+    replaces the host time of ``config.host_loop``.
 
     ``ValueError`` when a page can never be served (its image exceeds a step's encoder budget, or its tokens
     the whole cache).
@@ -256,6 +269,9 @@ def simulate(
     _check(requests, config, kv_blocks, image_tokens)
     bs, budget_max, max_seqs = config.block_size, config.max_num_batched_tokens, config.max_num_seqs
     overhead = config.step_overhead_s
+    host = HOST_LOOPS[config.host_loop] if host is None else host
+    ngram = host.ngram_size
+    v0 = config.scheduler == "v0"
     ready = _ready_times(requests, config)
     pending = deque(sorted((_Seq(r, t) for r, t in zip(requests, ready, strict=True)), key=lambda s: s.ready))
     waiting: deque[_Seq] = deque()
@@ -274,8 +290,14 @@ def simulate(
         chunks: list[tuple[_Seq, int]] = []
         vision = [0] * n_classes
         preempted = False
+        blocked = False
+        if v0 and waiting:  # V0: newly admitted prompts, whole, in a step of their own
+            budget, encoder, free, blocked = _admit(waiting, running, chunks, vision, budget, encoder, free,
+                                                    max_seqs=max_seqs, bs=bs, image_tokens=image_tokens,
+                                                    whole=True)  # fmt: skip
+        prefill_step = bool(chunks)  # a V0 step of admitted prompts runs no decodes
         i = 0
-        while i < len(running):
+        while not prefill_step and i < len(running):
             s = running[i]
             decoding = s.cached >= s.target
             n = 1 if decoding else min(s.target - s.cached, budget)
@@ -306,38 +328,29 @@ def simulate(
             else:
                 chunks.append((s, n))
             i += 1
-        blocked = False
-        if not preempted:
-            while waiting and len(running) < max_seqs and budget > 0:
-                s = waiting[0]
-                n = min(s.target - s.cached, budget)
-                image = 0 if s.vision_done else image_tokens[s.req.page_class]
-                need = -(-(s.cached + n) // bs) - s.blocks
-                if image > encoder or need > free:
-                    break
-                waiting.popleft()
-                running.append(s)
-                s.blocks += need
-                free -= need
-                budget -= n
-                if image:
-                    encoder -= image
-                    vision[s.req.page_class] += 1
-                    s.vision_done = True
-                chunks.append((s, n))
-            blocked = bool(waiting)
+        if not v0 and not preempted and waiting:
+            budget, encoder, free, blocked = _admit(waiting, running, chunks, vision, budget, encoder, free,
+                                                    max_seqs=max_seqs, bs=bs, image_tokens=image_tokens,
+                                                    whole=False)  # fmt: skip
         if not decodes and not chunks:
             continue
         nd = len(decodes)
+        finishing = [s for s, n in chunks if s.cached + n >= s.target]
         if chunks:
             tokens = nd + sum(n for _, n in chunks)
             keys = sum(s.cached + 1 for s in decodes) + sum(n * (s.cached + n) for s, n in chunks)
-            sampled = nd + sum(1 for s, n in chunks if s.cached + n >= s.target)
-            dt = steps.mixed_s(tokens, keys / tokens, sampled)
+            dt = steps.mixed_s(tokens, keys / tokens, nd + len(finishing))
         else:
             dt = steps.decode_s(nd, sum(s.cached + 1 for s in decodes) / nd)
-        dt += math.fsum(steps.vision_s(c, k) for c, k in enumerate(vision) if k)
-        now += dt + overhead
+        if config.vision_per_page:
+            dt += math.fsum(k * steps.vision_s(c, 1) for c, k in enumerate(vision) if k)
+        else:
+            dt += math.fsum(steps.vision_s(c, k) for c, k in enumerate(vision) if k)
+        sampled = decodes + finishing
+        held = sum(s.generated for s in sampled)
+        scanning = sum(1 for s in sampled if s.generated >= ngram)
+        now += dt + overhead + host.step_host_s(gpu_s=dt, sequences=len(sampled), output_tokens=held,
+                                                scanning=scanning)  # fmt: skip
         busy += dt
         n_steps += 1
         for s in decodes:
@@ -367,14 +380,20 @@ def simulate(
         watch = not waiting and not blocked and len(running) < max_seqs and bool(pending)
         n = len(running)
         base = sum(s.cached for s in running)
+        held = sum(s.generated for s in running)
+        starts = sorted(ngram - s.generated for s in running)  # scanning from the step where j >= start
+        scanning = bisect.bisect_right(starts, 0)
         j = 0
         while j < k:
             if watch and now >= pending[0].ready:
                 break
-            j += 1
-            dt = steps.decode_s(n, (base + n * j) / n)
-            now += dt + overhead
+            dt = steps.decode_s(n, (base + n * (j + 1)) / n)
+            while scanning < n and starts[scanning] <= j:
+                scanning += 1
+            now += dt + overhead + host.step_host_s(gpu_s=dt, sequences=n, output_tokens=held + n * j,
+                                                    scanning=scanning)  # fmt: skip
             busy += dt
+            j += 1
         if j:
             n_steps += j
             for s in running:
@@ -385,6 +404,46 @@ def simulate(
                 s.blocks = blocks
     results.sort(key=lambda r: r.index)
     return ServeResult(requests=tuple(results), busy_s=busy, steps=n_steps, preemptions=n_preempted)
+
+
+def _admit(
+    waiting: deque[_Seq],
+    running: list[_Seq],
+    chunks: list[tuple[_Seq, int]],
+    vision: list[int],
+    budget: int,
+    encoder: int,
+    free: int,
+    *,
+    max_seqs: int,
+    bs: int,
+    image_tokens: Sequence[int],
+    whole: bool,
+) -> tuple[int, int, int, bool]:
+    """Admit waiting requests in order while the batch holds fewer than ``max_seqs``, the token budget holds
+    their chunk (their whole prefill when ``whole``), the encoder budget their image and the free blocks their
+    chunk; returns the budgets and free blocks left, and whether a request is still waiting."""
+    while waiting and len(running) < max_seqs and budget > 0:
+        s = waiting[0]
+        left = s.target - s.cached
+        if whole and left > budget:
+            break
+        n = min(left, budget)
+        image = 0 if s.vision_done else image_tokens[s.req.page_class]
+        need = -(-(s.cached + n) // bs) - s.blocks
+        if image > encoder or need > free:
+            break
+        waiting.popleft()
+        running.append(s)
+        s.blocks += need
+        free -= need
+        budget -= n
+        if image:
+            encoder -= image
+            vision[s.req.page_class] += 1
+            s.vision_done = True
+        chunks.append((s, n))
+    return budget, encoder, free, bool(waiting)
 
 
 def _block_safe(running: Sequence[_Seq], k: int, free: int, bs: int) -> int:
