@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Time the serving model's step pieces on a CUDA GPU: decode steps at batch 1 to 128 and several KV lengths,
-and the vision encoder at 1 to 32 pages, each replayed as a CUDA graph (:mod:`llm_perf_opt.validation.serving_steps`).
+"""Time the serving model's step pieces on a CUDA GPU: decode steps at batch 1 to 128 and several KV lengths
+(CUDA-graph replays), the vision encoder at 1 to 32 pages, and decode steps inside an engine-like host loop; each
+point's memory is bounded before it is allocated, and a point that does not fit is skipped and says so
+(:mod:`llm_perf_opt.validation.serving_steps`).
 
 Run: ``python scripts/gpu/measure_serving_steps.py --output reports/validation/<gpu>/serving-steps.json``;
 ``--dry-run`` runs every code path once on a tiny reference on the CPU (no timing).

@@ -65,7 +65,8 @@ def test_every_serve_flag_is_in_the_help() -> None:
         (["--max-num-seqs", "9000"], ["--max-num-seqs", "8192"]),
         (["--gpu-memory-utilization", "1.5"], ["--gpu-memory-utilization", "(0, 1]"]),
         (["--block-size", "0"], ["--block-size"]),
-        (["--page-mix", "gundam:3x2", "--max-num-batched-tokens", "512"], ["--max-num-batched-tokens", "903 image"]),
+        (["--page-mix", "gundam:3x2", "--scheduler", "v1", "--max-num-batched-tokens", "512"],
+         ["--max-num-batched-tokens", "903 image"]),
         (["--max-model-len", "80"], ["--max-model-len", "83 prefill tokens"]),  # tiny: 1 + 9 + 73
         (["--sla-ttft-p90", "-1"], ["--sla-ttft-p90", "> 0"]),
         (["--pages-per-day", "nan"], ["--pages-per-day", "> 0"]),
@@ -78,6 +79,10 @@ def test_every_serve_flag_is_in_the_help() -> None:
         (["--batch-size", "8"], ["--batch-size", "--mode serve"]),
         (["--requests", "0"], ["--requests", ">= 1"]),
         (["--gpu-memory-utilization", "0.1"], ["--gpu-memory-utilization", "KV cache holds one page"]),
+        (["--model", "deepseek-ocr-2"], ["--model", "deepseek-ocr only", "--mode analytic"]),
+        (["--scheduler", "v2"], ["--scheduler", "v0"]),
+        (["--host-loop", "fast"], ["--host-loop", "vllm-v0-vendor"]),
+        (["--max-num-batched-tokens", "4096"], ["--max-num-batched-tokens", "max_model_len (8192)", "v0"]),
     ],
 )
 def test_bad_input_is_one_line(
@@ -100,3 +105,28 @@ def test_analytic_mode_refuses_serve_flags(run_cli: Callable[..., CliResult], tm
     r = run_cli("--page-mix", "tiny", "--output-dir", tmp_path / "x")
     assert r.code == 2
     assert "--page-mix: not used by --mode analytic" in r.err
+
+
+def test_output_dir_is_checked_before_the_work_and_force_writes_into_it(
+    run_cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep")
+    r = run_cli(*SHORT, "--output-dir", out)
+    assert (r.code, r.out) == (2, "")
+    assert r.err.count("\n") == 1 and "--output-dir" in r.err and "--force" in r.err
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+    r = run_cli(*SHORT, "--no-plots", "--force", "--output-dir", out)
+    assert r.code == 0, r.err
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "notes.txt", "report.md", "serve.csv",
+                                                     "summary.json"]  # fmt: skip
+    assert (out / "notes.txt").read_text() == "keep"
+
+
+def test_a_longer_model_len_raises_the_v0_budget_as_vllm_does(run_cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    out = tmp_path / "serve"
+    r = run_cli(*SHORT, "--no-plots", "--max-model-len", "16384", "--output-dir", out)
+    assert r.code == 0, r.err
+    engine = json.loads((out / "summary.json").read_text())["inputs"]["engine"]
+    assert (engine["max_model_len"], engine["max_num_batched_tokens"], engine["scheduler"]) == (16384, 16384, "v0")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from llm_perf_opt.validation.serving_steps import SCHEMA, Plan
+from llm_perf_opt.validation.serving_steps import SCHEMA, Plan, decode_bytes, vision_bytes
+from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "gpu" / "measure_serving_steps.py"
 
@@ -31,7 +32,20 @@ def test_dry_run_writes_every_point(tmp_path: Path) -> None:
     assert [r["pages"] for r in vision] == list(plan.vision_pages)
     # 128-px global view: 2x2 tokens + 2 newlines + separator = 7; 2x2 crops of 64 px: (1*2 + 1) * (1*2) = 6
     assert {r["image_tokens"] for r in vision} == {7 + 6}
+    loop = [(r["batch"], r["kv_len"]) for r in data["rows"] if r["stage"] == "loop"]
+    assert loop == [(b, plan.loop_kv_len) for b in plan.decode_batches]
     assert all(r["seconds"] is None for r in data["rows"])
+    assert not any("skipped" in r for r in data["rows"])
+
+
+def test_memory_bounds() -> None:
+    arch = DeepseekOCRArch()
+    # per token 12 layers x (K, V) x 10 heads x 128 x 2 bytes = 61,440 B; past 4,095 tokens, two steps of 4,096;
+    # fp32 logits twice (128 x 129,280 x 4 B each), 1 GiB margin
+    expected = 61_440 * 128 * (4095 + 2 * 4096) + 2 * 128 * 129_280 * 4 + 2**30
+    assert decode_bytes(arch, batch=128, kv_len=4096) == expected
+    assert vision_bytes(8, []) is None  # nothing measured yet: the first point runs
+    assert vision_bytes(8, [(1, 2 * 2**30), (2, 3 * 2**30)]) == 16 * 2**30 + 2**30  # 2 GiB/page, the larger share
 
 
 def test_the_gpu_plan_covers_the_engine_batches() -> None:

@@ -28,7 +28,8 @@ from llm_perf_opt.data.hardware import HardwareSpec
 from llm_perf_opt.data.run_manifest import ManifestFile, RunManifest
 from llm_perf_opt.hardware.registry import list_hardware, resolve_hardware
 from llm_perf_opt.kernels.profiles import list_runtimes
-from llm_perf_opt.serving.config import EngineConfig, OutputTokens, PageClass, PageMix
+from llm_perf_opt.serving.config import SCHEDULERS, EngineConfig, OutputTokens, PageClass, PageMix
+from llm_perf_opt.serving.host import HOST_LOOPS
 from llm_perf_opt.serving.records import ServeInputs, ServeSummary, Sla
 from llm_perf_opt.serving.search import DEFAULT_LOADS, VENDOR_MAX_CROPS, Evaluator, in_mode, search
 from llm_perf_opt.serving.steps import LINK_GBPS
@@ -62,6 +63,8 @@ SERVE_FLAGS: dict[str, str] = {
     "preprocess_seconds": "--preprocess-seconds",
     "tensor_parallel": "--tensor-parallel",
     "step_overhead_ms": "--step-overhead-ms",
+    "scheduler": "--scheduler",
+    "host_loop": "--host-loop",
     "sla_ttft_p90": "--sla-ttft-p90",
     "sla_latency_p90": "--sla-latency-p90",
     "pages_per_day": "--pages-per-day",
@@ -120,8 +123,9 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         metavar="N",
         default=None,
-        help=f"tokens per engine step (decodes plus prefill chunks; also the step's image-token budget); "
-        f"default: {d.max_num_batched_tokens}",
+        help=f"tokens per engine step (decodes plus prefill chunks; also the step's image-token budget); under "
+        f"the v0 scheduler at least --max-model-len; default: max(--max-model-len, 2048) under v0 (vLLM's), "
+        f"{d.max_num_batched_tokens} under v1",
     )
     g.add_argument(
         "--gpu-memory-utilization",
@@ -173,12 +177,26 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "all-reduces per decoder layer; GPUs with a link figure: " + ", ".join(LINK_GBPS) + "); default: 1",
     )
     g.add_argument(
+        "--scheduler",
+        choices=SCHEDULERS,
+        default=None,
+        help="v0: vLLM's V0 engine as the vendor's script runs it (whole prompts in prefill-only steps); v1: "
+        f"chunked prefill (decodes and prefill chunks share a step); default: {d.scheduler}",
+    )
+    g.add_argument(
+        "--host-loop",
+        choices=tuple(HOST_LOOPS),
+        default=None,
+        help="the engine's host time per step (docs/serving.md): vllm-v0-vendor (vLLM V0's step plus the "
+        "vendor's per-request n-gram processor), vllm-v0, none (GPU time only); default: " + d.host_loop,
+    )
+    g.add_argument(
         "--step-overhead-ms",
         type=float,
         metavar="MS",
         default=None,
-        help="host milliseconds per engine step the GPU waits for (scheduler, sampler, logits processors; "
-        "not in the runtime profiles, docs/serving.md); default: 0",
+        help="further host milliseconds per engine step the GPU waits for, beyond --host-loop's (a what-if); "
+        "default: 0",
     )
     g.add_argument(
         "--sla-ttft-p90",
@@ -344,9 +362,13 @@ def serve_inputs(args: argparse.Namespace) -> tuple[ServeInputs, list[HardwareSp
         "preprocess_threads": args.preprocess_threads,
         "preprocess_s_per_page": args.preprocess_seconds,
         "step_overhead_s": None if args.step_overhead_ms is None else args.step_overhead_ms / 1000,
+        "scheduler": args.scheduler,
+        "host_loop": args.host_loop,
     }
     flag_of = {**SERVE_FLAGS, "preprocess_s_per_page": "--preprocess-seconds", "step_overhead_s": "--step-overhead-ms"}
     given = {k: v for k, v in fields.items() if v is not None}
+    if args.max_num_batched_tokens is None and args.max_model_len is not None and args.scheduler != "v1":
+        given["max_num_batched_tokens"] = max(args.max_model_len, 2048)  # vLLM V0's default without chunking
     try:
         engine = EngineConfig(max_num_seqs=max(seqs), **given)
     except (ValueError, TypeError) as exc:

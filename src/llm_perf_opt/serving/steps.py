@@ -55,6 +55,7 @@ from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRDecodeStep, DeepseekOCRModel
 from modelmeter.models.deepseek_ocr.layers.core.deepseek_v2_model import DeepseekV2Model
 from modelmeter.models.deepseek_ocr.layers.llama import LMHead
+from modelmeter.models.deepseek_ocr.workload import OCRWorkload
 from modelmeter.units import dtype_bytes
 
 VISION_STAGES = ("sam", "clip", "projector")
@@ -194,6 +195,19 @@ class StepTimes:
         return self.vision[page_class].at(pages) if pages else 0.0
 
 
+def decode_step_s(arch: DeepseekOCRArch, hardware: HardwareSpec, timer: TimeModel, *, batch: int, kv_len: int) -> float:
+    """One decode step of ``batch`` sequences at ``kv_len`` keys on one GPU (module docstring), as the time model
+    runs the ``decode`` stage of its profile, without a ``generate()`` loop."""
+    step = DeepseekOCRDecodeStep(config=arch.language, batch=batch, kv_len=kv_len, attention=decoder_attention(timer))
+    return timer.layer_wall_s(step, hardware, "decode")
+
+
+def vision_s(arch: DeepseekOCRArch, hardware: HardwareSpec, timer: TimeModel, workload: OCRWorkload) -> float:
+    """The vision stages (:data:`VISION_STAGES`) of ``workload``'s pages (its batch) on one GPU."""
+    layers = DeepseekOCRModel(arch=arch, workload=workload).stage_layers()
+    return math.fsum(timer.layer_wall_s(layers[s], hardware, s) for s in VISION_STAGES)
+
+
 def vision_batch_limit(cls: PageClass, config: EngineConfig) -> int:
     """Pages of ``cls`` whose image tokens fit one step's encoder budget (``max_num_batched_tokens``), at least
     one and at most ``max_num_seqs``."""
@@ -227,8 +241,7 @@ def build_step_times(
     tokens = (1, *sorted(set(tokens)))
 
     def decode_at(b: int, k: int) -> float:
-        step = DeepseekOCRDecodeStep(config=text, batch=b, kv_len=k, attention=attention)
-        return split(timer.layer_wall_s(step, hardware, "decode"), b)
+        return split(decode_step_s(arch, hardware, timer, batch=b, kv_len=k), b)
 
     def body_at(q: int, k: int) -> float:
         layer = DeepseekV2Model(config=text, batch=1, q_len=q, kv_len=max(q, k), attention=attention)
@@ -240,11 +253,8 @@ def build_step_times(
         pages = _points(vision_batch_limit(cls, config))
         if len(pages) == 1:
             pages = (1, 2)
-        secs = []
-        for n in pages:
-            layers = DeepseekOCRModel(arch=arch, workload=cls.workload(max_new_tokens=1, batch_size=n)).stage_layers()
-            secs.append(math.fsum(timer.layer_wall_s(layers[s], hardware, s) for s in VISION_STAGES))
-        vision.append(Grid1(xs=pages, values=tuple(secs)))
+        secs = tuple(vision_s(arch, hardware, timer, cls.workload(max_new_tokens=1, batch_size=n)) for n in pages)
+        vision.append(Grid1(xs=pages, values=secs))
     return StepTimes(
         decode=Grid2(xs=batches, ys=kvs, values=tuple(tuple(decode_at(b, k) for k in kvs) for b in batches)),
         body=Grid2(xs=tokens, ys=kvs, values=tuple(tuple(body_at(q, k) for k in kvs) for q in tokens)),
