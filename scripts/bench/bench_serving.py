@@ -8,7 +8,8 @@ Each repetition runs in a fresh Python process (no cache survives) and measures,
 
 ``grid_build_s``
     :func:`llm_perf_opt.serving.steps.build_step_times` for Gundam 3x2 pages on ``a100-40gb`` under ``fused``
-    with the vendor's engine settings (``max_num_seqs=100``, 8,192 batched tokens, ``max_model_len`` 8,192);
+    with the vendor's engine settings (``max_num_seqs=100``, 8,192 batched tokens, ``max_model_len`` 8,192, the
+    ``v0`` scheduler and the ``vllm-v0-vendor`` host loop: the engine defaults);
 ``trace_10k_backlog_s``
     :func:`llm_perf_opt.serving.engine.simulate` of 10,000 pages arriving at once (1,000 output tokens on
     average, coefficient of variation 0.5, seed 0);

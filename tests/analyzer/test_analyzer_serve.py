@@ -65,8 +65,10 @@ def test_every_serve_flag_is_in_the_help() -> None:
         (["--max-num-seqs", "9000"], ["--max-num-seqs", "8192"]),
         (["--gpu-memory-utilization", "1.5"], ["--gpu-memory-utilization", "(0, 1]"]),
         (["--block-size", "0"], ["--block-size"]),
-        (["--page-mix", "gundam:3x2", "--scheduler", "v1", "--max-num-batched-tokens", "512"],
-         ["--max-num-batched-tokens", "903 image"]),
+        (
+            ["--page-mix", "gundam:3x2", "--scheduler", "v1", "--max-num-batched-tokens", "512"],
+            ["--max-num-batched-tokens", "903 image"],
+        ),
         (["--max-model-len", "80"], ["--max-model-len", "83 prefill tokens"]),  # tiny: 1 + 9 + 73
         (["--sla-ttft-p90", "-1"], ["--sla-ttft-p90", "> 0"]),
         (["--pages-per-day", "nan"], ["--pages-per-day", "> 0"]),
@@ -115,7 +117,9 @@ def test_output_dir_is_checked_before_the_work_and_force_writes_into_it(
     (out / "notes.txt").write_text("keep")
     r = run_cli(*SHORT, "--output-dir", out)
     assert (r.code, r.out) == (2, "")
-    assert r.err.count("\n") == 1 and "--output-dir" in r.err and "--force" in r.err
+    assert r.err.count("\n") == 1
+    assert "--output-dir" in r.err
+    assert "--force" in r.err
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
     r = run_cli(*SHORT, "--no-plots", "--force", "--output-dir", out)
     assert r.code == 0, r.err
@@ -124,7 +128,9 @@ def test_output_dir_is_checked_before_the_work_and_force_writes_into_it(
     assert (out / "notes.txt").read_text() == "keep"
 
 
-def test_a_longer_model_len_raises_the_v0_budget_as_vllm_does(run_cli: Callable[..., CliResult], tmp_path: Path) -> None:
+def test_a_longer_model_len_raises_the_v0_budget_as_vllm_does(
+    run_cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
     out = tmp_path / "serve"
     r = run_cli(*SHORT, "--no-plots", "--max-model-len", "16384", "--output-dir", out)
     assert r.code == 0, r.err

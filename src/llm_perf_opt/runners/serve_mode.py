@@ -36,8 +36,8 @@ from llm_perf_opt.serving.steps import LINK_GBPS
 from llm_perf_opt.utils.atomic_output import check_output_directory, write_directory
 from llm_perf_opt.utils.input_error import InputError
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
-from modelmeter.models.families import V1
 from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES, select_crop_grid
+from modelmeter.models.families import V1
 
 DEFAULT_OUTPUT = Path("tmp") / "profile-output" / "serve"
 DEFAULT_RUNTIME = "fused"

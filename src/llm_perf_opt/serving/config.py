@@ -35,7 +35,6 @@ from llm_perf_opt.data._validators import finite_non_negative, finite_positive, 
 from llm_perf_opt.serving.host import DEFAULT_HOST_LOOP, HOST_LOOPS
 from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES, OCRWorkload
 
-
 SCHEDULERS = ("v0", "v1")
 """``EngineConfig.scheduler`` values."""
 

@@ -76,9 +76,7 @@ class ProcessorCost:
         """Host seconds of one step's processor calls: ``sequences`` sampled, holding ``output_tokens`` output
         tokens together, ``scanning`` of them with at least ``ngram_size`` output tokens."""
         return (
-            sequences * self.call_s
-            + output_tokens * self.per_token_s
-            + scanning * self.positions * self.per_position_s
+            sequences * self.call_s + output_tokens * self.per_token_s + scanning * self.positions * self.per_position_s
         )
 
 

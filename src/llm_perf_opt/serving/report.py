@@ -136,8 +136,10 @@ def report_markdown(summary: ServeSummary, *, best: int = 5, plots: Sequence[str
         f"* engine: max_num_seqs {', '.join(map(str, s.max_num_seqs))}; max_num_batched_tokens "
         f"{e.max_num_batched_tokens:,}; block size {e.block_size}; gpu_memory_utilization "
         f"{e.gpu_memory_utilization:g}; max_model_len {e.max_model_len:,}; CUDA-graph pool {e.graph_pool_gib:g} GiB; "
-        f"{e.preprocess_threads} pre-processing threads at {e.preprocess_s_per_page:g} s per page; host time per step "
-        f"{1000 * e.step_overhead_s:g} ms; tensor parallel "
+        f"{e.preprocess_threads} pre-processing threads at {e.preprocess_s_per_page:g} s per page; scheduler "
+        f"{e.scheduler}; host loop `{e.host_loop}`"
+        + (f" plus {1000 * e.step_overhead_s:g} ms per step" if e.step_overhead_s else "")
+        + f"; vision {'per page' if e.vision_per_page else 'batched'}; tensor parallel "
         f"{', '.join(map(str, s.tensor_parallel))}",
         f"* SLA: {'; '.join(sla) if sla else 'none'}; target: "
         + ("none" if s.target_pages_per_day is None else f"{s.target_pages_per_day:,.0f} pages/day"),

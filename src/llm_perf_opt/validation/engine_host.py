@@ -65,6 +65,18 @@ class NGramProcessor:
         return set(self.found)
 
 
+def apply_processors(logits: Any, outputs: Sequence[array.array[int]], proc: Callable[..., Any]) -> None:
+    """vLLM V0's per-sequence logits-processor dispatch over the rows of ``logits`` (module docstring): a row
+    view, the sequence's output tokens as a new tuple, ``inspect.signature`` of the processor (V0 asks on every
+    call whether it takes the prompt too), the call, the row written back."""
+    for i, seq in enumerate(outputs):
+        row = logits[i]
+        output = tuple(seq)
+        three = len(inspect.signature(proc).parameters) == 3
+        row = proc(output, output, row) if three else proc(output, row)
+        logits[i] = row
+
+
 def _best_us(fn: Callable[[], object], number: int) -> float:
     return min(timeit.repeat(fn, number=number, repeat=7)) / number * 1e6
 
@@ -78,19 +90,11 @@ def measure(torch: Any, device: str) -> dict[str, Any]:
     rng = random.Random(0)
     short = array.array("l", [rng.randrange(VOCAB) for _ in range(NGRAM - 1)])
     long_ids = tuple(rng.randrange(VOCAB) for _ in range(1000))
-    prompt = tuple(range(900))
+
+    rows = [short] * ROWS
 
     def dispatch() -> None:
-        for i in range(ROWS):
-            row = logits[i]
-            ids = tuple(short)
-            _ = prompt
-            for p in (proc,):
-                if len(inspect.signature(p).parameters) == 3:
-                    row = p(prompt, ids, row)
-                else:
-                    row = p(ids, row)
-            logits[i] = row
+        apply_processors(logits, rows, proc)
 
     if device == "cuda":
         torch.cuda.synchronize()
@@ -127,5 +131,3 @@ def _cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
-
-

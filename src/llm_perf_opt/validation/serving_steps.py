@@ -44,8 +44,8 @@ Example
 from __future__ import annotations
 
 import array
+import functools
 import gc
-import inspect
 import random
 import statistics
 import sys
@@ -57,7 +57,7 @@ from attrs import define
 
 from llm_perf_opt.contracts.converter import structure
 from llm_perf_opt.validation.cuda_timing import capture_graph, device_environment, event_seconds
-from llm_perf_opt.validation.engine_host import NGramProcessor
+from llm_perf_opt.validation.engine_host import NGramProcessor, apply_processors
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
 from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES, OCRWorkload
 
@@ -257,8 +257,9 @@ def measure_vision(torch: Any, ref: Any, plan: Plan, *, runs: int, dry_run: bool
                 encode()
             rows.append(row | {"seconds": None, "samples": []})
             continue
+        pixels = inputs.pixels
         with torch.inference_mode():
-            sam_samples = [event_seconds(torch, lambda: ref.run_sam(*inputs.pixels)) for _ in range(runs)]
+            sam_samples = [event_seconds(torch, functools.partial(ref.run_sam, *pixels)) for _ in range(runs)]
         graph = _capture(torch, encode, row)
         if graph is None:
             rows.append(row | {"seconds": None, "samples": []})
@@ -268,20 +269,8 @@ def measure_vision(torch: Any, ref: Any, plan: Plan, *, runs: int, dry_run: bool
             rows.append(row | {"seconds": sam_s + rest_s, "sam_s": sam_s, "clip_projector_s": rest_s,
                                "sam_samples": sam_samples, "samples": rest["samples"]})  # fmt: skip
         peaks.append((pages, torch.cuda.max_memory_allocated() - base))
-        del graph, sam, inputs
+        del graph, sam, inputs, pixels
     return rows
-
-
-def _processors(torch: Any, logits: Any, ids: list[array.array[int]], proc: NGramProcessor) -> None:
-    """vLLM V0's per-sequence logits-processor dispatch (module docstring), over ``logits`` rows."""
-    for i, seq in enumerate(ids):
-        row = logits[i]
-        output = tuple(seq)
-        if len(inspect.signature(proc).parameters) == 3:
-            row = proc(output, output, row)  # pragma: no cover - the processor takes two arguments
-        else:
-            row = proc(output, row)
-        logits[i] = row
 
 
 def measure_host_loop(torch: Any, ref: Any, plan: Plan, *, dry_run: bool) -> list[dict[str, Any]]:
@@ -319,14 +308,14 @@ def measure_host_loop(torch: Any, ref: Any, plan: Plan, *, dry_run: bool) -> lis
             for _ in range(plan.loop_steps + 2):
                 start = time.perf_counter()
                 replay()
-                _processors(torch, logits, ids, proc)
+                apply_processors(logits, ids, proc)
                 for seq, token in zip(ids, logits.argmax(dim=-1).tolist(), strict=True):
                     seq.append(token)
                 walls.append(time.perf_counter() - start)
                 if not dry_run:
                     torch.cuda.synchronize()
                 begin = time.perf_counter()
-                _processors(torch, logits, ids, proc)
+                apply_processors(logits, ids, proc)
                 procs.append(time.perf_counter() - begin)
             walls, procs = walls[2:], procs[2:]
         if dry_run:

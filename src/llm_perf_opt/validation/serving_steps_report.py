@@ -19,7 +19,7 @@ Targets (``docs/serving.md``): decode steps at batch 1-128 and vision at batch 1
 
 Example
 -------
->>> error_pct(predicted=1.1, measured=1.0)
+>>> round(error_pct(predicted=1.1, measured=1.0), 6)
 10.0
 """
 
@@ -118,8 +118,13 @@ def outputs(raw_path: Path, report: Path, hardware: str) -> dict[Path, str]:
     raw = json.loads(raw_path.read_text())
     env = raw["environment"]
     found, missing = rows(raw, hardware)
-    summary: dict[str, Any] = {"gpu": env.get("gpu", hardware), "runtime": RUNTIME, "hardware": hardware,
-                               "targets": {"median_pct": MEDIAN_TARGET, "worst_pct": WORST_TARGET}, "stages": {}}  # fmt: skip
+    summary: dict[str, Any] = {
+        "gpu": env.get("gpu", hardware),
+        "runtime": RUNTIME,
+        "hardware": hardware,
+        "targets": {"median_pct": MEDIAN_TARGET, "worst_pct": WORST_TARGET},
+        "stages": {},
+    }
     lines = [
         f"# Serving step times vs the measured reference on {env.get('gpu', hardware)}",
         "",
@@ -145,21 +150,26 @@ def outputs(raw_path: Path, report: Path, hardware: str) -> dict[Path, str]:
         met = median <= MEDIAN_TARGET and worst <= WORST_TARGET
         verdict = ("met" if met else "**not met**") if targeted else "no target (checks the host model)"
         lines.append(f"| {stage} | {len(selected)} | {median:.1f} % | {worst:.1f} % | {verdict} |")
-        summary["stages"][stage] = {"points": len(selected), "median_abs_error_pct": round(median, 2),
-                                    "worst_abs_error_pct": round(worst, 2), "met": met if targeted else None}  # fmt: skip
+        summary["stages"][stage] = {
+            "points": len(selected),
+            "median_abs_error_pct": round(median, 2),
+            "worst_abs_error_pct": round(worst, 2),
+            "met": met if targeted else None,
+        }
     if missing:
         lines += ["", "Points without a time:", ""]
-        for r in missing:
-            why = r.get("skipped") or r.get("graph_error") or "no time"
-            lines.append(f"- {r['stage']} {({k: r[k] for k in ('batch', 'kv_len', 'pages') if k in r})}: {why}")
-        summary["missing"] = [{k: r.get(k) for k in ("stage", "batch", "kv_len", "pages", "skipped", "graph_error")}
-                              for r in missing]  # fmt: skip
+        for m in missing:
+            why = m.get("skipped") or m.get("graph_error") or "no time"
+            where = ", ".join(f"{k} {m[k]}" for k in ("batch", "kv_len", "pages") if k in m)
+            lines.append(f"- {m['stage']} ({where}): {why}")
+        keys = ("stage", "batch", "kv_len", "pages", "skipped", "graph_error")
+        summary["missing"] = [{k: m.get(k) for k in keys} for m in missing]
     lines += ["", "| point | predicted (ms) | measured (ms) | error | note |", "|---|---:|---:|---:|---|"]
-    for r in found:
-        lines.append(f"| {r.label} | {1000 * r.predicted_s:.3f} | {1000 * r.measured_s:.3f} | {r.error:+.1f} % | "
-                     f"{r.note} |")  # fmt: skip
-    summary["points"] = [{"point": r.label, "predicted_s": r.predicted_s, "measured_s": r.measured_s,
-                          "error_pct": round(r.error, 2)} for r in found]  # fmt: skip
+    for p in found:
+        lines.append(f"| {p.label} | {1000 * p.predicted_s:.3f} | {1000 * p.measured_s:.3f} | {p.error:+.1f} % | "
+                     f"{p.note} |")  # fmt: skip
+    summary["points"] = [{"point": p.label, "predicted_s": p.predicted_s, "measured_s": p.measured_s,
+                          "error_pct": round(p.error, 2)} for p in found]  # fmt: skip
     return {
         report: "\n".join(lines) + "\n",
         raw_path.parent / "serving-steps-summary.json": json.dumps(summary, indent=2) + "\n",

@@ -229,6 +229,10 @@ def renderers(repo: Path) -> dict[str, Callable[[], str]]:
         "serving-anchors": _serving("anchors_table"),
         "serving-anchor-verdict": _serving("anchors_verdict"),
         "serving-bench": lambda: serving_bench_table(repo / "reports" / "bench" / "serving.json"),
+        "serving-host-constants": lambda: serving_host_table(repo / "reports" / "bench" / "engine_host.json"),
+        "serving-steps-validation": lambda: serving_steps_table(
+            repo / "reports" / "validation" / "h200" / "serving-steps-summary.json"
+        ),
     }
 
 
@@ -264,3 +268,40 @@ def serving_bench_table(bench_json: Path) -> str:
     machine = data["machine"]
     head = f"CPU time of one process on a {machine['cpu_count']}-core machine, median of {machine['repeats']}:\n\n"
     return head + markdown_table(["measurement", "CPU time"], rows, align="lr")
+
+
+def serving_host_table(bench_json: Path) -> str:
+    """The host loop's constants (:mod:`llm_perf_opt.serving.host`) beside the committed measurement they come
+    from (``scripts/bench/bench_engine_host.py``)."""
+    from llm_perf_opt.serving.host import V0_STEP_S, VENDOR_PROCESSOR
+
+    data = json.loads(bench_json.read_text())
+    p = VENDOR_PROCESSOR
+    rows = [
+        ["host time per step the GPU waits for", f"{1000 * V0_STEP_S:g} ms", "vLLM issue 6854 (public figure)"],
+        ["processor: per sampled sequence (dispatch, call)", f"{1e6 * p.call_s:g} us", f"{data['call_us']} us"],
+        ["processor: per output token held (tuple copy)", f"{1e6 * p.per_token_s:g} us",
+         f"{data['per_token_us']} us"],
+        [f"processor: per window position ({p.positions} from {p.ngram_size} output tokens)",
+         f"{1e6 * p.per_position_s:g} us", f"{data['per_position_us']} us"],
+    ]  # fmt: skip
+    machine = data["machine"]
+    head = f"Measured on {machine['cpu']} ({machine['device']}, Python {machine['python']}):\n\n"
+    return head + markdown_table(["constant", "value", "measured"], rows, align="lrr")
+
+
+def serving_steps_table(summary_json: Path) -> str:
+    """The serving step-time validation's summary (:mod:`llm_perf_opt.validation.serving_steps_report`)."""
+    if not summary_json.is_file():
+        return "Not measured yet: no committed raw measurement.\n"
+    data = json.loads(summary_json.read_text())
+    rows = []
+    for stage, st in data["stages"].items():
+        verdict = "no target" if st["met"] is None else ("met" if st["met"] else "**not met**")
+        rows.append([stage, str(st["points"]), f"{st['median_abs_error_pct']:.1f} %",
+                     f"{st['worst_abs_error_pct']:.1f} %", verdict])  # fmt: skip
+    head = f"{data['gpu']}, `{data['runtime']}`:\n\n"
+    missing = data.get("missing", [])
+    tail = f"\n{len(missing)} point(s) without a time (the report lists why).\n" if missing else ""
+    return head + markdown_table(["stage", "points", "median error", "worst error", "target"], rows,
+                                 align="lrrrl") + tail  # fmt: skip
