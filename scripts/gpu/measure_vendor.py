@@ -522,6 +522,22 @@ def peaks(torch: Any, cuda: bool) -> dict[str, Any]:
     }
 
 
+class GcClock:
+    """A ``gc.callbacks`` entry that adds up the host time spent in the garbage collector."""
+
+    def __init__(self) -> None:
+        self.total_s = 0.0
+        self.collections = [0, 0, 0]
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.total_s += time.perf_counter() - self._start
+            self.collections[int(info["generation"])] += 1
+
+
 def run_generate(
     torch: Any, cuda: bool, model: Any, vendor: Any, tok: Any, page: dict[str, Any], new_tokens: int, eval_mode: bool
 ) -> dict[str, Any]:
@@ -534,9 +550,14 @@ def run_generate(
     prompt_len = int(page["input_ids"].shape[1])
     reset_peaks(torch, cuda)
     sync(torch, cuda)
+    collector = GcClock()
+    gc.callbacks.append(collector)
     t0 = time.perf_counter()
-    out = model.generate(**generate_kwargs(page, tok, new_tokens, eval_mode, streamer))
-    sync(torch, cuda)
+    try:
+        out = model.generate(**generate_kwargs(page, tok, new_tokens, eval_mode, streamer))
+        sync(torch, cuda)
+    finally:
+        gc.callbacks.remove(collector)
     t1 = time.perf_counter()
     stamps = streamer.stamps[1:]  # the first put is the prompt, before the prefill
     gaps = [b - a for a, b in itertools.pairwise(stamps)]
@@ -547,6 +568,8 @@ def run_generate(
         "total_s": t1 - t0,
         "ttft_s": stamps[0] - t0 if stamps else None,
         "after_last_token_s": t1 - stamps[-1] if stamps else None,
+        "gc_s": collector.total_s,
+        "gc_collections": collector.collections,
         **peaks(torch, cuda),
     }
     if gaps:
@@ -557,6 +580,7 @@ def run_generate(
             first_tokens_mean_s=statistics.fmean(gaps[:k]),
             last_tokens_mean_s=statistics.fmean(gaps[-k:]),
             token_gaps_ms_every_16th=[round(g * 1e3, 3) for g in gaps[::16]],
+            token_gaps_ms=[round(g * 1e3, 3) for g in gaps],
         )
     return row
 
