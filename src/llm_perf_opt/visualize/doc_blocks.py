@@ -228,6 +228,7 @@ def renderers(repo: Path) -> dict[str, Callable[[], str]]:
         "serving-vendor-example": _serving("vendor_example"),
         "serving-anchors": _serving("anchors_table"),
         "serving-anchor-verdict": _serving("anchors_verdict"),
+        "serving-pdf-length": _serving("pdf_length_table"),
         "serving-bench": lambda: serving_bench_table(repo / "reports" / "bench" / "serving.json"),
         "serving-host-constants": lambda: serving_host_table(repo / "reports" / "bench" / "engine_host.json"),
         "serving-steps-validation": lambda: serving_steps_table(
