@@ -121,15 +121,16 @@ the scheduler; its summary gives 5-13 ms). Measured on vLLM 0.5 with Llama 3 8B 
 split it by batch size, so it is taken per step, whatever the batch."""
 
 VENDOR_PROCESSOR = ProcessorCost(
-    call_s=11.2e-6,
-    per_token_s=0.0092e-6,
-    per_position_s=0.17e-6,
+    call_s=27.16e-6,
+    per_token_s=0.01106e-6,
+    per_position_s=0.2385e-6,
     ngram_size=20,
     window_size=50,
     source=(
         "the vendor's run_dpsk_ocr_pdf.py settings (ngram_size 20, window_size 50); costs measured by "
-        "scripts/bench/bench_engine_host.py on the H200 lease's host (reports/bench/engine_host.json): "
-        "generic Python and torch operations of the mechanism, not vLLM or the vendor's code"
+        "scripts/bench/bench_engine_host.py on an H200 lease's host, the logits on the GPU, 2026-12-04 "
+        "(reports/bench/engine_host.json): generic Python and torch operations of the mechanism, not vLLM or the "
+        "vendor's code"
     ),
 )
 """The vendor's no-repeat-n-gram processor, per sampled sequence and step."""

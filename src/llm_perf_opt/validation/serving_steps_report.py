@@ -156,6 +156,20 @@ def outputs(raw_path: Path, report: Path, hardware: str) -> dict[Path, str]:
             "worst_abs_error_pct": round(worst, 2),
             "met": met if targeted else None,
         }
+    loops = [r for r in raw["rows"] if r["stage"] == "loop" and r.get("seconds") is not None]
+    if loops:
+        added = statistics.median(r["seconds"] - r["replay_s"] for r in loops)
+        alone = statistics.median(r["processors_s"] for r in loops)
+        lines += ["", f"Host loop: a step's wall time exceeds the replay alone by {1000 * added:.2f} ms (median "
+                  f"over the batches) while the processors alone take {1000 * alone:.2f} ms: they run while the "
+                  "GPU works, as `llm_perf_opt.serving.host` models them."]  # fmt: skip
+    vision = [r for r in raw["rows"] if r["stage"] == "vision" and r.get("seconds") is not None]
+    if vision:
+        share = statistics.median(r["sam_s"] / r["seconds"] for r in vision)
+        lines += ["", f"Vision: SAM (eager) takes {100 * share:.0f} % of the measured time (median); the kernel-level "
+                  "report of the same reference on this GPU (`reports/validation/h200-runtimes.md`, `hf-sdpa`) "
+                  "predicts SAM's kernels short too, and at larger batches the kernels, no longer hidden behind "
+                  "the host's launches, set the time."]  # fmt: skip
     if missing:
         lines += ["", "Points without a time:", ""]
         for m in missing:

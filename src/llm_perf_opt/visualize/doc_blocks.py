@@ -231,9 +231,7 @@ def renderers(repo: Path) -> dict[str, Callable[[], str]]:
         "serving-pdf-length": _serving("pdf_length_table"),
         "serving-bench": lambda: serving_bench_table(repo / "reports" / "bench" / "serving.json"),
         "serving-host-constants": lambda: serving_host_table(repo / "reports" / "bench" / "engine_host.json"),
-        "serving-steps-validation": lambda: serving_steps_table(
-            repo / "reports" / "validation" / "h200" / "serving-steps-summary.json"
-        ),
+        "serving-steps-validation": lambda: serving_steps_table(repo),
     }
 
 
@@ -291,11 +289,19 @@ def serving_host_table(bench_json: Path) -> str:
     return head + markdown_table(["constant", "value", "measured"], rows, align="lrr")
 
 
-def serving_steps_table(summary_json: Path) -> str:
-    """The serving step-time validation's summary (:mod:`llm_perf_opt.validation.serving_steps_report`)."""
-    if not summary_json.is_file():
+def serving_steps_table(repo: Path) -> str:
+    """The serving step-time validation's summary (:mod:`llm_perf_opt.validation.serving_steps_report`),
+    computed from the committed raw measurement (the first of ``regen.SERVING_STEP_REPORTS``)."""
+    from llm_perf_opt.regen import SERVING_STEP_REPORTS
+
+    raw, _, hardware = SERVING_STEP_REPORTS[0]
+    raw_json = repo / raw
+    if not raw_json.is_file():
         return "Not measured yet: no committed raw measurement.\n"
-    data = json.loads(summary_json.read_text())
+    from llm_perf_opt.validation.serving_steps_report import outputs
+
+    files = outputs(raw_json, raw_json.parent / "report.md", hardware)
+    data = json.loads(files[raw_json.parent / "serving-steps-summary.json"])
     rows = []
     for stage, st in data["stages"].items():
         verdict = "no target" if st["met"] is None else ("met" if st["met"] else "**not met**")
