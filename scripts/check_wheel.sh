@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the wheel, install it (with the "plots" extra, at the locked versions) into a fresh virtual environment,
 # and from a directory outside the checkout: load every packaged GPU entry and runtime profile by name, an edited
-# copy of a GPU entry by path, and run the analyzer with a GPU and a runtime, and one packaged sweep.
+# copy of a GPU entry by path, and run the analyzer with a GPU and a runtime, and one packaged sweep; check the web
+# page's files are in the wheel and that serve-http without the http extra names the extra.
 # Used by .ci/run; run it from the repository root.
 set -euo pipefail
 repo=$(pwd)
@@ -43,4 +44,11 @@ test -s out-analytic/summary.json
 test -s out-own-gpu/report.md
 "$work/venv/bin/dsocr-analyzer" --mode sweep --sweep listed-example --output-dir out-sweep
 test -s out-sweep/sweep.csv
+# the web page ships in the wheel; without the http extra, serve-http says which extra to install (exit 2)
+"$py" -c 'import pathlib, llm_perf_opt.web as w; s = pathlib.Path(w.__file__).parent / "static"; assert all((s / n).is_file() for n in ("index.html", "app.js", "style.css", "vendor/chart.umd.min.js")), s'
+set +e
+"$work/venv/bin/dsocr-analyzer" serve-http --port 8000 2> serve-http.err
+code=$?
+set -e
+test "$code" = 2 && grep -q "needs the http extra" serve-http.err
 echo "wheel: analyzer and sweep ran from $(pwd)"

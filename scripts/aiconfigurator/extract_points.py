@@ -12,13 +12,13 @@ latencies measured under serving frameworks on many GPUs (``systems/data/<gpu>/<
 * ``encoder_attention_perf.parquet``: bidirectional (ViT) flash attention at SAM's and CLIP's heads (12 and 16,
   head size 64), :data:`ISL` tokens, batches :data:`BATCHES`.
 
-It writes one JSON (``--out``, default ``reports/validation/aiconfigurator/points.json``) naming the package
+It writes one JSON (``--out``, default ``src/llm_perf_opt/conf/aiconfigurator/points.json``) naming the package
 version and each table's path inside the package, so the comparison
 (:mod:`llm_perf_opt.validation.aiconfigurator`) runs from the committed file without the package.
 
 Usage (``pip install 'llm-perf-opt[aiconfigurator]'``, or ``--package-dir`` an unpacked wheel)::
 
-    python scripts/aiconfigurator/extract_points.py --out reports/validation/aiconfigurator/points.json
+    python scripts/aiconfigurator/extract_points.py --out src/llm_perf_opt/conf/aiconfigurator/points.json
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ ISL: tuple[int, ...] = (256, 1024, 4096)
 """Attention sequence lengths kept (CLIP's 257 tokens, a 1024-token window, SAM's 4,096 global tokens)."""
 BATCHES: tuple[int, ...] = (1, 4, 16)
 """Attention batches kept."""
-OUT = Path("reports/validation/aiconfigurator/points.json")
+OUT = Path("src/llm_perf_opt/conf/aiconfigurator/points.json")
 
 
 def model_linear_shapes() -> dict[tuple[int, int], str]:

@@ -140,6 +140,7 @@ class Report:
         self.doc: dict[str, Any] = {
             **head,
             "modules": [],
+            "kernels": [],
             "host": [],
             "ngram": [],
             "stages": [],
@@ -596,6 +597,33 @@ def weights_bytes(model: Any) -> dict[str, int]:
     return {"total": sum(parts.values()), **dict(sorted(parts.items()))}
 
 
+def kernels_section(
+    torch: Any, cuda: bool, model: Any, args: argparse.Namespace, report: Report, clock: Clock, device: str
+) -> None:
+    """Per module of the vision views and one decode step, the kind, caller, input shapes, name and time of every
+    kernel (``llm_perf_opt.validation.module_counts.kernel_detail``; a GPU only)."""
+    from llm_perf_opt.validation.module_counts import kernel_detail
+
+    if not cuda:
+        report.doc["skipped"].append({"part": "kernels", "why": "needs a GPU"})
+        return
+    gen = torch.Generator(device=device).manual_seed(args.seed + 4)
+    cases = vision_cases(torch, model, ["tiny", "base", "gundam-a4"], device, gen)
+    cases += decode_cases(torch, model, ((512, 1),), device, gen)
+    for case in cases:
+        if not clock.allows(30):
+            report.doc["skipped"].append({"part": "kernels", "row": case.row, "why": "time budget"})
+            continue
+        for _ in range(args.warmup):
+            case.fn()
+            case.reset()
+        detail = kernel_detail(torch, model, case.fn)
+        case.reset()
+        report.doc["kernels"].append({**case.row, "kernels": detail})
+        report.write()
+        print(f"[{clock.elapsed():6.1f}s] kernels {case.row}", file=sys.stderr)
+
+
 def modules_section(
     torch: Any, cuda: bool, model: Any, args: argparse.Namespace, report: Report, clock: Clock, device: str
 ) -> None:
@@ -820,14 +848,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.write()
     print(f"[{clock.elapsed():6.1f}s] built in {report.doc['build_s']:.1f}s", file=sys.stderr)
     sections = args.sections.split(",")
-    unknown = sorted(set(sections) - {"modules", "host", "ngram", "stages", "generate"})
+    unknown = sorted(set(sections) - {"modules", "kernels", "host", "ngram", "stages", "generate"})
     if unknown:
-        raise SystemExit(f"--sections: unknown {', '.join(unknown)}; allowed: modules, host, ngram, stages, generate")
+        allowed = "modules, kernels, host, ngram, stages, generate"
+        raise SystemExit(f"--sections: unknown {', '.join(unknown)}; allowed: {allowed}")
     if "host" in sections:
         host_probe(torch, args, report, clock, device, "start")
     with vendor_context(torch, device):
         if "modules" in sections:
             modules_section(torch, cuda, model, args, report, clock, device)
+        if "kernels" in sections:
+            kernels_section(torch, cuda, model, args, report, clock, device)
         if "ngram" in sections:
             ngram_section(torch, cuda, args, report, device)
         if "stages" in sections:

@@ -15,7 +15,9 @@ What it writes (relative to the checkout):
 * the serving step-time reports (:data:`SERVING_STEP_REPORTS`, :mod:`llm_perf_opt.validation.serving_steps_report`);
 * the vendor-code reports (:data:`VENDOR_REPORTS`, :mod:`llm_perf_opt.validation.vendor_report`);
 * the portable model's report ``reports/validation/portable.md`` (:mod:`llm_perf_opt.validation.portable_report`:
-  leave one GPU out, and aiconfigurator-core's committed extract).
+  leave one GPU out, and aiconfigurator-core's committed extract);
+* ``docs/openapi.json``: the HTTP service's OpenAPI document (:func:`llm_perf_opt.web.app.openapi_json`; needs
+  the ``http`` extra).
 
 Run it from a source checkout (it needs ``scripts/`` and ``docs/``).
 
@@ -152,6 +154,14 @@ def verify_reports(repo: Path) -> dict[str, str]:
     }
 
 
+def openapi_document(repo: Path) -> dict[str, str]:
+    """``docs/openapi.json``: the HTTP service's OpenAPI document, as the app serves it at ``/schema/openapi.json``
+    (needs the ``http`` extra)."""
+    from llm_perf_opt.web.app import openapi_json
+
+    return {"docs/openapi.json": openapi_json()}
+
+
 GENERATORS: dict[str, Callable[[Path], dict[str, str]]] = {
     "layer pages": layer_pages,
     "module catalog": catalog_pages,
@@ -159,6 +169,7 @@ GENERATORS: dict[str, Callable[[Path], dict[str, str]]] = {
     "validation reports": validation_reports,
     "vendor reports": vendor_reports,
     "verify reports": verify_reports,
+    "OpenAPI document": openapi_document,
 }
 """What ``regen`` produces, by name: each returns relative path -> text."""
 

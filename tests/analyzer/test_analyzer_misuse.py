@@ -149,3 +149,24 @@ def test_outputs_cite_no_private_paths_or_issue_numbers(run_cli: Callable[..., C
         text = path.read_text()
         assert "shared/" not in text, path.name
         assert "issue " not in text.lower(), path.name
+
+
+def test_an_entry_with_the_former_flat_host_keys_is_one_line_exit_2(
+    run_cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    """A user's entry written when the host costs were flat keys of ``calibration`` is refused, naming the first
+    such key and its place now, and nothing is written."""
+    data = yaml.safe_load((conf_dir("hardware") / "h100-sxm.yaml").read_text(encoding="utf-8"))
+    host = data["calibration"].pop("host")
+    data["calibration"]["module_launch_us"] = host["module"]["launch_us"]
+    path = tmp_path / "old-gpu.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    result = run_cli("--hardware", path, "--output-dir", tmp_path / "out")
+    assert result.code == 2
+    assert result.err.startswith("dsocr-analyzer: error: --hardware: ")
+    assert result.err.endswith(
+        "old-gpu.yaml: calibration.module_launch_us: moved to calibration.host.module.launch_us (host costs are one "
+        "record per execution kind; docs/calibration.md) @ $.calibration\n"
+    )
+    assert len(result.err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()

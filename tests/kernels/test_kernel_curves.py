@@ -15,7 +15,14 @@ from llm_perf_opt.hardware.curves import KIND_CURVES, curve_seconds, kind_second
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.inventory import KernelRecord, kernel_inventory
 from llm_perf_opt.kernels.profiles import load_runtime
-from llm_perf_opt.kernels.timing import LaunchCosts, check_shares, inventory_runtime, kernel_time, launch_costs
+from llm_perf_opt.kernels.timing import (
+    EagerLaunch,
+    LaunchCosts,
+    check_shares,
+    inventory_runtime,
+    kernel_time,
+    launch_costs,
+)
 from llm_perf_opt.timing.roofline import Bound
 from modelmeter.layers import AttentionCore, Linear
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
@@ -172,7 +179,13 @@ def test_profiles_state_how_their_language_model_launches(profile: str, eager: s
 
 def test_module_profiles_pay_the_module_host_cost_per_launch() -> None:
     layer = Linear(tokens=4, in_features=5, out_features=6, bias=False)
-    costs = LaunchCosts(launch_s=5e-6, min_kernel_s=1e-6, sync_s=0.0, measured=False, module_launch_s=2e-5)
+    costs = LaunchCosts(
+        enqueue=EagerLaunch(launch_s=5e-6),
+        min_kernel_s=1e-6,
+        sync_s=0.0,
+        measured=False,
+        module=EagerLaunch(launch_s=2e-5),
+    )
     module = RuntimeProfile(
         name="toy",
         description="",
@@ -194,10 +207,10 @@ def test_h100_entry_carries_measured_curves_and_module_cost() -> None:
     cal = spec.calibration
     assert cal is not None
     assert cal.kernel_curves is not None
-    assert cal.module_launch_us is not None
+    assert cal.host.module.launch_us is not None
     costs = launch_costs(spec)
     assert costs.curves is cal.kernel_curves
-    assert math.isclose(costs.module_launch_s, cal.module_launch_us * 1e-6, rel_tol=1e-12)
+    assert math.isclose(costs.eager("module").launch_s, cal.host.module.launch_us * 1e-6, rel_tol=1e-12)
     # the asymptotic copy rate of the curve agrees with the large-copy calibration within 1 %
     last = cal.kernel_curves.copy.points[-1]
     assert cal.copy_tbps is not None

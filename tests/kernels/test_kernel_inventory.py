@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from attrs import evolve
 
 from llm_perf_opt.data.runtime_profile import Expr, KernelSpec, LayerKernels, RuntimeProfile
 from llm_perf_opt.kernels.inventory import KernelInventory, kernel_inventory
@@ -65,11 +66,14 @@ def test_rms_norm_is_eight_kernels_eager_one_fused(eager: RuntimeProfile, fused:
     assert kernel_inventory(norm, fused).kernel_launches == 1
 
 
-def test_sam_window_block_under_hf_eager_is_40_kernels(eager: RuntimeProfile) -> None:
+def test_sam_window_block_under_hf_eager_is_51_kernels(eager: RuntimeProfile) -> None:
     inv = kernel_inventory(sam_block(window_size=14), eager)
     k = kernels_of(inv)
-    # Block: pad (64 -> 70), window partition, window unpartition, unpad
-    assert sum(v for name, v in k.items() if name.startswith("Block.")) == 4
+    # Block under bf16 autocast, as the vendor's code launches it: two norm-input casts to fp32 and the two
+    # contiguous copies inside layer_norm (the residual stream is permuted), the pad (a fill and a copy, 64 -> 70),
+    # window partition, the qkv input cast back to bf16, window unpartition, unpad, two residual adds, lin1's cast
+    assert sum(v for name, v in k.items() if name.startswith("Block.")) == 2 + 2 + 2 + 1 + 1 + 1 + 1 + 2 + 1 == 13
+    assert k["Block.residual_add"] == 2
     # Attention's rel-pos work: qkv layout copy 1, coords 7 per axis 14, gather 2, einsum q copy 2, einsum bmm 2,
     # rel reshape copy 2, bias add 1, output layout copy 1 (no table resize: 27 rows for a 14-token window)
     assert sum(v for name, v in k.items() if name.startswith("Attention.")) == 25
@@ -77,32 +81,48 @@ def test_sam_window_block_under_hf_eager_is_40_kernels(eager: RuntimeProfile) ->
     # SDPA: the 196-wide bias is not a multiple of 16 -> one alignment copy, then the kernel
     assert k["AttentionCore.bias_pad"] == 1
     assert k["AttentionCore.sdpa"] == 1
-    # qkv, proj, lin1, lin2 GEMMs; two LayerNorms; GELU; two residual adds
+    # qkv, proj, lin1, lin2 GEMMs; two LayerNorms, each with its weight and bias cast to fp32; GELU
     assert k["Linear.gemm"] == 4
     assert k["LayerNorm.layer_norm"] == 2
+    assert k["LayerNorm.param_cast"] == 4
     assert k["GELU.gelu"] == 1
-    assert k["Elementwise.elementwise"] == 2
-    assert inv.kernel_launches == 4 + 25 + 2 + 4 + 2 + 1 + 2 == 40
+    assert "Elementwise.elementwise" not in k
+    assert inv.kernel_launches == 13 + 25 + 2 + 4 + 6 + 1 == 51
     assert inv.host_syncs == 0
 
 
 def test_sam_global_block_kernels_at_1024_and_640(eager: RuntimeProfile) -> None:
-    # at 1024 the global block sees the native 64x64 grid: no padding, no table resize, 4096-wide bias aligned
+    # at 1024 the global block sees the native 64x64 grid: no padding (fill, copy, unpad), no windows (partition,
+    # unpartition), no table resize, 4096-wide bias aligned
     at_1024 = kernel_inventory(sam_block(window_size=0), eager)
-    assert at_1024.kernel_launches == 40 - 4 - 1 == 35
+    assert at_1024.kernel_launches == 51 - 5 - 1 == 45
     # at 640 the grid is 40: the 127-row tables are resized to 79 (to fp32, interpolate, back, per axis: +6);
     # the 1600-wide bias is aligned (1600 = 16 * 100)
     at_640 = kernel_inventory(sam_block(window_size=0, grid=40), eager)
     assert kernels_of(at_640)["Attention.rel_pos_interpolate"] == 6
-    assert at_640.kernel_launches == 35 + 6 == 41
+    assert at_640.kernel_launches == 45 + 6 == 51
+
+
+def test_sam_block_without_autocast_drops_only_the_casts(eager: RuntimeProfile) -> None:
+    plain = evolve(eager, autocast=False)
+    # the two norm-input casts, qkv and lin1 casts, and the four LayerNorm parameter casts go; layout copies stay
+    assert kernel_inventory(sam_block(window_size=14), plain).kernel_launches == 51 - 2 - 2 - 4 == 43
+    blocks = kernel_inventory(sam_block(window_size=14), eager).records
+    (norm,) = [r for r in blocks if r.kernel == "norm_input_contiguous"]
+    (plain_norm,) = [r for r in kernel_inventory(sam_block(window_size=14), plain).records if r.kernel == norm.kernel]
+    # the copy reads and writes fp32 (4 bytes) under autocast, bf16 (2) without: 2 launches x 2 x 64 x 64 x 768
+    assert norm.io_bytes == 2 * 2 * 4 * 64 * 64 * 768
+    assert plain_norm.io_bytes == 2 * 2 * 2 * 64 * 64 * 768
 
 
 def test_whole_sam_encoder_kernel_count(eager: RuntimeProfile) -> None:
     sam = ImageEncoderViT(config=SamViTConfig(), batch=1, image_size=1024)
     inv = kernel_inventory(sam, eager)
-    # patch embed (CUDA-core conv, bias add) 2, position add 1, 8 window blocks x 40, 4 global blocks x 35,
-    # neck conv 1x1 1, LayerNorm2d 10, conv 3x3 1, LayerNorm2d 10, net_2 1, net_3 1; no pos-embed resize at 64x64
-    assert inv.kernel_launches == 2 + 1 + 8 * 40 + 4 * 35 + 1 + 10 + 1 + 10 + 1 + 1 == 487
+    # patch embed (CUDA-core conv, bias add) 2, position add 1, 8 window blocks x 51, 4 global blocks x 45,
+    # neck conv 1x1 1, LayerNorm2d 10, conv 3x3 with cuDNN's three layout transforms 4, LayerNorm2d 10, net_2 4,
+    # net_3 4, the casts of the two fp32 neck outputs the 3x3 convolutions read 2; no pos-embed resize at 64x64
+    # (the vendor's code launched 637 here, raw-vendor-kernels.json)
+    assert inv.kernel_launches == 2 + 1 + 8 * 51 + 4 * 45 + 1 + 10 + 4 + 10 + 4 + 4 + 2 == 626
     (conv,) = [r for r in inv.records if r.kernel == "implicit_convolve_sgemm"]
     assert conv.cuda_cores_only
     assert conv.tensor_core_flops == 2 * 768 * 64 * 64 * 3 * 16 * 16 == 4_831_838_208

@@ -6,15 +6,27 @@ from __future__ import annotations
 import math
 
 import pytest
+from attrs import evolve
 
-from llm_perf_opt.data.hardware import AchievableRates, Calibration, DatasheetFigure, HardwareSpec
+from llm_perf_opt.data.hardware import (
+    AchievableRates,
+    Calibration,
+    DatasheetFigure,
+    EnqueueCost,
+    GraphCost,
+    HardwareSpec,
+    HostCosts,
+)
 from llm_perf_opt.data.runtime_profile import Execution, Expr, KernelSpec, LayerKernels, RuntimeProfile
 from llm_perf_opt.kernels.inventory import kernel_inventory
 from llm_perf_opt.kernels.profiles import load_runtime
 from llm_perf_opt.kernels.report import where_time_goes_markdown
 from llm_perf_opt.kernels.timing import (
     SHARE_NAMES,
+    EagerLaunch,
+    GraphLaunch,
     LaunchCosts,
+    LaunchQueue,
     StageRuntime,
     check_shares,
     inventory_runtime,
@@ -27,15 +39,25 @@ from llm_perf_opt.timing.roofline import roofline_time
 from llm_perf_opt.validation.points import analytic_layer, unmeasured_point
 from modelmeter.layers import AttentionCore, Linear
 from modelmeter.layers.base import BaseLayer
-from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
+from modelmeter.models.deepseek_ocr.config import DeepseekV2TextConfig
+from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRDecodeStep, DeepseekOCRModel
 from modelmeter.models.deepseek_ocr.layers.decoder import DeepseekV2MLP
 from modelmeter.models.deepseek_ocr.workload import OCRWorkload
 
 ROUND = AchievableRates(
     tensor_core_flops_per_s=1e12, cuda_core_flops_per_s=1e10, memory_bytes_per_s=1e11, measured=False
 )
-NO_FIXED = LaunchCosts(launch_s=0.0, min_kernel_s=0.0, sync_s=0.0, measured=False)
-FIXED = LaunchCosts(launch_s=5e-6, min_kernel_s=1e-6, sync_s=1e-5, measured=False)
+NO_FIXED = LaunchCosts(enqueue=EagerLaunch(launch_s=0.0), min_kernel_s=0.0, sync_s=0.0, measured=False)
+FIXED = LaunchCosts(enqueue=EagerLaunch(launch_s=5e-6), min_kernel_s=1e-6, sync_s=1e-5, measured=False)
+
+
+def fixed(
+    *, module: EagerLaunch | None = None, graph: GraphLaunch | None = None, start: float | None = None
+) -> LaunchCosts:
+    """:data:`FIXED` (5 us bare enqueue, 1 us floor, 10 us sync) with the given module and graph records and eager
+    start; a record not given is the default (28.75 us per module launch; a graph launch at the bare enqueue's)."""
+    out = LaunchCosts(enqueue=EagerLaunch(launch_s=5e-6, start_s=start), min_kernel_s=1e-6, sync_s=1e-5, measured=False)
+    return evolve(out, **{k: v for k, v in {"module": module, "graph": graph}.items() if v is not None})
 
 
 def one_kernel(**extra: object) -> LayerKernels:
@@ -112,9 +134,7 @@ def test_graph_stage_replays_the_whole_call_with_its_launch_and_gaps() -> None:
         layers=leaves,
         execution=Execution(stages={"decode": "graph"}),
     )
-    costs = LaunchCosts(
-        launch_s=5e-6, min_kernel_s=1e-6, sync_s=1e-5, measured=False, graph_launch_s=20e-6, graph_gap_s=0.5e-6
-    )
+    costs = fixed(graph=GraphLaunch(launch_s=20e-6, kernel_gap_s=0.5e-6))
     graphed = inventory_runtime(mlp, kernel_inventory(mlp, profile, path="decode"), ROUND, costs, path="decode")
     # 5 tiny kernels at the 1 us floor, each followed by a 0.5 us gap, after one 20 us graph launch
     assert graphed.predicted_kernel_s == pytest.approx(5e-6, rel=1e-12)
@@ -134,7 +154,7 @@ def test_eager_start_delays_the_first_kernel_only_when_longer_than_a_launch() ->
     profile = RuntimeProfile(name="toy", description="", decoder_attention="flash", layers=leaves)
 
     def wall(start: float | None) -> float:
-        costs = LaunchCosts(launch_s=5e-6, min_kernel_s=1e-6, sync_s=1e-5, measured=False, eager_start_s=start)
+        costs = fixed(start=start)
         return inventory_runtime(mlp, kernel_inventory(mlp, profile), ROUND, costs).predicted_wall_s
 
     # 5 tiny kernels at the 1 us floor, launches at 5 us: the first waits 40 us for the host, then 1 us;
@@ -142,9 +162,10 @@ def test_eager_start_delays_the_first_kernel_only_when_longer_than_a_launch() ->
     assert wall(40e-6) == pytest.approx(40e-6 + 1e-6 + 4 * 5e-6, rel=1e-12)
     # unmeasured, or shorter than a launch: the first kernel waits one launch (5 + 1 us), as before
     assert wall(None) == wall(2e-6) == pytest.approx(5 * 5e-6 + 1e-6, rel=1e-12)
-    costs = LaunchCosts(launch_s=5e-6, min_kernel_s=1e-6, sync_s=1e-5, measured=False, eager_start_s=40e-6)
-    assert costs.first_launch(5e-6) == 40e-6
-    assert costs.first_launch(50e-6) == 50e-6
+    costs = fixed(start=40e-6)
+    assert costs.enqueue.first_launch(5e-6) == 40e-6
+    assert costs.enqueue.first_launch(50e-6) == 50e-6
+    assert costs.module.start_s == 40e-6  # one eager start for both eager kinds
 
 
 def test_execution_names_stages_and_kinds() -> None:
@@ -166,9 +187,7 @@ def test_fused_runs_the_vision_encoder_as_module_code() -> None:
         default="enqueue", stages={"sam": "module", "clip": "module", "qwen2": "module", "projector": "module"}
     )
     model = DeepseekOCRModel(workload=OCRWorkload(crop_grid=(2, 2), max_new_tokens=2))
-    costs = LaunchCosts(
-        launch_s=5e-6, min_kernel_s=1e-6, sync_s=1e-5, measured=False, module_launch_s=1.0, module_call_s=0.0
-    )
+    costs = fixed(module=EagerLaunch(launch_s=1.0))
     times = runtime_stage_times(model, "h100-sxm", fused, costs=costs)
     # at one second per module launch each vision kernel costs a second; the decoder's launches do not
     for stage in ("sam", "clip", "projector"):
@@ -241,7 +260,7 @@ def test_hf_eager_decode_is_launch_bound_and_slower_than_fused() -> None:
     eager = runtime_stage_times(model, "h100-sxm", "hf-eager")["decode"]
     fused = runtime_stage_times(model, "h100-sxm", "fused")["decode"]
     costs = launch_costs(load_hardware_spec())
-    assert eager.predicted_wall_s >= eager.host_launches * costs.launch_s + eager.host_syncs * costs.sync_s
+    assert eager.predicted_wall_s >= eager.host_launches * costs.enqueue.launch_s + eager.host_syncs * costs.sync_s
     assert eager.largest_gap == "launch_overhead_s"
     assert fused.predicted_wall_s < eager.predicted_wall_s / 10
     assert fused.host_launches == 4  # LM head workspace memset, GEMM and cast; one graph
@@ -264,28 +283,26 @@ def test_launch_costs_read_measured_constants_else_defaults() -> None:
         how_measured="test",
         matmul_tflops=0.8,
         copy_tbps=0.9,
-        launch_overhead_us=7.0,
         min_kernel_us=1.5,
-        sync_us=12.0,
-        graph_launch_us=20.0,
-        graph_kernel_gap_us=0.5,
+        host=HostCosts(
+            sync_us=12.0, enqueue=EnqueueCost(launch_us=7.0), graph=GraphCost(launch_us=20.0, kernel_gap_us=0.5)
+        ),
     )
     costs = launch_costs(HardwareSpec(**base, calibration=cal))  # type: ignore[arg-type]
-    assert (costs.launch_s, costs.min_kernel_s, costs.sync_s, costs.measured) == (7e-6, 1.5e-6, 12e-6, True)
-    assert costs.graph_launch_s == pytest.approx(20e-6, rel=1e-12)
-    assert costs.graph_gap_s == pytest.approx(0.5e-6, rel=1e-12)
+    assert (costs.enqueue.launch_s, costs.min_kernel_s, costs.sync_s, costs.measured) == (7e-6, 1.5e-6, 12e-6, True)
+    assert costs.graph.launch_s == pytest.approx(20e-6, rel=1e-12)
+    assert costs.graph.kernel_gap_s == pytest.approx(0.5e-6, rel=1e-12)
     # a measured constant the entry lacks (module code, eager start): the calibrated hosts' median
-    assert costs.eager_start_s == pytest.approx((95.90 + 59.82) / 2 * 1e-6, rel=1e-12)
+    assert costs.enqueue.start_s == pytest.approx((95.90 + 59.82) / 2 * 1e-6, rel=1e-12)
+    assert costs.module.launch_s == pytest.approx((12.72 + 15.66) / 2 * 1e-6, rel=1e-12)
     # no calibration: every constant is the median of the calibrated GPUs' hosts (H100 SXM and H200 entries)
     defaults = launch_costs(HardwareSpec(**base))  # type: ignore[arg-type]
-    assert defaults.launch_s == pytest.approx((10.42 + 6.902) / 2 * 1e-6, rel=1e-12)
-    assert defaults.graph_launch_s == pytest.approx((28.17 + 38.54) / 2 * 1e-6, rel=1e-12)
-    assert defaults.graph_gap_s == pytest.approx((0.2403 + 0.8433) / 2 * 1e-6, rel=1e-12)
+    assert defaults.enqueue.launch_s == pytest.approx((10.42 + 6.902) / 2 * 1e-6, rel=1e-12)
+    assert defaults.graph.launch_s == pytest.approx((28.17 + 38.54) / 2 * 1e-6, rel=1e-12)
+    assert defaults.graph.kernel_gap_s == pytest.approx((0.2403 + 0.8433) / 2 * 1e-6, rel=1e-12)
     assert not defaults.measured
-    assert costs.graph_launch == costs.graph_launch_s
     # graph constants given by nobody: a graph launch costs the bare launch
-    bare = LaunchCosts(launch_s=5e-6, min_kernel_s=1e-6, sync_s=1e-5, measured=False)
-    assert (bare.graph_launch, bare.graph_gap_s) == (5e-6, 0.0)
+    assert FIXED.graph == GraphLaunch(launch_s=5e-6, kernel_gap_s=0.0)
 
 
 def test_report_has_a_row_per_stage_whose_parts_add_to_its_wall() -> None:
@@ -310,24 +327,22 @@ def load_hardware_spec() -> HardwareSpec:
 def test_module_host_cost_is_per_kernel_plus_per_torch_call() -> None:
     """hf-sdpa's projector at 512 px: 4 kernels, 18 torch calls. With 1 ms per kernel and 1 ms per call each
     launch costs the host 1 + 1 * 18 / 4 = 5.5 ms, longer than every kernel at the round rates (the GEMM's
-    1.3 GFLOP take 1.3 ms), so the call takes its first kernel plus four launches (no eager start given: the
-    first launch is one launch)."""
+    1.3 GFLOP take 1.3 ms), so the GPU waits for every launch: the call takes four launches plus its last kernel,
+    which runs after the fourth (no eager start given: the first launch is one launch)."""
     layer = analytic_layer(unmeasured_point("projector", "tiny"))
     inventory = kernel_inventory(layer, load_runtime("hf-sdpa"), path="projector")
     assert (inventory.host_launches, inventory.torch_calls) == (4, 18)
-    costs = LaunchCosts(
-        launch_s=5e-6, min_kernel_s=1e-6, sync_s=1e-5, measured=False, module_launch_s=1e-3, module_call_s=1e-3
-    )
+    costs = fixed(module=EagerLaunch(launch_s=1e-3, call_s=1e-3))
     rt = inventory_runtime(layer, inventory, ROUND, costs, stage="projector", path="projector")
-    first = next(kernel_time(r, ROUND, costs.min_kernel_s).seconds for r in inventory.records if r.calls)
+    last = [kernel_time(r, ROUND, costs.min_kernel_s).seconds for r in inventory.records if r.calls][-1]
     assert max(kernel_time(r, ROUND, costs.min_kernel_s).seconds for r in inventory.records) < 5.5e-3
-    assert rt.predicted_wall_s == pytest.approx(first + 4 * 5.5e-3, rel=1e-12)
+    assert rt.predicted_wall_s == pytest.approx(4 * 5.5e-3 + last, rel=1e-12)
     assert rt.torch_calls == 18
     assert check_shares(rt)
     # without a cost per call (an unmeasured host) the launches cost the per-kernel figure alone
-    per_kernel = LaunchCosts(launch_s=5e-6, min_kernel_s=1e-6, sync_s=1e-5, measured=False, module_launch_s=2e-3)
+    per_kernel = fixed(module=EagerLaunch(launch_s=2e-3))
     plain = inventory_runtime(layer, inventory, ROUND, per_kernel, stage="projector", path="projector")
-    assert plain.predicted_wall_s == pytest.approx(first + 4 * 2e-3, rel=1e-12)
+    assert plain.predicted_wall_s == pytest.approx(4 * 2e-3 + last, rel=1e-12)  # 2 ms still exceeds every kernel
 
 
 def test_torch_calls_without_an_eager_kernel_add_their_host_time() -> None:
@@ -347,8 +362,52 @@ def test_torch_calls_without_an_eager_kernel_add_their_host_time() -> None:
     layer = Linear(tokens=2, in_features=3, out_features=4)
     inventory = kernel_inventory(layer, profile)
     assert (inventory.host_launches, inventory.torch_calls) == (0, 3)
-    costs = LaunchCosts(launch_s=5e-6, min_kernel_s=1e-6, sync_s=1e-5, measured=False, module_call_s=2e-6)
+    costs = fixed(module=EagerLaunch(launch_s=28.75e-6, call_s=2e-6))
     rt = inventory_runtime(layer, inventory, ROUND, costs)
     assert rt.predicted_kernel_s == 0.0
     assert rt.predicted_wall_s == pytest.approx(6e-6, rel=1e-12)
     assert rt.launch_overhead_s == pytest.approx(6e-6, rel=1e-12)
+
+
+def test_each_stage_pays_the_record_of_its_execution_kind() -> None:
+    """The entry's host records resolve to one record per kind; an eager stage's kind picks its record, the bare
+    enqueue paying nothing per torch call (a serving engine's C++ path makes none)."""
+    costs = launch_costs(load_hardware_spec())  # H100 SXM: 10.42 us enqueue, 12.72 + 12.64 us module, 28.17 us graph
+    assert costs.eager("enqueue") is costs.enqueue
+    assert costs.eager("module") is costs.module
+    assert (costs.enqueue.launch_s, costs.enqueue.call_s) == pytest.approx((10.42e-6, 0.0), rel=1e-12)
+    assert (costs.module.launch_s, costs.module.call_s) == pytest.approx((12.72e-6, 12.64e-6), rel=1e-12)
+    assert costs.graph.launch_s == pytest.approx(28.17e-6, rel=1e-12)
+    # one eager start for both eager kinds: the entry's host.eager_start_us
+    assert costs.enqueue.start_s == costs.module.start_s == pytest.approx(95.90e-6, rel=1e-12)
+    # 4 kernels, 18 torch calls: module code pays 12.72 + 12.64 * 18 / 4 us per launch, the enqueue 10.42 us
+    assert costs.module.per_launch(torch_calls=18, launches=4) == pytest.approx((12.72 + 12.64 * 4.5) * 1e-6)
+    assert costs.enqueue.per_launch(torch_calls=18, launches=4) == costs.enqueue.launch_s
+    with pytest.raises(ValueError, match=r"^unknown eager execution kind 'graph'; allowed: enqueue, module$"):
+        costs.eager("graph")
+
+
+def test_launch_queue_overlaps_host_and_gpu_and_syncs_drain_it() -> None:
+    q = LaunchQueue(sync_s=5e-6)
+    # GPU-bound: ten 100 us kernels launched 10 us apart end at 10 + 10 x 100 us; the host is done at 100 us
+    q.launch(10, kernel_s=100e-6, launch_s=10e-6)
+    assert (round(q.gpu_s * 1e6, 9), round(q.host_s * 1e6, 9)) == (1010.0, 100.0)
+    # host-bound kernels launched meanwhile queue behind the backlog: 1,010 + 5 x 1 us
+    q.launch(5, kernel_s=1e-6, launch_s=10e-6)
+    assert round(q.gpu_s * 1e6, 9) == 1015.0
+    # a sync waits for the GPU (1,015 us), then its round trip; launches after it start from there
+    q.sync(2)
+    assert round(q.host_s * 1e6, 9) == 1025.0
+    q.launch(1, kernel_s=3e-6, launch_s=10e-6)
+    assert (round(q.end_s * 1e6, 9), q.syncs) == (1038.0, 2)
+
+
+def test_syncs_sit_between_the_records_of_the_layers_around_them() -> None:
+    # hf-eager's decode step: one sync per MoE layer (its moe_infer reads the expert counts on the host), placed
+    # after the MoE block's own kernels (the walk books a layer's own kernels before its children's), so the first
+    # one precedes the first MoE layer's gate (layer 0 is dense); every sync of the step is placed
+    step = DeepseekOCRDecodeStep(config=DeepseekV2TextConfig(), batch=1, kv_len=512, attention="eager")
+    inventory = kernel_inventory(step, load_runtime("hf-eager"))
+    assert sum(r.syncs_before for r in inventory.records) == inventory.host_syncs == 11
+    (first,) = [r for r in inventory.records if r.syncs_before][:1]
+    assert (first.path, first.layer_class, first.syncs_before) == ("model.layers.1.mlp.gate", "MoEGate", 1)

@@ -7,9 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from attrs import evolve
 
 from llm_perf_opt.data.runtime_profile import COMPONENTS, Expr, KernelSpec, LayerKernels, LayerKey, TakeKey
 from llm_perf_opt.kernels.expressions import evaluate, parse_expression
+from llm_perf_opt.kernels.inventory import kernel_inventory
 from llm_perf_opt.kernels.profiles import list_runtimes, load_runtime, load_runtime_file
 
 MINIMAL = """\
@@ -147,3 +149,33 @@ def test_repository_profiles_are_parsed_once_other_directories_afresh(tmp_path: 
     first = load_runtime("toy", tmp_path)
     assert first == load_runtime("toy", tmp_path)
     assert first is not load_runtime("toy", tmp_path)
+
+
+def test_autocast_is_a_profile_setting_inherited_from_the_base() -> None:
+    # the vendor's infer() runs under bf16 autocast (hf-eager, and hf-fa2 through its base); the project's reference
+    # on transformers 5 (hf-sdpa, and hf-sdpa-graph through it) and a serving engine (fused) do not
+    assert {n: load_runtime(n).autocast for n in ("hf-eager", "hf-fa2", "hf-sdpa", "hf-sdpa-graph", "fused")} == {
+        "hf-eager": True,
+        "hf-fa2": True,
+        "hf-sdpa": False,
+        "hf-sdpa-graph": False,
+        "fused": False,
+    }
+
+
+def test_entries_read_autocast_and_a_missing_name_still_names_the_layer() -> None:
+    from modelmeter.layers.norms import LayerNorm
+
+    norm = LayerNorm(tokens=10, hidden=8)
+    eager = load_runtime("hf-eager")
+    on = {r.kernel: r for r in kernel_inventory(norm, eager).records}
+    off = {r.kernel: r for r in kernel_inventory(norm, evolve(eager, autocast=False)).records}
+    # weight and bias cast to fp32: 2 launches of (2 + 4) * 8 bytes
+    assert (on["param_cast"].calls, on["param_cast"].io_bytes) == (2, 2 * 6 * 8)
+    assert "param_cast" not in off  # a kernel that does not launch leaves no record
+    # the norm reads and writes fp32 under autocast: 4 more bytes per element than bf16's 2 + 2
+    assert on["layer_norm"].io_bytes - off["layer_norm"].io_bytes == 4 * 10 * 8
+    broken = LayerKernels(source="x", kernels=(KernelSpec(name="k", takes={"own": Expr("1")}, launches=Expr("width")),))
+    profile = evolve(eager, layers={**eager.layers, "LayerNorm": broken})
+    with pytest.raises(ValueError, match="LayerNorm has no attribute 'width'"):
+        kernel_inventory(norm, profile)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from llm_perf_opt.data.hardware import calibration_constant
 from llm_perf_opt.hardware.registry import load_hardware_file
 
 FLAGS = (
@@ -79,8 +80,9 @@ def test_dry_run_writes_an_entry_the_loader_reads(tmp_path: Path) -> None:
     assert "STAND-IN" in spec.tensor_core_bf16_tflops.source
     assert cal.kernel_curves is not None
     assert cal.kernel_curves.how_measured.startswith("DRY RUN")
-    for key in ("launch_overhead_us", "sync_us", "module_launch_us", "module_call_us", "eager_start_us"):
-        assert getattr(cal, key) is not None, key
+    for key in ("host.enqueue.launch_us", "host.sync_us", "host.module.launch_us", "host.module.call_us",
+                "host.eager_start_us"):  # fmt: skip
+        assert calibration_constant(cal, key) is not None, key
     # the raw measurements beside it, labelled as a dry run, with every section and the entry
     raw = json.loads((tmp_path / "dry-gpu.raw.json").read_text(encoding="utf-8"))
     assert (raw["dry_run"], raw["measured"]) == (True, False)

@@ -25,7 +25,8 @@ from llm_perf_opt.calibrate.fits import (
     summary,
 )
 from llm_perf_opt.calibrate.gpus import DatasheetError, Overrides, datasheet, known_entry
-from llm_perf_opt.contracts.hardware_converter import structure_hardware
+from llm_perf_opt.contracts.converter import structure
+from llm_perf_opt.data.hardware import CALIBRATION_CONSTANTS, Calibration, KernelCurves, calibration_constant
 from llm_perf_opt.hardware.registry import HARDWARE_DIR, load_hardware, load_hardware_file
 from llm_perf_opt.validation.host_split import module_host_split
 
@@ -178,9 +179,12 @@ def test_calibration_block_of_a_run(tmp_path: Path) -> None:
     block = calibration(_raw(), dry_run=False, raw_name="raw.json", seconds=30.0)
     # 4 significant digits of each median; the host split solves the two equations back to 16 and 4 us
     assert (block["measured"], block["matmul_tflops"], block["copy_tbps"]) == (True, 694.6, 4.24)
-    assert (block["launch_overhead_us"], block["min_kernel_us"], block["sync_us"]) == (7.0, 0.9, 8.353)
-    assert (block["module_launch_us"], block["module_call_us"], block["eager_start_us"]) == (16.0, 4.0, 59.82)
-    assert (block["graph_launch_us"], block["graph_kernel_gap_us"]) == (38.54, 0.8433)
+    assert (block["min_kernel_us"], block["host"]["sync_us"], block["host"]["eager_start_us"]) == (0.9, 8.353, 59.82)
+    assert block["host"]["enqueue"] == {"launch_us": 7.0}
+    assert block["host"]["module"] == {"launch_us": 16.0, "call_us": 4.0}
+    assert block["host"]["graph"] == {"launch_us": 38.54, "kernel_gap_us": 0.8433}
+    keys = list(block)
+    assert keys[keys.index("copy_tbps") + 1 : keys.index("host") + 1] == ["min_kernel_us", "host"]
     assert "1193 Python-level torch calls, 744 kernels" in block["how_measured"]  # 636 + 557, 401 + 343
     assert block["kernel_curves"]["gemv"]["points"] == [{"work": 10, "us": 1.0}, {"work": 100, "us": 2.0}]
     sheet = datasheet(device_name="NVIDIA H200", compute_capability="9.0", total_memory_bytes=1)
@@ -189,7 +193,7 @@ def test_calibration_block_of_a_run(tmp_path: Path) -> None:
     path.write_text(render_yaml(entry, header=sheet.header), encoding="utf-8")
     spec = load_hardware_file(path)
     assert spec.calibration is not None
-    assert spec.calibration.module_call_us == 4.0
+    assert spec.calibration.host.module.call_us == 4.0
     assert canonical(yaml.safe_load(path.read_text(encoding="utf-8"))) == canonical(entry)
 
 
@@ -219,11 +223,13 @@ def test_committed_h200_entry_is_its_raw_run() -> None:
     assert cal is not None
     assert cal.measured is True
     recomputed = calibration(raw, dry_run=False, raw_name="x", seconds=raw["seconds"])
-    for key in ("matmul_tflops", "copy_tbps", "launch_overhead_us", "min_kernel_us", "sync_us", "module_launch_us",
-                "module_call_us", "graph_launch_us", "graph_kernel_gap_us", "eager_start_us"):  # fmt: skip
-        assert getattr(cal, key) == recomputed[key], key
+    assert (cal.matmul_tflops, cal.copy_tbps) == (recomputed["matmul_tflops"], recomputed["copy_tbps"])
+    again = structure(recomputed, Calibration)
+    for key in CALIBRATION_CONSTANTS:
+        assert calibration_constant(cal, key) == calibration_constant(again, key), key
     assert cal.kernel_curves is not None
-    assert cal.kernel_curves.matmul.points == structure_hardware(raw["entry"]).calibration.kernel_curves.matmul.points  # type: ignore[union-attr]
+    # the raw run's own copy of the entry (written before the host costs were one record per execution kind)
+    assert cal.kernel_curves == structure(raw["entry"]["calibration"]["kernel_curves"], KernelCurves)
     # the datasheet half is the packaged entry's, as before the calibration
     assert (spec.name, spec.tensor_core_bf16_tflops.value, spec.memory_bandwidth_tbps.value) == ("h200", 989.4, 4.8)
     assert spec.memory_gb.value == 141.0

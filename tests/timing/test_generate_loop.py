@@ -26,10 +26,10 @@ def test_hf_eager_counts_the_vendor_generate_loop() -> None:
 
 
 def _per_token(loop: GenerateLoop, costs: LaunchCosts, *, batch: int, positions: float) -> float:
-    """One token's loop time by hand: torch calls (the history walk in torch-call equivalents) at module_call_s,
-    kernels at module_launch_s, syncs at sync_s."""
+    """One token's loop time by hand: torch calls (the history walk in torch-call equivalents) at the module
+    record's call_s, kernels at its launch_s, syncs at sync_s."""
     calls = loop.torch_call_equivalents(batch=batch, positions=round(positions))
-    return calls * costs.module_call_s + loop.kernels * costs.module_launch_s + loop.syncs(batch=batch) * costs.sync_s
+    return calls * costs.module.call_s + loop.kernels * costs.module.launch_s + loop.syncs(batch=batch) * costs.sync_s
 
 
 def test_loop_time_adds_to_ttft_and_decode_by_hand() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import attrs
@@ -9,7 +10,17 @@ import pytest
 import yaml
 
 from llm_perf_opt.contracts.hardware_converter import structure_hardware, unstructure_hardware
-from llm_perf_opt.data.hardware import FIGURE_FIELDS, PARAMETER_FIELDS, Calibration
+from llm_perf_opt.data.execution_kinds import EXECUTION_KINDS
+from llm_perf_opt.data.hardware import (
+    CALIBRATION_CONSTANTS,
+    FIGURE_FIELDS,
+    MOVED_CONSTANTS,
+    PARAMETER_FIELDS,
+    Calibration,
+    EnqueueCost,
+    HostCosts,
+    ModuleCost,
+)
 from llm_perf_opt.hardware.rates import (
     DEFAULT_COPY_EFFICIENCY,
     DEFAULT_CUDA_CORE_EFFICIENCY,
@@ -17,7 +28,7 @@ from llm_perf_opt.hardware.rates import (
     achievable_rates,
     efficiencies,
 )
-from llm_perf_opt.hardware.registry import HARDWARE_DIR, list_hardware, load_hardware
+from llm_perf_opt.hardware.registry import HARDWARE_DIR, list_hardware, load_hardware, load_hardware_file
 
 # Datasheet facts (dense bf16 Tensor-Core TFLOP/s with FP32 accumulate, FP32 TFLOP/s, TB/s, GB),
 # from the issue and the vendor documents each YAML names.
@@ -68,14 +79,39 @@ def test_round_trip_of_measured_calibration() -> None:
         how_measured="calibrate.py",
         matmul_tflops=790.0,
         copy_tbps=3.0,
-        launch_overhead_us=5.5,
         min_kernel_us=1.9,
-        sync_us=12.0,
+        host=HostCosts(sync_us=12.0, enqueue=EnqueueCost(launch_us=5.5)),
     )
     spec = attrs.evolve(base, calibration=cal)
     data = unstructure_hardware(spec)
     assert data["calibration"]["matmul_tflops"] == 790.0
+    assert data["calibration"]["host"]["enqueue"] == {"launch_us": 5.5}
     assert structure_hardware(data) == spec
+
+
+@pytest.mark.parametrize(("old", "new"), list(MOVED_CONSTANTS.items()))
+def test_a_former_flat_host_key_is_refused_naming_its_place(old: str, new: str) -> None:
+    """An entry written before the host costs became one record per execution kind is refused with the key and
+    where it lives now, not read with a silent guess."""
+    data = unstructure_hardware(load_hardware("h100-sxm"))
+    data["calibration"][old] = 10.0
+    with pytest.raises(ValueError, match=rf"^calibration\.{old}: moved to calibration\.{new} \(") as info:
+        structure_hardware(data)
+    assert "\n" not in str(info.value)
+    assert new in CALIBRATION_CONSTANTS
+
+
+def test_a_file_with_every_former_flat_key_names_the_first_and_counts_the_rest(tmp_path: Path) -> None:
+    text = (HARDWARE_DIR / "h100-sxm.yaml").read_text(encoding="utf-8")
+    flat = "".join(f"  {old}: 1.5\n" for old in MOVED_CONSTANTS)
+    path = tmp_path / "h100-sxm.yaml"
+    path.write_text(re.sub(r"  host:\n(    .*\n)+", flat, text), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"^\S+h100-sxm.yaml: calibration.launch_overhead_us") as info:
+        load_hardware_file(path)
+    assert str(info.value) == (
+        f"{path}: calibration.launch_overhead_us: moved to calibration.host.enqueue.launch_us (host costs are one "
+        "record per execution kind; docs/calibration.md); 6 more former flat keys @ $.calibration"
+    )
 
 
 def test_unknown_name_lists_known() -> None:
@@ -145,13 +181,22 @@ def test_calibration_forms_are_exclusive() -> None:
 
 
 def test_module_call_cost_needs_the_cost_per_kernel() -> None:
-    with pytest.raises(ValueError, match=r"^calibration: module_call_us needs module_launch_us"):
-        Calibration(measured=False, how_measured="x", matmul_efficiency=0.8, copy_efficiency=0.9, module_call_us=12.0)
+    with pytest.raises(ValueError, match=r"^host.module: call_us needs launch_us"):
+        ModuleCost(call_us=12.0)
     both = Calibration(
-        measured=False, how_measured="x", matmul_efficiency=0.8, copy_efficiency=0.9, module_launch_us=12.7,
-        module_call_us=12.6,
+        measured=False, how_measured="x", matmul_efficiency=0.8, copy_efficiency=0.9,
+        host=HostCosts(module=ModuleCost(launch_us=12.7, call_us=12.6)),
     )  # fmt: skip
-    assert (both.module_launch_us, both.module_call_us) == (12.7, 12.6)
+    assert (both.host.module.launch_us, both.host.module.call_us) == (12.7, 12.6)
+    assert both.host.of("module") is both.host.module
+    with pytest.raises(ValueError, match=r"^unknown execution kind 'python'; allowed: enqueue, module, graph"):
+        both.host.of("python")
+
+
+def test_host_records_are_the_execution_kinds() -> None:
+    """One host-cost record per execution kind a runtime profile can name, in that order."""
+    kinds = tuple(a.name for a in attrs.fields(HostCosts) if a.name not in ("sync_us", "eager_start_us"))
+    assert kinds == EXECUTION_KINDS
 
 
 def test_rates_unmeasured_defaults_a100_80gb() -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from llm_perf_opt.data.hardware import calibration_constant
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.inventory import kernel_inventory
 from llm_perf_opt.kernels.profiles import load_runtime
@@ -85,17 +86,17 @@ def test_constants_come_from_the_hardware_entry_and_the_host_microbenchmark(repo
     costs = report.summary["launch_costs"]
     cal = load_hardware("h100-sxm").calibration
     assert cal is not None
-    assert math.isclose(costs["launch_us"], cal.launch_overhead_us or 0.0, rel_tol=1e-12)
+    assert math.isclose(costs["launch_us"], cal.host.enqueue.launch_us or 0.0, rel_tol=1e-12)
     assert math.isclose(costs["min_kernel_us"], cal.min_kernel_us or 0.0, rel_tol=1e-12)
-    assert math.isclose(costs["module_launch_us"], cal.module_launch_us or 0.0, rel_tol=1e-12)
+    assert math.isclose(costs["module_launch_us"], cal.host.module.launch_us or 0.0, rel_tol=1e-12)
     assert costs["kernel_curves"] is (cal.kernel_curves is not None) is True
     host = json.loads((RAW / "host-overhead.json").read_text())
     assert costs["host_us_per_kernel"] == host["host_us_per_kernel"]
     # the entry's module costs are this run's host cases split per kernel and per torch call (4 significant digits)
     split = module_host_split(host)
-    assert cal.module_launch_us == pytest.approx(split.launch_us, rel=5e-4)
-    assert cal.module_call_us == pytest.approx(split.call_us, rel=5e-4)
-    assert costs["module_call_us"] == pytest.approx(cal.module_call_us or 0.0, rel=1e-12)
+    assert cal.host.module.launch_us == pytest.approx(split.launch_us, rel=5e-4)
+    assert cal.host.module.call_us == pytest.approx(split.call_us, rel=5e-4)
+    assert costs["module_call_us"] == pytest.approx(cal.host.module.call_us or 0.0, rel=1e-12)
     # together they are the LlamaModel cases' host time per kernel, at their torch calls per kernel
     llama = [host["llama_eager"], host["llama_sdpa"]]
     per_kernel = split.per_kernel(
@@ -105,17 +106,17 @@ def test_constants_come_from_the_hardware_entry_and_the_host_microbenchmark(repo
     # the eager start is this run's one-kernel host case: its wall less its kernel, to 4 significant digits
     one = host["one_add"]
     assert host["eager_start_us"] == (one["wall_s_per_forward"] - one["kernel_s_per_forward"]) * 1e6
-    assert cal.eager_start_us == pytest.approx(host["eager_start_us"], rel=5e-4)
-    assert costs["eager_start_us"] == pytest.approx(cal.eager_start_us, rel=1e-12)
+    assert cal.host.eager_start_us == pytest.approx(host["eager_start_us"], rel=5e-4)
+    assert costs["eager_start_us"] == pytest.approx(cal.host.eager_start_us, rel=1e-12)
     # the graph constants are the mean of the two graph calibrations bracketing the stage run
     runs = [json.loads((RAW / f"{name}.json").read_text()) for name in ("graph-costs", "graph-costs-after")]
-    for key in ("graph_launch_us", "graph_kernel_gap_us"):
+    for key, path in (("graph_launch_us", "host.graph.launch_us"), ("graph_kernel_gap_us", "host.graph.kernel_gap_us")):
         mean = statistics.fmean(r[key] for r in runs)
-        assert getattr(cal, key) == pytest.approx(mean, rel=5e-3), key
-        assert costs[key] == pytest.approx(getattr(cal, key), rel=1e-12)
+        assert calibration_constant(cal, path) == pytest.approx(mean, rel=5e-3), key
+        assert costs[key] == pytest.approx(calibration_constant(cal, path), rel=1e-12)
     # the entry carries exactly what --lease-constants derives from these files
     lease = lease_constants(RAW)
-    assert {key: getattr(cal, key) for key in lease} == lease
+    assert {key: calibration_constant(cal, key) for key in lease} == lease
 
 
 def test_graph_replays_launch_the_kernels_of_the_eager_calls() -> None:

@@ -48,7 +48,8 @@ from llm_perf_opt.calibrate.peaks import (
     peak_constants,
     peak_how_measured,
 )
-from llm_perf_opt.data.hardware import CALIBRATION_CONSTANTS
+from llm_perf_opt.contracts.hardware_converter import structure_hardware
+from llm_perf_opt.data.hardware import CALIBRATION_CONSTANTS, calibration_constant, nested_constants
 from llm_perf_opt.hardware.rates import DEFAULT_COPY_EFFICIENCY, DEFAULT_MATMUL_EFFICIENCY
 from llm_perf_opt.hardware.registry import list_hardware
 from llm_perf_opt.utils.atomic_output import check_output_path, write_file
@@ -221,8 +222,8 @@ def measure_all(torch: Any, device: Any, args: argparse.Namespace, progress: Pro
     host = measure_host(torch, device, HostSettings(runs=5 if dry else args.host_runs))
     progress.end(
         "host",
-        f"module_launch_us {host['module_launch_us']:.4g}, module_call_us {host['module_call_us']:.4g}, "
-        f"eager_start_us {host['eager_start_us']:.4g}",
+        f"module launch {host['module_launch_us']:.4g} us, call {host['module_call_us']:.4g} us, "
+        f"eager start {host['eager_start_us']:.4g} us",
     )
     if clock.cuda:
         env["nvidia_smi_after"] = nvidia_smi(device.index if device.index is not None else 0)
@@ -240,23 +241,23 @@ def calibration(raw: dict[str, Any], *, dry_run: bool, raw_name: str, seconds: f
     p, host, graphs = raw["peaks"], raw["host"], raw["graphs"]
     peaks = peak_constants(p)
     consts: dict[str, float | None] = {
-        "launch_overhead_us": peaks["launch_overhead_us"],
         "min_kernel_us": peaks["min_kernel_us"],
-        "sync_us": peaks["sync_us"],
-        "module_launch_us": sig(host["module_launch_us"]),
-        "module_call_us": sig(host["module_call_us"]),
-        "graph_launch_us": sig(graphs["graph_launch_us"]),
-        "graph_kernel_gap_us": sig(graphs["graph_kernel_gap_us"]),
-        "eager_start_us": sig(host["eager_start_us"]),
+        "host.sync_us": peaks["host.sync_us"],
+        "host.eager_start_us": sig(host["eager_start_us"]),
+        "host.enqueue.launch_us": peaks["host.enqueue.launch_us"],
+        "host.module.launch_us": sig(host["module_launch_us"]),
+        "host.module.call_us": sig(host["module_call_us"]),
+        "host.graph.launch_us": sig(graphs["graph_launch_us"]),
+        "host.graph.kernel_gap_us": sig(graphs["graph_kernel_gap_us"]),
     }
     consts = {k: _positive_or_none(v) for k, v in consts.items()}
-    if consts["module_launch_us"] is None:
-        consts["module_call_us"] = None
+    if consts["host.module.launch_us"] is None:
+        consts["host.module.call_us"] = None
     ls, ll = host["linear_silu"], [host["llama_eager"], host["llama_sdpa"]]
     parts = [
         f"python -m llm_perf_opt.calibrate, one process, {seconds:.0f} s",
         *peak_how_measured(p),
-        "module_launch_us and module_call_us: llm_perf_opt.calibrate.host's generic cases, none of them "
+        "host.module.launch_us and call_us: llm_perf_opt.calibrate.host's generic cases, none of them "
         "DeepSeek-OCR (CUDA events around a forward with the queue drained, median of "
         f"{ls['runs']} interleaved rounds; GPU work tiny, so a forward's wall time is the host's), split by "
         "llm_perf_opt.validation.host_split: the Linear/SiLU stack (200 blocks of Linear(64, 64), SiLU, residual "
@@ -264,10 +265,10 @@ def calibration(raw: dict[str, Any], *, dry_run: bool, raw_name: str, seconds: f
         "LlamaModel at toy size (hidden 64, 8 layers, 8 tokens, no cache) with eager and with SDPA attention (the "
         f"two summed: {sum(c['torch_calls_per_forward'] for c in ll)} Python-level torch calls, "
         f"{sum(c['kernels_per_forward'] for c in ll)} kernels, each counted in a separate call under a "
-        "TorchFunctionMode / the profiler) give wall = module_call_us x calls + module_launch_us x kernels",
-        "eager_start_us: one y.add_(1) on a one-element tensor timed in the same rounds, right after the "
+        "TorchFunctionMode / the profiler) give wall = call_us x calls + launch_us x kernels",
+        "host.eager_start_us: one y.add_(1) on a one-element tensor timed in the same rounds, right after the "
         "Linear/SiLU stack; median wall less its profiled kernel",
-        "graph_launch_us and graph_kernel_gap_us: llm_perf_opt.calibrate.graphs (chains of 1 and "
+        "host.graph.launch_us and kernel_gap_us: llm_perf_opt.calibrate.graphs (chains of 1 and "
         f"{graphs['kernels_per_long_chain']} "
         "dependent kernels: x.add_(1) on float32 tensors of 1 to 4,194,304 elements, 1280-wide bf16 "
         "matrix-vector products and eight kernel types in turn, each captured as a CUDA graph; "
@@ -288,7 +289,7 @@ def calibration(raw: dict[str, Any], *, dry_run: bool, raw_name: str, seconds: f
     else:
         block["matmul_tflops"] = peaks["matmul_tflops"]
         block["copy_tbps"] = peaks["copy_tbps"]
-    block.update(consts)
+    block.update(nested_constants(consts))
     block["measured_on"] = measured_on(raw["environment"])
     if not dry_run:
         block["how_measured"] = how
@@ -382,12 +383,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def print_summary(report: dict[str, Any], args: argparse.Namespace) -> None:
     """The constants, and where they went, on stdout."""
-    cal = report["entry"]["calibration"]
+    cal = structure_hardware(report["entry"]).calibration
+    assert cal is not None  # the command always writes one
     label = "DRY RUN (stand-in numbers, not a GPU's)" if report["dry_run"] else report["entry"]["display_name"]
     print(f"calibration of {label} in {report['seconds']:.0f} s")
-    for key in ("matmul_tflops", "copy_tbps", "matmul_efficiency", "copy_efficiency", *CALIBRATION_CONSTANTS):
-        if key in cal:
-            print(f"  {key:<22} {cal[key]}")
+    for key in ("matmul_tflops", "copy_tbps", "matmul_efficiency", "copy_efficiency"):
+        if (value := getattr(cal, key)) is not None:
+            print(f"  {key:<26} {value}")
+    for key in CALIBRATION_CONSTANTS:
+        if (value := calibration_constant(cal, key)) is not None:
+            print(f"  {key:<26} {value}")
     print(f"wrote {args.output}")
     print(f"wrote {args.raw}")
 

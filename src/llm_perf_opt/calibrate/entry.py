@@ -1,6 +1,7 @@
 """A hardware entry from a calibration run: the datasheet half (:mod:`llm_perf_opt.calibrate.gpus`), the
-measured constants and how each was measured, as YAML the hardware loader reads
-(:func:`llm_perf_opt.hardware.registry.load_hardware_file`).
+measured constants (the GPU's rates, curves and floor, and ``calibration.host``: the host's cost record per
+execution kind, :func:`~llm_perf_opt.data.hardware.nested_constants`) and how each was measured, as YAML the
+hardware loader reads (:func:`llm_perf_opt.hardware.registry.load_hardware_file`).
 
 Example
 -------
@@ -23,13 +24,12 @@ import yaml
 
 from llm_perf_opt.calibrate.gpus import Datasheet
 from llm_perf_opt.contracts.hardware_converter import structure_hardware, unstructure_hardware
-from llm_perf_opt.data.hardware import CALIBRATION_CONSTANTS, FIGURE_FIELDS
+from llm_perf_opt.data.hardware import FIGURE_FIELDS
 
-CONSTANTS = CALIBRATION_CONSTANTS
 FOLD_AT = 100
 """Strings longer than this are written as folded YAML blocks (``>-``)."""
 
-__all__ = ["CONSTANTS", "hardware_entry", "render_yaml", "structure_hardware"]
+__all__ = ["hardware_entry", "render_yaml", "structure_hardware"]
 
 
 def _figure(sheet: Datasheet, key: str) -> dict[str, Any]:

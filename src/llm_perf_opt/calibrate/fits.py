@@ -102,7 +102,7 @@ def chain_costs(wall_1: float, kernel_1: float, wall_n: float, kernel_n: float, 
 
 
 def graph_constants(rows: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
-    """The hardware entry's ``graph_launch_us`` and ``graph_kernel_gap_us``: the medians over the chains' rows
+    """The hardware entry's ``host.graph.launch_us`` and ``kernel_gap_us``: the medians over the chains' rows
     (each with ``launch_s`` and ``gap_s``), in microseconds.
 
     Example

@@ -30,10 +30,11 @@ graph of 256, 1,024 and 4,096 one-element adds a 1-kernel add graph's launch mea
 256-add chain's excess over its kernels about 150, 164 and 206 us; the same graph replayed back to back, as a
 serving loop replays its decode graph, measured 27 and 148 us.
 
-The hardware entry's ``graph_launch_us`` and ``graph_kernel_gap_us`` are the medians over the
-chains. The mixed chain was added to test whether a chain of different kernels, as a model's graph
-is, runs with longer gaps than one kernel repeated: on the H100 it does not (0.03 to 0.06 us per
-kernel, against 0.12 to 0.27 us for the identical-kernel chains).
+The hardware entry's ``host.graph.launch_us`` and ``host.graph.kernel_gap_us`` (this module's
+``graph_launch_us`` and ``graph_kernel_gap_us``) are the medians over the chains. The mixed chain was
+added to test whether a chain of different kernels, as a model's graph is, runs with longer gaps than one
+kernel repeated: on the H100 it does not (0.03 to 0.06 us per kernel, against 0.12 to 0.27 us for the
+identical-kernel chains).
 
 On the CPU (a dry run of ``python -m llm_perf_opt.calibrate``) nothing can be captured: the same chains
 run eagerly, host-timed, with no kernel time, as stand-ins that check the code path, not a GPU.

@@ -11,7 +11,7 @@ host cases among the stages:
 ``one_add``
     one ``y.add_(1)`` on a one-element tensor, timed right after ``linear_silu`` in every round: its median
     wall less its profiled kernel is the host's time to an eager call's first launch after other work
-    (``eager_start_us``);
+    (the entry's ``host.eager_start_us``);
 ``llama_eager`` and ``llama_sdpa``
     transformers' own ``LlamaModel`` at toy size (hidden 64, 8 layers, 8 tokens, no cache) with eager and
     with SDPA attention: typical transformers module code (module calls, views, masks, rotary tables,
@@ -19,9 +19,9 @@ host cases among the stages:
 
 Each case's kernels (``torch.profiler``) and its Python-level torch calls (a ``TorchFunctionMode``) are
 counted in separate calls; :func:`llm_perf_opt.validation.host_split.module_host_split` then solves
-``wall = module_call_us x calls + module_launch_us x kernels`` for the two costs (``linear_silu``, and the two
-LlamaModel cases summed). On the CPU (a dry run) walls are host-timed and the kernels are stand-ins (ATen
-operators that are not views), so the split describes nothing real.
+``wall = call_us x calls + launch_us x kernels`` for the two costs, the entry's ``host.module`` record
+(``linear_silu``, and the two LlamaModel cases summed). On the CPU (a dry run) walls are host-timed and the
+kernels are stand-ins (ATen operators that are not views), so the split describes nothing real.
 
 Example
 -------
@@ -144,7 +144,8 @@ def _cpu_kernels(torch: Any, fn: Callable[[], object]) -> int:
 
 def measure_host(torch: Any, device: Any, settings: HostSettings) -> dict[str, Any]:
     """Every case's kernels, torch calls and walls, as ``host-overhead.json`` records them, and the constants:
-    ``module_launch_us``, ``module_call_us`` and ``eager_start_us`` (and ``stand_in`` on the CPU)."""
+    ``module_launch_us``, ``module_call_us`` and ``eager_start_us`` (the entry's ``host.module.launch_us``,
+    ``host.module.call_us`` and ``host.eager_start_us``; and ``stand_in`` on the CPU)."""
     cuda = device.type == "cuda"
     cases = host_calls(torch, device)
     out: dict[str, Any] = {"how_measured": __doc__, "stand_in": not cuda}

@@ -1,6 +1,6 @@
 """What a GPU achieves on large work, and what tiny work costs: bf16 matmul rate, copy bandwidth,
 kernel-launch and sync costs (the calibration's ``matmul_tflops``, ``copy_tbps``,
-``launch_overhead_us``, ``min_kernel_us`` and ``sync_us``).
+``host.enqueue.launch_us``, ``min_kernel_us`` and ``host.sync_us``).
 
 Four measurements, each returned with how it was taken:
 
@@ -47,6 +47,7 @@ from typing import Any
 from attrs import define, evolve
 
 from llm_perf_opt.calibrate.fits import GIB, buffer_sets, copy_tbps, matmul_tflops, median_us, sig, summary
+from llm_perf_opt.data.hardware import nested_constants
 
 MIN_TIMED_RUNS = 20
 MATMUL_CHECK_BLOCK = 64
@@ -416,16 +417,17 @@ def measured_on(env: dict[str, Any]) -> str:
 
 
 def peak_constants(m: dict[str, Any]) -> dict[str, float | None]:
-    """The calibration constants of the peak measurements, 4 significant digits: ``matmul_tflops``,
-    ``copy_tbps``, ``launch_overhead_us`` (median host enqueue per launch), ``min_kernel_us`` (median GPU time
-    per tiny kernel replayed in a graph) and ``sync_us`` (median ``.item()`` of a ready scalar)."""
+    """The calibration constants of the peak measurements, 4 significant digits, by their place in the entry's
+    calibration block: ``matmul_tflops``, ``copy_tbps``, ``host.enqueue.launch_us`` (median host enqueue per
+    launch), ``min_kernel_us`` (median GPU time per tiny kernel replayed in a graph) and ``host.sync_us`` (median
+    ``.item()`` of a ready scalar)."""
     launch, sync = m.get("launch"), m.get("sync")
     return {
         "matmul_tflops": sig(m["matmul"]["tflops"]) if "matmul" in m else None,
         "copy_tbps": sig(m["copy"]["tbps"]) if "copy" in m else None,
-        "launch_overhead_us": sig(median_us(launch["host_enqueue_per_launch"])) if launch else None,
+        "host.enqueue.launch_us": sig(median_us(launch["host_enqueue_per_launch"])) if launch else None,
         "min_kernel_us": sig(median_us(launch["graph_per_kernel"])) if launch else None,
-        "sync_us": sig(median_us(sync["item_ready"])) if sync else None,
+        "host.sync_us": sig(median_us(sync["item_ready"])) if sync else None,
     }
 
 
@@ -434,10 +436,10 @@ def peak_how_measured(m: dict[str, Any]) -> list[str]:
     parts = [m[k]["how_measured"] for k in ("matmul", "copy") if k in m]
     launch = m.get("launch")
     if launch:
-        parts.append("launch_overhead_us: " + launch["how_measured_host"])
+        parts.append("host.enqueue.launch_us: " + launch["how_measured_host"])
         parts.append("min_kernel_us: " + launch["how_measured_graph"])
     if m.get("sync"):
-        parts.append("sync_us: y.item() on a ready one-element device tensor, host clock, median")
+        parts.append("host.sync_us: y.item() on a ready one-element device tensor, host clock, median")
     return parts
 
 
@@ -545,10 +547,13 @@ def calibration_block(env: dict[str, Any], m: dict[str, Any]) -> dict[str, Any] 
     measured)."""
     if "matmul" not in m or "copy" not in m:
         return None
+    c = peak_constants(m)
     return {
         "measured": True,
         "how_measured": "scripts/gpu/calibrate.py. " + ". ".join(peak_how_measured(m)),
-        **peak_constants(m),
+        "matmul_tflops": c.pop("matmul_tflops"),
+        "copy_tbps": c.pop("copy_tbps"),
+        **nested_constants(c),
         "measured_on": measured_on(env),
     }
 

@@ -139,6 +139,30 @@ def _omit_v1_model(conv: cattrs.Converter) -> None:
     conv.register_unstructure_hook(PlanningPoint, fn)
 
 
+def _refuse_moved_calibration_keys(conv: cattrs.Converter) -> None:
+    """A hardware entry's calibration written with the former flat host constants (``launch_overhead_us``,
+    ``module_launch_us``, ...) is refused with the first such key and its place now
+    (:data:`~llm_perf_opt.data.hardware.MOVED_CONSTANTS`), instead of cattrs's bare "extra fields"."""
+    from cattrs.gen import make_dict_structure_fn
+
+    from llm_perf_opt.data.hardware import MOVED_CONSTANTS, Calibration
+
+    calibration_fn = make_dict_structure_fn(Calibration, conv, _cattrs_forbid_extra_keys=True)
+
+    def calibration(value: Any, cls: type) -> Calibration:
+        if isinstance(value, dict):
+            flat = [k for k in value if k in MOVED_CONSTANTS]
+            if flat:
+                more = f"; {len(flat) - 1} more former flat keys" if len(flat) > 1 else ""
+                raise ValueError(
+                    f"calibration.{flat[0]}: moved to calibration.{MOVED_CONSTANTS[flat[0]]} (host costs are one "
+                    f"record per execution kind; docs/calibration.md){more}"
+                )
+        return calibration_fn(value, cls)
+
+    conv.register_structure_hook(Calibration, calibration)
+
+
 def _enum_value(member: enum.Enum) -> Any:
     return member.value
 
@@ -166,6 +190,7 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook(enum.StrEnum, _structure_enum)
     _register_model_unions(conv)
     _omit_v1_model(conv)
+    _refuse_moved_calibration_keys(conv)
     _omit_absent_predictions(conv)  # last: it resolves the hooks of its records' field types
     return conv
 

@@ -122,7 +122,8 @@ class StageSummary:
     """Kernels the runtime launches for the stage."""
     torch_calls: int | None = None
     """Python-level torch calls the runtime's eagerly run code makes for the stage (0 for a serving engine's
-    C++ launches or a CUDA-graph replay); each costs the host ``module_call_us`` in eager module code."""
+    C++ launches or a CUDA-graph replay); each costs the host ``calibration.host.module.call_us`` in eager module
+    code."""
 
 
 @define(frozen=True, kw_only=True)

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Mapping
+from typing import Any, cast
 
 import attrs
-from attrs import define, field
+from attrs import define, evolve, field
 
 from llm_perf_opt.data._validators import finite_positive, optional_finite_positive, optional_fraction, positive_int
+from llm_perf_opt.data.execution_kinds import EXECUTION_KINDS
 from llm_perf_opt.data.kernel_kinds import CURVE_NAMES
 
 
@@ -168,6 +171,103 @@ if tuple(a.name for a in attrs.fields(KernelCurves))[: len(CURVE_NAMES)] != CURV
 
 
 @define(frozen=True, kw_only=True)
+class EnqueueCost:
+    """Host cost of a kernel launched eagerly through PyTorch's bare enqueue (execution kind ``enqueue``).
+
+    Example
+    -------
+    >>> EnqueueCost(launch_us=10.42).launch_us
+    10.42
+    """
+
+    launch_us: float | None = field(default=None, validator=optional_finite_positive)
+    """Host time to enqueue one kernel (``None``: not measured)."""
+
+
+@define(frozen=True, kw_only=True)
+class ModuleCost:
+    """Host cost of eager Python module code (execution kind ``module``): per launched kernel and per
+    Python-level torch call.
+
+    Example
+    -------
+    >>> ModuleCost(launch_us=12.72, call_us=12.64).call_us
+    12.64
+    >>> ModuleCost(call_us=4.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: host.module: call_us needs launch_us (the two split one measured host cost; without the split, \
+launch_us alone is the cost per kernel)
+    """
+
+    launch_us: float | None = field(default=None, validator=optional_finite_positive)
+    """Host time per launched kernel (``None``: not measured)."""
+    call_us: float | None = field(default=None, validator=optional_finite_positive)
+    """Host time per Python-level torch call (``None``: not split, ``launch_us`` is all of the cost per kernel)."""
+
+    def __attrs_post_init__(self) -> None:
+        if self.call_us is not None and self.launch_us is None:
+            raise ValueError(
+                "host.module: call_us needs launch_us (the two split one measured host cost; "
+                "without the split, launch_us alone is the cost per kernel)"
+            )
+
+
+@define(frozen=True, kw_only=True)
+class GraphCost:
+    """Host-side cost of a CUDA-graph replay (execution kind ``graph``): the launch per replay beyond its
+    kernels and the gap between consecutive kernels of a replay.
+
+    Example
+    -------
+    >>> GraphCost(launch_us=28.17, kernel_gap_us=0.2403).kernel_gap_us
+    0.2403
+    """
+
+    launch_us: float | None = field(default=None, validator=optional_finite_positive)
+    """Time per replay beyond its kernels (``None``: the bare enqueue's ``launch_us``)."""
+    kernel_gap_us: float | None = field(default=None, validator=optional_finite_positive)
+    """Time between consecutive kernels of a replay (``None``: none)."""
+
+
+@define(frozen=True, kw_only=True)
+class HostCosts:
+    """The host's costs, microseconds: one record per execution kind
+    (:data:`~llm_perf_opt.data.execution_kinds.EXECUTION_KINDS`: ``enqueue``, ``module``, ``graph``; a runtime
+    profile says which kind each stage runs as), and the two costs every kind shares: a device-to-host scalar
+    round trip (``sync_us``) and the host time before the first kernel of an eager call made after other work
+    (``eager_start_us``; it bounds the first launch of an ``enqueue`` and of a ``module`` call alike). Every
+    figure is optional (``None``: not measured; the time model's documented defaults or, for a GPU without
+    kernel-time curves, the calibrated hosts' medians).
+
+    Example
+    -------
+    >>> h = HostCosts(sync_us=10.7, module=ModuleCost(launch_us=12.72))
+    >>> h.of("module").launch_us, h.of("graph").launch_us
+    (12.72, None)
+    """
+
+    sync_us: float | None = field(default=None, validator=optional_finite_positive)
+    """One device-to-host scalar round trip on an idle queue (``.item()`` of a ready tensor)."""
+    eager_start_us: float | None = field(default=None, validator=optional_finite_positive)
+    """Host time before the first kernel of an eager call made after other work."""
+    enqueue: EnqueueCost = field(factory=EnqueueCost)
+    module: ModuleCost = field(factory=ModuleCost)
+    graph: GraphCost = field(factory=GraphCost)
+
+    def of(self, kind: str) -> EnqueueCost | ModuleCost | GraphCost:
+        """The record of execution kind ``kind``."""
+        if kind not in EXECUTION_KINDS:
+            raise ValueError(f"unknown execution kind {kind!r}; allowed: {', '.join(EXECUTION_KINDS)}")
+        record: EnqueueCost | ModuleCost | GraphCost = getattr(self, kind)
+        return record
+
+
+if tuple(a.name for a in attrs.fields(HostCosts))[-len(EXECUTION_KINDS) :] != EXECUTION_KINDS:  # pragma: no cover
+    raise ImportError("HostCosts' last fields must be llm_perf_opt.data.execution_kinds.EXECUTION_KINDS, in order")
+
+
+@define(frozen=True, kw_only=True)
 class Calibration:
     """Achievable fractions of the datasheet rates: measured on the GPU, or documented defaults.
 
@@ -179,17 +279,13 @@ class Calibration:
     the defaults come from. Exactly one of the two forms is allowed.
 
     ``cuda_core_efficiency`` (fraction of the FP32 CUDA-core peak; ``None``: the default of
-    :mod:`llm_perf_opt.hardware.rates`) is not measured by the script. The kernel-launch
-    constants are optional measurements in microseconds: host time to enqueue one kernel
-    (``launch_overhead_us``), GPU time of one tiny kernel replayed back to back in a CUDA
-    graph (``min_kernel_us``), and one device-to-host scalar round trip (``sync_us``); host
-    time per launched kernel of eager Python module code (``module_launch_us``) and per
-    Python-level torch call of it (``module_call_us``; absent: ``module_launch_us`` is all of the
-    host's cost per kernel); and, for CUDA-graph
-    replays (``scripts/gpu/calibrate_graphs.py``), the launch per replay beyond its kernels
-    (``graph_launch_us``) and the gap between consecutive kernels of a replay
-    (``graph_kernel_gap_us``); and the host time before the first kernel of an eager call made
-    after other work (``eager_start_us``: ``scripts/gpu/measure_stages.py``'s one-kernel host case).
+    :mod:`llm_perf_opt.hardware.rates`) is not measured by the script. ``min_kernel_us``, an optional
+    measurement, is the GPU's floor: the GPU time of one tiny kernel replayed back to back in a CUDA graph.
+    ``host`` holds the host's costs, one record per execution kind (:class:`HostCosts`): the bare enqueue
+    (``host.enqueue.launch_us``), eager Python module code (``host.module.launch_us`` per launched kernel and
+    ``host.module.call_us`` per Python-level torch call, ``scripts/gpu/measure_stages.py``'s host cases), a
+    CUDA-graph replay (``host.graph.launch_us`` and ``host.graph.kernel_gap_us``,
+    ``scripts/gpu/calibrate_graphs.py``), and the shared ``host.sync_us`` and ``host.eager_start_us``.
 
     Example
     -------
@@ -208,14 +304,8 @@ class Calibration:
     matmul_efficiency: float | None = field(default=None, validator=optional_fraction)
     copy_efficiency: float | None = field(default=None, validator=optional_fraction)
     cuda_core_efficiency: float | None = field(default=None, validator=optional_fraction)
-    launch_overhead_us: float | None = field(default=None, validator=optional_finite_positive)
     min_kernel_us: float | None = field(default=None, validator=optional_finite_positive)
-    sync_us: float | None = field(default=None, validator=optional_finite_positive)
-    module_launch_us: float | None = field(default=None, validator=optional_finite_positive)
-    module_call_us: float | None = field(default=None, validator=optional_finite_positive)
-    graph_launch_us: float | None = field(default=None, validator=optional_finite_positive)
-    graph_kernel_gap_us: float | None = field(default=None, validator=optional_finite_positive)
-    eager_start_us: float | None = field(default=None, validator=optional_finite_positive)
+    host: HostCosts = field(factory=HostCosts)
     kernel_curves: KernelCurves | None = None
     measured_on: str = ""
 
@@ -232,11 +322,6 @@ class Calibration:
             raise ValueError(
                 "calibration: measured=False needs matmul_efficiency and copy_efficiency, "
                 "and no matmul_tflops/copy_tbps"
-            )
-        if self.module_call_us is not None and self.module_launch_us is None:
-            raise ValueError(
-                "calibration: module_call_us needs module_launch_us (the two split one measured host cost; "
-                "without the split, module_launch_us alone is the cost per kernel)"
             )
 
 
@@ -305,17 +390,99 @@ class HardwareSpec:
 
 
 CALIBRATION_CONSTANTS: tuple[str, ...] = (
-    "launch_overhead_us",
     "min_kernel_us",
-    "sync_us",
-    "module_launch_us",
-    "module_call_us",
-    "graph_launch_us",
-    "graph_kernel_gap_us",
-    "eager_start_us",
+    "host.sync_us",
+    "host.eager_start_us",
+    "host.enqueue.launch_us",
+    "host.module.launch_us",
+    "host.module.call_us",
+    "host.graph.launch_us",
+    "host.graph.kernel_gap_us",
 )
-"""The measured microsecond host and launch constants of a :class:`Calibration`, in the order an entry lists them
-(the calibration command writes them, a portable entry takes them from the measured hosts)."""
+"""The measured microsecond launch and host constants of a :class:`Calibration`, as dotted paths within it, in
+the order an entry lists them (the calibration command writes them, a portable entry takes them from the measured
+hosts; :func:`calibration_constant` reads one, :func:`with_constants` replaces some)."""
+
+MOVED_CONSTANTS: dict[str, str] = {
+    "launch_overhead_us": "host.enqueue.launch_us",
+    "sync_us": "host.sync_us",
+    "eager_start_us": "host.eager_start_us",
+    "module_launch_us": "host.module.launch_us",
+    "module_call_us": "host.module.call_us",
+    "graph_launch_us": "host.graph.launch_us",
+    "graph_kernel_gap_us": "host.graph.kernel_gap_us",
+}
+"""A calibration's former flat host keys -> their place now (a path within ``calibration``, one of
+:data:`CALIBRATION_CONSTANTS`): the loader refuses the former keys, naming the new place."""
+
+
+def calibration_constant(cal: Calibration, path: str) -> float | None:
+    """The constant at ``path`` (one of :data:`CALIBRATION_CONSTANTS`) of ``cal``.
+
+    Example
+    -------
+    >>> cal = Calibration(measured=False, how_measured="x", matmul_efficiency=0.8, copy_efficiency=0.9,
+    ...                   host=HostCosts(graph=GraphCost(launch_us=28.17)))
+    >>> calibration_constant(cal, "host.graph.launch_us"), calibration_constant(cal, "min_kernel_us")
+    (28.17, None)
+    """
+    if path not in CALIBRATION_CONSTANTS:
+        raise ValueError(f"unknown calibration constant {path!r}; known: {', '.join(CALIBRATION_CONSTANTS)}")
+    node: object = cal
+    for part in path.split("."):
+        node = getattr(node, part)
+    return cast("float | None", node)
+
+
+def with_constants(cal: Calibration, values: Mapping[str, float | None]) -> Calibration:
+    """``cal`` with the constants at the given paths (:data:`CALIBRATION_CONSTANTS`) replaced.
+
+    Example
+    -------
+    >>> cal = Calibration(measured=False, how_measured="x", matmul_efficiency=0.8, copy_efficiency=0.9)
+    >>> new = with_constants(cal, {"host.module.launch_us": 12.72, "host.module.call_us": 12.64})
+    >>> new.host.module
+    ModuleCost(launch_us=12.72, call_us=12.64)
+    """
+    unknown = sorted(set(values) - set(CALIBRATION_CONSTANTS))
+    if unknown:
+        raise ValueError(f"unknown calibration constants {unknown}; known: {', '.join(CALIBRATION_CONSTANTS)}")
+    top: dict[str, Any] = {k: v for k, v in values.items() if "." not in k}
+    host_fields: dict[str, Any] = {
+        k.removeprefix("host."): v for k, v in values.items() if k.startswith("host.") and k.count(".") == 1
+    }
+    for kind in EXECUTION_KINDS:
+        own: dict[str, Any] = {k.rsplit(".", 1)[1]: v for k, v in values.items() if k.startswith(f"host.{kind}.")}
+        if own:
+            host_fields[kind] = evolve(cal.host.of(kind), **own)
+    host = evolve(cal.host, **host_fields) if host_fields else cal.host
+    return evolve(cal, host=host, **top)
+
+
+def nested_constants(values: Mapping[str, float | None]) -> dict[str, Any]:
+    """The constants at the given paths (:data:`CALIBRATION_CONSTANTS`) as a calibration block's plain data, in
+    the order an entry lists them; ``None`` values and empty records are left out.
+
+    Example
+    -------
+    >>> nested_constants({"host.module.call_us": 4.2, "min_kernel_us": 0.89, "host.graph.launch_us": None})
+    {'min_kernel_us': 0.89, 'host': {'module': {'call_us': 4.2}}}
+    """
+    unknown = sorted(set(values) - set(CALIBRATION_CONSTANTS))
+    if unknown:
+        raise ValueError(f"unknown calibration constants {unknown}; known: {', '.join(CALIBRATION_CONSTANTS)}")
+    out: dict[str, Any] = {}
+    for path in CALIBRATION_CONSTANTS:
+        value = values.get(path)
+        if value is None:
+            continue
+        *parents, leaf = path.split(".")
+        node = out
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return out
+
 
 FIGURE_FIELDS: tuple[str, ...] = (
     "tensor_core_bf16_tflops",

@@ -42,8 +42,10 @@ from types import CodeType
 from typing import Any
 
 from attrs import define, field
+from attrs.validators import instance_of
 
 from llm_perf_opt.data._validators import finite_non_negative, non_negative_int, one_of
+from llm_perf_opt.data.execution_kinds import EAGER_EXECUTION, EXECUTION_KINDS, GRAPH_EXECUTION
 from llm_perf_opt.data.kernel_kinds import KERNEL_KINDS
 from llm_perf_opt.data.stage_names import ALL_STAGE_NAMES
 from llm_perf_opt.kernels.expressions import parse_expression
@@ -73,15 +75,6 @@ COMPONENT_FIELDS: dict[str, str] = {
 
 BYTE_COMPONENTS: tuple[str, ...] = COMPONENTS[2:]
 """The components that are bytes moved."""
-
-EAGER_EXECUTION: tuple[str, ...] = ("enqueue", "module")
-"""How eager launches are made, i.e. what the host pays per kernel: ``enqueue`` (the bare launch through PyTorch: a
-serving engine's C++ path) or ``module`` (eager Python module code: a cost per launched kernel plus a cost per
-Python-level torch call)."""
-GRAPH_EXECUTION = "graph"
-"""Captured once and replayed as a CUDA graph: one graph launch per call, no per-kernel host cost."""
-EXECUTION_KINDS: tuple[str, ...] = (*EAGER_EXECUTION, GRAPH_EXECUTION)
-"""How a stage (or a layer) is executed: see :class:`Execution`."""
 
 ATTENTION_CHOICES: tuple[str, ...] = ("flash", "eager")
 
@@ -327,8 +320,8 @@ class Execution:
     bare enqueue, as a serving engine's C++ path), ``module`` (eager Python module code, as Hugging Face
     transformers: a host cost per launched kernel plus one per Python-level torch call) or ``graph`` (the stage's
     every call captured once and replayed as one CUDA graph: no per-kernel host cost, one graph launch per call).
-    The hardware entry holds the host cost of each kind (``launch_overhead_us``; ``module_launch_us`` and
-    ``module_call_us``; ``graph_launch_us`` and ``graph_kernel_gap_us``).
+    The hardware entry holds one host-cost record per kind (``calibration.host.enqueue``, ``.module``, ``.graph``:
+    :class:`~llm_perf_opt.data.hardware.HostCosts`).
 
     Example
     -------
@@ -371,9 +364,10 @@ class GenerateLoop:
     the cache bookkeeping), per generated token, for a page of ``positions`` sequence positions so far.
 
     The loop's own torch calls and kernels run as eager Python code (each torch call costs the hardware entry's
-    ``module_call_us``, each kernel ``module_launch_us``), its syncs ``sync_us`` each, and the no-repeat-n-gram
-    processor walks every earlier position of every row in Python (``history_calls_per_position`` torch-call
-    equivalents of host time per position, so that it scales with the host like the rest of the Python code)::
+    ``host.module.call_us``, each kernel ``host.module.launch_us``), its syncs ``host.sync_us`` each, and the
+    no-repeat-n-gram processor walks every earlier position of every row in Python (``history_calls_per_position``
+    torch-call equivalents of host time per position, so that it scales with the host like the rest of the Python
+    code)::
 
         loop_s = (torch_calls + torch_calls_per_row * batch) * module_call_s + kernels * module_launch_s
                  + (host_syncs + host_syncs_per_row * batch) * sync_s
@@ -437,6 +431,11 @@ class RuntimeProfile:
     generate
         The host work of the runtime's token loop around each decode forward (:class:`GenerateLoop`); ``None``
         when the runtime's loop adds nothing the stages do not already count (a serving engine's scheduler).
+    autocast
+        Whether the runtime runs the model under ``torch.autocast`` in bf16 (the vendor's ``infer()`` does):
+        norms and other fp32-policy operators cast their inputs and parameters to fp32 and write fp32, and the
+        next matrix product casts back. Entries read it as the name ``autocast`` (1 or 0) in their expressions.
+        Inherited from the ``base`` profile unless the file gives it.
     models
         The models whose layers the profile's entries cover (:data:`modelmeter.models.families.FAMILIES` keys);
         default ``deepseek-ocr`` only. Timing another model under the profile is refused.
@@ -456,6 +455,7 @@ class RuntimeProfile:
     base: str | None = None
     execution: Execution = field(factory=Execution)
     generate: GenerateLoop | None = None
+    autocast: bool = field(default=False, validator=instance_of(bool))
     models: tuple[str, ...] = (V1,)
 
     def __attrs_post_init__(self) -> None:

@@ -37,9 +37,17 @@ so the target's largest kernels run at ``e`` of its peak, its smallest cost ``c`
 transition between the two keeps the references' shape. An entry without a boost clock keeps the references'
 fixed cost in seconds.
 
-**Host costs** (launch, eager module code, graph replay, sync): these depend on the host CPU and software, not
-the GPU, so a portable entry takes the **median over the references' measured hosts** of each constant, and
-:func:`host_spread` states the range they span.
+**On another architecture** two steps adjust the Tensor-Core (FLOP) curves: the knee and the time of a wave
+of tiles stretch by the ratio of the references' bf16 FLOPs per SM-clock to the target's (:func:`wave_stretch`,
+datasheet only), and the matrix curves' efficiency is divided by :func:`architecture_factor`, learned from
+NVIDIA aiconfigurator-core's measured GEMMs of the *other* GPUs of the target's Tensor-Core class
+(:data:`TENSOR_CORE_CLASSES`; never the target's own). Both are 1 for a GPU of the references' class with their
+SMs' rate (H100 from H200 and back).
+
+**Host costs** (``calibration.host``: the record of each execution kind, enqueue, eager module code and graph
+replay, with the sync and the eager start): these depend on the host CPU and software, not the GPU, so a portable
+entry takes the **median over the references' measured hosts** of each constant, and :func:`host_spread` states
+the range they span (so does the GPU floor ``min_kernel_us``, about 1 us on both references).
 
 Example
 -------
@@ -57,10 +65,10 @@ from __future__ import annotations
 
 import bisect
 import functools
+import json
 import math
 import statistics
 from collections.abc import Sequence
-from typing import Any
 
 from attrs import define, evolve, field
 
@@ -71,18 +79,23 @@ from llm_perf_opt.data.hardware import (
     HardwareSpec,
     KernelCurve,
     KernelCurves,
+    calibration_constant,
+    with_constants,
 )
 from llm_perf_opt.data.kernel_kinds import CURVE_NAMES, CURVES
 from llm_perf_opt.data.planning import BASIS_CALIBRATED, BASIS_PORTABLE
+from llm_perf_opt.hardware.curves import kind_seconds
 from llm_perf_opt.hardware.rates import DEFAULT_COPY_EFFICIENCY, DEFAULT_MATMUL_EFFICIENCY, TERA
 from llm_perf_opt.hardware.registry import list_hardware, load_hardware
+from llm_perf_opt.utils.packaged_defaults import conf_dir
 
 MICRO = 1e-6
 MEGA = 1e6
 
 HOST_CONSTANTS = CALIBRATION_CONSTANTS
-"""The microsecond host constants of a :class:`~llm_perf_opt.data.hardware.Calibration` a portable entry takes
-from the references' hosts."""
+"""The microsecond constants of a :class:`~llm_perf_opt.data.hardware.Calibration` (paths within it: the host's
+record per execution kind, its sync and eager start, and the GPU floor ``min_kernel_us``) a portable entry takes
+from the references."""
 
 
 @define(frozen=True, kw_only=True)
@@ -292,8 +305,54 @@ def curve_shapes(reference: HardwareSpec) -> dict[str, CurveShape]:
     }
 
 
-def portable_curves(spec: HardwareSpec, references: Sequence[HardwareSpec]) -> KernelCurves:
+def tensor_rate_per_sm_clock(spec: HardwareSpec) -> float | None:
+    """Dense bf16 Tensor-Core FLOPs per SM per clock cycle from the datasheet, ``P / (SMs f)`` (``None`` without
+    ``sm_count`` or ``boost_clock_mhz``).
+
+    Example
+    -------
+    >>> round(tensor_rate_per_sm_clock(load_hardware("l40s")), 1)  # 362.05 TFLOP/s / (142 SMs x 2,490 MHz)
+    1024.0
+    """
+    clock = _clock_hz(spec)
+    if clock is None or spec.sm_count is None:
+        return None
+    return spec.tensor_core_bf16_tflops.value * TERA / (spec.sm_count.value * clock)
+
+
+def wave_stretch(shape: CurveShape, g: float) -> CurveShape:
+    """``shape`` on a GPU whose SMs do ``1 / g`` of the references' Tensor-Core work per clock.
+
+    A matrix kernel's work comes in tiles, one per SM at a time: it reaches its asymptotic rate once it has
+    enough tiles to fill every SM, i.e. at a work proportional to the SM count, not to the peak. In units of
+    ``u`` (work over ``e P tau``, with ``P`` proportional to SMs x FLOPs per SM-clock) the knee therefore moves
+    to ``g`` times the references' ``u``, and the time above the fixed cost that a wave of tiles takes grows by
+    the same ``g``::
+
+        y_T(u) = 1 + g (y(u / g) - 1)
+
+    which keeps the fixed cost (``y -> 1`` for small ``u``) and the asymptotic rate (slope 1 in ``u``).
+
+    Example
+    -------
+    >>> s = CurveShape(efficiency=0.5, fixed_cycles=1.0, u=(1.0, 10.0), y=(1.0, 11.0))
+    >>> t = wave_stretch(s, 4.0)  # SMs a quarter as fast: the knee at 4x the work, each wave 4x as long
+    >>> t.u, t.y
+    ((4.0, 40.0), (1.0, 41.0))
+    """
+    if g == 1.0:
+        return shape
+    return evolve(shape, u=tuple(g * u for u in shape.u), y=tuple(1.0 + g * (y - 1.0) for y in shape.y))
+
+
+def portable_curves(
+    spec: HardwareSpec, references: Sequence[HardwareSpec], *, architecture: bool = True
+) -> KernelCurves:
     """The kernel-time curves of ``spec`` from its datasheet and the ``references``' measured curves.
+
+    The Tensor-Core (FLOP) curves take the references' shape stretched by :func:`wave_stretch` (the ratio of
+    the references' FLOPs per SM-clock to ``spec``'s) and, with ``architecture``, the matrix curves' efficiency
+    divided by :func:`architecture_factor` (learned from other GPUs of ``spec``'s Tensor-Core class).
 
     Example
     -------
@@ -305,22 +364,214 @@ def portable_curves(spec: HardwareSpec, references: Sequence[HardwareSpec]) -> K
     per_ref = [curve_shapes(r) for r in references]
     clock = None if spec.boost_clock_mhz is None else spec.boost_clock_mhz.value
     sms = None if spec.sm_count is None else spec.sm_count.value
-    curves = {
-        name: instantiate(
-            learned_shape([s[name] for s in per_ref]), peak_per_s=peak_per_s(spec, name), clock_mhz=clock, sm_count=sms
-        )
-        for name in CURVE_NAMES
-    }
+    rate = tensor_rate_per_sm_clock(spec)
+    ref_rates = [tensor_rate_per_sm_clock(r) for r in references]
+    g = 1.0
+    if rate is not None and all(r is not None for r in ref_rates):
+        g = statistics.geometric_mean(r for r in ref_rates if r is not None) / rate
+    factor = architecture_factor(spec, references).factor if architecture else 1.0
+    curves = {}
+    for name in CURVE_NAMES:
+        shape = learned_shape([s[name] for s in per_ref])
+        if CURVES[name].work_unit == "flops":
+            shape = wave_stretch(shape, g)
+        if name in ARCHITECTURE_CURVES and factor != 1.0:
+            shape = evolve(shape, efficiency=shape.efficiency / factor, peak_efficiency=None)
+        curves[name] = instantiate(shape, peak_per_s=peak_per_s(spec, name), clock_mhz=clock, sm_count=sms)
     names = ", ".join(r.name for r in references)
     return KernelCurves(
         **curves,
         how_measured=(
             f"portable (llm_perf_opt.hardware.portable): the curves measured on {names}, as efficiency of the "
-            f"datasheet peak, fixed cost in clock cycles and shape, instantiated with {spec.name}'s datasheet peaks "
-            "and boost clock; not measured on this GPU"
+            f"datasheet peak, fixed cost in clock cycles and shape, instantiated with {spec.name}'s datasheet peaks, "
+            f"boost clock and Tensor-Core rate per SM-clock; matrix efficiency / {factor:.3f} for its Tensor-Core "
+            "class; not measured on this GPU"
         ),
         measured_on="",
     )
+
+
+# --- Architecture: the Tensor-Core class and its efficiency, learned from other GPUs' measured GEMMs ---
+
+TENSOR_CORE_CLASSES: dict[int, str] = {8: "mma.sync", 9: "wgmma", 10: "tcgen05", 12: "mma.sync"}
+"""Compute-capability major -> the Tensor-Core instruction a bf16 GEMM library uses there (NVIDIA's PTX ISA:
+``wgmma`` needs sm_90a, ``tcgen05`` sm_100a/sm_101a; Ampere sm_80/86, Ada sm_89 and the GB20x parts sm_120 run
+the warp-level ``mma.sync``). How near the datasheet peak cuBLAS gets depends on it."""
+ARCHITECTURE_CURVES: tuple[str, ...] = ("matmul", "grouped_matmul")
+"""The curves whose efficiency the architecture factor scales (the matrix products; attention keeps the
+references' efficiency: see :func:`architecture_factor`)."""
+AIC_EXTRACT = "points.json"
+"""NVIDIA aiconfigurator-core's measured latencies, extracted to ``conf/aiconfigurator/points.json``
+(``scripts/aiconfigurator/extract_points.py``)."""
+BF16_BYTES = 2
+COMPUTE_BOUND_FIXED_COSTS = 3.0
+"""A GEMM point teaches the architecture factor when its predicted time is compute-bound and at least this many
+times the matmul curve's fixed cost (past the knee, where efficiency, not latency, sets the time)."""
+
+
+def tensor_core_class(spec: HardwareSpec) -> str | None:
+    """The Tensor-Core class of ``spec`` (:data:`TENSOR_CORE_CLASSES`), ``None`` when unknown.
+
+    Example
+    -------
+    >>> [tensor_core_class(load_hardware(n)) for n in ("a100-80gb", "h200", "b200", "l40s")]
+    ['mma.sync', 'wgmma', 'tcgen05', 'mma.sync']
+    """
+    cc = spec.compute_capability
+    if not cc:
+        return None
+    return TENSOR_CORE_CLASSES.get(int(str(cc).split(".")[0]))
+
+
+def gemm_work(*, m: int, n: int, k: int) -> tuple[int, int]:
+    """(Tensor-Core FLOPs, bytes) of ``y[m, n] = x[m, k] @ W[n, k]^T`` in bf16.
+
+    Example
+    -------
+    >>> gemm_work(m=2, n=3, k=4)
+    (48, 52)
+    """
+    return 2 * m * n * k, BF16_BYTES * (m * k + k * n + m * n)
+
+
+def _gemm_seconds(curves: KernelCurves, m: int, n: int, k: int) -> tuple[float, float]:
+    flops, io = gemm_work(m=m, n=n, k=k)
+    return kind_seconds(curves, "gemm", flops, io)
+
+
+@functools.cache
+def aiconfigurator_gemms() -> dict[str, tuple[tuple[int, int, int, float], ...]]:
+    """``hardware name -> ((m, n, k, seconds), ...)``: aiconfigurator-core's measured bf16 GEMMs (packaged)."""
+    data = json.loads((conf_dir("aiconfigurator") / AIC_EXTRACT).read_text(encoding="utf-8"))
+    return {
+        name: tuple((p["m"], p["n"], p["k"], p["latency_ms"] * 1e-3) for p in gpu["gemm"])
+        for name, gpu in data["gpus"].items()
+    }
+
+
+def measured_architecture_ratio(
+    gpu: HardwareSpec, references: Sequence[HardwareSpec], gemms: dict[str, tuple[tuple[int, int, int, float], ...]]
+) -> float | None:
+    """How much slower ``gpu``'s measured GEMMs run than the portable model (without the architecture factor)
+    predicts, relative to the same for the ``references`` on their own curves::
+
+        ratio = gmean_p [t_meas(gpu, p) / t_pred(gpu, p)] / gmean_p [gmean_r t_meas(r, p) / t_pred(r, p)]
+
+    over the points ``p`` where ``gpu``'s prediction is compute-bound past the knee
+    (:data:`COMPUTE_BOUND_FIXED_COSTS`) and every reference was measured; dividing by the references' ratio at
+    the same points removes what the measuring framework's kernels differ from the curves' by on every GPU.
+    ``None`` when ``gpu`` or a reference has no measured GEMMs, or no point qualifies.
+    """
+    if gpu.name not in gemms or any(r.name not in gemms for r in references):
+        return None
+    curves = portable_curves(gpu, references, architecture=False)
+    ref_curves = [_own_curves(r) for r in references]
+    ref_points = [{(m, n, k): t for m, n, k, t in gemms[r.name]} for r in references]
+    fixed = curves.matmul.points[0].us * MICRO
+    ratios = []
+    for m, n, k, t in gemms[gpu.name]:
+        compute, memory = _gemm_seconds(curves, m, n, k)
+        if compute < memory or compute < COMPUTE_BOUND_FIXED_COSTS * fixed:
+            continue
+        if any((m, n, k) not in pts for pts in ref_points):
+            continue
+        ref = statistics.geometric_mean(
+            pts[(m, n, k)] / max(_gemm_seconds(c, m, n, k)) for pts, c in zip(ref_points, ref_curves, strict=True)
+        )
+        ratios.append(t / max(compute, memory) / ref)
+    return statistics.geometric_mean(ratios) if ratios else None
+
+
+def _own_curves(spec: HardwareSpec) -> KernelCurves:
+    cal = spec.calibration
+    if cal is None or cal.kernel_curves is None:
+        raise ValueError(f"{spec.name}: not a calibrated GPU (no calibration.kernel_curves)")
+    return cal.kernel_curves
+
+
+@define(frozen=True, kw_only=True)
+class ArchitectureFactor:
+    """The architecture factor of one GPU: how much slower its large matrix products run than the references'
+    efficiencies say, and where that comes from.
+
+    Example
+    -------
+    >>> ArchitectureFactor(factor=1.0, tensor_class="wgmma", learned_from=(), basis="the references' class").factor
+    1.0
+    """
+
+    factor: float
+    tensor_class: str | None
+    learned_from: tuple[tuple[str, float], ...]
+    """``(gpu, measured ratio)`` of each GPU the factor is the geometric mean of."""
+    basis: str
+    """``the references' class``, ``same class``, ``fallback: ...`` or ``none``."""
+
+
+def combine_architecture(
+    target: str, target_class: str | None, reference_classes: Sequence[str | None], ratios: dict[str, tuple[str, float]]
+) -> ArchitectureFactor:
+    """The factor of ``target`` from the other GPUs' measured ratios (``gpu -> (class, ratio)``; ``target``'s
+    own is never used): 1 when a reference shares its class (their efficiencies are that class's); else the
+    geometric mean over the other GPUs of its class; with none, over every other GPU outside the references'
+    classes (the fallback); with none either, 1.
+
+    Example
+    -------
+    >>> r = {"a": ("mma.sync", 1.2), "b": ("mma.sync", 1.05), "c": ("tcgen05", 1.1)}
+    >>> f = combine_architecture("a", "mma.sync", ["wgmma"], r)  # a's own 1.2 is left out: b's 1.05
+    >>> f.factor, f.learned_from, f.basis
+    (1.05, (('b', 1.05),), 'same class')
+    >>> round(combine_architecture("c", "tcgen05", ["wgmma"], r).factor, 4)  # no other tcgen05: sqrt(1.2 x 1.05)
+    1.1225
+    """
+    if target_class is not None and target_class in reference_classes:
+        return ArchitectureFactor(factor=1.0, tensor_class=target_class, learned_from=(), basis="the references' class")
+    others = {g: v for g, v in ratios.items() if g != target}
+    same = tuple((g, r) for g, (c, r) in sorted(others.items()) if target_class is not None and c == target_class)
+    basis = "same class"
+    if not same:
+        same = tuple((g, r) for g, (c, r) in sorted(others.items()) if c not in reference_classes)
+        basis = "fallback: no other GPU of its class; every other GPU outside the references' classes"
+    if not same:
+        return ArchitectureFactor(factor=1.0, tensor_class=target_class, learned_from=(), basis="none")
+    factor = statistics.geometric_mean(r for _, r in same)
+    return ArchitectureFactor(factor=factor, tensor_class=target_class, learned_from=same, basis=basis)
+
+
+@functools.cache
+def measured_architecture_ratios(references: tuple[HardwareSpec, ...]) -> dict[str, tuple[str, float]]:
+    """``gpu -> (Tensor-Core class, measured ratio)`` (:func:`measured_architecture_ratio`) for every GPU of
+    aiconfigurator-core's data but the ``references``."""
+    gemms = aiconfigurator_gemms()
+    ref_names = {r.name for r in references}
+    out: dict[str, tuple[str, float]] = {}
+    for name in sorted(gemms):
+        if name in ref_names:
+            continue
+        spec = load_hardware(name)
+        cls = tensor_core_class(spec)
+        ratio = measured_architecture_ratio(spec, references, gemms)
+        if cls is not None and ratio is not None:
+            out[name] = (cls, ratio)
+    return out
+
+
+def architecture_factor(spec: HardwareSpec, references: Sequence[HardwareSpec]) -> ArchitectureFactor:
+    """``spec``'s architecture factor (:func:`combine_architecture`) from aiconfigurator-core's measured GEMMs of
+    the packaged GPUs other than ``spec`` and the ``references`` (leave one GPU out: a GPU's own measurements
+    never set its factor). Attention keeps the references' efficiency: each architecture's measured vision
+    attention is another kernel (FlashAttention 2, 3 or 4), so the other GPUs' ratios do not carry.
+
+    Example
+    -------
+    >>> architecture_factor(load_hardware("h100-sxm"), [load_hardware("h200")]).factor  # same class: none
+    1.0
+    """
+    refs = tuple(references)
+    reference_classes = [tensor_core_class(r) for r in refs]
+    ratios = measured_architecture_ratios(refs)
+    return combine_architecture(spec.name, tensor_core_class(spec), reference_classes, ratios)
 
 
 @define(frozen=True, kw_only=True)
@@ -331,7 +582,7 @@ class HostDefaults:
     Example
     -------
     >>> h = host_defaults([load_hardware("h100-sxm"), load_hardware("h200")])
-    >>> round(h.median["sync_us"], 4), h.low["sync_us"], h.high["sync_us"]  # 10.7 and 8.353 us
+    >>> round(h.median["host.sync_us"], 4), h.low["host.sync_us"], h.high["host.sync_us"]  # 10.7 and 8.353 us
     (9.5265, 8.353, 10.7)
     """
 
@@ -347,7 +598,8 @@ def host_defaults(references: Sequence[HardwareSpec]) -> HostDefaults:
     low: dict[str, float] = {}
     high: dict[str, float] = {}
     for key in HOST_CONSTANTS:
-        values = [v for r in references if r.calibration is not None and (v := getattr(r.calibration, key))]
+        cals = [r.calibration for r in references if r.calibration is not None]
+        values = [v for c in cals if (v := calibration_constant(c, key))]
         if values:
             median[key] = statistics.median(values)
             low[key], high[key] = min(values), max(values)
@@ -368,31 +620,29 @@ def calibrated_gpus() -> tuple[HardwareSpec, ...]:
 @functools.cache
 def portable_calibration(spec: HardwareSpec, references: tuple[HardwareSpec, ...]) -> Calibration:
     """``spec``'s calibration with portable kernel-time curves and, for each host constant the entry did not
-    measure, the references' median (:func:`host_defaults`). An entry that measured ``module_launch_us`` without
-    its ``module_call_us`` split keeps the unsplit form. The rest of its calibration is kept (an entry without one
+    measure, the references' median (:func:`host_defaults`). An entry that measured ``host.module.launch_us``
+    without its ``call_us`` split keeps the unsplit form. The rest of its calibration is kept (an entry without one
     gets the roofline's default efficiencies of :mod:`llm_perf_opt.hardware.rates`).
 
     Example
     -------
     >>> cal = portable_calibration(load_hardware("l40s"), calibrated_gpus())
-    >>> cal.measured, cal.kernel_curves is not None, round(cal.sync_us, 4)
+    >>> cal.measured, cal.kernel_curves is not None, round(cal.host.sync_us, 4)
     (False, True, 9.5265)
     """
     cal = spec.calibration
     host = host_defaults(references).median
-    own = {k: getattr(cal, k) for k in HOST_CONSTANTS} if cal is not None else dict.fromkeys(HOST_CONSTANTS)
-    unsplit = own["module_launch_us"] is not None and own["module_call_us"] is None
-    filled: dict[str, Any] = {
-        k: v if v is not None or (unsplit and k == "module_call_us") else host.get(k) for k, v in own.items()
+    own = {k: None if cal is None else calibration_constant(cal, k) for k in HOST_CONSTANTS}
+    unsplit = own["host.module.launch_us"] is not None and own["host.module.call_us"] is None
+    filled: dict[str, float | None] = {
+        k: v if v is not None or (unsplit and k == "host.module.call_us") else host.get(k) for k, v in own.items()
     }
     curves = portable_curves(spec, references)
-    if cal is not None:
-        return evolve(cal, kernel_curves=curves, **filled)
-    return Calibration(
-        measured=False,
-        how_measured="portable: no calibration; the roofline's default efficiencies",
-        matmul_efficiency=DEFAULT_MATMUL_EFFICIENCY,
-        copy_efficiency=DEFAULT_COPY_EFFICIENCY,
-        kernel_curves=curves,
-        **{k: v for k, v in filled.items() if v is not None},
-    )
+    if cal is None:
+        cal = Calibration(
+            measured=False,
+            how_measured="portable: no calibration; the roofline's default efficiencies",
+            matmul_efficiency=DEFAULT_MATMUL_EFFICIENCY,
+            copy_efficiency=DEFAULT_COPY_EFFICIENCY,
+        )
+    return evolve(with_constants(cal, filled), kernel_curves=curves)

@@ -33,11 +33,11 @@ from typing import Any
 
 from attrs import define, field
 
+from llm_perf_opt.data.execution_kinds import GRAPH_EXECUTION
 from llm_perf_opt.data.runtime_profile import (
     BYTE_COMPONENTS,
     COMPONENT_FIELDS,
     COMPONENTS,
-    GRAPH_EXECUTION,
     LayerKernels,
     LayerKey,
     RuntimeProfile,
@@ -83,6 +83,9 @@ class KernelRecord:
     """Tensor-Core FLOPs the launches execute beyond their share (the entry's ``extra_flops``)."""
     kind: str = "elementwise"
     """The curve the kernel is timed on (:data:`~llm_perf_opt.data.runtime_profile.KERNEL_KINDS`)."""
+    syncs_before: int = 0
+    """Host syncs made before these launches and after the previous record's (the syncs of the layers walked in
+    between), so that the time model can drain the launch queue where they happen."""
 
     @property
     def tensor_core_flops(self) -> int:
@@ -220,19 +223,46 @@ def forward_work(metrics: LayerMetrics) -> dict[str, int]:
     return {c: getattr(metrics, f) for c, f in COMPONENT_FIELDS.items()}
 
 
+class _ScopeBase:
+    """What a profile expression reads: the layer's attributes, and ``autocast`` (1 when the profile runs the
+    model under bf16 autocast, else 0)."""
+
+    __slots__ = ("_layer", "autocast")
+
+    def __init__(self, layer: BaseLayer, autocast: int) -> None:
+        self._layer = layer
+        self.autocast = autocast
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._layer, name)
+
+
+_SCOPES: dict[type, type[_ScopeBase]] = {}
+
+
+def _scope(layer: BaseLayer, autocast: bool) -> _ScopeBase:
+    """``layer`` seen by a profile expression (a scope class named like the layer's, so that a missing name is
+    reported against the layer's class)."""
+    cls = _SCOPES.get(type(layer))
+    if cls is None:
+        cls = _SCOPES[type(layer)] = type(type(layer).__name__, (_ScopeBase,), {"__slots__": ()})
+    return cls(layer, int(autocast))
+
+
 class _Builder:
     def __init__(self, profile: RuntimeProfile) -> None:
         self.index = _Index(profile)
         self.profile = profile
         self.records: list[KernelRecord] = []
         self.syncs = 0
+        self.pending_syncs = 0
         self.graphs = 0
         self.calls = 0
         self.cores: set[str] = set()
 
     def _eval(self, what: str, text: Any, node: BaseLayer, path: str, entry_key: str) -> int:
         try:
-            return evaluate(text.code, node)
+            return evaluate(text.code, _scope(node, self.profile.autocast))
         except ValueError as exc:
             raise ValueError(
                 f"runtime profile {self.profile.name!r}, {entry_key} at {path or '<root>'}: {what} {text.text!r}: {exc}"
@@ -358,14 +388,17 @@ class _Builder:
                     cuda_cores_only=spec.cuda_cores_only,
                     extra_tensor_core_flops=extra_flops,
                     kind=spec.kind or ("gemm" if total.get("tensor_core", 0) else "elementwise"),
+                    syncs_before=self.pending_syncs,
                 )
             )
+            self.pending_syncs = 0
         syncs = self._eval("host_syncs", entry.host_syncs, node, path, cls)
         if syncs < 0:
             raise ValueError(f"{where}: host_syncs {entry.host_syncs.text!r} = {syncs} < 0")
         if syncs and in_graph:
             raise ValueError(f"{where}: {syncs} host syncs inside a CUDA graph (a graph cannot synchronize)")
         self.syncs += syncs * calls
+        self.pending_syncs += syncs * calls  # after the layer's own kernels, before its children's
         return sum(launches)
 
 

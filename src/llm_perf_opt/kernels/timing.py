@@ -16,16 +16,19 @@ at the GPU's achievable rates (:func:`llm_perf_opt.hardware.rates.achievable_rat
 marked ``cuda_cores_only`` has its matrix FLOPs timed at the CUDA-core rate); ``t_min`` is the GPU
 time of one tiny kernel run back to back. Kernel time is ``sum calls * t_k``.
 
-**Wall time.** In an eager runtime the host enqueues kernels while the GPU runs earlier
-ones; a kernel can start only once it is enqueued (``L`` host seconds per launch) and once the
-previous one finished, so in steady state each kernel costs ``max(t_k, L)``. ``L`` is the bare
-enqueue, or for a stage the profile executes as ``module`` (eager Python module code) the host's cost
-per launched kernel plus its cost per Python-level torch call, the call's torch calls ``C``
-(:attr:`~llm_perf_opt.kernels.inventory.KernelInventory.torch_calls`) spread evenly over its ``N``
-eager launches::
+**Wall time.** A runtime profile says how each stage is executed (its ``execution``: ``enqueue``,
+``module`` or ``graph``, :mod:`llm_perf_opt.data.execution_kinds`) and the hardware entry holds one host-cost
+record per kind (``calibration.host``); :class:`LaunchCosts` resolves them, and the stage's kind picks its
+record (:meth:`LaunchCosts.eager`, the one place a kind is looked up). In an eager runtime the host enqueues
+kernels while the GPU runs earlier ones; a kernel can start only once it is enqueued (``L`` host seconds per
+launch) and once the previous one finished, so in steady state each kernel costs ``max(t_k, L)``. ``L`` is the
+eager kind's cost per launched kernel plus its cost per Python-level torch call, the call's torch calls ``C``
+(:attr:`~llm_perf_opt.kernels.inventory.KernelInventory.torch_calls`) spread evenly over its ``N`` eager
+launches (:meth:`EagerLaunch.per_launch`)::
 
-    L = L_k + L_c * C / N            (module code; L_c = 0 when not measured: then L_k is all of it)
- A host synchronization (``.item()``, ``.cpu()``) drains the queue: the
+    L = L_k + L_c * C / N      (enqueue: L_c = 0, the bare launch; module: L_c = 0 when not measured)
+
+A host synchronization (``.item()``, ``.cpu()``) drains the queue: the
 host waits for every queued kernel, then pays a device-to-host round trip ``S``, and the GPU
 idles until the next launch, so no work overlaps a sync and its cost simply adds::
 
@@ -35,10 +38,10 @@ idles until the next launch, so no work overlaps a sync and its cost simply adds
 The call starts on an empty queue (the caller waited for the previous step's result), so its
 first kernel (``t_1``) starts only after its launch: ``max(L, L0) + t_1`` rather than
 ``max(t_1, L)``, with ``L0`` the measured host time before the first kernel of an eager call made
-after other work (``eager_start_us``; ``L`` when not measured).
+after other work (``host.eager_start_us``, shared by both eager kinds; ``L`` when not measured).
 Kernels replayed from a CUDA graph have no per-kernel host cost, but each waits ``g`` after its
-predecessor ends (``graph_kernel_gap_us``); each graph launch costs ``G`` (``graph_launch_us``:
-the host's replay call while the GPU waits for the graph's first kernel; the bare launch ``L``
+predecessor ends (``host.graph.kernel_gap_us``); each graph launch costs ``G`` (``host.graph.launch_us``:
+the host's replay call while the GPU waits for the graph's first kernel; the bare enqueue's launch
 when not measured).
 
 **Where the time goes.** The wall time is split exactly (the parts add up to it) into
@@ -63,18 +66,19 @@ when not measured).
 ``sync_s``
     ``syncs * S``.
 
-The constants ``L`` (or ``L_k`` and ``L_c``), ``t_min``, ``S``, ``G`` and ``g`` are the hardware
-entry's measured ``launch_overhead_us`` (or ``module_launch_us`` and ``module_call_us``),
-``min_kernel_us``, ``sync_us``, ``graph_launch_us`` and ``graph_kernel_gap_us``
-(``scripts/gpu/calibrate.py``; ``module_launch_us``, ``module_call_us`` and ``eager_start_us`` from
-``scripts/gpu/measure_stages.py``'s host cases; the graph constants from
-``scripts/gpu/calibrate_graphs.py``), else the defaults below.
+The constants are the hardware entry's measured ``calibration.host`` records: ``L_k`` is
+``host.enqueue.launch_us`` for an ``enqueue`` stage, ``host.module.launch_us`` (with ``L_c``,
+``host.module.call_us``) for a ``module`` stage; ``G`` and ``g`` are ``host.graph.launch_us`` and
+``host.graph.kernel_gap_us``; ``S`` and ``L0`` the shared ``host.sync_us`` and ``host.eager_start_us``; ``t_min``
+the GPU floor ``calibration.min_kernel_us`` (``scripts/gpu/calibrate.py``; the module costs and the eager start
+from ``scripts/gpu/measure_stages.py``'s host cases; the graph costs from ``scripts/gpu/calibrate_graphs.py``),
+else the defaults below.
 
 Example
 -------
 >>> from modelmeter.layers import Linear
->>> costs = LaunchCosts(launch_s=5e-6, min_kernel_s=2e-6, sync_s=1e-5, measured=False,
-...                     module_launch_s=5e-6)
+>>> costs = LaunchCosts(enqueue=EagerLaunch(launch_s=5e-6), min_kernel_s=2e-6, sync_s=1e-5, measured=False,
+...                     module=EagerLaunch(launch_s=5e-6))
 >>> rt = layer_runtime(Linear(tokens=1, in_features=64, out_features=64), "h100-sxm", "hf-eager", costs=costs)
 >>> rt.kernel_launches, round(rt.predicted_kernel_s * 1e6, 3), round(rt.predicted_wall_s * 1e6, 3)
 (1, 2.0, 7.0)
@@ -89,9 +93,10 @@ import math
 from collections.abc import Sequence
 from typing import Any, cast
 
-from attrs import define, evolve
+from attrs import Factory, define, evolve, field
 
-from llm_perf_opt.data.hardware import AchievableRates, HardwareSpec, KernelCurves
+from llm_perf_opt.data.execution_kinds import EAGER_EXECUTION
+from llm_perf_opt.data.hardware import AchievableRates, HardwareSpec, HostCosts, KernelCurves
 from llm_perf_opt.data.planning import BASIS_PORTABLE
 from llm_perf_opt.data.runtime_profile import GenerateLoop, RuntimeProfile
 from llm_perf_opt.hardware.curves import kind_seconds
@@ -108,33 +113,33 @@ MICRO = 1e-6
 
 DEFAULT_LAUNCH_OVERHEAD_US = 5.0
 """Host time to enqueue one kernel from PyTorch eager when the hardware entry has no measured
-``launch_overhead_us``. The CUDA driver and runtime path of one launch takes about 4-6 us on a
+``host.enqueue.launch_us``. The CUDA driver and runtime path of one launch takes about 4-6 us on a
 current host CPU (measured in the pegainfer CUDA-graph series, part 1, on an RTX 5070 Ti host);
 PyTorch's dispatcher adds to it, so 5 us is a floor-side value until ``scripts/gpu/calibrate.py``
 has run on the target machine (its ``launch`` measurement: ``x.add_(1)`` enqueue time)."""
 
 DEFAULT_MIN_KERNEL_US = 2.0
-"""GPU time of one tiny kernel run back to back when not measured (``min_kernel_us``): about
+"""GPU time of one tiny kernel run back to back when not measured (``calibration.min_kernel_us``): about
 1-2 us per kernel on Hopper/Ampere including the gap between kernels, the order of magnitude
 ``calibrate.py``'s CUDA-graph replay of ``x.add_(1)`` kernels measures; a default pending it."""
 
 DEFAULT_MODULE_LAUNCH_US = 28.75
 """Host time per launched kernel of eager transformers module code when not measured
-(``module_launch_us``): the module calls, tensor views, dispatch and launch around each kernel.
+(``host.module.launch_us``): the module calls, tensor views, dispatch and launch around each kernel.
 transformers' LlamaModel at toy size (eager and SDPA attention) cost 21.4, 21.49, 23.4, 24.63, 25.56,
 28.75, 29.32, 33.15, 33.17, 35.05 and 39.13 us per kernel on eleven leases of this workplace's H100 hosts
 in one day (``scripts/gpu/measure_stages.py``'s host cases); 28.75 us, their median, is the default pending
 a measurement on the target host."""
 
 DEFAULT_MODULE_CALL_US = 0.0
-"""Host time per Python-level torch call of eager module code when not measured (``module_call_us``):
+"""Host time per Python-level torch call of eager module code when not measured (``host.module.call_us``):
 none, so that the host cost of module code is :data:`DEFAULT_MODULE_LAUNCH_US` per launched kernel, the
 form those eleven leases were measured in, until ``measure_stages.py``'s host cases split it on the target
 host."""
 
 DEFAULT_SYNC_US = 10.0
 """Host cost of one device-to-host round trip on an idle queue (``.item()`` of a ready scalar)
-when not measured (``sync_us``): a PCIe round trip plus the driver's wait, about 10 us; a
+when not measured (``host.sync_us``): a PCIe round trip plus the driver's wait, about 10 us; a
 default pending ``calibrate.py``'s ``sync`` measurement."""
 
 SHARE_NAMES: tuple[str, ...] = (
@@ -149,60 +154,114 @@ SHARE_NAMES: tuple[str, ...] = (
 
 
 @define(frozen=True, kw_only=True)
+class EagerLaunch:
+    """What the host pays for one eager execution kind (``enqueue`` or ``module``), in seconds: per launched
+    kernel (``launch_s``), per Python-level torch call (``call_s``; 0 for the bare enqueue, which makes none),
+    and before the first kernel of a call made after other work when measured (``start_s``).
+
+    Example
+    -------
+    >>> e = EagerLaunch(launch_s=10e-6, call_s=4e-6, start_s=60e-6)
+    >>> round(e.per_launch(torch_calls=30, launches=10) * 1e6, 6), round(e.first_launch(22e-6) * 1e6, 6)
+    (22.0, 60.0)
+    """
+
+    launch_s: float
+    call_s: float = 0.0
+    start_s: float | None = None
+
+    def per_launch(self, *, torch_calls: int, launches: int) -> float:
+        """Host seconds per eager launch of a call with ``torch_calls`` Python-level torch calls spread evenly
+        over its ``launches`` (``launch_s`` alone when it has none)::
+
+            L = launch_s + call_s * torch_calls / launches
+        """
+        return self.launch_s + (self.call_s * torch_calls / launches if launches else 0.0)
+
+    def first_launch(self, per_launch: float) -> float:
+        """Host seconds before an eager call's first kernel runs: the host cost of a kernel
+        (``per_launch``), or the measured ``start_s`` when that is longer (a host coming from
+        other work is slower to reach the call's first launch)."""
+        return per_launch if self.start_s is None else max(per_launch, self.start_s)
+
+    @property
+    def torch_call_s(self) -> float:
+        """Host seconds of one Python-level torch call outside the modules' kernels: ``call_s``, or, where
+        the host cost was not split into calls and launches, ``launch_s`` (one call with its launch)."""
+        return self.call_s if self.call_s > 0 else self.launch_s
+
+
+@define(frozen=True, kw_only=True)
+class GraphLaunch:
+    """What a CUDA-graph replay costs beyond its kernels, in seconds: per launch (``launch_s``) and between
+    consecutive kernels of the replay (``kernel_gap_s``).
+
+    Example
+    -------
+    >>> GraphLaunch(launch_s=28e-6, kernel_gap_s=0.24e-6).kernel_gap_s
+    2.4e-07
+    """
+
+    launch_s: float
+    kernel_gap_s: float = 0.0
+
+
+def _default_module(costs: LaunchCosts) -> EagerLaunch:
+    return EagerLaunch(
+        launch_s=DEFAULT_MODULE_LAUNCH_US * MICRO, call_s=DEFAULT_MODULE_CALL_US * MICRO, start_s=costs.enqueue.start_s
+    )
+
+
+def _default_graph(costs: LaunchCosts) -> GraphLaunch:
+    return GraphLaunch(launch_s=costs.enqueue.launch_s)
+
+
+@define(frozen=True, kw_only=True)
 class LaunchCosts:
-    """Fixed costs of running kernels: seconds per eager launch (``launch_s``), GPU floor per
-    kernel (``min_kernel_s``), seconds per host sync (``sync_s``), and which were measured.
+    """Fixed costs of running kernels: one record per execution kind (``enqueue``, ``module``, ``graph``:
+    :data:`~llm_perf_opt.data.execution_kinds.EXECUTION_KINDS`, the hardware entry's ``calibration.host``), the
+    GPU floor per kernel (``min_kernel_s``), seconds per host sync (``sync_s``), and whether they were measured.
+    A stage's eager launches pay :meth:`eager` of its kind, its graph replays ``graph``.
 
     Example
     -------
     >>> c = launch_costs(load_hardware("l4"))  # not calibrated: portable curves, the calibrated hosts' medians
-    >>> round(c.launch_s * 1e6, 3), round(c.min_kernel_s * 1e6, 3), round(c.sync_s * 1e6, 3), c.measured
+    >>> round(c.enqueue.launch_s * 1e6, 3), round(c.min_kernel_s * 1e6, 3), round(c.sync_s * 1e6, 3), c.measured
     (8.661, 0.947, 9.526, False)
-    >>> c.curves is not None
-    True
+    >>> round(c.eager("module").launch_s * 1e6, 3), c.curves is not None
+    (14.19, True)
     """
 
-    launch_s: float
+    enqueue: EagerLaunch
+    """Eager launches through the bare enqueue."""
     min_kernel_s: float
     sync_s: float
     measured: bool
-    """True only when all three come from the hardware entry's measured calibration."""
-    module_launch_s: float = DEFAULT_MODULE_LAUNCH_US * MICRO
-    """Host seconds per launched kernel of eager Python module code (stages a profile executes as ``module``),
-    beyond ``module_call_s`` per torch call."""
-    module_call_s: float = DEFAULT_MODULE_CALL_US * MICRO
-    """Host seconds per Python-level torch call of eager Python module code."""
+    """True only when the enqueue launch, the floor and the sync come from the hardware entry's measured
+    calibration."""
+    module: EagerLaunch = field(default=Factory(_default_module, takes_self=True))
+    """Eager Python module code (default: :data:`DEFAULT_MODULE_LAUNCH_US` per kernel, nothing per call)."""
+    graph: GraphLaunch = field(default=Factory(_default_graph, takes_self=True))
+    """CUDA-graph replays (default: the bare enqueue's launch per replay, no gap)."""
     curves: KernelCurves | None = None
     """The hardware's measured kernel-time curves; when present they time each kernel instead of
     the large-kernel rates and ``min_kernel_s``."""
-    graph_launch_s: float | None = None
-    """Seconds per CUDA-graph launch beyond its kernels when measured (see :attr:`graph_launch`)."""
-    graph_gap_s: float = 0.0
-    """Seconds between consecutive kernels of a graph replay."""
-    eager_start_s: float | None = None
-    """Host seconds before the first kernel of an eager call made after other work, when measured
-    (see :meth:`first_launch`)."""
 
-    def first_launch(self, per_launch: float) -> float:
-        """Host seconds before an eager call's first kernel runs: the host cost of a kernel
-        (``per_launch``), or the measured ``eager_start_s`` when that is longer (a host coming from
-        other work is slower to reach the call's first launch)."""
-        return per_launch if self.eager_start_s is None else max(per_launch, self.eager_start_s)
+    def eager(self, kind: str) -> EagerLaunch:
+        """The record of an eager execution kind (:data:`~llm_perf_opt.data.execution_kinds.EAGER_EXECUTION`)."""
+        if kind not in EAGER_EXECUTION:
+            raise ValueError(f"unknown eager execution kind {kind!r}; allowed: {', '.join(EAGER_EXECUTION)}")
+        record: EagerLaunch = getattr(self, kind)
+        return record
 
-    @property
-    def graph_launch(self) -> float:
-        """Seconds a graph launch costs: the measured ``graph_launch_s``, else the bare ``launch_s``."""
-        return self.launch_s if self.graph_launch_s is None else self.graph_launch_s
 
-    @property
-    def torch_call_s(self) -> float:
-        """Host seconds of one Python-level torch call outside the modules' kernels: ``module_call_s``, or, where
-        the host cost was not split into calls and launches, ``module_launch_s`` (one call with its launch)."""
-        return self.module_call_s if self.module_call_s > 0 else self.module_launch_s
+def _us(value: float | None, default: float) -> float:
+    """Seconds of a microsecond constant, ``default`` (microseconds) when not measured."""
+    return (default if value is None else value) * MICRO
 
 
 def launch_costs(spec: HardwareSpec, references: Sequence[HardwareSpec] | None = None) -> LaunchCosts:
-    """The hardware entry's kernel-time curves and launch, floor and sync costs.
+    """The hardware entry's kernel-time curves and its host costs per execution kind, floor and sync.
 
     A calibrated entry (measured ``kernel_curves``; :func:`~llm_perf_opt.hardware.portable.time_basis`) gives
     its own, the defaults above where a constant is absent. Any other entry gets the portable model's curves
@@ -214,23 +273,25 @@ def launch_costs(spec: HardwareSpec, references: Sequence[HardwareSpec] | None =
         refs = calibrated_gpus() if references is None else tuple(references)
         spec = evolve(spec, calibration=portable_calibration(spec, refs))
     cal = spec.calibration
-    launch = cal.launch_overhead_us if cal is not None else None
-    floor = cal.min_kernel_us if cal is not None else None
-    sync = cal.sync_us if cal is not None else None
-    module = cal.module_launch_us if cal is not None else None
-    module_call = cal.module_call_us if cal is not None else None
-    measured = cal is not None and cal.measured and None not in (launch, floor, sync)
+    host = HostCosts() if cal is None else cal.host
+    floor = None if cal is None else cal.min_kernel_us
+    start = None if host.eager_start_us is None else host.eager_start_us * MICRO
+    enqueue = EagerLaunch(launch_s=_us(host.enqueue.launch_us, DEFAULT_LAUNCH_OVERHEAD_US), start_s=start)
     return LaunchCosts(
-        launch_s=(DEFAULT_LAUNCH_OVERHEAD_US if launch is None else launch) * MICRO,
-        min_kernel_s=(DEFAULT_MIN_KERNEL_US if floor is None else floor) * MICRO,
-        sync_s=(DEFAULT_SYNC_US if sync is None else sync) * MICRO,
-        measured=measured,
-        module_launch_s=(DEFAULT_MODULE_LAUNCH_US if module is None else module) * MICRO,
-        module_call_s=(DEFAULT_MODULE_CALL_US if module_call is None else module_call) * MICRO,
-        curves=cal.kernel_curves if cal is not None else None,
-        graph_launch_s=cal.graph_launch_us * MICRO if cal is not None and cal.graph_launch_us is not None else None,
-        graph_gap_s=cal.graph_kernel_gap_us * MICRO if cal is not None and cal.graph_kernel_gap_us else 0.0,
-        eager_start_s=cal.eager_start_us * MICRO if cal is not None and cal.eager_start_us is not None else None,
+        enqueue=enqueue,
+        min_kernel_s=_us(floor, DEFAULT_MIN_KERNEL_US),
+        sync_s=_us(host.sync_us, DEFAULT_SYNC_US),
+        measured=cal is not None and cal.measured and None not in (host.enqueue.launch_us, floor, host.sync_us),
+        module=EagerLaunch(
+            launch_s=_us(host.module.launch_us, DEFAULT_MODULE_LAUNCH_US),
+            call_s=_us(host.module.call_us, DEFAULT_MODULE_CALL_US),
+            start_s=start,
+        ),
+        graph=GraphLaunch(
+            launch_s=enqueue.launch_s if host.graph.launch_us is None else host.graph.launch_us * MICRO,
+            kernel_gap_s=_us(host.graph.kernel_gap_us, 0.0),
+        ),
+        curves=None if cal is None else cal.kernel_curves,
     )
 
 
@@ -348,6 +409,58 @@ def _ideal_seconds(layer: BaseLayer, rates: AchievableRates, path: str, cores: f
     return total, attn
 
 
+class LaunchQueue:
+    """The host and the GPU of an eager stream: ``host_s`` when the host is free to launch again, ``gpu_s`` when
+    the GPU finishes the last launched kernel.
+
+    Launching ``n`` kernels of ``kernel_s`` each at ``launch_s`` of host time apiece: launch ``j`` is issued at
+    ``host + j * launch_s`` and the GPU runs kernels back to back as they arrive, so the last one ends at
+    ``max(gpu + n * kernel_s, host + launch_s + n * kernel_s, host + n * launch_s + kernel_s)`` (the GPU's backlog,
+    or the first launch, or the last). A host sync waits for the GPU, then costs ``sync_s``.
+
+    Example
+    -------
+    >>> q = LaunchQueue(sync_s=10e-6)
+    >>> q.launch(3, kernel_s=100e-6, launch_s=10e-6)  # GPU-bound: 10 + 3 x 100 us
+    >>> round(q.gpu_s * 1e6, 6), round(q.host_s * 1e6, 6)
+    (310.0, 30.0)
+    >>> q.sync(1)  # the host waits for the GPU: 310 + 10 us
+    >>> q.launch(2, kernel_s=1e-6, launch_s=10e-6)  # host-bound: 320 + 2 x 10 + 1 us
+    >>> round(q.end_s * 1e6, 6), q.syncs
+    (341.0, 1)
+    """
+
+    __slots__ = ("gpu_s", "host_s", "started", "sync_s", "syncs")
+
+    def __init__(self, *, sync_s: float) -> None:
+        self.sync_s = sync_s
+        self.host_s = 0.0
+        self.gpu_s = 0.0
+        self.syncs = 0
+        self.started = False
+
+    def launch(self, n: int, kernel_s: float, launch_s: float) -> None:
+        """Issue ``n`` kernels of ``kernel_s`` each, ``launch_s`` of host time apiece."""
+        if n <= 0:
+            return
+        h = self.host_s
+        self.gpu_s = max(self.gpu_s + n * kernel_s, h + launch_s + n * kernel_s, h + n * launch_s + kernel_s)
+        self.host_s = h + n * launch_s
+        self.started = True
+
+    def sync(self, n: int) -> None:
+        """``n`` host syncs: the host waits until the GPU has run everything launched, then pays each round trip."""
+        if n <= 0:
+            return
+        self.host_s = max(self.host_s, self.gpu_s) + n * self.sync_s
+        self.syncs += n
+
+    @property
+    def end_s(self) -> float:
+        """When both are done."""
+        return max(self.host_s, self.gpu_s)
+
+
 def inventory_runtime(
     layer: BaseLayer,
     inventory: KernelInventory,
@@ -357,35 +470,39 @@ def inventory_runtime(
     stage: str = "",
     path: str = "",
 ) -> StageRuntime:
-    """:class:`StageRuntime` of ``layer`` from its kernel inventory (``path``: the inventory's prefix)."""
-    kernel = unfloored = attn_kernels = eager_wall = graph_kernels = 0.0
-    fill: float | None = None
-    per_launch = costs.launch_s
-    calls_alone = 0.0
-    if inventory.host_launch == "module":
-        eager = inventory.eager_launches
-        calls_s = costs.module_call_s * inventory.torch_calls
-        per_launch = costs.module_launch_s + (calls_s / eager if eager else 0.0)
-        calls_alone = 0.0 if eager else calls_s  # torch calls with no eager kernel to hide behind
+    """:class:`StageRuntime` of ``layer`` from its kernel inventory (``path``: the inventory's prefix).
+
+    Eager launches go through a queue (:class:`LaunchQueue`): the host issues kernels one after another at its cost
+    per launch, the GPU runs each once it is launched and the one before it has finished, and a host sync waits for
+    the GPU to drain the queue before the host goes on. Kernels replayed from CUDA graphs, their graph launches and
+    torch calls with no eager kernel to hide behind add to that."""
+    kernel = unfloored = attn_kernels = graph_kernels = 0.0
+    eager, graph = costs.eager(inventory.host_launch), costs.graph
+    launches = inventory.eager_launches
+    per_launch = eager.per_launch(torch_calls=inventory.torch_calls, launches=launches)
+    calls_alone = 0.0 if launches else eager.call_s * inventory.torch_calls  # no eager kernel to hide behind
+    queue = LaunchQueue(sync_s=costs.sync_s)
     for record in inventory.records:
         kt = kernel_time(record, rates, costs.min_kernel_s, costs.curves)
         n = record.calls
-        if fill is None and n:
-            # the call starts on an empty queue: its first kernel runs only once the host has launched it
-            # (``first_launch``); the loop below books it as max(kernel, per_launch), fill is the rest
-            fill = 0.0 if record.in_graph else costs.first_launch(per_launch) + kt.seconds - max(kt.seconds, per_launch)
+        queue.sync(record.syncs_before)
         kernel += n * kt.seconds
         unfloored += n * kt.roofline_seconds
         if record.attention_core:
             attn_kernels += n * kt.roofline_seconds
         if record.in_graph:
-            graph_kernels += n * (kt.seconds + costs.graph_gap_s)
-        else:
-            eager_wall += n * max(kt.seconds, per_launch)
+            graph_kernels += n * (kt.seconds + graph.kernel_gap_s)
+        elif n:
+            if not queue.started:
+                # the call starts on an empty queue: its first kernel runs only once the host has launched it
+                queue.launch(1, kt.seconds, eager.first_launch(per_launch))
+                n -= 1
+            queue.launch(n, kt.seconds, per_launch)
+    queue.sync(inventory.host_syncs - queue.syncs)
     ideal, ideal_attn = _ideal_seconds(layer, rates, path, inventory.attention_core_paths)
     sync = inventory.host_syncs * costs.sync_s
-    graphs = inventory.graph_launches * costs.graph_launch
-    wall = eager_wall + (fill or 0.0) + calls_alone + graph_kernels + graphs + sync
+    graphs = inventory.graph_launches * graph.launch_s
+    wall = queue.end_s + calls_alone + graph_kernels + graphs
     attention_io = attn_kernels - ideal_attn
     return StageRuntime(
         stage=stage,
@@ -494,8 +611,8 @@ def with_generate_loop(
     Example
     -------
     >>> from llm_perf_opt.data.runtime_profile import GenerateLoop
-    >>> costs = LaunchCosts(launch_s=5e-6, min_kernel_s=2e-6, sync_s=1e-5, measured=False,
-    ...                     module_launch_s=1e-5, module_call_s=4e-6)
+    >>> costs = LaunchCosts(enqueue=EagerLaunch(launch_s=5e-6), min_kernel_s=2e-6, sync_s=1e-5, measured=False,
+    ...                     module=EagerLaunch(launch_s=1e-5, call_s=4e-6))
     >>> loop = GenerateLoop(source="s", torch_calls=50, kernels=10, host_syncs=2, history_calls_per_position=0.01)
     >>> rt = StageRuntime(stage="decode", roofline_s=0.0, predicted_kernel_s=0.0, predicted_wall_s=0.0,
     ...     kernel_launches=0, host_launches=0, host_syncs=0, graph_launches=0, attention_io_s=0.0,
@@ -506,8 +623,9 @@ def with_generate_loop(
     """
     if tokens <= 0:
         return runtime
-    calls = loop.torch_call_equivalents(batch=batch, positions=round(positions)) * costs.torch_call_s
-    host = tokens * (calls + loop.kernels * costs.module_launch_s)
+    python = costs.module  # the loop is Python code: eager module execution
+    calls = loop.torch_call_equivalents(batch=batch, positions=round(positions)) * python.torch_call_s
+    host = tokens * (calls + loop.kernels * python.launch_s)
     syncs = tokens * loop.syncs(batch=batch)
     sync = syncs * costs.sync_s
     return evolve(

@@ -82,6 +82,9 @@ if TYPE_CHECKING:  # the time model is imported when --hardware asks for it (a p
     from llm_perf_opt.runners.timing_builder import WorkloadTimings
 
 PROG = "dsocr-analyzer"
+SERVE_HTTP = "serve-http"
+"""``dsocr-analyzer serve-http [--host H] [--port P] [--cache-dir DIR]``: the HTTP API and web page (``http``
+extra)."""
 OUTPUT_ROOT = Path("tmp") / "profile-output"
 OUTPUT_SUBDIR = Path("static_analysis") / "analytic_model"
 FORMATS = ("json", "yaml", "both")
@@ -111,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = OneLineParser(
         prog=PROG,
         description="Predict DeepSeek-OCR's FLOPs, memory traffic and memory per stage and per module, "
-        "in closed form (no model weights, no GPU, no torch).",
+        "in closed form (no model weights, no GPU, no torch). 'dsocr-analyzer serve-http --help': the same as an "
+        "HTTP API and a web page.",
     )
     p.add_argument(
         "--mode",
@@ -406,6 +410,17 @@ def output_files(
 ) -> tuple[dict[str, str], str, str]:
     """Every output but the manifest (relative path -> text), the stage table to print, and the headline to print
     last (the answer per page under the runtime; empty without ``--hardware``)."""
+    files, table, headline, _ = analytic_outputs(inputs, args, time_inputs)
+    return files, table, headline
+
+
+def analytic_outputs(
+    inputs: AnalyzerInputs,
+    args: argparse.Namespace,
+    time_inputs: TimeInputs | None = None,
+) -> tuple[dict[str, str], str, str, WorkloadTimings | None]:
+    """:func:`output_files`, plus the predicted times they were written from (``None`` without ``--hardware``),
+    for a caller that shows them in another form (the HTTP service's time breakdown)."""
     target = load_target_operator_list(args.torchinfo_dir) if args.torchinfo_dir else None
     model = inputs.spec.family.model(inputs.spec.arch, inputs.workload)
     check = cross_check(target, model) if target is not None else None
@@ -434,11 +449,12 @@ def output_files(
     for info in report.layer_classes:
         files[f"layers/{page_name(info.class_name)}"] = render_layer_page(info, report.workload.id)
     headline = "" if timings is None else render_headline_text(timings.page, inputs.workload.batch_size, key)
-    return files, render_stage_table(summary.stages), headline
+    return files, render_stage_table(summary.stages), headline, timings
 
 
-def run_analytic(args: argparse.Namespace, command_line: Sequence[str]) -> int:
-    """Mode ``analytic``: evaluate, write the outputs atomically, print the stage table and paths."""
+def plan_analytic(args: argparse.Namespace) -> tuple[AnalyzerInputs, TimeInputs | None, str]:
+    """The resolved inputs, the GPU and runtime profile, and the run id of an analytic run (``--run-id`` or the
+    hash of everything that shapes the outputs: same inputs, same id); bad input is an :class:`InputError`."""
     inputs = resolve_inputs(_flags(args), profile_id=_profile_id(args), model_dir=args.model)
     if args.torchinfo_dir is not None and inputs.spec.family.key != V1:
         raise InputError(
@@ -455,9 +471,11 @@ def run_analytic(args: argparse.Namespace, command_line: Sequence[str]) -> int:
     if time_inputs is not None:  # the entries' contents, not their names: an edited file gets a new id
         hashed |= {"hardware": unstructure(time_inputs[0]), "runtime": unstructure(time_inputs[1])}
     run_id = check_run_id(args.run_id) if args.run_id else default_run_id(inputs, hashed)
-    out_dir = Path(args.output_dir) if args.output_dir else OUTPUT_ROOT / run_id / OUTPUT_SUBDIR
-    check_output_directory(out_dir, force=bool(args.force), flag="--output-dir")
-    files, table, headline = output_files(inputs, args, time_inputs)
+    return inputs, time_inputs, run_id
+
+
+def manifest_writer(run_id: str, command_line: Sequence[str]) -> Callable[[tuple[ManifestFile, ...]], tuple[str, str]]:
+    """The ``last`` of :func:`~llm_perf_opt.utils.atomic_output.write_directory`: ``manifest.json`` of the run."""
 
     def manifest(written: tuple[ManifestFile, ...]) -> tuple[str, str]:
         record = RunManifest(
@@ -469,7 +487,16 @@ def run_analytic(args: argparse.Namespace, command_line: Sequence[str]) -> int:
         )
         return "manifest.json", to_json_text(record)
 
-    write_directory(out_dir, files, last=manifest, force=bool(args.force))
+    return manifest
+
+
+def run_analytic(args: argparse.Namespace, command_line: Sequence[str]) -> int:
+    """Mode ``analytic``: evaluate, write the outputs atomically, print the stage table and paths."""
+    inputs, time_inputs, run_id = plan_analytic(args)
+    out_dir = Path(args.output_dir) if args.output_dir else OUTPUT_ROOT / run_id / OUTPUT_SUBDIR
+    check_output_directory(out_dir, force=bool(args.force), flag="--output-dir")
+    files, table, headline = output_files(inputs, args, time_inputs)
+    write_directory(out_dir, files, last=manifest_writer(run_id, command_line), force=bool(args.force))
     print(table)
     print(f"\nWrote {out_dir}/ (run {run_id}):")
     pages = sum(1 for name in files if name.startswith("layers/"))
@@ -620,6 +647,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     command_line = [PROG, *args_list]
 
     def body() -> int:
+        if args_list[:1] == [SERVE_HTTP]:  # the HTTP service: a command of its own (llm_perf_opt.web.serve)
+            from llm_perf_opt.web.serve import serve
+
+            return serve(args_list[1:])
         args = build_parser().parse_args(args_list)
         check_mode_flags(args)
         return MODES[args.mode](args, command_line)

@@ -35,7 +35,7 @@ PACKAGED_MODELS: dict[str, tuple[str, str]] = {
 """``--model NAME`` -> its architecture (relative to ``conf/model``, config.json layout) and its standard workload
 profile (the profile the analyzer uses when ``--workload-profile-id`` is not given)."""
 
-CONF_KINDS = ("hardware", "runtimes", "workloads", "sweeps", "model")
+CONF_KINDS = ("hardware", "runtimes", "workloads", "sweeps", "model", "aiconfigurator")
 """The folders of the package's ``conf/``."""
 
 

@@ -1,6 +1,6 @@
 """The kernel-time curves against NVIDIA aiconfigurator-core's measured GEMM and vision-attention latencies.
 
-``reports/validation/aiconfigurator/points.json`` (written by ``scripts/aiconfigurator/extract_points.py`` from
+``src/llm_perf_opt/conf/aiconfigurator/points.json`` (written by ``scripts/aiconfigurator/extract_points.py`` from
 the optional ``aiconfigurator`` extra) holds, per GPU, vLLM's measured bf16 ``torch.nn.functional.linear``
 latencies at DeepSeek-OCR's Linear shapes and its ViT flash-attention latencies at SAM's and CLIP's heads. Each
 point is predicted on the GPU's kernel-time curves (:func:`llm_perf_opt.kernels.timing.launch_costs`: measured
@@ -35,21 +35,15 @@ from attrs import define, evolve
 
 from llm_perf_opt.data.hardware import HardwareSpec, KernelCurves
 from llm_perf_opt.hardware.curves import kind_seconds
-from llm_perf_opt.hardware.portable import time_basis
+from llm_perf_opt.hardware.portable import BF16_BYTES, gemm_work, time_basis
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.timing import launch_costs
 
-EXTRACT = Path("reports/validation/aiconfigurator/points.json")
+EXTRACT = Path("src/llm_perf_opt/conf/aiconfigurator/points.json")
 """The committed extract, relative to the checkout."""
 SCALING_REFERENCE = "h100-sxm"
 """The GPU the scaling error divides by (calibrated; aiconfigurator measured it at every point)."""
 KINDS: tuple[str, ...] = ("gemm", "attention")
-BF16_BYTES = 2
-
-
-def gemm_work(*, m: int, n: int, k: int) -> tuple[int, int]:
-    """(Tensor-Core FLOPs, bytes) of ``y[m, n] = x[m, k] @ W[n, k]^T`` in bf16."""
-    return 2 * m * n * k, BF16_BYTES * (m * k + k * n + m * n)
 
 
 def attention_work(*, batch: int, isl: int, heads: int, head_dim: int) -> tuple[int, int]:

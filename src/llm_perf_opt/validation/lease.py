@@ -10,7 +10,7 @@ Example
 -------
 >>> from pathlib import Path
 >>> raw = Path(__file__).resolve().parents[3] / "reports" / "validation" / "h100-repeat"
->>> lease_constants(raw)["module_call_us"]
+>>> lease_constants(raw)["host.module.call_us"]
 7.354
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from attrs import evolve
 
-from llm_perf_opt.data.hardware import HardwareSpec
+from llm_perf_opt.data.hardware import HardwareSpec, with_constants
 from llm_perf_opt.validation.host_split import module_host_split
 
 
@@ -37,19 +37,20 @@ def sig4(value: float) -> float:
 
 
 def lease_constants(raw_dir: Path) -> dict[str, float]:
-    """The host and graph constants of the run under ``raw_dir``: ``module_launch_us`` and ``module_call_us``
+    """The host and graph constants of the run under ``raw_dir``, by their place in the entry's calibration
+    (:data:`~llm_perf_opt.data.hardware.CALIBRATION_CONSTANTS`): ``host.module.launch_us`` and ``call_us``
     (:func:`~llm_perf_opt.validation.host_split.module_host_split` of ``host-overhead.json``'s host cases) and
-    ``eager_start_us`` from that file, the graph constants the mean of ``graph-costs.json`` and
+    ``host.eager_start_us`` from that file, the ``host.graph`` record the mean of ``graph-costs.json`` and
     ``graph-costs-after.json``; 4 significant digits."""
     host = json.loads((raw_dir / "host-overhead.json").read_text())
     graphs = [json.loads((raw_dir / f"{n}.json").read_text()) for n in ("graph-costs", "graph-costs-after")]
     split = module_host_split(host)
     return {
-        "module_launch_us": sig4(split.launch_us),
-        "module_call_us": sig4(split.call_us),
-        "eager_start_us": sig4(host["eager_start_us"]),
-        "graph_launch_us": sig4(sum(g["graph_launch_us"] for g in graphs) / 2),
-        "graph_kernel_gap_us": sig4(sum(g["graph_kernel_gap_us"] for g in graphs) / 2),
+        "host.module.launch_us": sig4(split.launch_us),
+        "host.module.call_us": sig4(split.call_us),
+        "host.eager_start_us": sig4(host["eager_start_us"]),
+        "host.graph.launch_us": sig4(sum(g["graph_launch_us"] for g in graphs) / 2),
+        "host.graph.kernel_gap_us": sig4(sum(g["graph_kernel_gap_us"] for g in graphs) / 2),
     }
 
 
@@ -58,13 +59,4 @@ def with_lease_constants(spec: HardwareSpec, raw_dir: Path) -> HardwareSpec:
     place of its own; ``ValueError`` for an entry without a calibration block."""
     if spec.calibration is None:
         raise ValueError(f"{spec.name}: no calibration block to replace the host and graph constants of")
-    c = lease_constants(raw_dir)
-    calibration = evolve(
-        spec.calibration,
-        module_launch_us=c["module_launch_us"],
-        module_call_us=c["module_call_us"],
-        eager_start_us=c["eager_start_us"],
-        graph_launch_us=c["graph_launch_us"],
-        graph_kernel_gap_us=c["graph_kernel_gap_us"],
-    )
-    return evolve(spec, calibration=calibration)
+    return evolve(spec, calibration=with_constants(spec.calibration, lease_constants(raw_dir)))

@@ -155,6 +155,42 @@ def _kernel_counts(torch: Any, model: Any, fn: Callable[[], object]) -> dict[str
     return out.counts
 
 
+def kernel_detail(torch: Any, model: Any, fn: Callable[[], object]) -> dict[str, dict[str, list[float]]]:
+    """Per module key, each kind of kernel one call of ``fn`` launches inside it: ``"<operator> < <its caller>
+    <input shapes> | <kernel name>"`` (the kernel name cut to 120 characters) -> ``[kernels, summed microseconds]``
+    (a GPU only; ``fn`` runs once under ``torch.profiler`` with shapes recorded)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    stack = _Stack()
+    torch.cuda.synchronize()
+    with (
+        _hooks(torch, model, stack),
+        profile(activities=[ProfilerActivity.CUDA, ProfilerActivity.CPU], record_shapes=True) as prof,
+    ):
+        stack.profiling = True
+        fn()
+        torch.cuda.synchronize()
+        stack.profiling = False
+    out: dict[str, dict[str, list[float]]] = {}
+    for evt in prof.events():
+        if not getattr(evt, "kernels", None):
+            continue
+        key, parent, caller = OUTSIDE, evt.cpu_parent, ""
+        while parent is not None:
+            if parent.name.startswith("mod:"):
+                key = parent.name[4:]
+                break
+            caller = caller or parent.name
+            parent = parent.cpu_parent
+        shapes = [list(s) for s in (evt.input_shapes or []) if s]
+        for k in evt.kernels:
+            label = f"{evt.name} < {caller or '-'} {shapes} | {k.name[:120]}"
+            row = out.setdefault(key, {}).setdefault(label, [0.0, 0.0])
+            row[0] += 1
+            row[1] += float(k.duration)
+    return {k: {lab: [v[0], round(v[1], 3)] for lab, v in sorted(rows.items())} for k, rows in sorted(out.items())}
+
+
 def count_modules(torch: Any, cuda: bool, model: Any, fn: Callable[[], object]) -> dict[str, dict[str, float]]:
     """Per module key (:func:`module_key`), the counts of one call of ``fn`` (:data:`FIELDS`); kernels only
     on a GPU. ``fn`` runs twice (host counts, then under the profiler) and must leave its inputs as it

@@ -19,12 +19,14 @@ Example
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
 
-from attrs import define, field
+from attrs import define, evolve, field
 
+from llm_perf_opt.data.runtime_profile import RuntimeProfile
 from llm_perf_opt.kernels.profiles import load_runtime
 from modelmeter.layers.base import BaseLayer
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
@@ -94,6 +96,14 @@ def unmeasured_point(
     return MeasuredPoint(
         stage=stage, mode=mode, batch=batch, kv_len=kv_len, profile=variant, measured_kernel_s=0.0, measured_wall_s=0.0
     )
+
+
+@functools.cache
+def measured_profile(runtime: str) -> RuntimeProfile:
+    """The profile ``runtime`` as the project's reference ran it: ``scripts/gpu/measure_stages.py`` runs the
+    reference's modules in bf16 without autocast, so the profile's ``autocast`` is off whatever it says for the
+    vendor's ``infer()``."""
+    return evolve(load_runtime(runtime), autocast=False)
 
 
 def workload_for(mode: str, *, attention: str = "flash", batch: int = 1) -> OCRWorkload:

@@ -29,7 +29,7 @@ from llm_perf_opt.validation.compare import (
     summary_dict,
 )
 from llm_perf_opt.validation.kernel_families import FAMILIES, measured_family_seconds
-from llm_perf_opt.validation.points import MeasuredPoint, analytic_layer, load_points
+from llm_perf_opt.validation.points import MeasuredPoint, analytic_layer, load_points, measured_profile
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -66,7 +66,7 @@ def outputs(raw_dir: Path, report: Path, hardware: str = "h100-sxm", profile: st
         return roofline_time(analytic_layer(p), hw).seconds
 
     def kernel_model(p: MeasuredPoint) -> float:
-        return layer_runtime(analytic_layer(p), hw, p.runtime, stage=p.stage).predicted_kernel_s
+        return layer_runtime(analytic_layer(p), hw, measured_profile(p.runtime), stage=p.stage).predicted_kernel_s
 
     rows = compare(points, predict)
     kernel_rows = compare(points, kernel_model)

@@ -55,6 +55,7 @@ from llm_perf_opt.validation.points import (
     MeasuredPoint,
     analytic_layer,
     load_points,
+    measured_profile,
     workload_for,
 )
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
@@ -109,7 +110,7 @@ def point_runtimes(points: Sequence[MeasuredPoint], spec: HardwareSpec) -> list[
     costs = launch_costs(spec)
     out = []
     for p in points:
-        profile = load_runtime(p.runtime)
+        profile = measured_profile(p.runtime)
         layer = analytic_layer(p)
         inventory = kernel_inventory(layer, profile, path=p.stage)
         out.append(
@@ -193,14 +194,14 @@ def standard_times(spec: HardwareSpec) -> dict[str, dict[str, StageRuntime]]:
 
 def _costs_dict(costs: LaunchCosts, host: dict[str, Any]) -> dict[str, Any]:
     return {
-        "launch_us": costs.launch_s / MICRO,
-        "module_launch_us": costs.module_launch_s / MICRO,
-        "module_call_us": costs.module_call_s / MICRO,
+        "launch_us": costs.enqueue.launch_s / MICRO,
+        "module_launch_us": costs.module.launch_s / MICRO,
+        "module_call_us": costs.module.call_s / MICRO,
         "kernel_curves": costs.curves is not None,
         "min_kernel_us": costs.min_kernel_s / MICRO,
-        "graph_launch_us": costs.graph_launch / MICRO,
-        "graph_kernel_gap_us": costs.graph_gap_s / MICRO,
-        "eager_start_us": None if costs.eager_start_s is None else costs.eager_start_s / MICRO,
+        "graph_launch_us": costs.graph.launch_s / MICRO,
+        "graph_kernel_gap_us": costs.graph.kernel_gap_s / MICRO,
+        "eager_start_us": None if costs.module.start_s is None else costs.module.start_s / MICRO,
         "sync_us": costs.sync_s / MICRO,
         "measured": costs.measured,
         "host_us_per_kernel": float(host["host_us_per_kernel"]),
@@ -465,16 +466,16 @@ def render_markdown(summary: dict[str, Any], standard: dict[str, dict[str, Stage
         f"- Wall time: in eager code each kernel costs max(kernel, host cost per launch), plus host syncs "
         f"({c['sync_us']:.3f} us each). The host cost per launch of the `hf-*` profiles (`execution: module`) is "
         f"{c['module_launch_us']:.2f} us per kernel plus {c['module_call_us']:.2f} us per Python-level torch call "
-        "of the call, its torch calls spread evenly over its launches (`module_launch_us`, `module_call_us`: "
+        "of the call, its torch calls spread evenly over its launches (`host.module.launch_us`, `call_us`: "
         "split from the host cases of `host-overhead.json`, measured on the same host as the stages: a "
         "Linear/SiLU stack with one torch call per kernel and transformers' LlamaModel at toy size, eager and SDPA "
         "attention, with about 1.6); "
         "the first kernel of a call waits for the host's first launch, at least "
         + ("the host cost per launch" if c["eager_start_us"] is None else f"{c['eager_start_us']:.2f} us")
-        + " (`eager_start_us`: one `x.add_(1)` call timed among the stages, its wall less its kernel). "
+        + " (`host.eager_start_us`: one `x.add_(1)` call timed among the stages, its wall less its kernel). "
         "A stage replayed as a CUDA graph (`execution: graph` in `hf-sdpa-graph`) costs one graph launch "
         f"({c['graph_launch_us']:.2f} us) plus its kernels, each followed by a gap of "
-        f"{c['graph_kernel_gap_us']:.3f} us (`graph_launch_us`, `graph_kernel_gap_us`: "
+        f"{c['graph_kernel_gap_us']:.3f} us (`host.graph.launch_us`, `kernel_gap_us`: "
         "`scripts/gpu/calibrate_graphs.py`, chains of generic kernels replayed as graphs in the same lease as "
         "the stages; raw `graph-costs.json`, `graph-costs-after.json`).",
         f"- Targets (the project's, for the kernel-level model): median absolute error at most "

@@ -215,6 +215,43 @@ def bench_table(bench_json: Path) -> str:
     return head + markdown_table(["measurement", "result"], rows, align="lr")
 
 
+def http_limits() -> str:
+    """The HTTP service's limits (:mod:`llm_perf_opt.web.engine`)."""
+    from llm_perf_opt.web.engine import DEFAULT_MAX_RUNS, MAX_BODY_BYTES, MAX_SWEEP_POINTS
+
+    rows = [
+        ["request body", f"at most {grouped(MAX_BODY_BYTES)} bytes (413 beyond)"],
+        ["`POST /v1/sweeps`", f"at most {MAX_SWEEP_POINTS} points (the product of the listed values; 422 beyond)"],
+        ["runs kept in the cache", f"{DEFAULT_MAX_RUNS} by default (`--max-runs`), least recently used removed first"],
+    ]
+    return markdown_table(["limit", "value"], rows, align="ll")
+
+
+def http_bench_table(bench_json: Path) -> str:
+    """The load figures of ``reports/bench/http.json`` (written by ``scripts/bench/bench_http.py``)."""
+    data = json.loads(bench_json.read_text(encoding="utf-8"))
+    rows = []
+    for name, what in (
+        (
+            "distinct",
+            f"distinct analyses on {' and '.join(data['distinct']['hardware'])} in turn, one client (each computed "
+            "and written)",
+        ),
+        ("cached", f"one cached analysis, {data['cached']['clients']} clients at once"),
+    ):
+        r = data[name]
+        lat = r["latency_ms"]
+        rows.append([what, str(r["requests"]), str(r["requests_per_s"]), str(lat["p50"]), str(lat["p99"])])
+    machine = data["machine"]
+    load = ", ".join(str(x) for x in machine["load_average_before"])
+    head = (
+        f"`POST /v1/analyses` on a {machine['cpu_count']}-core machine shared with other jobs (load average "
+        f"{load} before), Python {machine['python']}, Litestar {machine['versions']['litestar']}, uvicorn "
+        f"{machine['versions']['uvicorn']}, the clients on the same machine:\n\n"
+    )
+    return head + markdown_table(["load", "requests", "requests/s", "p50 (ms)", "p99 (ms)"], rows, align="lrrrr")
+
+
 def renderers(repo: Path) -> dict[str, Callable[[], str]]:
     """Every block the docs may hold, by name (``repo``: the checkout, for the committed bench results)."""
     return {
@@ -232,6 +269,8 @@ def renderers(repo: Path) -> dict[str, Callable[[], str]]:
         "serving-bench": lambda: serving_bench_table(repo / "reports" / "bench" / "serving.json"),
         "serving-host-constants": lambda: serving_host_table(repo / "reports" / "bench" / "engine_host.json"),
         "serving-steps-validation": lambda: serving_steps_table(repo),
+        "http-limits": http_limits,
+        "http-bench-table": lambda: http_bench_table(repo / "reports" / "bench" / "http.json"),
     }
 
 
