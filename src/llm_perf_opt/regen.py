@@ -12,6 +12,7 @@ What it writes (relative to the checkout):
 * the validation reports, from the committed raw GPU measurements (:data:`RUNTIME_REPORTS`,
   :data:`ROOFLINE_REPORTS`; :mod:`llm_perf_opt.validation.runtime_report`,
   :mod:`llm_perf_opt.validation.roofline_report`);
+* the serving step-time reports (:data:`SERVING_STEP_REPORTS`, :mod:`llm_perf_opt.validation.serving_steps_report`);
 * the vendor-code reports (:data:`VENDOR_REPORTS`, :mod:`llm_perf_opt.validation.vendor_report`);
 * the portable model's report ``reports/validation/portable.md`` (:mod:`llm_perf_opt.validation.portable_report`:
   leave one GPU out, and aiconfigurator-core's committed extract);
@@ -93,10 +94,16 @@ ROOFLINE_REPORTS: tuple[tuple[str, str, str], ...] = (
 )
 """Roofline validation reports: raw directory, report, hardware entry."""
 
+SERVING_STEP_REPORTS: tuple[tuple[str, str, str], ...] = (
+    ("reports/validation/h200/serving-steps.json", "reports/validation/h200-serving-steps.md", "h200"),
+)
+"""The serving step-time reports (:mod:`llm_perf_opt.validation.serving_steps_report`): raw JSON, report, hardware
+entry; a raw file not yet committed has no report."""
+
 
 def validation_reports(repo: Path) -> dict[str, str]:
     """Every validation report and its summary JSON, from the raw measurements committed beside it."""
-    from llm_perf_opt.validation import portable_report, roofline_report, runtime_report
+    from llm_perf_opt.validation import portable_report, roofline_report, runtime_report, serving_steps_report
 
     files: dict[Path, str] = {}
     for raw, report, hardware, lease in RUNTIME_REPORTS:
@@ -104,6 +111,9 @@ def validation_reports(repo: Path) -> dict[str, str]:
     for raw, report, hardware in ROOFLINE_REPORTS:
         files |= roofline_report.outputs(repo / raw, repo / report, hardware)
     files |= portable_report.outputs(repo)
+    for raw, report, hardware in SERVING_STEP_REPORTS:
+        if (repo / raw).is_file():
+            files |= serving_steps_report.outputs(repo / raw, repo / report, hardware)
     return {path.relative_to(repo).as_posix(): text for path, text in files.items()}
 
 

@@ -123,6 +123,12 @@ def _save(fig: Any, name: str, out: dict[str, bytes]) -> None:
         out[f"{name}.{fmt}"] = buf.getvalue()
 
 
+matplotlib_figure = _matplotlib
+"""The Figure class under the fixed rendering settings (a context manager), for other modules' plots."""
+save_figure = _save
+"""Save a figure as SVG and PNG under the fixed settings into ``out`` (name without extension -> bytes)."""
+
+
 def _grid_label(p: PlanningPoint) -> str:
     """The crop grid as ROWSxCOLUMNS in a crop mode (1x1 included), else the mode's name."""
     across, down = p.workload.crop_grid

@@ -53,6 +53,7 @@ from llm_perf_opt.runners.analyzer_inputs import (
     v1_model,
 )
 from llm_perf_opt.runners.report_builder import build_report
+from llm_perf_opt.runners.serve_mode import SERVE_FLAGS, add_serve_arguments, run_serve
 from llm_perf_opt.runners.summary_builder import build_summary
 from llm_perf_opt.runners.torch_gate import require_torch
 from llm_perf_opt.utils.atomic_output import check_output_directory, write_directory
@@ -123,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="what to run: analytic = the closed-form model (no torch); static = count the project's PyTorch "
         "reference with FlopCounterMode on the meta device; verify = analytic and counted side by side "
         "(static and verify need the validation extra); sweep = many workloads from --sweep FILE, "
-        "written as CSV, JSON and plots; default: analytic",
+        "written as CSV, JSON and plots; serve = pages under a continuous-batching serving engine: throughput, "
+        "latency, GPUs for a pages-per-day target (docs/serving.md); default: analytic",
     )
     p.add_argument(
         "--model",
@@ -260,7 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"a packaged GPU entry ({', '.join(list_hardware())}) or a path to your own hardware YAML file (a "
         "copy of a packaged one, edited): adds per-stage roofline time, kernel time, wall time and kernel launches "
-        "to summary.json and report.md, plus capacity planning; default: none (no time predicted)",
+        "to summary.json and report.md, plus capacity planning; default: none (no time predicted). In --mode serve: "
+        "comma-separated GPUs to rank, default: every packaged GPU",
     )
     t.add_argument(
         "--runtime",
@@ -268,8 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"a packaged runtime profile ({', '.join(list_runtimes())}) or a path to your own runtime YAML file, "
         f"for kernel and wall time; needs --hardware; default with --hardware: {DEFAULT_RUNTIME}. In --mode sweep: "
-        "roofline or a packaged profile, replacing the sweep's runtimes axis",
+        "roofline or a packaged profile, replacing the sweep's runtimes axis. In --mode serve: roofline, a profile or "
+        "a path, default: fused",
     )
+    add_serve_arguments(p)
     o = p.add_argument_group("outputs")
     o.add_argument(
         "--torchinfo-dir",
@@ -593,6 +598,7 @@ MODES: dict[str, Callable[[argparse.Namespace, Sequence[str]], int]] = {
     "static": run_static,
     "verify": run_verify_mode,
     "sweep": run_sweep_mode,
+    "serve": lambda args, command_line: run_serve(args, command_line, _versions),
 }
 """Mode name -> runner."""
 
@@ -609,15 +615,17 @@ ALL_FLAGS: dict[str, str] = {
     "run_id": "--run-id",
     "output_dir": "--output-dir",
     "force": "--force",
+    **SERVE_FLAGS,
 }
 """Every flag but ``--mode`` (argparse destination -> flag): their defaults are ``None``, so a value means given."""
 
 _COUNTED = frozenset({"model", "workload_profile_id", *FIELD_FLAGS, "run_id", "output_dir", "force"})
 MODE_FLAGS: dict[str, frozenset[str]] = {
-    "analytic": frozenset(ALL_FLAGS) - {"sweep", "no_plots"},
+    "analytic": frozenset(ALL_FLAGS) - {"sweep", "no_plots", *SERVE_FLAGS},
     "static": _COUNTED,
     "verify": _COUNTED,
     "sweep": frozenset({"sweep", "no_plots", "runtime", "output_dir", "force"}),
+    "serve": frozenset({*SERVE_FLAGS, "model", "hardware", "runtime", "output_dir", "no_plots", "force"}),
 }
 """The flags each mode uses; any other given flag is an error, never silently ignored."""
 
@@ -627,6 +635,7 @@ MODE_REASONS: dict[str, str] = {
     "verify": "it compares analytic and counted FLOPs: no GPU time, no report files",
     "sweep": "the sweep file sets the model, the workloads and the GPUs of every point; --runtime may replace its "
     "time models",
+    "serve": "the pages come from --page-mix and the engine from the serving flags",
 }
 """Why a mode refuses the flags it does not use (the tail of the error line)."""
 

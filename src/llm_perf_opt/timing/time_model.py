@@ -85,6 +85,10 @@ class TimeModel(Protocol):
         """Wall time of one decode step (``roofline_s``: its roofline)."""
         ...
 
+    def layer_wall_s(self, layer: BaseLayer, hardware: HardwareSpec, stage: str) -> float:
+        """Wall time of one call of any layer tree run as part of ``stage`` (a serving engine's step pieces)."""
+        ...
+
 
 @define(frozen=True)
 class RooflineTimeModel:
@@ -112,6 +116,10 @@ class RooflineTimeModel:
     def step_wall_s(self, step: DeepseekOCRDecodeStep, hardware: HardwareSpec, roofline_s: float) -> float:
         """The step's roofline."""
         return roofline_s
+
+    def layer_wall_s(self, layer: BaseLayer, hardware: HardwareSpec, stage: str) -> float:
+        """The layer's roofline (``timing.roofline.roofline_time``; ``stage`` plays no part)."""
+        return roofline_time(layer, hardware).seconds
 
 
 @define(frozen=True)
@@ -165,6 +173,10 @@ class RuntimeTimeModel:
             )
         return runtime.predicted_wall_s
 
+    def layer_wall_s(self, layer: BaseLayer, hardware: HardwareSpec, stage: str) -> float:
+        """One call of ``layer`` under the profile, executed as the profile executes ``stage`` (no generate loop)."""
+        return layer_runtime(layer, hardware, self.profile, stage=stage).predicted_wall_s
+
 
 @define
 class RecordingTimeModel:
@@ -197,6 +209,10 @@ class RecordingTimeModel:
     def step_wall_s(self, step: DeepseekOCRDecodeStep, hardware: HardwareSpec, roofline_s: float) -> float:
         """The inner model's answer."""
         return self.inner.step_wall_s(step, hardware, roofline_s)
+
+    def layer_wall_s(self, layer: BaseLayer, hardware: HardwareSpec, stage: str) -> float:
+        """The inner model's answer."""
+        return self.inner.layer_wall_s(layer, hardware, stage)
 
 
 def time_model(runtime: TimeModel | RuntimeProfile | str | None, *, cache: RuntimeCache | None = None) -> TimeModel:

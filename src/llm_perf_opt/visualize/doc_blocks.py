@@ -262,6 +262,13 @@ def renderers(repo: Path) -> dict[str, Callable[[], str]]:
         "ocr-v1-vs-v2-stages": ocr_v1_vs_v2_stages,
         "bench-table": lambda: bench_table(repo / "reports" / "bench" / "latest.json"),
         "vendor-h200-summary": lambda: vendor_summary(repo),
+        "serving-vendor-example": _serving("vendor_example"),
+        "serving-anchors": _serving("anchors_table"),
+        "serving-anchor-verdict": _serving("anchors_verdict"),
+        "serving-pdf-length": _serving("pdf_length_table"),
+        "serving-bench": lambda: serving_bench_table(repo / "reports" / "bench" / "serving.json"),
+        "serving-host-constants": lambda: serving_host_table(repo / "reports" / "bench" / "engine_host.json"),
+        "serving-steps-validation": lambda: serving_steps_table(repo),
         "http-limits": http_limits,
         "http-bench-table": lambda: http_bench_table(repo / "reports" / "bench" / "http.json"),
     }
@@ -274,3 +281,73 @@ def vendor_summary(repo: Path) -> str:
 
     _, raws, hardware = VENDOR_REPORTS[0]
     return summary_table([(name, load_raw(repo / raw)) for name, raw in raws], hardware)
+
+
+def _serving(name: str) -> Callable[[], str]:
+    """A renderer of :mod:`llm_perf_opt.serving.doc_tables` (imported when the block is rendered)."""
+
+    def render() -> str:
+        from llm_perf_opt.serving import doc_tables
+
+        table: Callable[[], str] = getattr(doc_tables, name)
+        return table()
+
+    return render
+
+
+def serving_bench_table(bench_json: Path) -> str:
+    """The committed serving timings (``scripts/bench/bench_serving.py``)."""
+    data = json.loads(bench_json.read_text())
+    rows = [
+        ["step-time grid (Gundam 3x2, a100-40gb, fused, vendor settings)", f"{data['grid_build_s']} s"],
+        ["10,000-page backlog simulated", f"{data['trace_10k_backlog_s']} s ({grouped(data['steps_backlog'])} steps)"],
+        ["10,000-page Poisson stream at 90 % load simulated", f"{data['trace_10k_open_s']} s"],
+    ]
+    machine = data["machine"]
+    head = f"CPU time of one process on a {machine['cpu_count']}-core machine, median of {machine['repeats']}:\n\n"
+    return head + markdown_table(["measurement", "CPU time"], rows, align="lr")
+
+
+def serving_host_table(bench_json: Path) -> str:
+    """The host loop's constants (:mod:`llm_perf_opt.serving.host`) beside the committed measurement they come
+    from (``scripts/bench/bench_engine_host.py``)."""
+    from llm_perf_opt.serving.host import V0_STEP_S, VENDOR_PROCESSOR
+
+    data = json.loads(bench_json.read_text())
+    p = VENDOR_PROCESSOR
+    rows = [
+        ["host time per step the GPU waits for", f"{1000 * V0_STEP_S:g} ms", "vLLM issue 6854 (public figure)"],
+        ["processor: per sampled sequence (dispatch, call)", f"{1e6 * p.call_s:g} us", f"{data['call_us']} us"],
+        ["processor: per output token held (tuple copy)", f"{1e6 * p.per_token_s:g} us",
+         f"{data['per_token_us']} us"],
+        [f"processor: per window position ({p.positions} from {p.ngram_size} output tokens)",
+         f"{1e6 * p.per_position_s:g} us", f"{data['per_position_us']} us"],
+    ]  # fmt: skip
+    machine = data["machine"]
+    head = f"Measured on {machine['cpu']} ({machine['device']}, Python {machine['python']}):\n\n"
+    return head + markdown_table(["constant", "value", "measured"], rows, align="lrr")
+
+
+def serving_steps_table(repo: Path) -> str:
+    """The serving step-time validation's summary (:mod:`llm_perf_opt.validation.serving_steps_report`),
+    computed from the committed raw measurement (the first of ``regen.SERVING_STEP_REPORTS``)."""
+    from llm_perf_opt.regen import SERVING_STEP_REPORTS
+
+    raw, _, hardware = SERVING_STEP_REPORTS[0]
+    raw_json = repo / raw
+    if not raw_json.is_file():
+        return "Not measured yet: no committed raw measurement.\n"
+    from llm_perf_opt.validation.serving_steps_report import outputs
+
+    files = outputs(raw_json, raw_json.parent / "report.md", hardware)
+    data = json.loads(files[raw_json.parent / "serving-steps-summary.json"])
+    rows = []
+    for stage, st in data["stages"].items():
+        verdict = "no target" if st["met"] is None else ("met" if st["met"] else "**not met**")
+        rows.append([stage, str(st["points"]), f"{st['median_abs_error_pct']:.1f} %",
+                     f"{st['worst_abs_error_pct']:.1f} %", verdict])  # fmt: skip
+    head = f"{data['gpu']}, `{data['runtime']}`:\n\n"
+    missing = data.get("missing", [])
+    tail = f"\n{len(missing)} point(s) without a time (the report lists why).\n" if missing else ""
+    return head + markdown_table(["stage", "points", "median error", "worst error", "target"], rows,
+                                 align="lrrrl") + tail  # fmt: skip
