@@ -175,7 +175,7 @@ class RuntimeTimeModel:
 
     def layer_wall_s(self, layer: BaseLayer, hardware: HardwareSpec, stage: str) -> float:
         """One call of ``layer`` under the profile, executed as the profile executes ``stage`` (no generate loop)."""
-        return layer_runtime(layer, hardware, self.profile, stage=stage).predicted_wall_s
+        return layer_runtime(layer, hardware, self.profile, stage=stage, cache=self.cache).predicted_wall_s
 
 
 @define
