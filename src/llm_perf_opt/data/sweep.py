@@ -66,9 +66,9 @@ MAX_POINTS = 10_000
 finishes within a minute or so; a larger study is several sweeps."""
 MAX_RUNTIME_POINTS = 200
 """Most of those points a sweep may time under a runtime profile (not the roofline): each walks the model's
-kernel inventory, up to about 30 ms of CPU a point when no stage repeats between points (200 such points: 5 to 6 s
-of CPU on one core, ``scripts/bench/bench_runtime_sweep.py``), so a sweep's worst case stays within the 10 s an
-input under 1 MB may take on a loaded machine, instead of the hours 10,000 such points would take."""
+kernel inventory, 25 to 50 ms of CPU a point when no stage repeats between points (200 such points: 5 to 10 s on
+one core, ``scripts/bench/bench_runtime_sweep.py``; points sharing stages cost less), instead of the hours
+10,000 such points would take."""
 
 
 def parse_pair(text: str) -> tuple[int, int] | None:
