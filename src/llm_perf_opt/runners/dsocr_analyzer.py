@@ -55,6 +55,7 @@ from llm_perf_opt.runners.summary_builder import build_summary
 from llm_perf_opt.runners.torch_gate import require_torch
 from llm_perf_opt.utils.atomic_output import check_output_directory, write_directory
 from llm_perf_opt.utils.cli_boundary import OneLineParser, run_command, wants_debug
+from llm_perf_opt.utils.collector import CollectorPaused
 from llm_perf_opt.utils.input_error import InputError
 from llm_perf_opt.utils.named_files import looks_like_path
 from llm_perf_opt.utils.packaged_defaults import (
@@ -415,6 +416,13 @@ def analytic_outputs(
 ) -> tuple[dict[str, str], str, str, WorkloadTimings | None]:
     """:func:`output_files`, plus the predicted times they were written from (``None`` without ``--hardware``),
     for a caller that shows them in another form (the HTTP service's time breakdown)."""
+    with CollectorPaused():  # tens of thousands of records and no reference cycles: the collector would only slow it
+        return _analytic_outputs(inputs, args, time_inputs)
+
+
+def _analytic_outputs(
+    inputs: AnalyzerInputs, args: argparse.Namespace, time_inputs: TimeInputs | None
+) -> tuple[dict[str, str], str, str, WorkloadTimings | None]:
     model = inputs.spec.family.model(inputs.spec.arch, inputs.workload)
     check = _torchinfo_check(args.torchinfo_dir, model) if args.torchinfo_dir else None
     report = build_report(inputs, torchinfo=check, model=model)
