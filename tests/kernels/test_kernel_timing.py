@@ -26,6 +26,7 @@ from llm_perf_opt.kernels.timing import (
     EagerLaunch,
     GraphLaunch,
     LaunchCosts,
+    LaunchQueue,
     StageRuntime,
     check_shares,
     inventory_runtime,
@@ -38,7 +39,8 @@ from llm_perf_opt.timing.roofline import roofline_time
 from llm_perf_opt.validation.points import analytic_layer, unmeasured_point
 from modelmeter.layers import AttentionCore, Linear
 from modelmeter.layers.base import BaseLayer
-from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
+from modelmeter.models.deepseek_ocr.config import DeepseekV2TextConfig
+from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRDecodeStep, DeepseekOCRModel
 from modelmeter.models.deepseek_ocr.layers.decoder import DeepseekV2MLP
 from modelmeter.models.deepseek_ocr.workload import OCRWorkload
 
@@ -325,22 +327,22 @@ def load_hardware_spec() -> HardwareSpec:
 def test_module_host_cost_is_per_kernel_plus_per_torch_call() -> None:
     """hf-sdpa's projector at 512 px: 4 kernels, 18 torch calls. With 1 ms per kernel and 1 ms per call each
     launch costs the host 1 + 1 * 18 / 4 = 5.5 ms, longer than every kernel at the round rates (the GEMM's
-    1.3 GFLOP take 1.3 ms), so the call takes its first kernel plus four launches (no eager start given: the
-    first launch is one launch)."""
+    1.3 GFLOP take 1.3 ms), so the GPU waits for every launch: the call takes four launches plus its last kernel,
+    which runs after the fourth (no eager start given: the first launch is one launch)."""
     layer = analytic_layer(unmeasured_point("projector", "tiny"))
     inventory = kernel_inventory(layer, load_runtime("hf-sdpa"), path="projector")
     assert (inventory.host_launches, inventory.torch_calls) == (4, 18)
     costs = fixed(module=EagerLaunch(launch_s=1e-3, call_s=1e-3))
     rt = inventory_runtime(layer, inventory, ROUND, costs, stage="projector", path="projector")
-    first = next(kernel_time(r, ROUND, costs.min_kernel_s).seconds for r in inventory.records if r.calls)
+    last = [kernel_time(r, ROUND, costs.min_kernel_s).seconds for r in inventory.records if r.calls][-1]
     assert max(kernel_time(r, ROUND, costs.min_kernel_s).seconds for r in inventory.records) < 5.5e-3
-    assert rt.predicted_wall_s == pytest.approx(first + 4 * 5.5e-3, rel=1e-12)
+    assert rt.predicted_wall_s == pytest.approx(4 * 5.5e-3 + last, rel=1e-12)
     assert rt.torch_calls == 18
     assert check_shares(rt)
     # without a cost per call (an unmeasured host) the launches cost the per-kernel figure alone
     per_kernel = fixed(module=EagerLaunch(launch_s=2e-3))
     plain = inventory_runtime(layer, inventory, ROUND, per_kernel, stage="projector", path="projector")
-    assert plain.predicted_wall_s == pytest.approx(first + 4 * 2e-3, rel=1e-12)
+    assert plain.predicted_wall_s == pytest.approx(4 * 2e-3 + last, rel=1e-12)  # 2 ms still exceeds every kernel
 
 
 def test_torch_calls_without_an_eager_kernel_add_their_host_time() -> None:
@@ -383,3 +385,29 @@ def test_each_stage_pays_the_record_of_its_execution_kind() -> None:
     assert costs.enqueue.per_launch(torch_calls=18, launches=4) == costs.enqueue.launch_s
     with pytest.raises(ValueError, match=r"^unknown eager execution kind 'graph'; allowed: enqueue, module$"):
         costs.eager("graph")
+
+
+def test_launch_queue_overlaps_host_and_gpu_and_syncs_drain_it() -> None:
+    q = LaunchQueue(sync_s=5e-6)
+    # GPU-bound: ten 100 us kernels launched 10 us apart end at 10 + 10 x 100 us; the host is done at 100 us
+    q.launch(10, kernel_s=100e-6, launch_s=10e-6)
+    assert (round(q.gpu_s * 1e6, 9), round(q.host_s * 1e6, 9)) == (1010.0, 100.0)
+    # host-bound kernels launched meanwhile queue behind the backlog: 1,010 + 5 x 1 us
+    q.launch(5, kernel_s=1e-6, launch_s=10e-6)
+    assert round(q.gpu_s * 1e6, 9) == 1015.0
+    # a sync waits for the GPU (1,015 us), then its round trip; launches after it start from there
+    q.sync(2)
+    assert round(q.host_s * 1e6, 9) == 1025.0
+    q.launch(1, kernel_s=3e-6, launch_s=10e-6)
+    assert (round(q.end_s * 1e6, 9), q.syncs) == (1038.0, 2)
+
+
+def test_syncs_sit_between_the_records_of_the_layers_around_them() -> None:
+    # hf-eager's decode step: one sync per MoE layer (its moe_infer reads the expert counts on the host), placed
+    # after the MoE block's own kernels (the walk books a layer's own kernels before its children's), so the first
+    # one precedes the first MoE layer's gate (layer 0 is dense); every sync of the step is placed
+    step = DeepseekOCRDecodeStep(config=DeepseekV2TextConfig(), batch=1, kv_len=512, attention="eager")
+    inventory = kernel_inventory(step, load_runtime("hf-eager"))
+    assert sum(r.syncs_before for r in inventory.records) == inventory.host_syncs == 11
+    (first,) = [r for r in inventory.records if r.syncs_before][:1]
+    assert (first.path, first.layer_class, first.syncs_before) == ("model.layers.1.mlp.gate", "MoEGate", 1)

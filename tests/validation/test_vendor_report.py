@@ -10,7 +10,7 @@ import pytest
 
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.planning.predict import predict
-from llm_perf_opt.validation.vendor_report import slow_token_share, token_gap_rows, workload
+from llm_perf_opt.validation.vendor_report import EXPERTS_KEY, routing_rows, slow_token_share, token_gap_rows, workload
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
 
 RAW = Path(__file__).resolve().parents[2] / "reports/validation/vendor-h200/raw-vendor-3.json"
@@ -46,3 +46,17 @@ def test_slow_share_counts_gaps_beyond_the_factor_over_the_quiet_gap() -> None:
     raw = _raw([40.0, 30.0, 30.0, 31.0, 32.0, 33.0, 34.0, 60.0, 61.0, 62.0])
     assert slow_token_share(raw) == pytest.approx(0.4)
     assert slow_token_share(raw, factor=2.5) == 0.0
+
+
+def test_routing_rows_compare_experts_run_with_uniform_routing() -> None:
+    modes = json.loads(RAW.read_text(encoding="utf-8"))["modes"]
+    experts = {"forwards": 11 * 30.0, "torch_calls": 0.0, "syncs": 0.0, "kernels": 0.0, "kernel_us": 0.0}
+    raw = {
+        "modes": modes,
+        "modules": [
+            {"stage": "page_prefill", "mode": "tiny", "batch": 1, "modules": {EXPERTS_KEY: experts}},
+            {"stage": "decode", "batch": 1, "modules": {EXPERTS_KEY: experts}},
+        ],
+    }
+    # Tiny's prompt is 83 rows: 64 * (1 - (58/64)^83) rounds to all 64 experts; 330 forwards over 11 MoE layers
+    assert routing_rows(raw) == [("tiny", 83, 30.0, 64)]

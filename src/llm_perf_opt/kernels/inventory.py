@@ -83,6 +83,9 @@ class KernelRecord:
     """Tensor-Core FLOPs the launches execute beyond their share (the entry's ``extra_flops``)."""
     kind: str = "elementwise"
     """The curve the kernel is timed on (:data:`~llm_perf_opt.data.runtime_profile.KERNEL_KINDS`)."""
+    syncs_before: int = 0
+    """Host syncs made before these launches and after the previous record's (the syncs of the layers walked in
+    between), so that the time model can drain the launch queue where they happen."""
 
     @property
     def tensor_core_flops(self) -> int:
@@ -252,6 +255,7 @@ class _Builder:
         self.profile = profile
         self.records: list[KernelRecord] = []
         self.syncs = 0
+        self.pending_syncs = 0
         self.graphs = 0
         self.calls = 0
         self.cores: set[str] = set()
@@ -384,14 +388,17 @@ class _Builder:
                     cuda_cores_only=spec.cuda_cores_only,
                     extra_tensor_core_flops=extra_flops,
                     kind=spec.kind or ("gemm" if total.get("tensor_core", 0) else "elementwise"),
+                    syncs_before=self.pending_syncs,
                 )
             )
+            self.pending_syncs = 0
         syncs = self._eval("host_syncs", entry.host_syncs, node, path, cls)
         if syncs < 0:
             raise ValueError(f"{where}: host_syncs {entry.host_syncs.text!r} = {syncs} < 0")
         if syncs and in_graph:
             raise ValueError(f"{where}: {syncs} host syncs inside a CUDA graph (a graph cannot synchronize)")
         self.syncs += syncs * calls
+        self.pending_syncs += syncs * calls  # after the layer's own kernels, before its children's
         return sum(launches)
 
 

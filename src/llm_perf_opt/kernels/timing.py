@@ -409,6 +409,58 @@ def _ideal_seconds(layer: BaseLayer, rates: AchievableRates, path: str, cores: f
     return total, attn
 
 
+class LaunchQueue:
+    """The host and the GPU of an eager stream: ``host_s`` when the host is free to launch again, ``gpu_s`` when
+    the GPU finishes the last launched kernel.
+
+    Launching ``n`` kernels of ``kernel_s`` each at ``launch_s`` of host time apiece: launch ``j`` is issued at
+    ``host + j * launch_s`` and the GPU runs kernels back to back as they arrive, so the last one ends at
+    ``max(gpu + n * kernel_s, host + launch_s + n * kernel_s, host + n * launch_s + kernel_s)`` (the GPU's backlog,
+    or the first launch, or the last). A host sync waits for the GPU, then costs ``sync_s``.
+
+    Example
+    -------
+    >>> q = LaunchQueue(sync_s=10e-6)
+    >>> q.launch(3, kernel_s=100e-6, launch_s=10e-6)  # GPU-bound: 10 + 3 x 100 us
+    >>> round(q.gpu_s * 1e6, 6), round(q.host_s * 1e6, 6)
+    (310.0, 30.0)
+    >>> q.sync(1)  # the host waits for the GPU: 310 + 10 us
+    >>> q.launch(2, kernel_s=1e-6, launch_s=10e-6)  # host-bound: 320 + 2 x 10 + 1 us
+    >>> round(q.end_s * 1e6, 6), q.syncs
+    (341.0, 1)
+    """
+
+    __slots__ = ("gpu_s", "host_s", "started", "sync_s", "syncs")
+
+    def __init__(self, *, sync_s: float) -> None:
+        self.sync_s = sync_s
+        self.host_s = 0.0
+        self.gpu_s = 0.0
+        self.syncs = 0
+        self.started = False
+
+    def launch(self, n: int, kernel_s: float, launch_s: float) -> None:
+        """Issue ``n`` kernels of ``kernel_s`` each, ``launch_s`` of host time apiece."""
+        if n <= 0:
+            return
+        h = self.host_s
+        self.gpu_s = max(self.gpu_s + n * kernel_s, h + launch_s + n * kernel_s, h + n * launch_s + kernel_s)
+        self.host_s = h + n * launch_s
+        self.started = True
+
+    def sync(self, n: int) -> None:
+        """``n`` host syncs: the host waits until the GPU has run everything launched, then pays each round trip."""
+        if n <= 0:
+            return
+        self.host_s = max(self.host_s, self.gpu_s) + n * self.sync_s
+        self.syncs += n
+
+    @property
+    def end_s(self) -> float:
+        """When both are done."""
+        return max(self.host_s, self.gpu_s)
+
+
 def inventory_runtime(
     layer: BaseLayer,
     inventory: KernelInventory,
@@ -418,32 +470,39 @@ def inventory_runtime(
     stage: str = "",
     path: str = "",
 ) -> StageRuntime:
-    """:class:`StageRuntime` of ``layer`` from its kernel inventory (``path``: the inventory's prefix)."""
-    kernel = unfloored = attn_kernels = eager_wall = graph_kernels = 0.0
-    fill: float | None = None
+    """:class:`StageRuntime` of ``layer`` from its kernel inventory (``path``: the inventory's prefix).
+
+    Eager launches go through a queue (:class:`LaunchQueue`): the host issues kernels one after another at its cost
+    per launch, the GPU runs each once it is launched and the one before it has finished, and a host sync waits for
+    the GPU to drain the queue before the host goes on. Kernels replayed from CUDA graphs, their graph launches and
+    torch calls with no eager kernel to hide behind add to that."""
+    kernel = unfloored = attn_kernels = graph_kernels = 0.0
     eager, graph = costs.eager(inventory.host_launch), costs.graph
     launches = inventory.eager_launches
     per_launch = eager.per_launch(torch_calls=inventory.torch_calls, launches=launches)
     calls_alone = 0.0 if launches else eager.call_s * inventory.torch_calls  # no eager kernel to hide behind
+    queue = LaunchQueue(sync_s=costs.sync_s)
     for record in inventory.records:
         kt = kernel_time(record, rates, costs.min_kernel_s, costs.curves)
         n = record.calls
-        if fill is None and n:
-            # the call starts on an empty queue: its first kernel runs only once the host has launched it
-            # (``first_launch``); the loop below books it as max(kernel, per_launch), fill is the rest
-            fill = 0.0 if record.in_graph else eager.first_launch(per_launch) + kt.seconds - max(kt.seconds, per_launch)
+        queue.sync(record.syncs_before)
         kernel += n * kt.seconds
         unfloored += n * kt.roofline_seconds
         if record.attention_core:
             attn_kernels += n * kt.roofline_seconds
         if record.in_graph:
             graph_kernels += n * (kt.seconds + graph.kernel_gap_s)
-        else:
-            eager_wall += n * max(kt.seconds, per_launch)
+        elif n:
+            if not queue.started:
+                # the call starts on an empty queue: its first kernel runs only once the host has launched it
+                queue.launch(1, kt.seconds, eager.first_launch(per_launch))
+                n -= 1
+            queue.launch(n, kt.seconds, per_launch)
+    queue.sync(inventory.host_syncs - queue.syncs)
     ideal, ideal_attn = _ideal_seconds(layer, rates, path, inventory.attention_core_paths)
     sync = inventory.host_syncs * costs.sync_s
     graphs = inventory.graph_launches * graph.launch_s
-    wall = eager_wall + (fill or 0.0) + calls_alone + graph_kernels + graphs + sync
+    wall = queue.end_s + calls_alone + graph_kernels + graphs
     attention_io = attn_kernels - ideal_attn
     return StageRuntime(
         stage=stage,
