@@ -74,7 +74,7 @@ from modelmeter.models.deepseek_ocr.workload import OCRWorkload
 from modelmeter.models.families import FAMILIES, V1, OCRModel
 from modelmeter.units import KNOWN_DTYPES
 
-if TYPE_CHECKING:  # the time model is imported when --hardware asks for it (a plain run starts faster)
+if TYPE_CHECKING:  # imported where used: the time model with --hardware, the cross-check with --torchinfo-dir
     from llm_perf_opt.data.hardware import HardwareSpec
     from llm_perf_opt.data.runtime_profile import RuntimeProfile
     from llm_perf_opt.data.torchinfo_crosscheck import TorchInfoCrossCheck
