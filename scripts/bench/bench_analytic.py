@@ -187,7 +187,9 @@ def run(repeats: int) -> dict[str, Any]:
             "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in load_after],
             "note": (
-                "shared machine (other jobs ran meanwhile). In-process figures are CPU time of the measuring "
+                f"shared machine: other jobs ran meanwhile (load average {load_before[0]:.1f} before, "
+                f"{load_after[0]:.1f} after, on {os.cpu_count()} cores; above the core count, the wall-clock "
+                "figures include waiting for a core). In-process figures are CPU time of the measuring "
                 "process (time.process_time: immune to other processes taking the core; one thread); wall-clock "
                 "medians are in details, with the CLI runs' child CPU time (user + system). Each repetition is a "
                 "fresh process; medians over repetitions. Sources byte-compiled first, as an install does."
