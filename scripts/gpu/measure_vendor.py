@@ -77,6 +77,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from llm_perf_opt.utils.atomic_output import check_output_path, write_file
+from llm_perf_opt.utils.cli_boundary import DEBUG_FLAG, OneLineParser, run_command, wants_debug
+
 SCHEMA = "llm-perf-opt/vendor-measurements/v1"
 IMAGE_TOKEN_ID = 128815
 """The vendor's ``<image>`` token id (``infer()``)."""
@@ -89,11 +92,14 @@ VIEW_SIZE = {"tiny": 512, "small": 640, "base": 1024, "large": 1280}
 GEN_MODES = ("tiny", "base", "gundam-a4")
 DECODE_POINTS = ((512, 1), (512, 8), (2048, 1), (2048, 8))
 TEXT_BATCHES = (1, 8)
+SECTIONS = ("modules", "kernels", "host", "ngram", "stages", "generate")
+"""The parts ``--sections`` may name, in the order they run."""
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Flags (see ``--help``)."""
-    p = argparse.ArgumentParser(
+    """Flags (see ``--help``), checked, the vendor directory and the output included, before torch is imported;
+    an ``InputError`` (one line) for a bad one."""
+    p = OneLineParser(
         description="Time the vendor's DeepSeek-OCR remote code (stages, generate(), memory) on CUDA.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -110,12 +116,30 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--sections",
         default="stages,generate",
-        help="comma-separated parts to run, in this order: modules (per-module counts), host (generic host cases, "
+        help="comma-separated parts to run, in this order: modules (per-module counts), kernels (each module's "
+        "kernels, GPU only), host (generic host cases, "
         "also timed before every generate() row), ngram (the no-repeat-n-gram processor's host time), stages, "
         "generate",
     )
     p.add_argument("--dry-run", action="store_true", help="CPU, two-layer model, tiny sizes: checks the logic")
-    return p.parse_args(argv)
+    p.add_argument(DEBUG_FLAG, action="store_true", help="show the traceback of an unexpected error")
+    args = p.parse_args(argv)
+    unknown = sorted(set(args.sections.split(",")) - set(SECTIONS))
+    if unknown:
+        p.error(f"--sections: unknown {unknown[0][:40]!r}; allowed: {', '.join(SECTIONS)}")
+    for flag, value, lowest in (("--warmup", args.warmup, 0), ("--profile-runs", args.profile_runs, 1),
+                                ("--runs", args.runs, 1)):  # fmt: skip
+        if value < lowest:
+            p.error(f"{flag}: must be >= {lowest}, got {value}")
+    if not args.budget_s > 0:
+        p.error(f"--budget-s: must be > 0, got {args.budget_s}")
+    tokens = args.gen_tokens.split(",") if args.gen_tokens else []
+    if not all(t.isdigit() and 0 < int(t) <= 100_000 for t in tokens):
+        p.error(f"--gen-tokens: comma-separated integers 1..100000, got {args.gen_tokens[:40]!r}")
+    if not (args.vendor_dir / "modeling_deepseekocr.py").is_file():
+        p.error(f"--vendor-dir: {args.vendor_dir} holds no modeling_deepseekocr.py (the vendor's six files)")
+    check_output_path(args.output, flag="--output", directory=False)
+    return args
 
 
 class Clock:
@@ -151,10 +175,7 @@ class Report:
         }
 
     def write(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.doc, indent=2, sort_keys=False) + "\n")
-        tmp.replace(self.path)
+        write_file(self.path, json.dumps(self.doc, indent=2, sort_keys=False) + "\n", flag="--output")
 
 
 def mode_geometry(mode: str) -> dict[str, Any]:
@@ -812,6 +833,12 @@ def generate_section(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Measure and write the raw JSON (behind the one boundary: a bad flag or an unwritable output is one line and
+    exit 2, before torch is imported)."""
+    return run_command("measure_vendor.py", lambda: _main(argv), debug=wants_debug(argv))
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = parse_args(argv)
     clock = Clock(args.budget_s)
     import torch
@@ -848,10 +875,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.write()
     print(f"[{clock.elapsed():6.1f}s] built in {report.doc['build_s']:.1f}s", file=sys.stderr)
     sections = args.sections.split(",")
-    unknown = sorted(set(sections) - {"modules", "kernels", "host", "ngram", "stages", "generate"})
-    if unknown:
-        allowed = "modules, kernels, host, ngram, stages, generate"
-        raise SystemExit(f"--sections: unknown {', '.join(unknown)}; allowed: {allowed}")
     if "host" in sections:
         host_probe(torch, args, report, clock, device, "start")
     with vendor_context(torch, device):

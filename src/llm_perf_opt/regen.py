@@ -16,7 +16,9 @@ What it writes (relative to the checkout):
 * the portable model's report ``reports/validation/portable.md`` (:mod:`llm_perf_opt.validation.portable_report`:
   leave one GPU out, and aiconfigurator-core's committed extract);
 * ``docs/openapi.json``: the HTTP service's OpenAPI document (:func:`llm_perf_opt.web.app.openapi_json`; needs
-  the ``http`` extra).
+  the ``http`` extra);
+* ``src/llm_perf_opt/conf/validation/error_bands.json``: the measured error of each prediction basis, packaged for
+  the headline and ``summary.json`` (:mod:`llm_perf_opt.validation.error_bands`, from the report summaries above).
 
 Run it from a source checkout (it needs ``scripts/`` and ``docs/``).
 
@@ -129,6 +131,36 @@ def vendor_reports(repo: Path) -> dict[str, str]:
     }
 
 
+def error_band_table(repo: Path, generated: dict[str, str]) -> dict[str, str]:
+    """The packaged table of each prediction basis's measured error (:mod:`llm_perf_opt.validation.error_bands`),
+    from the runtime and portable report summaries as this run generates them and the vendor's raw runs."""
+    from llm_perf_opt.hardware.registry import load_hardware
+    from llm_perf_opt.validation.error_bands import OUTPUT, VendorErrors, bands_json, error_bands
+    from llm_perf_opt.validation.vendor_report import RUNTIME, generate_rows, load_raw, stage_rows
+
+    kernel: list[float] = []
+    wall: list[float] = []
+    pages: list[float] = []
+    where: list[str] = []
+    for _, raws, hardware in VENDOR_REPORTS:
+        spec = load_hardware(hardware)
+        for _, rel in raws:
+            raw = load_raw(repo / rel)
+            k, w = stage_rows(raw, spec)
+            kernel += [r.error_pct for r in k]
+            wall += [r.error_pct for r in w]
+            pages += [r.error_pct for r in generate_rows(raw, spec, lease=False)[0]]
+        where.append(f"{len(raws)} leases of the calibrated {spec.display_name or spec.name}")
+    vendor = VendorErrors(
+        kernel=tuple(kernel), wall=tuple(wall), pages=tuple(pages), measured_on=f"the vendor's code, {', '.join(where)}"
+    )
+
+    def read(rel: str) -> str:
+        return generated[rel] if rel in generated else (repo / rel).read_text(encoding="utf-8")
+
+    return {OUTPUT: bands_json(error_bands(read, {RUNTIME: vendor}))}
+
+
 def verify_reports(repo: Path) -> dict[str, str]:
     """``reports/verify/``: verify mode on the analyzer's defaults (counted with FlopCounterMode: needs torch)."""
     from llm_perf_opt.runners.analyzer_inputs import WorkloadFlags, resolve_inputs, v1_model
@@ -163,15 +195,21 @@ GENERATORS: dict[str, Callable[[Path], dict[str, str]]] = {
 }
 """What ``regen`` produces, by name: each returns relative path -> text."""
 
+DERIVED: dict[str, Callable[[Path, dict[str, str]], dict[str, str]]] = {"error bands": error_band_table}
+"""What ``regen`` derives from the files the :data:`GENERATORS` produce (given them, by relative path), after them."""
+
 OWNED_FOLDERS = ("docs/layers",)
 """Folders whose every ``*.md`` a generator owns: a page no longer produced is removed."""
 
 
 def generated_files(repo: Path) -> dict[str, str]:
-    """Every generated file's relative path and text."""
+    """Every generated file's relative path and text (the :data:`DERIVED` ones last: they read what the others
+    generate)."""
     files: dict[str, str] = {}
     for generate in GENERATORS.values():
         files |= generate(repo)
+    for derive in DERIVED.values():
+        files |= derive(repo, dict(files))
     return files
 
 

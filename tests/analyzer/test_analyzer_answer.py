@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from llm_perf_opt.contracts.converter import unstructure
 from llm_perf_opt.data.analyzer_summary import SUMMARY_SCHEMA_VERSION
+from llm_perf_opt.data.error_bands import packaged_error_bands
 from llm_perf_opt.kernels.profiles import list_runtimes
 from llm_perf_opt.utils.script_module import load_script
 from tests.analyzer.conftest import CliResult
@@ -20,7 +22,7 @@ from tests.analyzer.conftest import CliResult
 WHAT_IF = Path(__file__).resolve().parents[2] / "scripts" / "analytical" / "dsocr_analytic_what_if.py"
 PAGE_KEYS = {
     "runtime", "hardware", "calibrated", "basis", "ttft_s", "tpot_s", "page_s", "pages_per_s", "pages_per_day",
-    "peak_memory_bytes", "fits", "max_batch",
+    "peak_memory_bytes", "fits", "max_batch", "error_band",
 }  # fmt: skip
 
 
@@ -29,7 +31,7 @@ def test_every_output_gives_the_same_page(run_cli: Callable[..., CliResult], tmp
     result = run_cli("--hardware", "h100-sxm", "--runtime", runtime, "--batch-size", "4", "--output-dir", tmp_path)
     assert result.code == 0, result.err
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["schema_version"] == SUMMARY_SCHEMA_VERSION == "2"
+    assert summary["schema_version"] == SUMMARY_SCHEMA_VERSION == "3"
     page = summary["page"]
     assert set(page) == PAGE_KEYS
     assert (page["runtime"], page["hardware"], page["calibrated"], page["basis"]) == (
@@ -48,10 +50,11 @@ def test_every_output_gives_the_same_page(run_cli: Callable[..., CliResult], tmp
     assert page["pages_per_day"] == pytest.approx(86_400 * page["pages_per_s"], rel=1e-12)
     # the console ends with the headline, report.md opens with it, the capacity section agrees
     per_day = f"{page['pages_per_day']:,.0f}"
-    headline = result.out.rstrip().splitlines()[-10:]
+    headline = result.out.rstrip().splitlines()[-11:]
     assert headline[0] == f"On h100-sxm under runtime {runtime}:"
     assert headline[5].split() == ["pages", "per", "day", "per", "GPU", per_day]
-    assert headline[-1].split()[:3] == ["basis:", "runtime", runtime]
+    assert headline[-2].split()[:3] == ["basis:", "runtime", runtime]
+    assert headline[-1].split()[:5] == ["measured", "error", "of", "this", "basis"]
     report = (tmp_path / "report.md").read_text()
     assert report.split("\n## ")[1].startswith(f"The answer: h100-sxm, runtime {runtime}")
     assert f"| pages per day per GPU | {per_day} |" in report.split("\n## ")[1]
@@ -107,3 +110,21 @@ def test_a_datasheet_gpu_is_labelled_as_an_estimate(run_cli: Callable[..., CliRe
     assert "basis: GPU l4" in result.out
     assert "portable estimate (not calibrated" in result.out
     assert "not validated against measurements" in result.out  # fused: a serving engine nobody measured here
+    # a portable GPU carries the leave-one-GPU-out band whatever the profile, as the packaged table holds it
+    band = packaged_error_bands().portable
+    assert page["error_band"] == unstructure(band)
+    assert f"wall time median {band.wall_median_pct:.1f} %" in result.out
+    assert "leave one GPU out" in page["error_band"]["measured_on"]
+
+
+def test_a_calibrated_gpu_carries_its_runtime_band(run_cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    bands = packaged_error_bands()
+    for runtime, expected in (("hf-eager", bands.calibrated["hf-eager"]), ("fused", None)):
+        out = tmp_path / runtime
+        assert run_cli("--hardware", "h200", "--runtime", runtime, "--output-dir", out).code == 0
+        page = json.loads((out / "summary.json").read_text())["page"]
+        assert page["error_band"] == (None if expected is None else unstructure(expected))
+    # hf-eager describes the vendor's code: its band is the vendor's runs, with their generate() pages
+    eager = bands.calibrated["hf-eager"]
+    assert eager.measured_on.startswith("the vendor's code")
+    assert eager.page_points > 0

@@ -13,15 +13,16 @@ from tests.analyzer.conftest import CliResult
 
 HOSTILE = ["", "-1", "0", "1e9", "nan", "x" * 400, "3by2", "../..", "\u2028", "1" * 40, "None", "--"]
 VALUES: dict[str, list[str]] = {
-    "--resolution-mode": ["tiny", "gundam", "gundam-m", "huge", *HOSTILE],
-    "--base-size": ["512", "1024", "1000", "16", *HOSTILE],
-    "--image-size": ["640", "1024", "33", *HOSTILE],
+    "--model": ["deepseek-ocr", "deepseek-ocr-2", "./none", *HOSTILE],
+    "--resolution-mode": ["tiny", "gundam", "gundam-m", "dynamic", "global-768", "huge", *HOSTILE],
+    "--base-size": ["512", "768", "1024", "1000", "16", "65552", *HOSTILE],
+    "--image-size": ["640", "768", "1024", "33", *HOSTILE],
     "--crop-mode": ["0", "1", "2", *HOSTILE],
-    "--crop-grid": ["3x2", "1x1", "0x2", "9x9", "2X3", *HOSTILE],
+    "--crop-grid": ["3x2", "1x1", "0x2", "9x9", "2X3", "32x32", "33x32", *HOSTILE],
     "--image-width": ["1654", "1", "100000", *HOSTILE],
     "--image-height": ["2339", "1", "100000", *HOSTILE],
     "--prompt-tokens": ["0", "9", "100000", *HOSTILE],
-    "--batch-size": ["1", "8", "1000", *HOSTILE],
+    "--batch-size": ["1", "8", "1000", "2147483648", *HOSTILE],
     "--dtype": ["bfloat16", "float32", "int3", *HOSTILE],
     "--attention": ["flash", "eager", "sparse", *HOSTILE],
     "--hardware": ["h100-sxm", "l4", "tpu", "./no.yaml", *HOSTILE],

@@ -104,7 +104,7 @@ def _integers_only(value: Any, path: str = "$") -> None:
 def test_summary_is_the_stable_contract(default_runs: tuple[Path, Path, str, dict[str, bytes]]) -> None:
     summary = json.loads((default_runs[0] / "summary.json").read_text())
     assert list(summary) == SUMMARY_KEYS
-    assert summary["schema_version"] == "2"  # 2: the page block (with --hardware)
+    assert summary["schema_version"] == "3"  # 2: the page block (with --hardware); 3: its error band
     assert summary["model"] == "deepseek-ai/DeepSeek-OCR"
     assert list(summary["stages"]) == ["sam", "clip", "projector", "prefill", "lm_head", "decode"]
     for stage in summary["stages"].values():

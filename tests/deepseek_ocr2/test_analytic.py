@@ -183,7 +183,7 @@ def test_from_hf_config_errors_name_the_key() -> None:
     with pytest.raises(ValueError, match="projector_type"):
         DeepseekOCR2Arch.from_hf_config({**RELEASED_JSON, "projector_config": {"projector_type": "mlp_gelu"}})
     bad_heads = {**RELEASED_JSON, "vision_config": {"width": {"qwen2-0-5b": {"dim": 900}}}}
-    with pytest.raises(ValueError, match=r"config\.json: hidden_size"):
+    with pytest.raises(ValueError, match=r"config\.json: vision_config\.width\.qwen2-0-5b: hidden_size: 900 is not a"):
         DeepseekOCR2Arch.from_hf_config(bad_heads)
 
 

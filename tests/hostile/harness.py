@@ -23,6 +23,10 @@ from pathlib import Path
 
 from attrs import define
 
+from llm_perf_opt.contracts.converter import from_json_text, to_json_text
+from llm_perf_opt.data.analytic_report import AnalyticModelReport
+from llm_perf_opt.data.analyzer_summary import AnalyzerSummary
+
 TIMEOUT_S = 60.0
 """Wall-clock limit of one case (generous: the machine running the tests may be shared)."""
 MEMORY_BYTES = 2 * 2**30
@@ -135,3 +139,15 @@ def assert_ran_or_refused(outcome: Outcome, *, prog: str, names: Sequence[str], 
         return True
     assert_refused(outcome, prog=prog, names=names, untouched=untouched)
     return False
+
+
+def reads_back(out: Path) -> tuple[AnalyticModelReport, AnalyzerSummary]:
+    """The promise that what the analyzer writes it reads back identically: ``report.json`` and ``summary.json``
+    of a run in ``out``, each read with the project's converter and written again to exactly its text."""
+    report_text = (out / "report.json").read_text(encoding="utf-8")
+    summary_text = (out / "summary.json").read_text(encoding="utf-8")
+    report = from_json_text(report_text, AnalyticModelReport)
+    summary = from_json_text(summary_text, AnalyzerSummary)
+    assert to_json_text(report) == report_text
+    assert to_json_text(summary) == summary_text
+    return report, summary

@@ -101,11 +101,11 @@ def mutated(draw: st.DrawFn, base: Any, *, extra: st.SearchStrategy[Any] = value
         parent = _at(doc, path[:-1])
         op = draw(st.sampled_from(["set", "set", "set", "delete", "add"]))
         if op == "set":
-            parent[path[-1]] = draw(extra)
+            parent[path[-1]] = copy.deepcopy(draw(extra))  # a drawn list or mapping may be a shared object
         elif op == "delete" and isinstance(parent, dict):
             del parent[path[-1]]
         elif op == "add" and isinstance(parent, dict):
-            parent[draw(st.text(min_size=1, max_size=10))] = draw(extra)
+            parent[draw(st.text(min_size=1, max_size=10))] = copy.deepcopy(draw(extra))
     return doc
 
 
@@ -214,3 +214,120 @@ def write_files(directory: Path, files: dict[str, str | bytes]) -> Path:
         else:
             path.write_text(content, encoding="utf-8")
     return directory
+
+
+# ---- DeepSeek-OCR-2 -----------------------------------------------------------------------------------------------
+
+OCR2_LANGUAGE = {**RELEASED_TEXT, "moe_layer_freq": 1, "use_mla": False}
+"""The language keys of OCR-2's released config.json (deepseek-ai/DeepSeek-OCR-2: the same decoder as v1's)."""
+
+
+def ocr2_config_json() -> dict[str, Any]:
+    """OCR-2's released config.json layout: ``model_type: deepseek_vl_v2`` with the DeepEncoder V2 marks
+    (``vision_config.model_name: deepencoderv2``, ``width.qwen2-0-5b``)."""
+    return {
+        "_name_or_path": "deepseek-ai/DeepSeek-OCR-2",
+        "model_type": "deepseek_vl_v2",
+        "language_config": dict(OCR2_LANGUAGE),
+        "vision_config": {
+            "image_size": 1024,
+            "model_name": "deepencoderv2",
+            "width": {
+                "sam_vit_b": {"width": 768, "layers": 12, "heads": 12, "global_attn_indexes": [2, 5, 8, 11],
+                              "downsample_channels": [512, 1024]},
+                "qwen2-0-5b": {"dim": 896},
+            },
+        },
+        "projector_config": {"input_dim": 896, "n_embed": 1280, "projector_type": "linear"},
+    }  # fmt: skip
+
+
+def ocr2_native_config_json() -> dict[str, Any]:
+    """transformers' converted OCR-2 config (``model_type: deepseek_ocr2``, ``text_config`` with
+    ``mlp_layer_types``, ``vision_config.sam_config`` / ``encoder_config``)."""
+    text = {k: v for k, v in OCR2_LANGUAGE.items() if k not in ("first_k_dense_replace", "use_mla")}
+    return {
+        "model_type": "deepseek_ocr2",
+        "text_config": {**text, "mlp_layer_types": ["dense"] + ["sparse"] * 11},
+        "vision_config": {
+            "sam_config": {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+                           "global_attn_indexes": [2, 5, 8, 11], "downsample_channels": [512, 896]},
+            "encoder_config": {"hidden_size": 896, "num_hidden_layers": 24, "num_attention_heads": 14,
+                               "num_key_value_heads": 2, "intermediate_size": 4864, "rms_norm_eps": 1e-6,
+                               "rope_parameters": {"rope_type": "default", "rope_theta": 1000000.0}},
+        },
+        "projector_config": {"input_dim": 896, "n_embed": 1280, "projector_type": "linear"},
+    }  # fmt: skip
+
+
+def ocr2_workload_yaml() -> dict[str, Any]:
+    """OCR-2's packaged standard workload profile, as data."""
+    data: dict[str, Any] = load_yaml(read_workload_text("dsocr2-standard-v1"))
+    return data
+
+
+# ---- runtime-profile expressions ----------------------------------------------------------------------------------
+
+EXPRESSION_ATOMS = [
+    "1", "0", "-1", "tokens", "in_features", "dtype", "size(dtype)", "'a'", "'bfloat16'", "True", "None", "1.5",
+    str(2**255), str(2**300), "9" * 80, "(tokens > 1)", "config", "workload.batch_size", "_x", "__class__",
+    "tokens.__class__", "open('x')", "min(tokens)", "max(tokens, 1)", "min(dtype, 1)", "size(1)", "size('x')",
+    "[1]", "{}", "lambda: 1", "tokens[0]",
+]  # fmt: skip
+"""Pieces of hostile expressions: names the layers have and lack, strings, huge and non-integer constants,
+forbidden syntax (dunders, lambdas, subscripts, calls of builtins)."""
+EXPRESSION_OPERATORS = [
+    " + ",
+    " - ",
+    " * ",
+    " // ",
+    " % ",
+    " ** ",
+    " / ",
+    " < ",
+    " == ",
+    " and ",
+    " or ",
+    " if 1 else ",
+]
+
+
+@st.composite
+def expressions(draw: st.DrawFn) -> str:
+    """A hostile runtime-profile expression: atoms joined by operators (some forbidden), sometimes negated,
+    parenthesised or repeated into a long product."""
+    parts = [draw(st.sampled_from(EXPRESSION_ATOMS))]
+    for _ in range(draw(st.integers(0, 4))):
+        parts += [draw(st.sampled_from(EXPRESSION_OPERATORS)), draw(st.sampled_from(EXPRESSION_ATOMS))]
+    text = "".join(parts)
+    shape = draw(st.sampled_from(["plain", "plain", "negated", "grouped", "power", "deep", "long"]))
+    if shape == "negated":
+        text = "-(" + text + ")"
+    elif shape == "grouped":
+        text = "(" + text + ") * " + draw(st.sampled_from(EXPRESSION_ATOMS))
+    elif shape == "power":  # a product that grows past any bound
+        text = " * ".join([draw(st.sampled_from(["tokens", "in_features", "1000000000", "'a'"]))] * 40)
+    elif shape == "deep":
+        depth = draw(st.integers(30, 400))
+        text = "(" * depth + text + ")" * depth
+    elif shape == "long":
+        text = " + ".join([text] * draw(st.integers(50, 200)))
+    return text
+
+
+RUNTIME_FIELDS = ("launches", "io_bytes", "extra_bytes", "extra_flops", "takes", "torch_calls", "host_syncs")
+"""Where an expression may sit in a profile's layer entry (``takes``: a kernel's share weight)."""
+
+
+def runtime_with_expression(field_name: str, text: str) -> dict[str, Any]:
+    """A user profile based on ``hf-eager`` whose ``Linear`` entry holds ``text`` in ``field_name``."""
+    kernel: dict[str, Any] = {"name": "gemm", "takes": {"own": 1}}
+    entry: dict[str, Any] = {"source": "fuzz", "kernels": [kernel]}
+    if field_name == "takes":
+        kernel["takes"] = {"own": text}
+    elif field_name in ("torch_calls", "host_syncs"):
+        entry[field_name] = text
+    else:
+        kernel[field_name] = text
+    return {"name": "fuzz", "description": "fuzzed expression", "base": "hf-eager", "decoder_attention": "eager",
+            "models": ["deepseek-ocr", "deepseek-ocr-2"], "layers": {"Linear": entry}}  # fmt: skip

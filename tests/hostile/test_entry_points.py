@@ -286,3 +286,103 @@ def test_an_earlier_counted_output_with_a_foreign_file_is_not_replaced(tmp_path:
     write_directory(out, {"static_compute.json": "[]"}, marker="static_compute.json", force=True)
     assert sorted(p.name for p in out.iterdir()) == ["mine.txt", "static_compute.json", "static_compute.md"]
     assert (out / "static_compute.json").read_text(encoding="utf-8") == "[]"
+
+
+# ---- the GPU measuring and validation-report commands -------------------------------------------------------------
+
+GPU_SCRIPTS = Path(__file__).resolve().parents[2] / "scripts" / "gpu"
+
+
+def _gpu_commands() -> dict[str, Callable[[list[str]], int]]:
+    """Each command's name in its error lines -> its ``main`` (the scripts of scripts/gpu/ are thin wrappers)."""
+    from llm_perf_opt.calibrate import curves, graphs, peaks
+    from llm_perf_opt.validation import measure_stages, portable_report, roofline_report, runtime_report
+
+    return {
+        "calibrate.py": peaks.main,
+        "calibrate_curves.py": curves.main,
+        "calibrate_graphs.py": graphs.main,
+        "measure_stages.py": measure_stages.main,
+        "measure_vendor.py": load_script(GPU_SCRIPTS / "measure_vendor.py").main,
+        "report_validation.py": roofline_report.main,
+        "report_runtimes.py": runtime_report.main,
+        "report_portable.py": portable_report.main,
+    }
+
+
+@pytest.mark.parametrize("prog", sorted(_gpu_commands()))
+def test_gpu_command_help_and_unknown_flag(prog: str) -> None:
+    main = _gpu_commands()[prog]
+    shown = run_bounded(main, ["--help"])
+    assert (shown.code, shown.err) == (0, ""), shown.describe()
+    assert shown.out.startswith("usage: ")
+    assert "--debug" in shown.out
+    line = assert_refused(run_bounded(main, ["--bogus", "1"]), prog=prog, names=[])
+    assert "unrecognized arguments: --bogus 1" in line or "the following arguments are required: " in line
+
+
+def _gpu_bad_inputs(tmp_path: Path) -> list[tuple[str, list[str], str, list[str]]]:
+    """(command, argv, what the line says, names it must hold): values and outputs refused before torch."""
+    (tmp_path / "afile").write_text("users", encoding="utf-8")
+    (tmp_path / "vendor").mkdir()
+    (tmp_path / "vendor" / "modeling_deepseekocr.py").write_text("", encoding="utf-8")
+    (tmp_path / "curves.json").write_text('{"curves": {"copy": []}}', encoding="utf-8")
+    afile_out = str(tmp_path / "afile" / "out.json")
+    vendor = ["--vendor-dir", str(tmp_path / "vendor")]
+    return [
+        ("calibrate.py", ["--output", afile_out, "--dry-run"], "afile is a file, not a directory", ["--output"]),
+        ("calibrate.py", ["--output", str(tmp_path), "--dry-run"], "is a directory", ["--output"]),
+        ("calibrate.py", ["--output", "x.json", "--matmul-repeats", "0"], "must be >= ", ["--matmul-repeats"]),
+        ("calibrate.py", ["--output", "x.json", "--skip", "gpu"], "invalid choice", ["--skip"]),
+        ("calibrate_curves.py", ["--output", afile_out, "--dry-run"], "afile is a file", ["--output"]),
+        ("calibrate_curves.py", ["--output", "x.json", "--only", "tpu"], "unknown curve 'tpu'", ["--only"]),
+        ("calibrate_curves.py", ["--output", "x.json", "--max-bytes", "0"], "must be 1 to 2**40", ["--max-bytes"]),
+        ("calibrate_curves.py", ["--output", "x.json", "--repeats", "0"], "must be >= 1", ["--repeats"]),
+        ("calibrate_curves.py", ["--output", str(tmp_path / "b.yaml"), "--from-report", str(tmp_path / "afile")],
+         "not valid JSON", ["--from-report", "afile"]),
+        ("calibrate_curves.py", ["--output", str(tmp_path / "b.yaml"), "--from-report", str(tmp_path / "curves.json")],
+         "not a complete report", ["--from-report", "curves.json"]),
+        ("calibrate_curves.py", ["--output", str(tmp_path / "b.yaml"), "--from-report", str(tmp_path / "none.json")],
+         "No such file or directory", ["--from-report", "none.json"]),
+        ("calibrate_graphs.py", ["--output", afile_out], "afile is a file", ["--output"]),
+        ("calibrate_graphs.py", ["--output", "x.json", "--kernels", "1"], "must be >= 2", ["--kernels"]),
+        ("measure_stages.py", ["--output", afile_out], "afile is a file", ["--output"]),
+        ("measure_stages.py", ["--output", str(tmp_path / "afile")], "not a directory", ["--output"]),
+        ("measure_stages.py", ["--output", "o", "--profiles", "vllm"], "unknown 'vllm'", ["--profiles"]),
+        ("measure_stages.py", ["--output", "o", "--modes", "huge"], "unknown 'huge'", ["--modes"]),
+        ("measure_stages.py", ["--output", "o", "--runs", "0"], "must be >= 1", ["--runs"]),
+        ("measure_vendor.py", ["--vendor-dir", str(tmp_path), "--output", "x.json"], "holds no modeling_deepseekocr.py",
+         ["--vendor-dir"]),
+        ("measure_vendor.py", [*vendor, "--output", afile_out], "afile is a file", ["--output"]),
+        ("measure_vendor.py", [*vendor, "--output", "x.json", "--sections", "all"], "unknown 'all'", ["--sections"]),
+        ("measure_vendor.py", [*vendor, "--output", "x.json", "--gen-tokens", "1e3"], "comma-separated integers",
+         ["--gen-tokens"]),
+        ("measure_vendor.py", [*vendor, "--output", "x.json", "--budget-s", "nan"], "must be > 0", ["--budget-s"]),
+        ("report_validation.py", ["--raw-dir", str(tmp_path / "none")], "not a directory", ["--raw-dir"]),
+        ("report_validation.py", ["--raw-dir", str(tmp_path), "--hardware", "tpu"], "unknown hardware 'tpu'",
+         ["--hardware"]),
+        ("report_runtimes.py", ["--raw-dir", str(tmp_path), "--hardware", "tpu"], "unknown hardware 'tpu'",
+         ["--hardware"]),
+        ("report_portable.py", ["--repo", str(tmp_path)], "has no reports/validation directory", ["--repo"]),
+    ]  # fmt: skip
+
+
+def test_gpu_commands_refuse_bad_values_and_outputs_before_any_work(tmp_path: Path) -> None:
+    commands = _gpu_commands()
+    cases = _gpu_bad_inputs(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    for prog, argv, says, names in cases:
+        line = assert_refused(run_bounded(commands[prog], argv), prog=prog, names=names)
+        assert says in line, (prog, argv, line)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert (tmp_path / "afile").read_text(encoding="utf-8") == "users"
+    assert not Path("x.json").exists()
+    assert not Path("o").exists()
+
+
+def test_gpu_command_unexpected_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from llm_perf_opt.calibrate import curves
+
+    monkeypatch.setattr(curves, "run", _broken)
+    _unexpected(curves.main, ["--output", str(tmp_path / "c.json"), "--dry-run"], "calibrate_curves.py")
+    assert not (tmp_path / "c.json").exists()

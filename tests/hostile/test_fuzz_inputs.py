@@ -24,12 +24,10 @@ from hypothesis import strategies as st
 from llm_perf_opt.contracts.converter import structure, to_yaml_text
 from llm_perf_opt.contracts.hardware_converter import unstructure_hardware
 from llm_perf_opt.contracts.runtime_converter import unstructure_profile
-from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
 from llm_perf_opt.data.sweep import SweepResult
-from llm_perf_opt.data.workload_profile import OCRWorkloadProfile
 from llm_perf_opt.hardware.registry import load_hardware_file, resolve_hardware
 from llm_perf_opt.kernels.profiles import resolve_runtime
-from llm_perf_opt.planning.sweep import load_sweep_spec
+from llm_perf_opt.planning.sweep import load_sweep_spec, sweep_json_text
 from llm_perf_opt.runners.analyzer_inputs import WorkloadFlags, load_model_spec, load_profile, resolve_workload
 from llm_perf_opt.runners.dsocr_analyzer import main as analyzer
 from llm_perf_opt.utils.torchinfo_artifacts import (
@@ -42,7 +40,7 @@ from llm_perf_opt.utils.torchinfo_artifacts import (
     render_unique_layers_json,
     render_unique_layers_md,
 )
-from tests.hostile.harness import assert_ran_or_refused, run_bounded
+from tests.hostile.harness import assert_ran_or_refused, reads_back, run_bounded
 from tests.hostile.inputs import (
     TEXT_KEYS,
     config_json,
@@ -120,8 +118,8 @@ def _check_config(tmp_path: Path, config_text: str) -> None:
     out = case / "out"
     outcome = run_bounded(analyzer, ["--model", model, *FAST, "--output-dir", out])
     if assert_ran_or_refused(outcome, prog=PROG, names=["--model", "config.json"], untouched=[out]):
-        report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-        assert structure(report["model"], DeepSeekOCRModelSpec) == load_model_spec(str(model))
+        report, _ = reads_back(out)
+        assert report.model == load_model_spec(str(model))
 
 
 @FUZZ
@@ -163,8 +161,8 @@ def _check_workload(tmp_path: Path, path: Path, case: Path) -> None:
         again = case / "again.yaml"
         again.write_text(to_yaml_text(profile), encoding="utf-8")
         assert load_profile(str(again))[0] == profile
-        report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-        assert structure(report["workload"], OCRWorkloadProfile) == resolve_workload(profile, WorkloadFlags())[0]
+        report, _ = reads_back(out)
+        assert report.workload == resolve_workload(profile, WorkloadFlags())[0]
 
 
 @FUZZ
@@ -201,7 +199,9 @@ def test_fuzzed_sweep_yaml(tmp_path: Path, document: Any) -> None:
         again = case / "again.yaml"
         again.write_text(to_yaml_text(spec), encoding="utf-8")
         assert load_sweep_spec(again) == spec
-        result = structure(json.loads((out / "sweep.json").read_text(encoding="utf-8")), SweepResult)
+        text = (out / "sweep.json").read_text(encoding="utf-8")
+        result = structure(json.loads(text), SweepResult)
+        assert sweep_json_text(result) == text
         assert result.spec == evolve(spec, plots=False)
 
 

@@ -73,7 +73,7 @@ CASES: list[tuple[str, Callable[[], object], str]] = [
     ("global-attention indexes are integers", lambda: SamViTConfig(global_attn_indexes="2,5"),
      "SamViTConfig.global_attn_indexes: expected a list of integers, got '2,5'"),
     ("two downsample convolutions", lambda: SamViTConfig(downsample_channels=(512,)),
-     "SamViTConfig.downsample_channels: expected 2 channel counts >= 1 (net_2, net_3), got [512]"),
+     "SamViTConfig.downsample_channels: expected 2 channel counts 1..2,147,483,647 (net_2, net_3), got [512]"),
     ("a finite epsilon", lambda: SamViTConfig(layer_norm_eps=float("nan")),
      "SamViTConfig.layer_norm_eps: must be a finite number > 0, got 'nan'"),
     ("CLIP heads divide its width", lambda: ClipLConfig(num_attention_heads=15),

@@ -86,5 +86,5 @@ def test_without_a_gpu_it_exits_2_and_writes_nothing(tmp_path: Path) -> None:
         pytest.skip("a GPU is visible: the no-GPU refusal cannot be checked here")
     out = _run("--output", str(tmp_path / "g.json"))
     assert out.returncode == 2
-    assert out.stderr.strip() == "calibrate_graphs: no CUDA device (CUDA graphs need a GPU)"
+    assert out.stderr.strip() == "calibrate_graphs.py: error: no CUDA device visible to torch (CUDA graphs need a GPU)"
     assert not (tmp_path / "g.json").exists()

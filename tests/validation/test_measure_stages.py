@@ -44,5 +44,6 @@ def test_no_cuda_device_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
         [sys.executable, str(SCRIPT), "--output", str(out)], capture_output=True, text=True, check=False
     )
     assert run.returncode == 2
-    assert run.stderr.strip() == "measure_stages: no CUDA device"
+    says = "measure_stages.py: error: no CUDA device visible to torch (the stages are timed on a GPU)"
+    assert run.stderr.strip() == says
     assert not out.exists()

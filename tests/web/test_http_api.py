@@ -113,8 +113,10 @@ def test_portable_gpus_are_the_cli_runs(client: TestClient, cli: Cli) -> None:
         assert (cli_page["hardware"], cli_page["basis"], cli_page["calibrated"]) == (name, "portable", False)
         rows = client.get(f"/v1/analyses/{point['id']}/headline").json()["rows"]
         assert {r["label"]: r["value"] for r in rows} == cli_headline(stdout)
-        assert rows[-2]["label"] == f"basis: GPU {name}"
-        assert rows[-2]["value"].startswith("portable estimate")
+        assert rows[-3]["label"] == f"basis: GPU {name}"
+        assert rows[-3]["value"].startswith("portable estimate")
+        assert rows[-1]["label"] == "measured error of this basis"
+        assert "leave one GPU out" in rows[-1]["value"]
 
 
 def test_headline_and_time_are_the_cli_figures(client: TestClient, cli: Cli) -> None:
@@ -122,7 +124,7 @@ def test_headline_and_time_are_the_cli_figures(client: TestClient, cli: Cli) -> 
     headline = client.get(f"/v1/analyses/{run_id}/headline").json()
     _, stdout = cli(*ARGV)
     printed = stdout.split("\nOn h100-sxm under runtime hf-eager:\n", 1)[1].splitlines()
-    assert len(printed) == len(headline["rows"]) == 9
+    assert len(printed) == len(headline["rows"]) == 10
     for line, row in zip(printed, headline["rows"], strict=True):
         assert line.split() == [*row["label"].split(), *row["value"].split()]
     summary = client.get(f"/v1/analyses/{run_id}/summary").json()

@@ -371,6 +371,22 @@ def scale_for_child(metrics: LayerMetrics, child: Child) -> LayerMetrics:
     return weighted_sum((metrics, child.count, child.n_instances))
 
 
+def short_int(value: int) -> str:
+    """A possibly huge integer for a message, in bounded length: its digits up to 15 of them, ``1.000e+20`` up
+    to a float's range, else its digit count.
+
+    Example
+    -------
+    >>> short_int(12345), short_int(10**20), short_int(10**400)
+    ('12,345', '1.000e+20', 'an integer of 401 digits')
+    """
+    if abs(value) < 10**15:
+        return f"{value:,}"
+    if abs(value) < 10**300:
+        return f"{value:.3e}"
+    return f"an integer of {len(str(abs(value))):,} digits"
+
+
 def field_error(instance: object, name: str, message: str) -> ValueError:
     """A one-line ``ValueError`` about field ``name``: ``"Attention.dim: ..."`` for a layer (its class named, as
     a layer is built deep inside a model), ``"dim: ..."`` for a config or workload record (whose fields are the

@@ -92,7 +92,12 @@ from typing import Any
 from attrs import define
 
 from llm_perf_opt.calibrate.fits import CACHE_MULTIPLE, buffer_sets
+from llm_perf_opt.contracts.json_input import read_json_file
+from llm_perf_opt.contracts.yaml_input import InputFileError
 from llm_perf_opt.data.kernel_kinds import CURVES
+from llm_perf_opt.utils.atomic_output import check_output_path, write_file
+from llm_perf_opt.utils.cli_boundary import DEBUG_FLAG, OneLineParser, run_command, wants_debug
+from llm_perf_opt.utils.input_error import InputError
 
 SCHEMA = "llm-perf-opt/kernel-curves/v1"
 HEADS, HEAD_DIM, REDUCE_COLS, BCAST = 16, 64, 1024, 64
@@ -111,8 +116,9 @@ M1_SHAPES: tuple[tuple[int, int], ...] = (
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Flags of ``scripts/gpu/calibrate_curves.py`` (see ``--help``)."""
-    p = argparse.ArgumentParser(
+    """Flags of ``scripts/gpu/calibrate_curves.py`` (see ``--help``), checked, the output's path included, before
+    anything is measured; :class:`InputError` (one line) for a bad one."""
+    p = OneLineParser(
         prog="calibrate_curves.py",
         description="Measure kernel time against kernel size on a GPU: the curves the kernel-level time model reads.",
         formatter_class=argparse.RawTextHelpFormatter,
@@ -128,6 +134,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="measure nothing: write this report's kernel_curves block for the hardware entry (YAML) to --output",
     )
     p.add_argument("--dry-run", action="store_true", help="CPU, tiny sizes: checks the script, not a GPU")
+    p.add_argument(DEBUG_FLAG, action="store_true", help="show the traceback of an unexpected error")
     p.add_argument(
         "--only",
         default="",
@@ -144,8 +151,25 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     unknown = [c for c in only if c not in CURVE_NAMES]
     if unknown:
         p.error(f"--only: unknown curve {unknown[0]!r}; allowed: {', '.join(CURVE_NAMES)}")
+    for flag, value in (("--repeats", args.repeats), ("--warmup", args.warmup)):
+        if value < (1 if flag == "--repeats" else 0):
+            p.error(f"{flag}: must be >= {1 if flag == '--repeats' else 0}, got {value}")
+    if not 1 <= args.max_bytes <= 2**40:
+        p.error(f"--max-bytes: must be 1 to 2**40 bytes, got {args.max_bytes:g}")
     args.only = only or list(CURVE_NAMES)
+    check_output_path(args.output, flag="--output", directory=False)
     return args
+
+
+def _read_report(path: Path, flag: str) -> dict[str, Any]:
+    """A calibrate_curves JSON report (``InputError`` naming ``flag`` for a file that is not one)."""
+    try:
+        data = read_json_file(path)
+    except (InputFileError, OSError) as exc:
+        raise InputError(f"{flag}: {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("curves"), dict):
+        raise InputError(f"{flag}: {path}: not a calibrate_curves.py report (no 'curves' object)")
+    return data
 
 
 def powers(lo: int, hi: int) -> list[int]:
@@ -494,17 +518,31 @@ def merge(report: dict[str, Any], earlier: dict[str, Any], source: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``scripts/gpu/calibrate_curves.py``: measure (or, with ``--from-report``, write a report's block)."""
+    """``scripts/gpu/calibrate_curves.py``: measure (or, with ``--from-report``, write a report's block). Behind
+    the one boundary (:func:`~llm_perf_opt.utils.cli_boundary.run_command`): a bad flag, an unwritable output or
+    a report of another shape is one line and exit 2."""
+    return run_command("calibrate_curves.py", lambda: _main(argv), debug=wants_debug(argv))
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = parse_args(argv)
     if args.from_report is not None:
-        block = hardware_block(json.loads(args.from_report.read_text(encoding="utf-8")))
-        args.output.write_text(yaml_block(block), encoding="utf-8")
+        saved = _read_report(args.from_report, "--from-report")
+        try:
+            block = hardware_block(saved)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise InputError(f"--from-report: {args.from_report}: not a complete report ({type(exc).__name__}: "
+                             f"{str(exc)[:60]})") from None  # fmt: skip
+        write_file(args.output, yaml_block(block), flag="--output")
         print(f"wrote {args.output}", file=sys.stderr)
         return 0
+    earlier = _read_report(args.merge, "--merge") if args.merge is not None else None
     report = run(args)
-    if args.merge is not None:
-        merge(report, json.loads(args.merge.read_text(encoding="utf-8")), args.merge.name)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    if earlier is not None:
+        try:
+            merge(report, earlier, args.merge.name)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise InputError(f"--merge: {args.merge}: not a complete report ({type(exc).__name__})") from None
+    write_file(args.output, json.dumps(report, indent=1, sort_keys=True) + "\n", flag="--output")
     print(f"wrote {args.output}", file=sys.stderr)
     return 0

@@ -64,6 +64,9 @@ from typing import Any
 from attrs import define
 
 from llm_perf_opt.calibrate.fits import chain_costs, graph_constants
+from llm_perf_opt.utils.atomic_output import check_output_path, write_file
+from llm_perf_opt.utils.cli_boundary import DEBUG_FLAG, OneLineParser, run_command, wants_debug
+from llm_perf_opt.utils.input_error import InputError
 from llm_perf_opt.validation.cuda_timing import capture_graph, device_environment, event_seconds, profiled_kernels
 
 SCHEMA = "llm-perf-opt/graph-costs/v1"
@@ -95,8 +98,9 @@ class GraphSettings:
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Flags of ``scripts/gpu/calibrate_graphs.py`` (see ``--help``)."""
-    p = argparse.ArgumentParser(
+    """Flags of ``scripts/gpu/calibrate_graphs.py`` (see ``--help``), checked, the output's path included, before
+    anything is measured; :class:`InputError` (one line) for a bad one."""
+    p = OneLineParser(
         prog="calibrate_graphs.py",
         description="Measure the launch per CUDA-graph replay and the gap per kernel inside a replay.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -113,6 +117,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="kernels of the other graph replayed (untimed) before each timed replay; 0: none",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+    p.add_argument(DEBUG_FLAG, action="store_true", help="show the traceback of an unexpected error")
     args = p.parse_args(argv)
     if args.kernels < 2:
         p.error("--kernels must be >= 2 (the gap needs a chain of at least two kernels)")
@@ -121,6 +126,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             p.error(f"--{name.replace('_', '-')} must be >= 1")
     if args.before_graph < 0:
         p.error("--before-graph must be >= 0")
+    check_output_path(args.output, flag="--output", directory=False)
     return args
 
 
@@ -283,13 +289,18 @@ def summary(rows: dict[str, Any]) -> dict[str, float]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``scripts/gpu/calibrate_graphs.py``: measure, write the JSON report, print the two constants."""
+    """``scripts/gpu/calibrate_graphs.py``: measure, write the JSON report, print the two constants. Behind the
+    one boundary (:func:`~llm_perf_opt.utils.cli_boundary.run_command`): a bad flag, an unwritable output or no
+    GPU is one line and exit 2."""
+    return run_command("calibrate_graphs.py", lambda: _main(argv), debug=wants_debug(argv))
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = parse_args(argv)
     import torch
 
     if not torch.cuda.is_available():
-        print("calibrate_graphs: no CUDA device (CUDA graphs need a GPU)", file=sys.stderr)
-        return 2
+        raise InputError("no CUDA device visible to torch (CUDA graphs need a GPU)")
     result = measure(torch, args)
     report = {
         "schema": SCHEMA,
@@ -300,8 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "before_graph": args.before_graph,
         **result,
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    write_file(args.output, json.dumps(report, indent=2, sort_keys=True) + "\n", flag="--output")
     print(
         f"graph_launch_us {result['graph_launch_us']:.2f}, graph_kernel_gap_us {result['graph_kernel_gap_us']:.3f} "
         f"-> {args.output}"

@@ -48,6 +48,9 @@ from attrs import define, evolve
 
 from llm_perf_opt.calibrate.fits import GIB, buffer_sets, copy_tbps, matmul_tflops, median_us, sig, summary
 from llm_perf_opt.data.hardware import nested_constants
+from llm_perf_opt.utils.atomic_output import check_output_path, write_file
+from llm_perf_opt.utils.cli_boundary import DEBUG_FLAG, OneLineParser, run_command, wants_debug
+from llm_perf_opt.utils.input_error import InputError
 
 MIN_TIMED_RUNS = 20
 MATMUL_CHECK_BLOCK = 64
@@ -449,8 +452,9 @@ SCHEMA = "llm-perf-opt/calibration/v1"
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Flags of ``scripts/gpu/calibrate.py`` (every one explained by ``--help``)."""
-    p = argparse.ArgumentParser(
+    """Flags of ``scripts/gpu/calibrate.py`` (every one explained by ``--help``), checked, the output's path
+    included, before anything is measured; :class:`InputError` (one line) for a bad one."""
+    p = OneLineParser(
         prog="calibrate.py",
         description=(
             "Measure a GPU's achieved bf16 matmul TFLOP/s, device-to-device copy TB/s, kernel-launch "
@@ -468,6 +472,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "numbers are not a GPU's)",
     )
     p.add_argument("--device", default="cuda:0", help="torch device to measure (ignored with --dry-run)")
+    p.add_argument(DEBUG_FLAG, action="store_true", help="show the traceback of an unexpected error")
     p.add_argument("--seed", type=int, default=d.seed, help="seed of the random inputs")
     p.add_argument("--skip", nargs="*", default=[], choices=list(PEAKS), help="measurements to leave out")
     p.add_argument("--matmul-size", type=int, default=d.matmul_size, help="N of the N x N x N bf16 matrix product")
@@ -523,6 +528,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         p.error("--launch-kernels and --warmup-iters must be >= 1, --warmup-ms >= 0")
     if not args.dry_run and args.copy_gib < 1:
         p.error("--copy-gib must be >= 1 (a copy that fits in cache measures the cache)")
+    check_output_path(args.output, flag="--output", directory=False)
     settings = PeakSettings(
         matmul_size=args.matmul_size,
         matmul_repeats=args.matmul_repeats,
@@ -581,14 +587,20 @@ def print_table(report: dict[str, Any]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``scripts/gpu/calibrate.py``: parse flags, measure, write the JSON report, print a summary."""
+    """``scripts/gpu/calibrate.py``: parse flags, measure, write the JSON report, print a summary. Behind the one
+    boundary (:func:`~llm_perf_opt.utils.cli_boundary.run_command`): a bad flag, an unwritable output or no GPU
+    is one line and exit 2."""
+    return run_command("calibrate.py", lambda: _main(argv), debug=wants_debug(argv))
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = parse_args(argv)
     import torch
 
     device = torch.device(args.device)
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise SystemExit("no CUDA device visible to torch; use --dry-run to check the script on a CPU")
+            raise InputError("--device: no CUDA device visible to torch; use --dry-run to check the script on a CPU")
         torch.cuda.set_device(device)
     clock = Clock(torch, device)
     env = environment(torch, device)
@@ -604,10 +616,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "measurements": m,
         "calibration": calibration_block(env, m),
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.output.with_suffix(args.output.suffix + ".tmp")
-    tmp.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(args.output)
+    write_file(args.output, json.dumps(report, indent=2) + "\n", flag="--output")
     print_table(report)
     print(f"wrote {args.output}")
     return 0

@@ -1,4 +1,4 @@
-"""``AnalyzerSummary``: ``summary.json``, the small stable contract for scripts (schema version 2).
+"""``AnalyzerSummary``: ``summary.json``, the small stable contract for scripts (schema version 3).
 
 Keys, exactly: ``schema_version``, ``model``, ``workload``, ``image_tokens``, ``prefill_tokens``,
 ``total_params``, ``stages`` (``sam``, ``clip``, ``projector``, ``prefill``, ``lm_head``,
@@ -9,7 +9,7 @@ Every number is an integer. With ``--hardware`` the summary also has ``hardware`
 ``runtime``, and each stage ``predicted_time_s`` (roofline), ``predicted_kernel_s``,
 ``predicted_wall_s`` (seconds, floats) and ``kernel_launches``, and the ``page`` block (:class:`PageSummary`:
 the answer per page under the runtime profile); without it those keys are absent, not null. Version 2 added
-``page``.
+``page``; version 3 its ``error_band`` (:class:`~llm_perf_opt.data.error_bands.ErrorBand` or ``null``).
 
 Example
 -------
@@ -22,15 +22,16 @@ Example
 from __future__ import annotations
 
 from attrs import define, field
-from attrs.validators import instance_of
+from attrs.validators import instance_of, optional
 
 from llm_perf_opt.data._validators import finite_non_negative, non_empty_str, non_negative_int, one_of, positive_int
+from llm_perf_opt.data.error_bands import ErrorBand
 from llm_perf_opt.data.planning import BASES, BASIS_PORTABLE
 from llm_perf_opt.data.stage_names import MODEL_STAGES
 from llm_perf_opt.data.torchinfo_crosscheck import ParamMismatch
 from llm_perf_opt.data.workload_profile import CropGrid
 
-SUMMARY_SCHEMA_VERSION = "2"
+SUMMARY_SCHEMA_VERSION = "3"
 
 
 @define(frozen=True, kw_only=True)
@@ -61,6 +62,10 @@ class PageSummary:
     peak_memory_bytes, fits, max_batch
         Weights + KV cache + the largest kernel working set; whether that fits the usable memory (0.9 of the
         device); the largest batch that fits.
+    error_band
+        How sure these times are: the error measured for the basis (calibrated, under this runtime profile; or
+        portable), :mod:`llm_perf_opt.data.error_bands`; ``None`` where nothing measured it (a calibrated GPU
+        under a profile no measurement validated).
 
     Example
     -------
@@ -83,6 +88,7 @@ class PageSummary:
     peak_memory_bytes: int = field(validator=non_negative_int)
     fits: bool = field(validator=instance_of(bool))
     max_batch: int = field(validator=non_negative_int)
+    error_band: ErrorBand | None = field(default=None, validator=optional(instance_of(ErrorBand)))
 
 
 @define(frozen=True, kw_only=True)
@@ -182,7 +188,7 @@ class AnalyzerSummary:
     Example
     -------
     >>> AnalyzerSummary.__attrs_attrs__.schema_version.default
-    '2'
+    '3'
     """
 
     schema_version: str = field(default=SUMMARY_SCHEMA_VERSION, validator=one_of((SUMMARY_SCHEMA_VERSION,)))

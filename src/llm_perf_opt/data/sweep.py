@@ -46,7 +46,6 @@ from llm_perf_opt.data._validators import (
     one_of,
     optional_finite_positive,
     optional_positive_int,
-    positive_int,
     slug,
 )
 from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
@@ -55,7 +54,7 @@ from llm_perf_opt.data.workload_profile import CUSTOM_RESOLUTION, RESOLUTION_MOD
 from llm_perf_opt.hardware.registry import list_hardware
 from llm_perf_opt.kernels.profiles import list_runtimes, load_runtime
 from modelmeter.layers.attention_core import ATTENTION_IMPLS
-from modelmeter.models.deepseek_ocr.workload import MAX_CROPS
+from modelmeter.models.deepseek_ocr.workload import MAX_CROPS, page_count, token_count
 from modelmeter.models.families import FAMILIES, V1
 from modelmeter.units import KNOWN_DTYPES
 
@@ -65,6 +64,10 @@ _PAIR = re.compile(r"^\s*(\d{1,9})\s*[xX]\s*(\d{1,9})\s*$")
 MAX_POINTS = 10_000
 """Most points a sweep may expand to (before duplicates are dropped): a few milliseconds each, so a sweep
 finishes within a minute or so; a larger study is several sweeps."""
+MAX_RUNTIME_POINTS = 200
+"""Most of those points a sweep may time under a runtime profile (not the roofline): each walks the model's
+kernel inventory, 0.1 to 0.5 s a point on one core, so a sweep's worst case stays around a minute instead of the
+hours 10,000 such points would take."""
 
 
 def parse_pair(text: str) -> tuple[int, int] | None:
@@ -98,7 +101,12 @@ def _each(check: Any) -> Any:
 
 
 def _grid(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if value is None or value == ALL_GRIDS or parse_pair(value) is not None:
+    if value is None or value == ALL_GRIDS:
+        return
+    pair = parse_pair(value)
+    if pair is not None and pair[0] * pair[1] > MAX_CROPS:
+        raise ValueError(f"{attribute.name}: at most {MAX_CROPS:,} crops, got {value} = {pair[0] * pair[1]:,}")
+    if pair is not None:
         return
     raise ValueError(f"{attribute.name}: bad {value!r}; expected ROWSxCOLUMNS (each >= 1) such as 3x2, or {ALL_GRIDS}")
 
@@ -119,11 +127,6 @@ def _runtime(instance: object, attribute: attrs.Attribute[Any], value: Any) -> N
     known = [ROOFLINE, *list_runtimes()]
     if value not in known:
         raise ValueError(f"{attribute.name}: unknown {value!r}; allowed: {', '.join(known)}")
-
-
-def _prompt(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"{attribute.name}: must be an integer >= 0, got {value!r}")
 
 
 def _at_most_max_crops(instance: object, attribute: attrs.Attribute[Any], value: int | None) -> None:
@@ -179,9 +182,9 @@ l40s, rtx-4090, rtx-5090, rtx-pro-6000-server
     resolution_modes: tuple[str, ...] = field(default=("gundam",), validator=_each(_MODE))
     crop_grids: tuple[str, ...] = field(default=(ALL_GRIDS,), validator=_each(_grid))
     page_sizes: tuple[str, ...] = field(default=(), validator=attrs.validators.deep_iterable(_page))
-    prompt_tokens: tuple[int, ...] = field(default=(9,), validator=_each(_prompt))
-    max_new_tokens: tuple[int, ...] = field(default=(1000,), validator=_each(positive_int))
-    batch_sizes: tuple[int, ...] = field(default=(1,), validator=_each(positive_int))
+    prompt_tokens: tuple[int, ...] = field(default=(9,), validator=_each(token_count))
+    max_new_tokens: tuple[int, ...] = field(default=(1000,), validator=_each(page_count))
+    batch_sizes: tuple[int, ...] = field(default=(1,), validator=_each(page_count))
     hardware: tuple[str, ...] = field(default=("h100-sxm",), validator=_each(_hardware))
     attention: tuple[str, ...] = field(default=("flash",), validator=_each(_ATTENTION))
     runtimes: tuple[str, ...] = field(default=(ROOFLINE,), validator=_each(_runtime))
@@ -209,9 +212,9 @@ class SweepPointSpec:
     resolution_mode: str = field(default="gundam", validator=_MODE)
     crop_grid: str | None = field(default=None, validator=_grid)
     page_size: str | None = field(default=None, validator=_page)
-    prompt_tokens: int = field(default=9, validator=_prompt)
-    max_new_tokens: int = field(default=1000, validator=positive_int)
-    batch_size: int = field(default=1, validator=positive_int)
+    prompt_tokens: int = field(default=9, validator=token_count)
+    max_new_tokens: int = field(default=1000, validator=page_count)
+    batch_size: int = field(default=1, validator=page_count)
     hardware: str = field(default="h100-sxm", validator=_hardware)
     attention: str = field(default="flash", validator=_ATTENTION)
     runtime: str = field(default=ROOFLINE, validator=_runtime)
@@ -282,6 +285,12 @@ class SweepSpec:
                 f"cartesian: expands to {count:,} points, more than {MAX_POINTS:,}; "
                 "split the sweep or shorten its lists"
             )
+        timed = self.point_bound(runtime_only=True)
+        if timed > MAX_RUNTIME_POINTS:
+            raise ValueError(
+                f"runtimes: {timed:,} points timed under a runtime profile, more than {MAX_RUNTIME_POINTS:,} (each "
+                "walks the model's kernels, 0.1 to 0.5 s); split the sweep or time it with the roofline"
+            )
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -290,8 +299,9 @@ class SweepSpec:
             return self.cartesian.models
         return tuple(dict.fromkeys(p.model for p in self.points))
 
-    def point_bound(self) -> int:
-        """Points the spec expands to, duplicates included (counted, not built).
+    def point_bound(self, *, runtime_only: bool = False) -> int:
+        """Points the spec expands to, duplicates included (counted, not built); with ``runtime_only``, those
+        timed under a runtime profile (not the roofline).
 
         Example
         -------
@@ -299,7 +309,7 @@ class SweepSpec:
         8
         """
         if self.cartesian is None:
-            return len(self.points)
+            return sum(1 for p in self.points if not runtime_only or p.runtime != ROOFLINE)
         a = self.cartesian
         views = 0
         for family in (FAMILIES[m] for m in a.models):
@@ -310,7 +320,8 @@ class SweepSpec:
             for mode in (family.resolution_modes[m] for m in a.resolution_modes if m in family.resolution_modes):
                 views += len(a.page_sizes) or (grids if mode.crop_mode else 1)
         per_view = len(a.prompt_tokens) * len(a.max_new_tokens) * len(a.batch_sizes) * len(a.attention)
-        return views * per_view * len(a.runtimes) * len(a.hardware)
+        runtimes = sum(1 for r in a.runtimes if not runtime_only or r != ROOFLINE)
+        return views * per_view * runtimes * len(a.hardware)
 
 
 @define(frozen=True, kw_only=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from attrs import define
 
 from llm_perf_opt.data.analyzer_summary import PageSummary
+from llm_perf_opt.data.error_bands import packaged_error_bands
 from llm_perf_opt.data.hardware import HardwareSpec
 from llm_perf_opt.data.planning import PlanningPoint
 from llm_perf_opt.data.runtime_profile import RuntimeProfile
@@ -55,7 +56,8 @@ class WorkloadTimings:
 
 
 def page_summary(point: PlanningPoint) -> PageSummary:
-    """summary.json's ``page`` block: the planning point's answer, renamed for the contract."""
+    """summary.json's ``page`` block: the planning point's answer, renamed for the contract, with the error
+    measured for its basis."""
     m = point.memory
     return PageSummary(
         runtime=point.runtime,
@@ -70,6 +72,7 @@ def page_summary(point: PlanningPoint) -> PageSummary:
         peak_memory_bytes=m.total_bytes,
         fits=m.fits,
         max_batch=m.max_batch,
+        error_band=packaged_error_bands().band(point.basis, point.runtime),
     )
 
 

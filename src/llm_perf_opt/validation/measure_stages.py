@@ -53,12 +53,14 @@ import json
 import platform
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from llm_perf_opt.utils.atomic_output import check_output_path, write_file
+from llm_perf_opt.utils.cli_boundary import DEBUG_FLAG, OneLineParser, run_command, wants_debug
+from llm_perf_opt.utils.input_error import InputError
 from llm_perf_opt.validation.cuda_timing import capture_graph, device_environment, event_seconds, profiled_kernels
 from llm_perf_opt.validation.host_split import module_host_split
 from llm_perf_opt.validation.points import GRAPH_VARIANT, MEASURED_MODES
@@ -74,8 +76,9 @@ PROMPT_TOKENS = 9
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    """Flags (see ``--help``)."""
-    p = argparse.ArgumentParser(
+    """Flags (see ``--help``), checked, the output directory included, before torch is imported; :class:`InputError`
+    (one line) for a bad one."""
+    p = OneLineParser(
         description="Time DeepSeek-OCR's stages (kernel time and wall time) with the project's reference on CUDA.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -92,7 +95,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=True,
         help=f"also time the fused variant's points replayed as CUDA graphs (raw-{GRAPH_VARIANT}.json)",
     )
-    return p.parse_args(argv)
+    p.add_argument(DEBUG_FLAG, action="store_true", help="show the traceback of an unexpected error")
+    args = p.parse_args(argv)
+    for flag, given, allowed in (("--profiles", args.profiles, PROFILES), ("--modes", args.modes, MODES)):
+        names = [n for n in given.split(",") if n]
+        bad = [n for n in names if n not in allowed]
+        if bad or not names:
+            shown = repr(bad[0][:40]) if bad else "nothing"
+            p.error(f"{flag}: unknown {shown}; allowed: {', '.join(allowed)} (comma-separated)")
+    for flag, value, lowest in (("--warmup", args.warmup, 0), ("--runs", args.runs, 1),
+                                ("--profile-runs", args.profile_runs, 1)):  # fmt: skip
+        if value < lowest:
+            p.error(f"{flag}: must be >= {lowest}, got {value}")
+    check_output_path(args.output, flag="--output", directory=True)
+    return args
 
 
 def environment(torch: Any) -> dict[str, Any]:
@@ -445,14 +461,19 @@ def _print(case: Case) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """``scripts/gpu/measure_stages.py``: measure and write the raw JSON files. Behind the one boundary
+    (:func:`~llm_perf_opt.utils.cli_boundary.run_command`): a bad flag, an unwritable output or no GPU is one
+    line and exit 2."""
+    return run_command("measure_stages.py", lambda: _main(argv), debug=wants_debug(argv))
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = parse_args(argv)
     import torch
 
     if not torch.cuda.is_available():
-        print("measure_stages: no CUDA device", file=sys.stderr)
-        return 2
+        raise InputError("no CUDA device visible to torch (the stages are timed on a GPU)")
     torch.manual_seed(args.seed)
-    args.output.mkdir(parents=True, exist_ok=True)
     env = environment(torch)
     modes = [m for m in args.modes.split(",") if m]
     profiles = [p for p in args.profiles.split(",") if p]
@@ -491,8 +512,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     wall_rounds(torch, cases, args.runs)
     for case in cases:
         _print(case)
-    (args.output / "host-overhead.json").write_text(
-        json.dumps(host_report(torch, hosts), indent=2, sort_keys=True) + "\n"
+    write_file(
+        args.output / "host-overhead.json",
+        json.dumps(host_report(torch, hosts), indent=2, sort_keys=True) + "\n",
+        flag="--output",
     )
     variants = {p: [dict(c.row, profile=p) for c in vision] + [c.row for c in text[p]] for p in profiles}
     if graphs:
@@ -524,5 +547,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             },
             "points": points,
         }
-        (args.output / f"raw-{profile}.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+        write_file(
+            args.output / f"raw-{profile}.json", json.dumps(report, indent=2, sort_keys=True) + "\n", flag="--output"
+        )
     return 0

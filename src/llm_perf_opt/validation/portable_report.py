@@ -19,7 +19,6 @@ Usage (``python -m llm_perf_opt.regen`` writes it too)::
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -58,6 +57,9 @@ from llm_perf_opt.kernels.timing import (
     inventory_runtime,
     launch_costs,
 )
+from llm_perf_opt.utils.atomic_output import write_file
+from llm_perf_opt.utils.cli_boundary import DEBUG_FLAG, OneLineParser, run_command, wants_debug
+from llm_perf_opt.utils.input_error import InputError
 from llm_perf_opt.validation.aiconfigurator import (
     EXTRACT,
     KINDS,
@@ -830,14 +832,21 @@ def outputs(repo: Path) -> dict[Path, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Write the report and its summary."""
-    parser = argparse.ArgumentParser(description="Write reports/validation/portable.md from committed data.")
-    parser.add_argument("--repo", type=Path, default=ROOT)
-    args = parser.parse_args(argv)
-    for path, text in outputs(args.repo).items():
-        path.write_text(text, encoding="utf-8")
-        print(f"report_portable: wrote {path}")
-    return 0
+    """Write the report and its summary (behind the one boundary: a bad flag is one line, exit 2)."""
+
+    def body() -> int:
+        parser = OneLineParser(description="Write reports/validation/portable.md from committed data.")
+        parser.add_argument("--repo", type=Path, default=ROOT, help="the repository whose reports are read, written")
+        parser.add_argument(DEBUG_FLAG, action="store_true", help="show the traceback of an unexpected error")
+        args = parser.parse_args(argv)
+        if not (args.repo / "reports" / "validation").is_dir():
+            raise InputError(f"--repo: {args.repo} has no reports/validation directory")
+        for path, text in outputs(args.repo).items():
+            write_file(path, text, flag="--repo")
+            print(f"report_portable: wrote {path}")
+        return 0
+
+    return run_command("report_portable.py", body, debug=wants_debug(argv))
 
 
 if __name__ == "__main__":

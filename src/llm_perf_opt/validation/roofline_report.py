@@ -20,6 +20,9 @@ from pathlib import Path
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.timing import layer_runtime
 from llm_perf_opt.timing.roofline import roofline_time
+from llm_perf_opt.utils.atomic_output import write_file
+from llm_perf_opt.utils.cli_boundary import DEBUG_FLAG, OneLineParser, run_command, wants_debug
+from llm_perf_opt.utils.input_error import InputError
 from llm_perf_opt.validation.compare import (
     ComparisonRow,
     compare,
@@ -33,12 +36,16 @@ from llm_perf_opt.validation.points import MeasuredPoint, analytic_layer, load_p
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    """Flags (see ``--help``), checked before any work; :class:`InputError` (one line) for a bad one."""
+    p = OneLineParser(description=__doc__.splitlines()[0])
     p.add_argument("--raw-dir", type=Path, default=Path("reports/validation/h100"), help="raw JSON directory")
     p.add_argument("--report", type=Path, default=Path("reports/validation/h100.md"), help="Markdown report to write")
     p.add_argument("--hardware", default="h100-sxm", help="hardware entry (conf/hardware/<name>.yaml)")
     p.add_argument("--profile", default="fused", help="which measured profile the headline table uses")
-    return p.parse_args(argv)
+    p.add_argument(DEBUG_FLAG, action="store_true", help="show the traceback of an unexpected error")
+    args = p.parse_args(argv)
+    check_report_flags(args)
+    return args
 
 
 def _decode_kernels(points: Sequence[MeasuredPoint]) -> str:
@@ -189,9 +196,25 @@ def outputs(raw_dir: Path, report: Path, hardware: str = "h100-sxm", profile: st
     return {report: "\n".join(lines), raw_dir / "summary.json": json.dumps(summary, indent=2, sort_keys=True) + "\n"}
 
 
+def check_report_flags(args: argparse.Namespace) -> None:
+    """The flags every validation report shares: ``--raw-dir`` a directory, ``--hardware`` a packaged entry
+    (:class:`InputError` naming the flag otherwise)."""
+    if not args.raw_dir.is_dir():
+        raise InputError(f"--raw-dir: {args.raw_dir} is not a directory of raw measurements")
+    try:
+        load_hardware(args.hardware)
+    except ValueError as exc:
+        raise InputError(f"--hardware: {exc}") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    for path, text in outputs(args.raw_dir, args.report, args.hardware, args.profile).items():
-        path.write_text(text)
-    print(f"wrote {args.report} and {args.raw_dir / 'summary.json'}")
-    return 0
+    """Write the report and ``summary.json`` (behind the one boundary: a bad flag is one line, exit 2)."""
+
+    def body() -> int:
+        args = parse_args(argv)
+        for path, text in outputs(args.raw_dir, args.report, args.hardware, args.profile).items():
+            write_file(path, text, flag="--report" if path == args.report else "--raw-dir")
+        print(f"wrote {args.report} and {args.raw_dir / 'summary.json'}")
+        return 0
+
+    return run_command("report_validation.py", body, debug=wants_debug(argv))

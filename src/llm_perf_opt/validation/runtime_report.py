@@ -42,6 +42,8 @@ from llm_perf_opt.kernels.timing import (
     launch_costs,
     runtime_stage_times,
 )
+from llm_perf_opt.utils.atomic_output import write_file
+from llm_perf_opt.utils.cli_boundary import DEBUG_FLAG, OneLineParser, run_command, wants_debug
 from llm_perf_opt.validation.compare import ComparisonRow, compare, error_stats, shown_path
 from llm_perf_opt.validation.kernel_families import (
     FAMILIES,
@@ -58,6 +60,7 @@ from llm_perf_opt.validation.points import (
     measured_profile,
     workload_for,
 )
+from llm_perf_opt.validation.roofline_report import check_report_flags
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
 
 VARIANTS: tuple[str, ...] = ("fused", "hf-eager", GRAPH_VARIANT)
@@ -546,8 +549,9 @@ def render_markdown(summary: dict[str, Any], standard: dict[str, dict[str, Stage
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Flags (see ``--help``), checked before any work; :class:`InputError` (one line) for a bad one."""
     doc = __doc__ or ""
-    p = argparse.ArgumentParser(description=doc.splitlines()[0])
+    p = OneLineParser(description=doc.splitlines()[0])
     p.add_argument("--raw-dir", type=Path, default=Path("reports/validation/h100"), help="raw JSON directory")
     p.add_argument("--report", type=Path, default=Path("reports/validation/h100-runtimes.md"), help="Markdown out")
     p.add_argument("--hardware", default="h100-sxm", help="hardware entry (conf/hardware/<name>.yaml)")
@@ -557,7 +561,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="take the host and graph constants from --raw-dir's host-overhead.json and graph-costs*.json (another "
         "lease's run) instead of the hardware entry",
     )
-    return p.parse_args(argv)
+    p.add_argument(DEBUG_FLAG, action="store_true", help="show the traceback of an unexpected error")
+    args = p.parse_args(argv)
+    check_report_flags(args)
+    return args
 
 
 def outputs(raw_dir: Path, report: Path, hardware: str = "h100-sxm", *, lease: bool = False) -> dict[Path, str]:
@@ -570,10 +577,15 @@ def outputs(raw_dir: Path, report: Path, hardware: str = "h100-sxm", *, lease: b
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Write the report and ``runtimes-summary.json`` (behind the one boundary: a bad flag is one line, exit 2)."""
+    return run_command("report_runtimes.py", lambda: _main(argv), debug=wants_debug(argv))
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = parse_args(argv)
     files = outputs(args.raw_dir, args.report, args.hardware, lease=args.lease_constants)
     for path, text in files.items():
-        path.write_text(text)
+        write_file(path, text, flag="--report" if path == args.report else "--raw-dir")
     summary = json.loads(files[args.raw_dir / "runtimes-summary.json"])
     for name, prof in summary["profiles"].items():
         k, w = prof["kernel"], prof["wall"]

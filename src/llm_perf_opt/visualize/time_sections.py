@@ -96,6 +96,10 @@ def headline_rows(page: PageSummary, batch_size: int, model: str = V1) -> list[t
         ("largest batch that fits", f"{page.max_batch:,}"),
         (f"basis: GPU {page.hardware}", gpu),
         (f"basis: runtime {page.runtime}", runtime),
+        (
+            "measured error of this basis",
+            page.error_band.describe() if page.error_band is not None else "none measured (docs/time-model.md)",
+        ),
     ]
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import attrs
 from attrs import define, field
 
-from modelmeter.layers.base import non_negative, positive
+from modelmeter.layers.base import non_negative, positive, short_int
 
 DEFAULT_MODEL_NAME = "deepseek-ai/DeepSeek-OCR"
 
@@ -53,29 +53,106 @@ def _divides(name: str, value: int, divisor_name: str, divisor: int) -> None:
         raise ValueError(f"{name}: {value} is not a multiple of {divisor_name} ({divisor})")
 
 
+def _is_finite_positive(value: object) -> bool:
+    """Whether ``value`` is a number (not a bool) > 0 that a float holds finitely (a 400-digit integer does not)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(float(value)) and value > 0
+    except OverflowError:
+        return False
+
+
 def _epsilon(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+    if not _is_finite_positive(value):
         raise ValueError(f"{name}: must be a finite number > 0, got {str(value)[:40]!r}")
+
+
+MAX_DIMENSION = 2**31 - 1
+"""Largest width, count or vocabulary a config may give (what a 32-bit index reaches)."""
+MAX_LAYERS = 128
+"""Most decoder layers a config may give (DeepSeek-V2 and V3 have 60 and 61; the reports list every layer, so
+the bound keeps a run within seconds and its files within a few tens of MB)."""
+
+
+def dimension(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    """attrs validator: a width, count or vocabulary, an integer 1..:data:`MAX_DIMENSION`."""
+    positive(instance, attribute, value)
+    if value > MAX_DIMENSION:
+        raise ValueError(f"{attribute.name}: at most {MAX_DIMENSION:,}, got {short_int(value)}")
+
+
+def layer_count(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    """attrs validator: a number of layers (blocks), an integer 1..:data:`MAX_LAYERS`."""
+    positive(instance, attribute, value)
+    if value > MAX_LAYERS:
+        raise ValueError(f"{attribute.name}: at most {MAX_LAYERS} layers, got {short_int(value)}")
+
+
+def count(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    """attrs validator: a count that may be zero, an integer 0..:data:`MAX_DIMENSION`."""
+    non_negative(instance, attribute, value)
+    if value > MAX_DIMENSION:
+        raise ValueError(f"{attribute.name}: at most {MAX_DIMENSION:,}, got {short_int(value)}")
+
+
+def flag(instance: object, attribute: attrs.Attribute[bool], value: bool) -> None:
+    """attrs validator: ``true`` or ``false`` (not a string or a number that would read as one)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{attribute.name}: must be true or false, got {str(value)[:40]!r}")
+
+
+def as_float(value: Any) -> Any:
+    """attrs converter of a float field: an integer becomes the float it denotes (``1`` -> ``1.0``, so a record
+    written to JSON reads back identically); anything else is left for the validator to judge.
+
+    Example
+    -------
+    >>> as_float(1), as_float("x"), as_float(True)
+    (1.0, 'x', True)
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except OverflowError:
+            return value
+    return value
+
+
+def finite_positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    """attrs validator: a finite number > 0 (epsilons, rotary bases, scales)."""
+    if not _is_finite_positive(value):
+        raise ValueError(f"{attribute.name}: must be a finite number > 0, got {str(value)[:40]!r}")
+
+
+def modelled(*allowed: str) -> Any:
+    """attrs validator factory: one of the values the analytic model implements."""
+
+    def check(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+        if value not in allowed:
+            raise ValueError(f"{attribute.name}: {str(value)[:40]!r} is not modelled; allowed: {', '.join(allowed)}")
+
+    return check
 
 
 @define(frozen=True, kw_only=True)
 class SamViTConfig:
     """SAM ViT-B image encoder of DeepEncoder (``build_sam_vit_b`` in deepencoder.py)."""
 
-    img_size: int = field(default=1024, validator=positive)
-    patch_size: int = field(default=16, validator=positive)
-    in_chans: int = field(default=3, validator=positive)
-    embed_dim: int = field(default=768, validator=positive)
-    depth: int = field(default=12, validator=positive)
-    num_heads: int = field(default=12, validator=positive)
-    mlp_ratio: int = field(default=4, validator=positive)
+    img_size: int = field(default=1024, validator=dimension)
+    patch_size: int = field(default=16, validator=dimension)
+    in_chans: int = field(default=3, validator=dimension)
+    embed_dim: int = field(default=768, validator=dimension)
+    depth: int = field(default=12, validator=layer_count)
+    num_heads: int = field(default=12, validator=dimension)
+    mlp_ratio: int = field(default=4, validator=dimension)
     qkv_bias: bool = True
     use_rel_pos: bool = True
-    window_size: int = field(default=14, validator=positive)
+    window_size: int = field(default=14, validator=dimension)
     global_attn_indexes: tuple[int, ...] = field(default=(2, 5, 8, 11), converter=_global_attn_indexes)
-    out_chans: int = field(default=256, validator=positive)
+    out_chans: int = field(default=256, validator=dimension)
     downsample_channels: tuple[int, ...] = field(default=(512, 1024), converter=_downsample_channels)
-    layer_norm_eps: float = 1e-6
+    layer_norm_eps: float = field(default=1e-6, converter=as_float)
 
     def __attrs_post_init__(self) -> None:
         _divides("SamViTConfig.embed_dim", self.embed_dim, "num_heads", self.num_heads)
@@ -86,9 +163,10 @@ class SamViTConfig:
                 f"SamViTConfig.global_attn_indexes: must be distinct block indexes 0..{self.depth - 1} "
                 f"(depth {self.depth}), got {list(self.global_attn_indexes)[:8]}"
             )
-        if len(self.downsample_channels) != 2 or min(self.downsample_channels) < 1:
+        channels = self.downsample_channels
+        if len(channels) != 2 or min(channels) < 1 or max(channels) > MAX_DIMENSION:
             raise ValueError(
-                "SamViTConfig.downsample_channels: expected 2 channel counts >= 1 (net_2, net_3), "
+                f"SamViTConfig.downsample_channels: expected 2 channel counts 1..{MAX_DIMENSION:,} (net_2, net_3), "
                 f"got {list(self.downsample_channels)[:8]}"
             )
         _epsilon("SamViTConfig.layer_norm_eps", self.layer_norm_eps)
@@ -113,14 +191,14 @@ class SamViTConfig:
 class ClipLConfig:
     """CLIP-L/14 encoder of DeepEncoder (``build_clip_l``), fed by SAM features."""
 
-    hidden_size: int = field(default=1024, validator=positive)
-    num_layers: int = field(default=24, validator=positive)
-    num_attention_heads: int = field(default=16, validator=positive)
-    ffn_hidden_size: int = field(default=4096, validator=positive)
-    image_size: int = field(default=224, validator=positive)
-    patch_size: int = field(default=14, validator=positive)
-    num_channels: int = field(default=3, validator=positive)
-    layer_norm_eps: float = 1e-5
+    hidden_size: int = field(default=1024, validator=dimension)
+    num_layers: int = field(default=24, validator=layer_count)
+    num_attention_heads: int = field(default=16, validator=dimension)
+    ffn_hidden_size: int = field(default=4096, validator=dimension)
+    image_size: int = field(default=224, validator=dimension)
+    patch_size: int = field(default=14, validator=dimension)
+    num_channels: int = field(default=3, validator=dimension)
+    layer_norm_eps: float = field(default=1e-5, converter=as_float)
 
     def __attrs_post_init__(self) -> None:
         _divides("ClipLConfig.hidden_size", self.hidden_size, "num_attention_heads", self.num_attention_heads)
@@ -143,51 +221,8 @@ class ProjectorConfig:
     """``MlpProjector`` with ``projector_type: linear``."""
 
     projector_type: str = "linear"
-    input_dim: int = field(default=2048, validator=positive)
-    n_embed: int = field(default=1280, validator=positive)
-
-
-MAX_DIMENSION = 2**31 - 1
-"""Largest width, count or vocabulary a config may give (what a 32-bit index reaches)."""
-MAX_LAYERS = 128
-"""Most decoder layers a config may give (DeepSeek-V2 and V3 have 60 and 61; the reports list every layer, so
-the bound keeps a run within seconds and its files within a few tens of MB)."""
-
-
-def _dimension(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
-    positive(instance, attribute, value)
-    if value > MAX_DIMENSION:
-        raise ValueError(f"{attribute.name}: at most {MAX_DIMENSION:,}, got {value:.3e}")
-
-
-def _layers(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
-    positive(instance, attribute, value)
-    if value > MAX_LAYERS:
-        raise ValueError(f"{attribute.name}: at most {MAX_LAYERS} layers, got {value:,}")
-
-
-def _count(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
-    non_negative(instance, attribute, value)
-    if value > MAX_DIMENSION:
-        raise ValueError(f"{attribute.name}: at most {MAX_DIMENSION:,}, got {value:.3e}")
-
-
-def _flag(instance: object, attribute: attrs.Attribute[bool], value: bool) -> None:
-    if not isinstance(value, bool):
-        raise ValueError(f"{attribute.name}: must be true or false, got {str(value)[:40]!r}")
-
-
-def _finite_positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{attribute.name}: must be a finite number > 0, got {str(value)[:40]!r}")
-
-
-def _modelled(*allowed: str) -> Any:
-    def check(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-        if value not in allowed:
-            raise ValueError(f"{attribute.name}: {str(value)[:40]!r} is not modelled; allowed: {', '.join(allowed)}")
-
-    return check
+    input_dim: int = field(default=2048, validator=dimension)
+    n_embed: int = field(default=1280, validator=dimension)
 
 
 @define(frozen=True, kw_only=True)
@@ -205,29 +240,29 @@ class DeepseekV2TextConfig:
     ValueError: num_key_value_heads: 3 does not divide num_attention_heads (10)
     """
 
-    hidden_size: int = field(default=1280, validator=_dimension)
-    num_hidden_layers: int = field(default=12, validator=_layers)
-    num_attention_heads: int = field(default=10, validator=_dimension)
-    num_key_value_heads: int = field(default=10, validator=_dimension)
-    intermediate_size: int = field(default=6848, validator=_dimension)
-    moe_intermediate_size: int = field(default=896, validator=_dimension)
-    n_routed_experts: int = field(default=64, validator=_dimension)
-    n_shared_experts: int = field(default=2, validator=_count)
-    num_experts_per_tok: int = field(default=6, validator=_dimension)
-    first_k_dense_replace: int = field(default=1, validator=_count)
-    moe_layer_freq: int = field(default=1, validator=_dimension)
-    vocab_size: int = field(default=129280, validator=_dimension)
-    rms_norm_eps: float = field(default=1e-6, validator=_finite_positive)
-    rope_theta: float = field(default=10000.0, validator=_finite_positive)
-    max_position_embeddings: int = field(default=8192, validator=_dimension)
-    attention_bias: bool = field(default=False, validator=_flag)
-    tie_word_embeddings: bool = field(default=False, validator=_flag)
-    hidden_act: str = field(default="silu", validator=_modelled("silu"))
-    use_mla: bool = field(default=False, validator=_flag)
-    topk_method: str = field(default="greedy", validator=_modelled("greedy"))
-    scoring_func: str = field(default="softmax", validator=_modelled("softmax"))
-    norm_topk_prob: bool = field(default=False, validator=_flag)
-    routed_scaling_factor: float = field(default=1.0, validator=_finite_positive)
+    hidden_size: int = field(default=1280, validator=dimension)
+    num_hidden_layers: int = field(default=12, validator=layer_count)
+    num_attention_heads: int = field(default=10, validator=dimension)
+    num_key_value_heads: int = field(default=10, validator=dimension)
+    intermediate_size: int = field(default=6848, validator=dimension)
+    moe_intermediate_size: int = field(default=896, validator=dimension)
+    n_routed_experts: int = field(default=64, validator=dimension)
+    n_shared_experts: int = field(default=2, validator=count)
+    num_experts_per_tok: int = field(default=6, validator=dimension)
+    first_k_dense_replace: int = field(default=1, validator=count)
+    moe_layer_freq: int = field(default=1, validator=dimension)
+    vocab_size: int = field(default=129280, validator=dimension)
+    rms_norm_eps: float = field(default=1e-6, converter=as_float, validator=finite_positive)
+    rope_theta: float = field(default=10000.0, converter=as_float, validator=finite_positive)
+    max_position_embeddings: int = field(default=8192, validator=dimension)
+    attention_bias: bool = field(default=False, validator=flag)
+    tie_word_embeddings: bool = field(default=False, validator=flag)
+    hidden_act: str = field(default="silu", validator=modelled("silu"))
+    use_mla: bool = field(default=False, validator=flag)
+    topk_method: str = field(default="greedy", validator=modelled("greedy"))
+    scoring_func: str = field(default="softmax", validator=modelled("softmax"))
+    norm_topk_prob: bool = field(default=False, validator=flag)
+    routed_scaling_factor: float = field(default=1.0, converter=as_float, validator=finite_positive)
 
     def __attrs_post_init__(self) -> None:
         if self.num_attention_heads % self.num_key_value_heads:

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from attrs import define, field
 
 from modelmeter.layers.attention_core import ATTENTION_IMPLS
-from modelmeter.layers.base import known_dtype, positive
+from modelmeter.layers.base import known_dtype, short_int
 
 PATCH_SIZE = 16
 """SAM patch size (pixels per patch side)."""
@@ -42,6 +42,12 @@ DEFAULT_MAX_CROPS = 9
 MAX_CROPS = 1024
 """Most crops a workload may cut a page into (the vendor's rule allows at most ``max_num``, 9 by default): a bound
 that keeps a run's token counts and files finite, far above any grid the vendor's code picks."""
+MAX_VIEW_PX = 2**16
+"""Largest view side a workload may give, in pixels (the vendor's modes use 512 to 1280): a 65,536 px view is
+16.8 million SAM tokens, far beyond any run yet bounded in time and size."""
+MAX_COUNT = 2**31 - 1
+"""Most pages per batch, prompt tokens or generated tokens a workload may give (what a 32-bit index reaches;
+past it token counts stop being numbers a GPU could index)."""
 CROP_THRESHOLD_PX = 640
 """Images no larger than this on both sides get no crops (grid 1x1)."""
 
@@ -135,13 +141,34 @@ def _attention_impl(instance: object, attribute: object, value: str) -> None:
         raise ValueError(f"attention: unknown {value!r}; allowed: {', '.join(ATTENTION_IMPLS)}")
 
 
-def _multiple_of_patch(instance: object, attribute: object, value: int) -> None:
+def view_size(instance: object, attribute: object, value: int) -> None:
+    """attrs validator of a view side (both models): a multiple of the 16-px patch, at most :data:`MAX_VIEW_PX`."""
     name = getattr(attribute, "name", "size")
-    if not isinstance(value, int) or value < PATCH_SIZE or value % PATCH_SIZE:
-        raise ValueError(f"{name}: must be a positive multiple of {PATCH_SIZE} pixels, got {value!r}")
+    if not isinstance(value, int) or isinstance(value, bool) or value < PATCH_SIZE or value % PATCH_SIZE:
+        raise ValueError(f"{name}: must be a positive multiple of {PATCH_SIZE} pixels, got {repr(value)[:40]}")
+    if value > MAX_VIEW_PX:
+        raise ValueError(f"{name}: at most {MAX_VIEW_PX:,} pixels, got {short_int(value)}")
 
 
-def _as_grid(value: tuple[int, int] | list[int]) -> tuple[int, int]:
+def _bounded(instance: object, attribute: object, value: object, lowest: int) -> None:
+    name = getattr(attribute, "name", "value")
+    if not isinstance(value, int) or isinstance(value, bool) or value < lowest:
+        raise ValueError(f"{name}: must be an integer >= {lowest}, got {repr(value)[:40]}")
+    if value > MAX_COUNT:
+        raise ValueError(f"{name}: at most {MAX_COUNT:,}, got {short_int(value)}")
+
+
+def page_count(instance: object, attribute: object, value: int) -> None:
+    """attrs validator of a count >= 1 (pages, generated tokens), at most :data:`MAX_COUNT` (both models)."""
+    _bounded(instance, attribute, value, 1)
+
+
+def token_count(instance: object, attribute: object, value: int) -> None:
+    """attrs validator of a count >= 0 (prompt tokens), at most :data:`MAX_COUNT` (both models)."""
+    _bounded(instance, attribute, value, 0)
+
+
+def as_crop_grid(value: tuple[int, int] | list[int]) -> tuple[int, int]:
     """``(w, h)`` from any two-item sequence (YAML gives lists)."""
     items = tuple(value)
     if len(items) != 2:
@@ -149,7 +176,9 @@ def _as_grid(value: tuple[int, int] | list[int]) -> tuple[int, int]:
     return (items[0], items[1])
 
 
-def _grid(instance: object, attribute: object, value: tuple[int, int]) -> None:
+def check_crop_grid(instance: object, attribute: object, value: tuple[int, int]) -> None:
+    """attrs validator of a workload's ``crop_grid`` (both models): two integers >= 1, at most :data:`MAX_CROPS`
+    crops in all."""
     if len(value) != 2 or not all(type(v) is int and v >= 1 for v in value):
         raise ValueError(f"crop_grid: must be two integers >= 1 (width x height in crops), got {value!r}")
     if value[0] * value[1] > MAX_CROPS:
@@ -203,13 +232,13 @@ class OCRWorkload(PageTokens):
     (693, 703, 4)
     """
 
-    base_size: int = field(default=1024, validator=_multiple_of_patch)
-    image_size: int = field(default=640, validator=_multiple_of_patch)
+    base_size: int = field(default=1024, validator=view_size)
+    image_size: int = field(default=640, validator=view_size)
     crop_mode: bool = True
-    crop_grid: tuple[int, int] = field(default=(1, 1), converter=_as_grid, validator=_grid)
-    prompt_tokens: int = field(default=9, validator=lambda i, a, v: _non_negative_int("prompt_tokens", v))
-    max_new_tokens: int = field(default=1000, validator=positive)
-    batch_size: int = field(default=1, validator=positive)
+    crop_grid: tuple[int, int] = field(default=(1, 1), converter=as_crop_grid, validator=check_crop_grid)
+    prompt_tokens: int = field(default=9, validator=token_count)
+    max_new_tokens: int = field(default=1000, validator=page_count)
+    batch_size: int = field(default=1, validator=page_count)
     dtype: str = field(default="bfloat16", validator=known_dtype)
     attention: str = field(default="flash", validator=_attention_impl)
 
@@ -221,8 +250,3 @@ class OCRWorkload(PageTokens):
     def image_tokens(self) -> int:
         """Image rows in each page's sequence (newlines and the view separator included)."""
         return image_token_count(base_size=self.base_size, image_size=self.image_size, crop_grid=self.crop_grid)
-
-
-def _non_negative_int(name: str, value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"{name}: must be an integer >= 0, got {value!r}")

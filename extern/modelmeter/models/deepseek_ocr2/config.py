@@ -26,12 +26,16 @@ from typing import Any
 import attrs
 from attrs import define, field
 
-from modelmeter.layers.base import positive
 from modelmeter.models.deepseek_ocr.config import (
     DeepseekV2TextConfig,
     ProjectorConfig,
     SamViTConfig,
+    as_float,
     check_projector_feeds_decoder,
+    dimension,
+    finite_positive,
+    layer_count,
+    modelled,
 )
 
 DEFAULT_MODEL_NAME = "deepseek-ai/DeepSeek-OCR-2"
@@ -74,17 +78,17 @@ class Qwen2EncoderConfig:
     (64, 7, 144, 256)
     """
 
-    hidden_size: int = field(default=896, validator=positive)
-    num_hidden_layers: int = field(default=24, validator=positive)
-    num_attention_heads: int = field(default=14, validator=positive)
-    num_key_value_heads: int = field(default=2, validator=positive)
-    intermediate_size: int = field(default=4864, validator=positive)
-    rms_norm_eps: float = 1e-6
-    rope_theta: float = 1_000_000.0
-    max_position_embeddings: int = 131072
-    hidden_act: str = "silu"
-    queries_768: int = field(default=144, validator=positive)
-    queries_1024: int = field(default=256, validator=positive)
+    hidden_size: int = field(default=896, validator=dimension)
+    num_hidden_layers: int = field(default=24, validator=layer_count)
+    num_attention_heads: int = field(default=14, validator=dimension)
+    num_key_value_heads: int = field(default=2, validator=dimension)
+    intermediate_size: int = field(default=4864, validator=dimension)
+    rms_norm_eps: float = field(default=1e-6, converter=as_float, validator=finite_positive)
+    rope_theta: float = field(default=1_000_000.0, converter=as_float, validator=finite_positive)
+    max_position_embeddings: int = field(default=131072, validator=dimension)
+    hidden_act: str = field(default="silu", validator=modelled("silu"))
+    queries_768: int = field(default=144, validator=dimension)
+    queries_1024: int = field(default=256, validator=dimension)
 
     def __attrs_post_init__(self) -> None:
         if self.hidden_size % self.num_attention_heads:
@@ -96,8 +100,6 @@ class Qwen2EncoderConfig:
                 f"num_key_value_heads: {self.num_key_value_heads} does not divide "
                 f"num_attention_heads ({self.num_attention_heads})"
             )
-        if self.hidden_act != "silu":
-            raise ValueError(f"hidden_act: {self.hidden_act!r}; the Qwen2 encoder's MLP uses silu")
 
     @property
     def head_dim(self) -> int:
@@ -131,6 +133,36 @@ class Qwen2EncoderConfig:
         return image_tokens
 
 
+def _section(parent: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    """``parent[key]`` as a mapping (``{}`` when absent or null); ``ValueError`` naming ``where`` for any other type.
+
+    Example
+    -------
+    >>> _section({"vision_config": [1]}, "vision_config", "vision_config")
+    Traceback (most recent call last):
+    ...
+    ValueError: vision_config: expected an object, got list
+    """
+    value = parent.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{where}: expected an object, got {type(value).__name__}")
+    return value
+
+
+def _dense_layers(layer_types: object) -> int:
+    """The leading dense layers of the native ``text_config.mlp_layer_types`` (``first_k_dense_replace``)."""
+    where = "text_config.mlp_layer_types"
+    if not isinstance(layer_types, list) or not all(isinstance(t, str) for t in layer_types):
+        raise ValueError(f"{where}: expected a list of 'dense' or 'sparse', got {str(layer_types)[:40]!r}")
+    dense = [t == "dense" for t in layer_types]
+    first_k = dense.index(False) if False in dense else len(dense)
+    if any(dense[first_k:]):
+        raise ValueError(f"{where}: dense layers after the first MoE layer (index {first_k})")
+    return first_k
+
+
 def _sam_from_json(src: Mapping[str, Any]) -> SamViTConfig:
     keys = {"width": "embed_dim", "layers": "depth", "heads": "num_heads", "global_attn_indexes": "global_attn_indexes"}
     return ocr2_sam_config(**{ours: src[theirs] for theirs, ours in keys.items() if src.get(theirs) is not None})
@@ -149,6 +181,33 @@ def _sam_from_native(src: Mapping[str, Any]) -> SamViTConfig:
         "patch_size": "patch_size",
     }
     return ocr2_sam_config(**{ours: src[theirs] for theirs, ours in keys.items() if src.get(theirs) is not None})
+
+
+def _vision_from_config(vision: Mapping[str, Any]) -> tuple[SamViTConfig, Qwen2EncoderConfig]:
+    """SAM and the Qwen2 encoder from ``vision_config`` (native or released layout); an error names the section."""
+    native = "sam_config" in vision or "encoder_config" in vision
+    where = "vision_config.sam_config" if native else "vision_config.width.sam_vit_b"
+    try:
+        if native:
+            sam = _sam_from_native(_section(vision, "sam_config", where))
+        else:
+            width = _section(vision, "width", "vision_config.width")
+            sam = _sam_from_json(_section(width, "sam_vit_b", where))
+        if native:
+            where = "vision_config.encoder_config"
+            enc_src = _section(vision, "encoder_config", where)
+            enc_known = {a.name for a in attrs.fields(Qwen2EncoderConfig)}
+            enc_kwargs = {k: v for k, v in enc_src.items() if k in enc_known and v is not None}
+            rope = _section(enc_src, "rope_parameters", f"{where}.rope_parameters")
+            if rope.get("rope_theta") is not None:
+                enc_kwargs.setdefault("rope_theta", rope["rope_theta"])
+            return sam, Qwen2EncoderConfig(**enc_kwargs)
+        where = "vision_config.width.qwen2-0-5b"
+        dim = _section(width, "qwen2-0-5b", where).get("dim")
+        return sam, Qwen2EncoderConfig() if dim is None else Qwen2EncoderConfig(hidden_size=dim)
+    except (TypeError, ValueError) as exc:
+        message = str(exc)
+        raise ValueError(message if message.startswith("vision_config") else f"{where}: {message}") from None
 
 
 @define(frozen=True, kw_only=True)
@@ -191,37 +250,33 @@ class DeepseekOCR2Arch:
         (``language_config``, ``vision_config.width``, ``projector_config``) or transformers'
         native one (``text_config``, ``vision_config.sam_config`` / ``encoder_config``).
 
-        Keys this model does not use are ignored; a key it uses with a wrong value is an
-        error naming it. The native ``text_config`` has ``mlp_layer_types`` instead of
-        ``first_k_dense_replace``: the leading dense layers are counted back.
+        Keys this model does not use are ignored; a key it uses with a wrong value or type (a section that is
+        not an object included) is a ``ValueError`` naming it, as is a config with none of the language keys.
+        The native ``text_config`` has ``mlp_layer_types`` instead of ``first_k_dense_replace``: the leading
+        dense layers are counted back.
         """
-        text_src: dict[str, Any] = dict(config.get("language_config") or config.get("text_config") or config)
-        layer_types = text_src.get("mlp_layer_types")
-        if layer_types and "first_k_dense_replace" not in text_src:
-            dense = [t == "dense" for t in layer_types]
-            first_k = dense.index(False) if False in dense else len(dense)
-            if any(dense[first_k:]):
-                raise ValueError(f"text_config.mlp_layer_types: dense layers after the first MoE layer: {layer_types}")
-            text_src["first_k_dense_replace"] = first_k
-        known = {a.name for a in attrs.fields(DeepseekV2TextConfig)}
-        vision: Mapping[str, Any] = config.get("vision_config") or {}
         try:
-            language = DeepseekV2TextConfig(**{k: v for k, v in text_src.items() if k in known and v is not None})
-            width: Mapping[str, Any] = vision.get("width") or {}
-            if "sam_config" in vision or "encoder_config" in vision:
-                sam = _sam_from_native(vision.get("sam_config") or {})
-                enc_src: Mapping[str, Any] = vision.get("encoder_config") or {}
-                enc_known = {a.name for a in attrs.fields(Qwen2EncoderConfig)}
-                enc_kwargs = {k: v for k, v in enc_src.items() if k in enc_known and v is not None}
-                rope = enc_src.get("rope_parameters") or {}
-                if "rope_theta" in rope:
-                    enc_kwargs.setdefault("rope_theta", rope["rope_theta"])
-                encoder = Qwen2EncoderConfig(**enc_kwargs)
-            else:
-                sam = _sam_from_json(width.get("sam_vit_b") or {})
-                dim = (width.get("qwen2-0-5b") or {}).get("dim")
-                encoder = Qwen2EncoderConfig() if dim is None else Qwen2EncoderConfig(hidden_size=dim)
-            proj_src: Mapping[str, Any] = config.get("projector_config") or {}
+            if not isinstance(config, Mapping):
+                raise ValueError(f"expected an object, got {type(config).__name__}")
+            text_src: dict[str, Any] = dict(
+                _section(config, "language_config", "language_config")
+                or _section(config, "text_config", "text_config")
+                or config
+            )
+            layer_types = text_src.get("mlp_layer_types")
+            if layer_types is not None and "first_k_dense_replace" not in text_src:
+                text_src["first_k_dense_replace"] = _dense_layers(layer_types)
+            known = {a.name for a in attrs.fields(DeepseekV2TextConfig)}
+            text_kwargs = {k: v for k, v in text_src.items() if k in known and v is not None}
+            if not text_kwargs:
+                raise ValueError(
+                    "none of the language model's keys (hidden_size, num_hidden_layers, ...) is given; "
+                    "is this a DeepSeek-OCR-2 config.json?"
+                )
+            language = DeepseekV2TextConfig(**text_kwargs)
+            vision = _section(config, "vision_config", "vision_config")
+            sam, encoder = _vision_from_config(vision)
+            proj_src = _section(config, "projector_config", "projector_config")
             projector = ProjectorConfig(
                 projector_type=proj_src.get("projector_type", "linear"),
                 input_dim=proj_src.get("input_dim", encoder.hidden_size),
@@ -229,7 +284,8 @@ class DeepseekOCR2Arch:
             )
             if projector.projector_type != "linear":
                 raise ValueError(
-                    f"projector_config.projector_type: {projector.projector_type!r} is not modelled; allowed: linear"
+                    f"projector_config.projector_type: {str(projector.projector_type)[:40]!r} is not modelled; "
+                    "allowed: linear"
                 )
             return cls(
                 name=name or DEFAULT_MODEL_NAME, sam=sam, encoder=encoder, projector=projector, language=language

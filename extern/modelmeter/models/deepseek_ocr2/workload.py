@@ -31,8 +31,17 @@ import math
 from attrs import define, field
 
 from modelmeter.layers.attention_core import ATTENTION_IMPLS
-from modelmeter.layers.base import known_dtype, positive
-from modelmeter.models.deepseek_ocr.workload import PageTokens, ResolutionMode
+from modelmeter.layers.base import known_dtype
+from modelmeter.models.deepseek_ocr.workload import (
+    PageTokens,
+    ResolutionMode,
+    as_crop_grid,
+    check_crop_grid,
+    page_count,
+    token_count,
+    view_size,
+)
+from modelmeter.models.deepseek_ocr.workload import candidate_grids as v1_candidate_grids
 from modelmeter.models.deepseek_ocr.workload import select_crop_grid as v1_select_crop_grid
 
 PATCH_SIZE = 16
@@ -76,7 +85,8 @@ def view_tokens(view_px: int) -> int:
 
 def candidate_grids(min_num: int = DEFAULT_MIN_CROPS, max_num: int = DEFAULT_MAX_CROPS) -> list[tuple[int, int]]:
     """All ``(w, h)`` with ``min_num <= w*h <= max_num``, in transformers' order: ``w`` then ``h``
-    ascending, stably sorted by tile count.
+    ascending, stably sorted by tile count -- which is v1's order (by tile count, then ``(w, h)``), so the list
+    is v1's (:func:`modelmeter.models.deepseek_ocr.workload.candidate_grids`, linear-logarithmic in ``max_num``).
 
     (The vendor sorts a ``set`` by tile count, which orders grids of equal count differently;
     for 2..6 crops no two grids of equal count can tie for the closest ratio, so the choice is
@@ -87,8 +97,7 @@ def candidate_grids(min_num: int = DEFAULT_MIN_CROPS, max_num: int = DEFAULT_MAX
     >>> candidate_grids(2, 4)
     [(1, 2), (2, 1), (1, 3), (3, 1), (1, 4), (2, 2), (4, 1)]
     """
-    grids = [(w, h) for w in range(1, max_num + 1) for h in range(1, max_num + 1) if min_num <= w * h <= max_num]
-    return sorted(grids, key=lambda g: g[0] * g[1])
+    return v1_candidate_grids(min_num, max_num)
 
 
 def select_crop_grid(
@@ -161,29 +170,6 @@ def _attention_impl(instance: object, attribute: object, value: str) -> None:
         raise ValueError(f"attention: unknown {value!r}; allowed: {', '.join(ATTENTION_IMPLS)}")
 
 
-def _view_size(instance: object, attribute: object, value: int) -> None:
-    name = getattr(attribute, "name", "size")
-    if not isinstance(value, int) or isinstance(value, bool) or value < PATCH_SIZE or value % PATCH_SIZE:
-        raise ValueError(f"{name}: must be a positive multiple of {PATCH_SIZE} pixels, got {value!r}")
-
-
-def _as_grid(value: tuple[int, int] | list[int]) -> tuple[int, int]:
-    items = tuple(value)
-    if len(items) != 2:
-        raise ValueError(f"crop_grid: must be two integers (width x height in crops), got {value!r}")
-    return (items[0], items[1])
-
-
-def _grid(instance: object, attribute: object, value: tuple[int, int]) -> None:
-    if min(value) < 1:
-        raise ValueError(f"crop_grid: must be two integers >= 1 (width x height in crops), got {value!r}")
-
-
-def _non_negative_int(instance: object, attribute: object, value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"{getattr(attribute, 'name', 'value')}: must be an integer >= 0, got {value!r}")
-
-
 @define(frozen=True, kw_only=True)
 class OCR2Workload(PageTokens):
     """One inference call: the views, the prompt, the generation length, the batch.
@@ -202,13 +188,13 @@ class OCR2Workload(PageTokens):
     145
     """
 
-    base_size: int = field(default=BASE_SIZE, validator=_view_size)
-    image_size: int = field(default=TILE_SIZE, validator=_view_size)
+    base_size: int = field(default=BASE_SIZE, validator=view_size)
+    image_size: int = field(default=TILE_SIZE, validator=view_size)
     crop_mode: bool = True
-    crop_grid: tuple[int, int] = field(default=(1, 1), converter=_as_grid, validator=_grid)
-    prompt_tokens: int = field(default=9, validator=_non_negative_int)
-    max_new_tokens: int = field(default=1000, validator=positive)
-    batch_size: int = field(default=1, validator=positive)
+    crop_grid: tuple[int, int] = field(default=(1, 1), converter=as_crop_grid, validator=check_crop_grid)
+    prompt_tokens: int = field(default=9, validator=token_count)
+    max_new_tokens: int = field(default=1000, validator=page_count)
+    batch_size: int = field(default=1, validator=page_count)
     dtype: str = field(default="bfloat16", validator=known_dtype)
     attention: str = field(default="flash", validator=_attention_impl)
 
