@@ -36,12 +36,16 @@ reports medians:
 In-process figures (evaluation, sweep, FlopCounterMode) are the CPU time of the measuring
 process (``time.process_time``), which other processes taking the core do not inflate; the
 wall-clock medians are reported beside them (``details``), as are the CLI's wall and child CPU
-times. The load average before and after is recorded. Prints a table; writes the JSON.
+times. The load average before and after is recorded. The project's sources are byte-compiled
+first, as installing the package does (with ``PYTHONDONTWRITEBYTECODE`` set, every fresh process
+would otherwise compile them again and the cold starts would measure the compiler). Prints a
+table; writes the JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
@@ -149,6 +153,8 @@ def _cpu_model() -> str:
 
 def run(repeats: int) -> dict[str, Any]:
     """Every measurement, ``repeats`` times each (medians)."""
+    for tree in ("src", "extern"):  # as an install does (see the module docstring)
+        compileall.compile_dir(REPO / tree, quiet=1)
     load_before = os.getloadavg()
     single = [_python(_SINGLE) for _ in range(repeats)]
     sweep = [_python(_SWEEP, str(SWEEP_FILE)) for _ in range(repeats)]
@@ -181,9 +187,12 @@ def run(repeats: int) -> dict[str, Any]:
             "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in load_after],
             "note": (
-                "shared machine (other jobs ran meanwhile). In-process figures are CPU time of the measuring "
+                f"shared machine: other jobs ran meanwhile (load average {load_before[0]:.1f} before, "
+                f"{load_after[0]:.1f} after, on {os.cpu_count()} cores; above the core count, the wall-clock "
+                "figures include waiting for a core). In-process figures are CPU time of the measuring "
                 "process (time.process_time: immune to other processes taking the core; one thread); wall-clock "
-                "medians are in details. Each repetition is a fresh process; medians over repetitions."
+                "medians are in details, with the CLI runs' child CPU time (user + system). Each repetition is a "
+                "fresh process; medians over repetitions. Sources byte-compiled first, as an install does."
             ),
         },
         "details": {

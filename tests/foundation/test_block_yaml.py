@@ -20,6 +20,9 @@ TRICKY = [
     "#x", "'q'", '"d"', "a  b", " lead", "trail ", "", "x\ny", "line\n\nbreak", "tab\there", "ünïcode", "[x]",
     "steps[mean-hi].lm_head", "{a}", "a,b", "?", "*ref", "&a", "!tag", "%p", "@at", "`b`", "|", ">", "=", "<<",
     "2339", "0.5", "-1", "+1", "embedded: conf/x.yaml", "a\\b", "\u2028", "\x85x", "é\ntwo",
+    "Linear(tokens=2, in_features=3, bias=True, dtype='bfloat16')", "experts.*[#2].up_proj", "a, b", "a:b", "a:",
+    "a :b", "a# b", "a #", "a\t#b", "x = y", "Yes,", "Null:", "n", "N", "o", "ON", "a - b", "a ? b", "a%d", "_x: y",
+    "a\x7fb", "é", "a  # b", "ends: ", "a: b: c", "3 * hidden_size * intermediate_size", "a\\nb",
 ]  # fmt: skip
 
 
@@ -32,6 +35,10 @@ def _pyyaml(data: Any) -> str:
     return text
 
 
+ASCII_TEXT = st.from_regex(r"[A-Za-z_][ -~]{0,14}", fullmatch=True)
+"""Printable ASCII after a letter: the strings the writer may decide to write plain itself."""
+
+
 def _plain(*, finite: bool) -> st.SearchStrategy[Any]:
     scalars = st.one_of(
         st.none(),
@@ -40,15 +47,17 @@ def _plain(*, finite: bool) -> st.SearchStrategy[Any]:
         st.floats(allow_nan=False, allow_infinity=not finite),
         st.sampled_from(TRICKY),
         st.text(max_size=12),
+        ASCII_TEXT,
     )
+    integers = st.dictionaries(keys, st.integers(min_value=-(10**20), max_value=10**20), min_size=1, max_size=4)
     return st.recursive(
         scalars,
-        lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=4)),
+        lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=4), integers),
         max_leaves=25,
     )
 
 
-keys = st.one_of(st.sampled_from(TRICKY), st.text(max_size=8))
+keys = st.one_of(st.sampled_from(TRICKY), st.text(max_size=8), ASCII_TEXT)
 plain = _plain(finite=False)
 
 

@@ -34,7 +34,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 import attrs
-from attrs import define, evolve, field
+from attrs import define, field
 
 from modelmeter.metrics import ZERO, LayerMetrics, weighted_sum
 from modelmeter.units import KNOWN_DTYPES
@@ -368,16 +368,7 @@ def scale_for_child(metrics: LayerMetrics, child: Child) -> LayerMetrics:
     weight memory, KV-cache memory) times its instance count instead."""
     if child.count == 1 and child.instances is None:
         return metrics
-    scaled = metrics.scaled(child.count)
-    if child.instances is None or child.instances == child.count:
-        return scaled
-    k = child.n_instances
-    return evolve(
-        scaled,
-        params=metrics.params * k,
-        weight_memory_bytes=metrics.weight_memory_bytes * k,
-        kv_cache_memory_bytes=metrics.kv_cache_memory_bytes * k,
-    )
+    return weighted_sum((metrics, child.count, child.n_instances))
 
 
 def short_int(value: int) -> str:

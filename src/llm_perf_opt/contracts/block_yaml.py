@@ -9,6 +9,13 @@ PyYAML itself, once per distinct string (it decides the quoting); the continuati
 with line breaks stand two spaces right of its key or dash, as PyYAML indents them. A mapping key that is not
 a plain word sends the whole document to PyYAML.
 
+A string value is written plain without asking PyYAML when both of PyYAML's tests pass for certain: its
+resolver reads it back as a string (it starts with a letter or ``_``, so only the boolean and null words could
+resolve otherwise, and those are excluded), and its emitter allows a plain scalar in a block (printable ASCII
+only, no trailing space, no ``": "``, ``" #"`` or final ``":"``, which are the block indicators after the first
+character; ``,``, ``[``, ``]``, ``{``, ``}`` and ``?`` matter only in flow style). A layer identifier such as
+``Linear(tokens=913, in_features=1280, ...)`` is such a string.
+
 Example
 -------
 >>> print(dump_block_yaml({"a": [1, 2.5e-06], "b": {"c": None, "d": "x: y"}, "e": []}), end="")
@@ -45,8 +52,25 @@ class _UnusualKeyError(Exception):
     """A mapping key this writer does not write itself (PyYAML may write it as a complex ``?`` key)."""
 
 
+_PLAIN_VALUE = re.compile(r"[A-Za-z_][\x20-\x7e]*")
+"""Strings that may be plain values (see the module docstring for the rest of the test): a letter or ``_`` first,
+printable ASCII."""
+
+
 def _plain_word(text: str) -> bool:
     return _PLAIN.fullmatch(text) is not None and text not in _RESOLVED_WORDS and "  " not in text
+
+
+def _plain_value(text: str) -> bool:
+    """``text`` is written plain as a block mapping value or list item (as PyYAML decides it)."""
+    return (
+        _PLAIN_VALUE.fullmatch(text) is not None
+        and text not in _RESOLVED_WORDS
+        and not text.endswith((" ", ":"))
+        and ": " not in text
+        and " #" not in text
+        and "  " not in text
+    )
 
 
 def _quoted(text: str) -> str:
@@ -61,7 +85,8 @@ _CONTINUATION = re.compile("([\n\x85\u2028\u2029])(?=[^\n\x85\u2028\u2029])")
 
 
 class _Writer:
-    """One document's writer: the text of every distinct string is worked out once."""
+    """One document's writer: the text of every distinct string is worked out once, and so is the layout of
+    every mapping of integers (a metric record: the bulk of a report) at each indentation."""
 
     def __init__(self) -> None:
         self.lines: list[str] = []
@@ -69,6 +94,21 @@ class _Writer:
         self.texts: dict[str, str] = {}
         self.multiline: set[str] = set()
         """Rendered strings with line breaks: their continuation lines move with the column."""
+        self.int_layouts: dict[tuple[str, tuple[str, ...]], str] = {}
+        """(indentation, keys) -> the lines of a mapping of those keys to integers, ``%d`` for each value."""
+
+    def int_mapping(self, value: dict[Any, Any], indent: str) -> str | None:
+        """The lines of ``value`` at ``indent`` when all its values are integers (not booleans), else ``None``."""
+        values = tuple(value.values())
+        if set(map(type, values)) != {int}:
+            return None
+        layout_key = (indent, tuple(value))
+        layout = self.int_layouts.get(layout_key)
+        if layout is None:
+            layout = self.int_layouts[layout_key] = "\n".join(
+                f"{indent}{self.key(k).replace('%', '%%')}: %d" for k in value
+            )
+        return layout % values
 
     def key(self, key: Any) -> str:
         out = self.keys.get(key)
@@ -84,7 +124,7 @@ class _Writer:
         if t is str:
             out = self.texts.get(value)
             if out is None:
-                out = self.texts[value] = value if _plain_word(value) else _quoted(value)
+                out = self.texts[value] = value if _plain_value(value) else _quoted(value)
                 if _CONTINUATION.search(out):
                     self.multiline.add(out)
             if indent and out in self.multiline:
@@ -117,7 +157,11 @@ class _Writer:
                     lines.append(f"{indent}{name}: {int.__repr__(item)}")
                 elif (t is dict or t is list) and item:
                     lines.append(f"{indent}{name}:")
-                    self.emit(item, inner if t is dict else indent)
+                    block = self.int_mapping(item, inner) if t is dict else None
+                    if block is None:
+                        self.emit(item, inner if t is dict else indent)
+                    else:
+                        lines.append(block)
                 else:
                     lines.append(f"{indent}{name}: {self.scalar(item, indent)}")
         else:

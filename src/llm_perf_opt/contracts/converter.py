@@ -246,16 +246,27 @@ def structure_document(data: Any, cls: type[T], converter: cattrs.Converter | No
 
 
 def to_json_text(obj: Any) -> str:
-    """Deterministic JSON text of a record (declared key order, 2-space indent, final newline): the bytes of
-    ``json.dumps(..., indent=2, ensure_ascii=False, allow_nan=False)``, written by
+    """Deterministic JSON text of a record (declared key order, 2-space indent, final newline):
+    :func:`json_text` of its plain data."""
+    return json_text(unstructure(obj))
+
+
+def json_text(data: Any) -> str:
+    """The JSON text of plain data (a record's :func:`unstructure`): the bytes of
+    ``json.dumps(..., indent=2, ensure_ascii=False, allow_nan=False)`` and a final newline, written by
     :func:`~llm_perf_opt.contracts.indented_json.dump_indented_json`."""
-    return dump_indented_json(unstructure(obj)) + "\n"
+    return dump_indented_json(data) + "\n"
 
 
 def to_yaml_text(obj: Any) -> str:
-    """Deterministic YAML text of a record (declared key order, block style): PyYAML's safe dumper's bytes,
-    written by :func:`~llm_perf_opt.contracts.block_yaml.dump_block_yaml` for a mapping or list."""
-    data = unstructure(obj)
+    """Deterministic YAML text of a record (declared key order, block style): :func:`yaml_text` of its plain
+    data."""
+    return yaml_text(unstructure(obj))
+
+
+def yaml_text(data: Any) -> str:
+    """The YAML text of plain data (a record's :func:`unstructure`): PyYAML's safe dumper's bytes, written by
+    :func:`~llm_perf_opt.contracts.block_yaml.dump_block_yaml` for a mapping or list."""
     if isinstance(data, dict | list) and data:
         return dump_block_yaml(data)
     text: str = yaml.dump(

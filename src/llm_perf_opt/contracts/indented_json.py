@@ -42,7 +42,28 @@ def _scalar(value: Any) -> str:
     raise TypeError(f"Object of type {t.__name__} is not JSON serializable")
 
 
-def _emit(value: Any, indent: str, out: list[str], keys: dict[str, str]) -> None:
+IntLayouts = dict[tuple[str, tuple[str, ...]], str]
+"""(indentation, keys) -> the text of an object of those keys to integers, ``%d`` for each value."""
+
+
+def _int_object(value: dict[Any, Any], indent: str, layouts: IntLayouts) -> str | None:
+    """The text of ``value`` at ``indent`` when its keys are strings and its values integers (not booleans), else
+    ``None``: a metric record, the bulk of a report, in one formatting call."""
+    values = tuple(value.values())
+    if set(map(type, values)) != {int}:
+        return None
+    layout_key = (indent, tuple(value))
+    layout = layouts.get(layout_key)
+    if layout is None:
+        if any(type(k) is not str for k in value):
+            return None
+        inner = indent + "  "
+        items = ",\n".join(f"{inner}{_string(k).replace('%', '%%')}: %d" for k in value)
+        layout = layouts[layout_key] = f"{{\n{items}\n{indent}}}"
+    return layout % values
+
+
+def _emit(value: Any, indent: str, out: list[str], keys: dict[str, str], layouts: IntLayouts) -> None:
     """``value`` at ``indent``; a container's scalar items are written inline (one call less per leaf)."""
     t = type(value)
     if t is dict:
@@ -64,7 +85,11 @@ def _emit(value: Any, indent: str, out: list[str], keys: dict[str, str]) -> None
                 out.append(sep + encoded + _string(item))
             elif kind is dict or kind is list or kind is tuple:
                 out.append(sep + encoded)
-                _emit(item, inner, out, keys)
+                block = _int_object(item, inner, layouts) if kind is dict and item else None
+                if block is None:
+                    _emit(item, inner, out, keys, layouts)
+                else:
+                    out.append(block)
             else:
                 out.append(sep + encoded + _scalar(item))
             sep = ",\n" + inner
@@ -79,7 +104,7 @@ def _emit(value: Any, indent: str, out: list[str], keys: dict[str, str]) -> None
             kind = type(item)
             if kind is dict or kind is list or kind is tuple:
                 out.append(sep)
-                _emit(item, inner, out, keys)
+                _emit(item, inner, out, keys, layouts)
             else:
                 out.append(sep + _scalar(item))
             sep = ",\n" + inner
@@ -91,5 +116,5 @@ def _emit(value: Any, indent: str, out: list[str], keys: dict[str, str]) -> None
 def dump_indented_json(data: Any) -> str:
     """``json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)`` for plain data with string keys."""
     out: list[str] = []
-    _emit(data, "", out, {})
+    _emit(data, "", out, {}, {})
     return "".join(out)

@@ -26,6 +26,8 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 def non_negative_int(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     """An ``int`` (not a ``bool``) that is at least 0."""
+    if type(value) is int and value >= 0:  # the common case, decided without the checks below
+        return
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValueError(f"{attribute.name}: must be an integer >= 0, got {value!r}")
 

@@ -27,15 +27,16 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from llm_perf_opt.contracts.runtime_converter import structure_profile
 from llm_perf_opt.contracts.yaml_input import load_yaml, read_input_file
-from llm_perf_opt.data.runtime_profile import RuntimeProfile
 from llm_perf_opt.utils.named_files import check_name_matches_file, looks_like_path, named_file, user_file, yaml_stems
 from llm_perf_opt.utils.packaged_defaults import conf_dir
+
+if TYPE_CHECKING:  # the records and their converter are imported when a profile is read (listing names is light)
+    from llm_perf_opt.data.runtime_profile import RuntimeProfile
 
 RUNTIMES_DIR = conf_dir("runtimes")
 """The packaged runtime profiles (``conf/runtimes``)."""
@@ -92,6 +93,8 @@ def load_runtime_file(path: Path, *, check_name: bool = True) -> RuntimeProfile:
 
     ``check_name``: the record's ``name`` must equal the file's stem (the rule of the packaged
     profiles; a user's own file may carry any name)."""
+    from llm_perf_opt.contracts.runtime_converter import structure_profile
+
     data = _resolved_data(path.stem, path.parent, ())
     try:
         profile = structure_profile(data)

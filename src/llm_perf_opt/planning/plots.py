@@ -684,10 +684,14 @@ def sweep_plots(points: Sequence[PlanningPoint], arch: OCRArch) -> dict[str, byt
         ("kv_cache_vs_context", _kv_figure, (list(points), arch, ref)),
         ("ttft_tpot_vs_batch", _batch_figure, (list(points), view)),
     ]
+    rooflines: list[tuple[str, Callable[..., Any], tuple[Any, ...]]] = []
     for name in sorted({p.hardware for p in points}):
         at = [p for p in points if p.hardware == name and _view_key(p) == view]
         smallest = min(at or [p for p in points if p.hardware == name], key=lambda p: p.workload.batch_size)
-        tasks.append((f"roofline_{name}", _roofline_figure, (smallest, arch)))
+        rooflines.append((f"roofline_{name}", _roofline_figure, (smallest, arch)))
+    # the rooflines (two log-log panels with placed labels) take the longest: queued first, so that the workers
+    # finish together instead of one drawing the last roofline alone
+    tasks = rooflines + tasks
     import multiprocessing
 
     import matplotlib.figure  # noqa: F401  (imported once here, inherited by the forked workers)

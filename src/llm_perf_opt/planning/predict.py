@@ -71,7 +71,6 @@ Example
 from __future__ import annotations
 
 import functools
-import gc
 import math
 from collections.abc import Sequence
 
@@ -86,35 +85,13 @@ from llm_perf_opt.timing.memory_fit import device_memory_bytes, max_batch_affine
 from llm_perf_opt.timing.roofline import RooflineTime, peak_working_set_bytes, tree_times
 from llm_perf_opt.timing.throughput import PageThroughput
 from llm_perf_opt.timing.time_model import StageTimes, TimeModel, time_model
+from llm_perf_opt.utils.collector import CollectorPaused
 from modelmeter.layers.base import BaseLayer
 from modelmeter.models.deepseek_ocr.layers.core.decode import DeepseekOCRDecodeStep
 from modelmeter.models.families import AnyOCRWorkload, OCRArch, family_of
 
 DEFAULT_MEMORY_UTILIZATION = 0.9
 """Fraction of device memory a run may use: vLLM's default ``gpu_memory_utilization``."""
-
-
-class CollectorPaused:
-    """Context manager pausing Python's cyclic garbage collector (restored on exit).
-
-    The analytic trees hold no reference cycles, so reference counting frees everything;
-    the collector's passes over the large per-value caches would be pure overhead (they
-    took a third of an evaluation's time when left on).
-
-    Example
-    -------
-    >>> with CollectorPaused():
-    ...     gc.isenabled()
-    False
-    """
-
-    def __enter__(self) -> None:
-        self.was_enabled = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.was_enabled:
-            gc.enable()
 
 
 def gpus_for(target_pages_per_day: float, pages_per_day_per_gpu: float) -> int:

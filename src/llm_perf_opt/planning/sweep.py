@@ -53,10 +53,11 @@ from llm_perf_opt.data.model_spec import DeepSeekOCRModelSpec
 from llm_perf_opt.data.planning import PlanningPoint
 from llm_perf_opt.data.sweep import ALL_GRIDS, SweepAxes, SweepPointSpec, SweepResult, SweepSpec, parse_pair
 from llm_perf_opt.kernels.timing import RuntimeCache
-from llm_perf_opt.planning.predict import CollectorPaused, predict_many
+from llm_perf_opt.planning.predict import predict_many
 from llm_perf_opt.planning.table import csv_header, csv_row
 from llm_perf_opt.timing.time_model import time_model
 from llm_perf_opt.utils.atomic_output import write_directory
+from llm_perf_opt.utils.collector import CollectorPaused
 from llm_perf_opt.utils.input_error import did_you_mean
 from modelmeter.models.families import FAMILIES, AnyOCRWorkload, ModelFamily, family_of
 

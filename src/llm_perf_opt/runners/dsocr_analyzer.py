@@ -29,15 +29,13 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from attrs import evolve
 
 import llm_perf_opt
-from llm_perf_opt.contracts.converter import to_json_text, to_yaml_text, unstructure
-from llm_perf_opt.data.hardware import HardwareSpec
+from llm_perf_opt.contracts.converter import json_text, to_json_text, unstructure, yaml_text
 from llm_perf_opt.data.run_manifest import ManifestFile, RunManifest
-from llm_perf_opt.data.runtime_profile import RuntimeProfile
 from llm_perf_opt.data.workload_profile import OCRWorkloadProfile
 from llm_perf_opt.hardware.registry import list_hardware, resolve_hardware
 from llm_perf_opt.kernels.profiles import DEFAULT_RUNTIME, list_runtimes, resolve_runtime
@@ -58,6 +56,7 @@ from llm_perf_opt.runners.summary_builder import build_summary
 from llm_perf_opt.runners.torch_gate import require_torch
 from llm_perf_opt.utils.atomic_output import check_output_directory, write_directory
 from llm_perf_opt.utils.cli_boundary import OneLineParser, run_command, wants_debug
+from llm_perf_opt.utils.collector import CollectorPaused
 from llm_perf_opt.utils.input_error import InputError
 from llm_perf_opt.utils.named_files import looks_like_path
 from llm_perf_opt.utils.packaged_defaults import (
@@ -67,8 +66,6 @@ from llm_perf_opt.utils.packaged_defaults import (
     packaged_workload_ids,
     sweep_file,
 )
-from llm_perf_opt.utils.torchinfo_artifacts import load_target_operator_list
-from llm_perf_opt.utils.torchinfo_crosscheck import cross_check
 from llm_perf_opt.visualize.layer_pages import page_name, render_layer_page
 from llm_perf_opt.visualize.report_markdown import render_report_markdown
 from llm_perf_opt.visualize.stage_table import render_stage_table
@@ -78,7 +75,10 @@ from modelmeter.models.deepseek_ocr.workload import OCRWorkload
 from modelmeter.models.families import FAMILIES, V1, OCRModel
 from modelmeter.units import KNOWN_DTYPES
 
-if TYPE_CHECKING:  # the time model is imported when --hardware asks for it (a plain run starts faster)
+if TYPE_CHECKING:  # imported where used: the time model with --hardware, the cross-check with --torchinfo-dir
+    from llm_perf_opt.data.hardware import HardwareSpec
+    from llm_perf_opt.data.runtime_profile import RuntimeProfile
+    from llm_perf_opt.data.torchinfo_crosscheck import TorchInfoCrossCheck
     from llm_perf_opt.runners.timing_builder import WorkloadTimings
 
 PROG = "dsocr-analyzer"
@@ -346,7 +346,7 @@ def _versions() -> dict[str, str]:
     return out
 
 
-TimeInputs = tuple[HardwareSpec, RuntimeProfile]
+TimeInputs: TypeAlias = "tuple[HardwareSpec, RuntimeProfile]"
 """The GPU and the runtime profile a time prediction is made for."""
 
 
@@ -382,7 +382,7 @@ def _or_a_path(value: str, kind: str) -> str:
     return "" if looks_like_path(value) else f"; or a path to your own {kind} .yaml file"
 
 
-def _timings(model: OCRModel, time_inputs: tuple[HardwareSpec, RuntimeProfile] | None) -> WorkloadTimings | None:
+def _timings(model: OCRModel, time_inputs: TimeInputs | None) -> WorkloadTimings | None:
     if time_inputs is None:
         return None
     from llm_perf_opt.runners.timing_builder import stage_timings
@@ -421,9 +421,15 @@ def analytic_outputs(
 ) -> tuple[dict[str, str], str, str, WorkloadTimings | None]:
     """:func:`output_files`, plus the predicted times they were written from (``None`` without ``--hardware``),
     for a caller that shows them in another form (the HTTP service's time breakdown)."""
-    target = load_target_operator_list(args.torchinfo_dir) if args.torchinfo_dir else None
+    with CollectorPaused():  # tens of thousands of records and no reference cycles: the collector would only slow it
+        return _analytic_outputs(inputs, args, time_inputs)
+
+
+def _analytic_outputs(
+    inputs: AnalyzerInputs, args: argparse.Namespace, time_inputs: TimeInputs | None
+) -> tuple[dict[str, str], str, str, WorkloadTimings | None]:
     model = inputs.spec.family.model(inputs.spec.arch, inputs.workload)
-    check = cross_check(target, model) if target is not None else None
+    check = _torchinfo_check(args.torchinfo_dir, model) if args.torchinfo_dir else None
     report = build_report(inputs, torchinfo=check, model=model)
     try:
         timings = _timings(model, time_inputs)
@@ -434,22 +440,37 @@ def analytic_outputs(
     summary = build_summary(report, timings)
     files: dict[str, str] = {}
     fmt = args.format or DEFAULT_FORMAT
+    data = unstructure(report)  # once for both formats
     if fmt in ("json", "both"):
-        files["report.json"] = to_json_text(report)
+        files["report.json"] = json_text(data)
     if fmt in ("yaml", "both"):
-        files["report.yaml"] = to_yaml_text(report)
+        files["report.yaml"] = yaml_text(data)
     files["summary.json"] = to_json_text(summary)
-    from llm_perf_opt.visualize.time_sections import render_headline_markdown, render_headline_text
-
-    key = inputs.spec.family.key
-    lead = [] if timings is None else [render_headline_markdown(timings.page, inputs.workload.batch_size, key)]
+    lead, headline = _headlines(timings, inputs)
     files["report.md"] = render_report_markdown(
         report, lead_sections=lead, extra_sections=_time_sections(model, timings)
     )
     for info in report.layer_classes:
         files[f"layers/{page_name(info.class_name)}"] = render_layer_page(info, report.workload.id)
-    headline = "" if timings is None else render_headline_text(timings.page, inputs.workload.batch_size, key)
     return files, render_stage_table(summary.stages), headline, timings
+
+
+def _headlines(timings: WorkloadTimings | None, inputs: AnalyzerInputs) -> tuple[list[str], str]:
+    """report.md's headline section (none without ``--hardware``) and the console's headline (empty without)."""
+    if timings is None:  # the time model's modules are not imported: a plain run starts faster
+        return [], ""
+    from llm_perf_opt.visualize.time_sections import render_headline_markdown, render_headline_text
+
+    key, batch = inputs.spec.family.key, inputs.workload.batch_size
+    return [render_headline_markdown(timings.page, batch, key)], render_headline_text(timings.page, batch, key)
+
+
+def _torchinfo_check(torchinfo_dir: str, model: OCRModel) -> TorchInfoCrossCheck:
+    """``--torchinfo-dir``'s cross-check (its modules are imported only when the flag is given)."""
+    from llm_perf_opt.utils.torchinfo_artifacts import load_target_operator_list
+    from llm_perf_opt.utils.torchinfo_crosscheck import cross_check
+
+    return cross_check(load_target_operator_list(torchinfo_dir), model)
 
 
 def plan_analytic(args: argparse.Namespace) -> tuple[AnalyzerInputs, TimeInputs | None, str]:

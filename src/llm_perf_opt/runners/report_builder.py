@@ -15,8 +15,6 @@ import inspect
 import re
 from collections.abc import Iterable
 
-import attrs
-
 from llm_perf_opt.data.analytic_report import AnalyticModelReport, StageTotals, WorkloadGeometry
 from llm_perf_opt.data.layer_class_info import LayerClassInfo, LayerShape
 from llm_perf_opt.data.module_metrics import ModuleMetricsSnapshot
@@ -28,7 +26,7 @@ from llm_perf_opt.data.workload_profile import CropGrid
 from llm_perf_opt.runners.analyzer_inputs import AnalyzerInputs
 from llm_perf_opt.utils.analytic_tree import CallSite, iter_call_sites
 from modelmeter.layers.base import BaseLayer, Child, scale_for_child
-from modelmeter.metrics import LayerMetrics
+from modelmeter.metrics import METRIC_NAMES, LayerMetrics
 from modelmeter.models.families import OCRModel
 
 _SECTION = re.compile(r"^(Parameters|Example|Examples|Returns|Raises|Notes|Attributes)\s*$")
@@ -93,12 +91,15 @@ class _ShapeUse:
         self.layer, self.node_id, self.calls = layer, node_id, 0
 
 
-def layer_classes(sites: Iterable[CallSite]) -> tuple[LayerClassInfo, ...]:
-    """One entry per analytic class used, sorted by name, with its distinct shapes."""
+def layer_classes(sites: Iterable[CallSite], identifiers: Iterable[str]) -> tuple[LayerClassInfo, ...]:
+    """One entry per analytic class used, sorted by name, with its distinct shapes (``identifiers``: each site's
+    ``layer.identifier``, as its report node already holds it)."""
     uses: dict[type[BaseLayer], dict[str, _ShapeUse]] = {}
-    for site in sites:
+    for site, identifier in zip(sites, identifiers, strict=True):
         per_class = uses.setdefault(type(site.layer), {})
-        use = per_class.setdefault(site.layer.identifier, _ShapeUse(site.layer, site.node_id))
+        use = per_class.get(identifier)
+        if use is None:
+            use = per_class[identifier] = _ShapeUse(site.layer, site.node_id)
         use.calls += site.calls
     out = []
     for cls, by_ident in uses.items():
@@ -169,11 +170,11 @@ def build_report(
         total=snapshot(model.metrics()),
         stages=stages,
         nodes=nodes,
-        layer_classes=layer_classes(sites),
+        layer_classes=layer_classes(sites, (n.identifier for n in nodes)),
         torchinfo=torchinfo,
     )
 
 
 def metrics_of(snap: ModuleMetricsSnapshot) -> LayerMetrics:
     """The :class:`LayerMetrics` of a snapshot (for its derived quantities: I/O totals, intensity)."""
-    return LayerMetrics(**attrs.asdict(snap))
+    return LayerMetrics(**{name: getattr(snap, name) for name in METRIC_NAMES})
