@@ -124,6 +124,7 @@ VENDOR_REPORTS: tuple[tuple[str, tuple[tuple[str, str], ...], str], ...] = (
             ("first", "reports/validation/vendor-h200/raw-vendor.json"),
             ("second", "reports/validation/vendor-h200/raw-vendor-2.json"),
             ("third", "reports/validation/vendor-h200/raw-vendor-3.json"),
+            ("fourth", "reports/validation/vendor-h200/raw-vendor-4.json"),
         ),
         "h200",
     ),
