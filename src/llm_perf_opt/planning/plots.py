@@ -424,13 +424,29 @@ def _split_figure(figure: Any, p: PlanningPoint) -> Any:
     return fig
 
 
+KV_FIGURE_BATCHES = 8
+"""Most batch sizes the KV-cache figure draws a line for (a sweep of more shows this many, spread over them)."""
+
+
+def _spread(values: Sequence[int], most: int) -> list[int]:
+    """At most ``most`` of the sorted ``values``, evenly spaced by position, the first and the last included.
+
+    >>> _spread(list(range(1, 101)), 4)
+    [1, 34, 67, 100]
+    """
+    if len(values) <= most:
+        return list(values)
+    return [values[round(i * (len(values) - 1) / (most - 1))] for i in range(most)]
+
+
 def _kv_figure(
     figure: Any, points: Sequence[PlanningPoint], arch: OCRArch, reference: PlanningPoint | None = None
 ) -> Any:
     fig = figure(figsize=(9, 5.2))
     ax = fig.add_subplot()
     w0 = points[0].workload
-    batches = sorted({p.workload.batch_size for p in points})
+    every_batch = sorted({p.workload.batch_size for p in points})
+    batches = _spread(every_batch, KV_FIGURE_BATCHES)
     contexts = [256 * k for k in range(1, 33)]
     gib = 2**30
     for b in batches:
@@ -482,7 +498,8 @@ def _kv_figure(
         )
     layers = arch.language.num_hidden_layers
     ax.set_title(f"KV cache vs context length ({w0.dtype}, {layers} layers x keys and values)")
-    ax.legend(loc="lower right", frameon=False)
+    shown = "" if len(batches) == len(every_batch) else f"{len(batches)} of the sweep's {len(every_batch)} batch sizes"
+    ax.legend(loc="lower right", frameon=False, title=shown or None, title_fontsize=7)
     ax.grid(True, alpha=0.3)
     return fig
 

@@ -29,7 +29,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias
 
 from attrs import evolve
 
@@ -55,7 +55,7 @@ from llm_perf_opt.runners.serve_mode import SERVE_FLAGS, add_serve_arguments, ru
 from llm_perf_opt.runners.summary_builder import build_summary
 from llm_perf_opt.runners.torch_gate import require_torch
 from llm_perf_opt.utils.atomic_output import check_output_directory, write_directory
-from llm_perf_opt.utils.cli_boundary import OneLineParser, run_command, wants_debug
+from llm_perf_opt.utils.cli_boundary import OneLineParser, exit_program, run_command, wants_debug
 from llm_perf_opt.utils.collector import CollectorPaused
 from llm_perf_opt.utils.input_error import InputError
 from llm_perf_opt.utils.named_files import looks_like_path
@@ -679,5 +679,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_command(PROG, body, debug=wants_debug(args_list))
 
 
+def program() -> NoReturn:
+    """The ``dsocr-analyzer`` program: :func:`main` on the command line's arguments, then exit with its status
+    (:func:`llm_perf_opt.utils.cli_boundary.exit_program`)."""
+    exit_program(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    program()

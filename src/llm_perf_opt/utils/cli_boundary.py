@@ -101,3 +101,18 @@ def run_command(prog: str, body: Callable[[], int], *, debug: bool) -> int:
         print(one_line(f"{prog}: internal error ({detail[:160]}); run again with {DEBUG_FLAG} for the traceback"),
               file=sys.stderr)  # fmt: skip
         return 1
+
+
+def exit_program(status: int) -> NoReturn:
+    """End a program (not a function called in-process) with ``status``, without the interpreter's last walk of
+    the heap.
+
+    At exit Python collects every tracked object once more before freeing the modules; after a sweep holding
+    millions of layer and point records that walk took 1.5 s of a 7.9 s run. :func:`gc.freeze` moves them out of
+    the collector's reach first (the process ends right after, so nothing is kept alive longer). Not for
+    in-process callers: they call the program's ``main`` and keep its status.
+    """
+    import gc
+
+    gc.freeze()
+    raise SystemExit(status)
