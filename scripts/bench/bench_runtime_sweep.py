@@ -12,12 +12,16 @@ the engine alone (:func:`llm_perf_opt.planning.sweep.evaluate_sweep`: no files, 
 ``output_length_hf_eager``
     the packaged sweep ``output-length`` with every point timed under ``hf-eager`` (what ``--runtime hf-eager``
     does): the vision stages and the prefill repeat at every output length;
-``worst_200_mixed``, ``worst_200_hf_eager``
-    200 DeepSeek-OCR-2 points with nothing in common between two workloads (the batch size changes every layer of
-    every stage): 20 batch sizes under the five packaged runtime profiles on a calibrated and a portable GPU, and
-    200 batch sizes under ``hf-eager`` (the profile with the most kernels) on one GPU. The most runtime-timed points
-    a sweep may hold (:data:`llm_perf_opt.data.sweep.MAX_RUNTIME_POINTS`) at their slowest: the bound the
-    hostile-input promise (any input under 1 MB within 10 s) rests on.
+``worst_100_mixed``, ``worst_100_hf_eager``
+    100 DeepSeek-OCR-2 points with nothing in common between two workloads (the batch size changes every layer of
+    every stage): 10 batch sizes under the five packaged runtime profiles on a calibrated and a portable GPU, and
+    100 batch sizes under ``hf-eager`` (the profile with the most kernels) on one GPU. The most runtime-timed points
+    a sweep may hold (:data:`llm_perf_opt.data.sweep.MAX_RUNTIME_POINTS`) at their slowest;
+``worst_2000_roofline``
+    2,000 DeepSeek-OCR points timed with the roofline, no two sharing a workload (20 prompt lengths times 100 batch
+    sizes): the most distinct workloads a sweep may time with the roofline
+    (:data:`llm_perf_opt.data.sweep.MAX_ROOFLINE_WORKLOADS`). The two bounds the hostile-input promise (any input
+    under 1 MB within 10 s) rests on.
 
 Each figure is the CPU time of the measuring process (``time.process_time``), which other processes taking the
 core do not inflate, with the wall-clock median beside it. The load average before and after is recorded. Prints a
@@ -39,8 +43,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 
 _WORST = """
-name: worst-200
-description: 200 runtime-timed points sharing no stage
+name: worst-case
+description: runtime-timed points sharing no stage
 cartesian:
   models: [deepseek-ocr-2]
   resolution_modes: [dynamic]
@@ -56,16 +60,23 @@ plots: false
 CASES: dict[str, tuple[str, str | None]] = {
     "ocr_v1_vs_v2": ("packaged:ocr-v1-vs-v2", None),
     "output_length_hf_eager": ("packaged:output-length", "hf-eager"),
-    "worst_200_mixed": (
+    "worst_100_mixed": (
         _WORST.format(
-            batches=", ".join(map(str, range(1, 21))),
+            batches=", ".join(map(str, range(1, 11))),
             hardware="h100-sxm, l4",
             runtimes="hf-eager, hf-sdpa, hf-fa2, hf-sdpa-graph, fused",
         ),
         None,
     ),
-    "worst_200_hf_eager": (
-        _WORST.format(batches=", ".join(map(str, range(1, 201))), hardware="l4", runtimes="hf-eager"),
+    "worst_100_hf_eager": (
+        _WORST.format(batches=", ".join(map(str, range(1, 101))), hardware="l4", runtimes="hf-eager"),
+        None,
+    ),
+    "worst_2000_roofline": (
+        _WORST.replace("deepseek-ocr-2", "deepseek-ocr")
+        .replace("[dynamic]", "[gundam]")
+        .replace("[4000]", "[" + ", ".join(str(100 * i) for i in range(1, 21)) + "]")
+        .format(batches=", ".join(map(str, range(1, 101))), hardware="h100-sxm", runtimes="roofline"),
         None,
     ),
 }

@@ -62,13 +62,16 @@ SWEEP_SCHEMA_VERSION = "1"
 ALL_GRIDS = "all"
 _PAIR = re.compile(r"^\s*(\d{1,9})\s*[xX]\s*(\d{1,9})\s*$")
 MAX_POINTS = 10_000
-"""Most points a sweep may expand to (before duplicates are dropped): a few milliseconds each, so a sweep
-finishes within a minute or so; a larger study is several sweeps."""
-MAX_RUNTIME_POINTS = 200
-"""Most of those points a sweep may time under a runtime profile (not the roofline): each walks the model's
-kernel inventory, 25 to 50 ms of CPU a point when no stage repeats between points (200 such points: 5 to 10 s on
-one core, ``scripts/bench/bench_runtime_sweep.py``; points sharing stages cost less), instead of the hours
-10,000 such points would take."""
+"""Most points a sweep may expand to (before duplicates are dropped); a larger study is several sweeps."""
+MAX_ROOFLINE_WORKLOADS = 2_000
+"""Most distinct workloads (model, view, tokens, batch, attention) a sweep may time with the roofline: about
+1.5 ms of CPU each when nothing repeats (all GPUs of a workload are timed in one pass), plus its share of the CSV,
+JSON and plots, so that such a sweep, plots included, ends within 10 s on one core of a 2-core machine."""
+MAX_RUNTIME_POINTS = 100
+"""Most points a sweep may time under a runtime profile (not the roofline): each walks the model's kernel
+inventory, 25 to 50 ms of CPU a point when no stage repeats between points (100 such points: 2.5 to 5 s on one
+core, ``scripts/bench/bench_runtime_sweep.py``; points sharing stages cost less). A sweep doing both may spend
+each bound's share: ``workloads / MAX_ROOFLINE_WORKLOADS + runtime points / MAX_RUNTIME_POINTS <= 1``."""
 
 
 def parse_pair(text: str) -> tuple[int, int] | None:
@@ -287,10 +290,11 @@ class SweepSpec:
                 "split the sweep or shorten its lists"
             )
         timed = self.point_bound(runtime_only=True)
-        if timed > MAX_RUNTIME_POINTS:
+        workloads = self.roofline_workload_bound()
+        if workloads / MAX_ROOFLINE_WORKLOADS + timed / MAX_RUNTIME_POINTS > 1:
             raise ValueError(
-                f"runtimes: {timed:,} points timed under a runtime profile, more than {MAX_RUNTIME_POINTS:,} (each "
-                "walks the model's kernels, 0.1 to 0.5 s); split the sweep or time it with the roofline"
+                f"cartesian: {workloads:,} roofline workloads and {timed:,} runtime-profile points; allowed: at most "
+                f"{MAX_ROOFLINE_WORKLOADS:,} or {MAX_RUNTIME_POINTS:,}, or a mix of both shares; split the sweep"
             )
 
     @property
@@ -312,6 +316,31 @@ class SweepSpec:
         if self.cartesian is None:
             return sum(1 for p in self.points if not runtime_only or p.runtime != ROOFLINE)
         a = self.cartesian
+        per_view = len(a.prompt_tokens) * len(a.max_new_tokens) * len(a.batch_sizes) * len(a.attention)
+        runtimes = sum(1 for r in a.runtimes if not runtime_only or r != ROOFLINE)
+        return self._view_bound() * per_view * runtimes * len(a.hardware)
+
+    def roofline_workload_bound(self) -> int:
+        """Distinct workloads the spec times with the roofline (every GPU of a workload in one pass; duplicates
+        of a ``points`` list counted).
+
+        Example
+        -------
+        >>> axes = SweepAxes(batch_sizes=(1, 2), hardware=("h100-sxm", "l4"))
+        >>> SweepSpec(name="x", description="y", cartesian=axes, max_crops=3).roofline_workload_bound()
+        8
+        """
+        if self.cartesian is None:
+            return sum(1 for p in self.points if p.runtime == ROOFLINE)
+        a = self.cartesian
+        if ROOFLINE not in a.runtimes:
+            return 0
+        return self._view_bound() * len(a.prompt_tokens) * len(a.max_new_tokens) * len(a.batch_sizes) * len(a.attention)
+
+    def _view_bound(self) -> int:
+        """Views (mode, crop grid or page size, per model) of the cartesian axes."""
+        assert self.cartesian is not None
+        a = self.cartesian
         views = 0
         for family in (FAMILIES[m] for m in a.models):
             grids = sum(
@@ -320,9 +349,7 @@ class SweepSpec:
             )
             for mode in (family.resolution_modes[m] for m in a.resolution_modes if m in family.resolution_modes):
                 views += len(a.page_sizes) or (grids if mode.crop_mode else 1)
-        per_view = len(a.prompt_tokens) * len(a.max_new_tokens) * len(a.batch_sizes) * len(a.attention)
-        runtimes = sum(1 for r in a.runtimes if not runtime_only or r != ROOFLINE)
-        return views * per_view * runtimes * len(a.hardware)
+        return views
 
 
 @define(frozen=True, kw_only=True)
