@@ -136,3 +136,24 @@ def test_a_longer_model_len_raises_the_v0_budget_as_vllm_does(
     assert r.code == 0, r.err
     engine = json.loads((out / "summary.json").read_text())["inputs"]["engine"]
     assert (engine["max_model_len"], engine["max_num_batched_tokens"], engine["scheduler"]) == (16384, 16384, "v0")
+
+
+def test_a_search_past_its_work_bound_is_refused_before_writing(
+    run_cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search spends a step-time grid's fixed share, then each simulation's share and steps; past the bound
+    the run ends in one line naming the flags that size the search, and writes nothing."""
+    from llm_perf_opt.runners import serve_mode
+    from llm_perf_opt.serving.search import GRID_WORK, RUN_WORK
+
+    limit = GRID_WORK + RUN_WORK  # the grid and one simulation's overhead: its first steps pass it
+    monkeypatch.setattr(serve_mode, "MAX_SERVE_WORK", limit)
+    out = tmp_path / "serve"
+    r = run_cli(*SHORT, "--output-dir", out)
+    assert r.code == 2, r.err
+    (line,) = r.err.splitlines()
+    assert len(line) <= 300
+    assert f"--requests: 12 pages per trace take the search past {limit:,} units of simulated work" in line
+    assert "--max-num-seqs, --search-modes, --tensor-parallel or --hardware" in line
+    assert r.out == ""
+    assert not out.exists()

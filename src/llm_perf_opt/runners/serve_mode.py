@@ -29,6 +29,7 @@ from llm_perf_opt.data.run_manifest import ManifestFile, RunManifest
 from llm_perf_opt.hardware.registry import list_hardware, resolve_hardware
 from llm_perf_opt.kernels.profiles import list_runtimes
 from llm_perf_opt.serving.config import SCHEDULERS, EngineConfig, OutputTokens, PageClass, PageMix
+from llm_perf_opt.serving.engine import WorkBudget, WorkExceededError
 from llm_perf_opt.serving.host import HOST_LOOPS
 from llm_perf_opt.serving.records import ServeInputs, ServeSummary, Sla
 from llm_perf_opt.serving.search import DEFAULT_LOADS, VENDOR_MAX_CROPS, Evaluator, in_mode, search
@@ -44,6 +45,10 @@ DEFAULT_RUNTIME = "fused"
 DEFAULT_MIX = "gundam:3x2"
 DEFAULT_MAX_NUM_SEQS = "16,32,64,100,128,256"
 DEFAULT_REQUESTS = 1000
+MAX_SERVE_WORK = 12_000_000
+"""Most work a serve run's search may spend (:class:`llm_perf_opt.serving.engine.WorkBudget` units of about 0.5 us of
+CPU on the 2-core machine of ``reports/bench``, so about 6 s; step-time grids and simulations counted too): the
+default search spends about 3.8 million; a larger one is refused in one line before anything is written."""
 DEFAULT_OUTPUT_MEAN = 1000
 DEFAULT_OUTPUT_CV = 0.5
 BEST_SHOWN = 5
@@ -445,19 +450,27 @@ def serve_files(
         sla=inputs.sla,
         loads=inputs.loads,
         grid_max_num_seqs=max(inputs.max_num_seqs),
+        work=WorkBudget(limit=MAX_SERVE_WORK),
     )
     costs = dict(inputs.gpu_hour_cost)
-    points = search(
-        evaluator,
-        hardware,
-        mixes,
-        inputs.engine,
-        max_num_seqs=inputs.max_num_seqs,
-        tensor_parallel=inputs.tensor_parallel,
-        target_pages_per_day=inputs.target_pages_per_day,
-        gpu_hour_cost=costs.get,
-        skip=lambda spec, tp: tp > 1 and spec.name not in LINK_GBPS,
-    )
+    try:
+        points = search(
+            evaluator,
+            hardware,
+            mixes,
+            inputs.engine,
+            max_num_seqs=inputs.max_num_seqs,
+            tensor_parallel=inputs.tensor_parallel,
+            target_pages_per_day=inputs.target_pages_per_day,
+            gpu_hour_cost=costs.get,
+            skip=lambda spec, tp: tp > 1 and spec.name not in LINK_GBPS,
+        )
+    except WorkExceededError:
+        raise InputError(
+            f"--requests: {inputs.requests:,} pages per trace take the search past {MAX_SERVE_WORK:,} units of "
+            "simulated work (about 6 s); lower it or --output-tokens-mean, or search fewer --max-num-seqs, "
+            "--search-modes, --tensor-parallel or --hardware values"
+        ) from None
     if not points:
         raise InputError(
             "--gpu-memory-utilization, --block-size, --max-num-batched-tokens, --output-tokens-mean: no "

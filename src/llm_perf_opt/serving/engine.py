@@ -249,6 +249,38 @@ def _check(requests: Sequence[Request], config: EngineConfig, kv_blocks: int, im
             )
 
 
+class WorkExceededError(ValueError):
+    """A :class:`WorkBudget` ran out: the simulation asked for more than its bound."""
+
+
+@define(kw_only=True)
+class WorkBudget:
+    """A bound on the engine's simulated work, shared by every simulation of a search: one unit per sequence of
+    a step walked one by one, one per step of a fast-forwarded decode stretch (the loop's cost, about 0.1 us of
+    CPU a unit). :meth:`spend` raises :class:`WorkExceededError` past ``limit``, so a search too large for its
+    caller's time ends early instead of running for minutes.
+
+    Example
+    -------
+    >>> budget = WorkBudget(limit=10)
+    >>> budget.spend(7); budget.spent
+    7
+    >>> budget.spend(4)
+    Traceback (most recent call last):
+    ...
+    llm_perf_opt.serving.engine.WorkExceededError: simulated work: more than 10 units
+    """
+
+    limit: int = field(validator=positive_int)
+    spent: int = field(default=0, validator=non_negative_int)
+
+    def spend(self, units: int) -> None:
+        """Count ``units`` more; :class:`WorkExceededError` once the total passes ``limit``."""
+        self.spent += units
+        if self.spent > self.limit:
+            raise WorkExceededError(f"simulated work: more than {self.limit:,} units")
+
+
 def simulate(
     requests: Sequence[Request],
     steps: StepTimes,
@@ -257,9 +289,11 @@ def simulate(
     kv_blocks: int,
     image_tokens: Sequence[int],
     host: EngineHost | None = None,
+    work: WorkBudget | None = None,
 ) -> ServeResult:
     """Serve ``requests`` (module docstring); ``image_tokens[c]``: image rows of a page of class ``c``; ``host``
-    replaces the host time of ``config.host_loop``.
+    replaces the host time of ``config.host_loop``; ``work``: the bound this simulation spends from
+    (:class:`WorkExceededError` past it).
 
     ``ValueError`` when a page can never be served (its image exceeds a step's encoder budget, or its tokens
     the whole cache).
@@ -353,6 +387,8 @@ def simulate(
                                                 scanning=scanning)  # fmt: skip
         busy += dt
         n_steps += 1
+        if work is not None:
+            work.spend(len(running) + 2)
         for s in decodes:
             s.cached += 1
             s.generated += 1
@@ -396,6 +432,8 @@ def simulate(
             j += 1
         if j:
             n_steps += j
+            if work is not None:
+                work.spend(3 * j)
             for s in running:
                 s.cached += j
                 s.generated += j

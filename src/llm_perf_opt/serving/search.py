@@ -30,7 +30,7 @@ from attrs import evolve
 
 from llm_perf_opt.data.hardware import HardwareSpec
 from llm_perf_opt.serving.config import EngineConfig, OutputTokens, PageClass, PageMix
-from llm_perf_opt.serving.engine import ServeMetrics, simulate
+from llm_perf_opt.serving.engine import ServeMetrics, WorkBudget, simulate
 from llm_perf_opt.serving.memory import KvBudget, kv_budget
 from llm_perf_opt.serving.records import ServePoint, Sla
 from llm_perf_opt.serving.steps import StepTimes, build_step_times
@@ -42,6 +42,12 @@ from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES, select_cro
 
 DEFAULT_LOADS = (0.9, 0.8, 0.6, 0.4, 0.2)
 """Offered loads tried for the operating point, as fractions of the capacity."""
+
+GRID_WORK = 130_000
+"""What building one step-time grid spends from the search's :class:`~llm_perf_opt.serving.engine.WorkBudget`
+(25 to 65 ms of CPU, counted at the most, in the engine's units of about 0.5 us)."""
+RUN_WORK = 200
+"""What one simulation spends besides its steps (the trace, the KV budget, the metrics: about 0.06 ms)."""
 
 VENDOR_MAX_CROPS = 6
 """The vendor's vLLM configuration caps the crops at 6 (``MAX_CROPS`` in ``DeepSeek-OCR-vllm/config.py``)."""
@@ -69,7 +75,9 @@ def in_mode(cls: PageClass, mode: str, page_size: tuple[int, int] | None) -> Pag
 
 class Evaluator:
     """Serves configurations, keeping the step-time grids and KV budgets it built (one per GPU, page classes
-    and engine shape), so a search builds each once.
+    and engine shape), so a search builds each once. With ``work``, every grid it builds, every simulation and
+    every simulated step spends from that :class:`~llm_perf_opt.serving.engine.WorkBudget` (a search too large
+    for its caller ends with :class:`~llm_perf_opt.serving.engine.WorkExceededError`).
 
     Example
     -------
@@ -89,8 +97,10 @@ class Evaluator:
         sla: Sla | None = None,
         loads: Sequence[float] = DEFAULT_LOADS,
         grid_max_num_seqs: int = 0,
+        work: WorkBudget | None = None,
     ) -> None:
         self.arch, self.timer, self.output = arch, timer, output
+        self.work = work  # the bound every simulation spends from (None: unbounded)
         self.requests, self.seed, self.sla, self.loads = requests, seed, sla or Sla(), tuple(loads)
         self.grid_max_num_seqs = grid_max_num_seqs
         self._steps: dict[tuple[object, ...], StepTimes] = {}
@@ -102,6 +112,8 @@ class Evaluator:
         key = (hardware, mix.classes, shape.max_num_seqs, shape.max_num_batched_tokens, shape.max_model_len,
                shape.tensor_parallel)  # fmt: skip
         if key not in self._steps:
+            if self.work is not None:
+                self.work.spend(GRID_WORK)
             self._steps[key] = build_step_times(self.arch, hardware, self.timer, mix.classes, shape)
         return self._steps[key]
 
@@ -112,12 +124,14 @@ class Evaluator:
     def run(self, hardware: HardwareSpec, mix: PageMix, config: EngineConfig, rate: float | None) -> ServeMetrics:
         """The engine on a seeded trace of ``requests`` pages at ``rate`` pages/s (``None``: a backlog)."""
         steps = self.step_times(hardware, mix, config)
+        if self.work is not None:
+            self.work.spend(RUN_WORK)
         blocks = self.budget(hardware, mix, config).kv_blocks
         trace = make_trace(
             mix, self.output, n=self.requests, rate=rate, seed=self.seed, max_model_len=config.max_model_len
         )
         images = [c.image_tokens for c in mix.classes]
-        return simulate(trace, steps, config=config, kv_blocks=blocks, image_tokens=images).metrics()
+        return simulate(trace, steps, config=config, kv_blocks=blocks, image_tokens=images, work=self.work).metrics()
 
     def point(
         self,
