@@ -37,7 +37,7 @@ from llm_perf_opt.serving.steps import LINK_GBPS
 from llm_perf_opt.utils.atomic_output import check_output_directory, write_directory
 from llm_perf_opt.utils.input_error import InputError
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
-from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES, select_crop_grid
+from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES, check_crop_grid, select_crop_grid
 from modelmeter.models.families import V1
 
 DEFAULT_OUTPUT = Path("tmp") / "profile-output" / "serve"
@@ -49,6 +49,11 @@ MAX_SERVE_WORK = 12_000_000
 """Most work a serve run's search may spend (:class:`llm_perf_opt.serving.engine.WorkBudget` units of about 0.5 us of
 CPU on the 2-core machine of ``reports/bench``, so about 6 s; step-time grids and simulations counted too): the
 default search spends about 3.8 million; a larger one is refused in one line before anything is written."""
+MAX_SERVE_INT = 2**31 - 1
+"""Largest integer a serve flag takes (a page, token or sequence count, a block size, a seed)."""
+MAX_REQUESTS = 100_000
+"""Most pages in one simulated trace: a trace is held in memory whole, and 100,000 pages of 1,000 tokens already
+take a single simulation past :data:`MAX_SERVE_WORK`."""
 DEFAULT_OUTPUT_MEAN = 1000
 DEFAULT_OUTPUT_CV = 0.5
 BEST_SHOWN = 5
@@ -246,8 +251,8 @@ def _ints(flag: str, text: str, *, low: int = 1) -> tuple[int, ...]:
         values = tuple(int(x) for x in text.split(","))
     except ValueError:
         raise InputError(f"{flag}: expected comma-separated integers >= {low}, got {text!r}") from None
-    if not values or min(values) < low:
-        raise InputError(f"{flag}: expected comma-separated integers >= {low}, got {text!r}")
+    if not values or min(values) < low or max(values) > MAX_SERVE_INT:
+        raise InputError(f"{flag}: expected comma-separated integers from {low} to {MAX_SERVE_INT:,}, got {text!r}")
     return tuple(sorted(set(values)))
 
 
@@ -272,6 +277,7 @@ def parse_page_mix(text: str) -> list[tuple[PageClass, tuple[int, int] | None]]:
             grid = select_crop_grid(*size, max_num=VENDOR_MAX_CROPS, image_size=mode.image_size)
         try:
             weight = float(m.group(6)) if m.group(6) else 1.0
+            check_crop_grid(None, None, grid)  # the page's workload takes at most MAX_CROPS crops
             cls = PageClass(mode=mode.name, crop_grid=grid, weight=weight)
         except ValueError as exc:
             raise InputError(f"--page-mix: entry {entry.strip()!r}: {exc}") from None
@@ -336,6 +342,15 @@ def serve_arch(model: str | None) -> DeepseekOCRArch:
 def serve_inputs(args: argparse.Namespace) -> tuple[ServeInputs, list[HardwareSpec], list[tuple[str, PageMix]]]:
     """The run's inputs from the flags (every problem one :class:`InputError` line), the GPUs and, per mode
     searched, the mix under it."""
+    for dest, flag in SERVE_FLAGS.items():  # integers of any size parse; none of them means anything past 2**31
+        value = getattr(args, dest, None)
+        if isinstance(value, int) and value.bit_length() > 31:
+            raise InputError(f"{flag}: must be within +-{MAX_SERVE_INT:,}, got a {value.bit_length()}-bit integer")
+    if args.requests is not None and args.requests > MAX_REQUESTS:
+        raise InputError(
+            f"--requests: at most {MAX_REQUESTS:,} pages per trace (a longer one passes the search's work bound), "
+            f"got {args.requests:,}"
+        )
     hardware = _hardware(args.hardware)
     runtime = args.runtime or DEFAULT_RUNTIME
     if runtime != "roofline" and runtime not in list_runtimes() and not runtime.endswith((".yaml", ".yml")):
