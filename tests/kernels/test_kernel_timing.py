@@ -222,9 +222,10 @@ def test_eager_attention_share_is_its_kernels_over_the_flash_ideal() -> None:
     assert rt.roofline_s == pytest.approx(6.32e-9, rel=1e-12)
     # eager kernels (16 scores, 7 CUDA-core FLOPs each = 112 split 16 / 16 / 80):
     # 4 layout copies 128 B each 5.12 ns; qk bmm 160 B 1.6 ns; scale 16 FLOPs 1.6 ns; mask add 16 FLOPs 1.6 ns;
-    # softmax 80 FLOPs 8 ns; cast 96 B 0.96 ns; pv bmm 160 B 1.6 ns: 20.48 ns
-    assert rt.predicted_kernel_s == pytest.approx(20.48e-9, rel=1e-12)
-    assert rt.attention_io_s == pytest.approx(20.48e-9 - 6.32e-9, rel=1e-12)
+    # hf-eager's autocast cast of the scores to fp32 96 B 0.96 ns (the vendor's softmax is an fp32-policy operator);
+    # softmax 80 FLOPs 8 ns; cast 96 B 0.96 ns; pv bmm 160 B 1.6 ns: 21.44 ns
+    assert rt.predicted_kernel_s == pytest.approx(21.44e-9, rel=1e-12)
+    assert rt.attention_io_s == pytest.approx(21.44e-9 - 6.32e-9, rel=1e-12)
     assert rt.kernel_split_s == pytest.approx(0.0, abs=1e-20)
     flash = runtime(
         AttentionCore(batch=1, heads=1, q_len=4, kv_len=4, head_dim=8, causal=True), load_runtime("fused"), NO_FIXED
