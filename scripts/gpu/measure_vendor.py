@@ -31,7 +31,9 @@ it finished):
       vendor's forward calls it;
     * ``decode``: one decode step of the vendor's forward (``input_ids`` of one token, the attention mask
       and position ids that ``generate()`` gives) on a ``DynamicCache`` of ``kv_len - 1`` tokens made by a
-      prefill, put back after each step; KV 512 and 2048, batch 1 and 8.
+      prefill, put back after each step as contiguous copies (the layout ``generate()``'s later steps find;
+      the first two runs kept the prefill's transposed views, whose cache cat runs a slower kernel);
+      KV 512 and 2048, batch 1 and 8.
 
 ``generate``
     ``model.generate(...)`` with the arguments of ``infer()`` (``temperature=0.0``, ``eos_token_id``,
@@ -451,7 +453,9 @@ def prefill_cases(torch: Any, model: Any, modes: Sequence[str], device: str, gen
 
 
 def decode_cases(torch: Any, model: Any, points: Sequence[tuple[int, int]], device: str, gen: Any) -> list[Case]:
-    """One decode step per (kv_len, batch) on a ``DynamicCache`` of ``kv_len - 1`` tokens from a prefill."""
+    """One decode step per (kv_len, batch) on a ``DynamicCache`` of ``kv_len - 1`` tokens from a prefill, reset
+    before every call to contiguous copies of the prefill's keys and values (the layout every later step of
+    ``generate()`` finds)."""
     dynamic_cache: Any = importlib.import_module("transformers.cache_utils").DynamicCache
     blank = torch.zeros(1, 3, 64, 64, device=device, dtype=torch.bfloat16)
     cases = []
@@ -459,7 +463,11 @@ def decode_cases(torch: Any, model: Any, points: Sequence[tuple[int, int]], devi
         cache = dynamic_cache()
         ids = torch.randint(2, 100000, (batch, kv_len - 1), device=device, generator=gen)
         model(input_ids=ids, images=[(blank, blank)], past_key_values=cache, use_cache=True)
-        keys, values, seen = list(cache.key_cache), list(cache.value_cache), cache._seen_tokens
+        # generate()'s steady state: its first decode step's cat leaves every layer's cache contiguous, while the
+        # prefill stored the transposed (b, s, h, d) views, whose cat runs PyTorch's slow generic kernel
+        keys = [k.contiguous() for k in cache.key_cache]
+        values = [v.contiguous() for v in cache.value_cache]
+        seen = cache._seen_tokens
         step_ids = torch.randint(2, 100000, (batch, 1), device=device, generator=gen)
         mask = torch.ones(batch, kv_len, dtype=torch.long, device=device)
         pos = torch.full((batch, 1), kv_len - 1, dtype=torch.long, device=device)
