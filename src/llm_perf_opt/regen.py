@@ -125,6 +125,7 @@ VENDOR_REPORTS: tuple[tuple[str, tuple[tuple[str, str], ...], str], ...] = (
             ("second", "reports/validation/vendor-h200/raw-vendor-2.json"),
             ("third", "reports/validation/vendor-h200/raw-vendor-3.json"),
             ("fourth", "reports/validation/vendor-h200/raw-vendor-4.json"),
+            ("fifth", "reports/validation/vendor-h200/raw-vendor-5.json"),
         ),
         "h200",
     ),
