@@ -58,6 +58,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from llm_perf_opt.utils.machine import cpu_model
+
 REPO = Path(__file__).resolve().parents[2]
 SWEEP_FILE = REPO / "conf" / "sweeps" / "bench-10k.yaml"
 
@@ -141,16 +143,6 @@ def _median(rows: list[dict[str, Any]], key: str) -> float:
     return float(statistics.median(r[key] for r in rows))
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def run(repeats: int) -> dict[str, Any]:
     """Every measurement, ``repeats`` times each (medians)."""
     for tree in ("src", "extern"):  # as an install does (see the module docstring)
@@ -180,7 +172,7 @@ def run(repeats: int) -> dict[str, Any]:
         "flopcounter_meta_s": round(flop_s, 3),
         "speedup_vs_flopcounter": round(flop_s / (single_ms / 1e3)),
         "machine": {
-            "cpu": _cpu_model(),
+            "cpu": cpu_model(),
             "cpu_count": os.cpu_count(),
             "python": platform.python_version(),
             "platform": platform.platform(),

@@ -44,12 +44,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 _WORST = """
 name: worst-case
-description: runtime-timed points sharing no stage
+description: points sharing no stage
 cartesian:
-  models: [deepseek-ocr-2]
-  resolution_modes: [dynamic]
+  models: [{model}]
+  resolution_modes: [{mode}]
   crop_grids: [3x2]
-  prompt_tokens: [4000]
+  prompt_tokens: [{prompts}]
   max_new_tokens: [8000]
   batch_sizes: [{batches}]
   hardware: [{hardware}]
@@ -62,6 +62,9 @@ CASES: dict[str, tuple[str, str | None]] = {
     "output_length_hf_eager": ("packaged:output-length", "hf-eager"),
     "worst_100_mixed": (
         _WORST.format(
+            model="deepseek-ocr-2",
+            mode="dynamic",
+            prompts=4000,
             batches=", ".join(map(str, range(1, 11))),
             hardware="h100-sxm, l4",
             runtimes="hf-eager, hf-sdpa, hf-fa2, hf-sdpa-graph, fused",
@@ -69,14 +72,25 @@ CASES: dict[str, tuple[str, str | None]] = {
         None,
     ),
     "worst_100_hf_eager": (
-        _WORST.format(batches=", ".join(map(str, range(1, 101))), hardware="l4", runtimes="hf-eager"),
+        _WORST.format(
+            model="deepseek-ocr-2",
+            mode="dynamic",
+            prompts=4000,
+            batches=", ".join(map(str, range(1, 101))),
+            hardware="l4",
+            runtimes="hf-eager",
+        ),
         None,
     ),
     "worst_2000_roofline": (
-        _WORST.replace("deepseek-ocr-2", "deepseek-ocr")
-        .replace("[dynamic]", "[gundam]")
-        .replace("[4000]", "[" + ", ".join(str(100 * i) for i in range(1, 21)) + "]")
-        .format(batches=", ".join(map(str, range(1, 101))), hardware="h100-sxm", runtimes="roofline"),
+        _WORST.format(
+            model="deepseek-ocr",
+            mode="gundam",
+            prompts=", ".join(str(100 * i) for i in range(1, 21)),
+            batches=", ".join(map(str, range(1, 101))),
+            hardware="h100-sxm",
+            runtimes="roofline",
+        ),
         None,
     ),
 }

@@ -14,23 +14,12 @@ import yaml
 from llm_perf_opt.contracts.converter import structure
 from llm_perf_opt.utils.torchinfo_artifacts import ARTIFACT_FILES, load_target_operator_list
 from llm_perf_opt.utils.torchinfo_crosscheck import cross_check
+from llm_perf_opt.validation.serving_steps import DRY_RUN_ARCH
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
 from modelmeter.models.deepseek_ocr.workload import OCRWorkload
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "analytical" / "dsocr_find_static_components.py"
-TINY_ARCH = {
-    "name": "tiny-deepseek-ocr",
-    "sam": {"img_size": 128, "patch_size": 16, "embed_dim": 32, "depth": 2, "num_heads": 2, "mlp_ratio": 2,
-            "window_size": 4, "global_attn_indexes": [1], "out_chans": 16, "downsample_channels": [32, 64]},
-    "clip": {"hidden_size": 64, "num_layers": 2, "num_attention_heads": 2, "ffn_hidden_size": 128, "image_size": 56,
-             "patch_size": 14},
-    "projector": {"input_dim": 128, "n_embed": 64},
-    # the vocabulary must hold the image token id 128815 the reference's inputs use
-    "language": {"hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 2,
-                 "intermediate_size": 128, "moe_intermediate_size": 32, "n_routed_experts": 4,
-                 "n_shared_experts": 1, "num_experts_per_tok": 2, "vocab_size": 128816},
-}  # fmt: skip
 WORKLOAD = ["--base-size", "128", "--image-size", "64", "--crop-grid", "2x2", "--prompt-tokens", "3"]
 
 
@@ -38,7 +27,7 @@ WORKLOAD = ["--base-size", "128", "--image-size", "64", "--crop-grid", "2x2", "-
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("torchinfo")
     root = tmp_path_factory.mktemp("static")
-    (root / "arch.yaml").write_text(yaml.safe_dump(TINY_ARCH))
+    (root / "arch.yaml").write_text(yaml.safe_dump(DRY_RUN_ARCH))
     out = root / "ti"
     proc = subprocess.run(
         [sys.executable, str(SCRIPT), "--output", str(out), "--reference-arch", str(root / "arch.yaml"), *WORKLOAD],
@@ -58,7 +47,7 @@ def test_script_writes_the_four_files(generated: Path) -> None:
 
 def test_generated_artifacts_load_and_cross_check(generated: Path) -> None:
     target = load_target_operator_list(generated)
-    arch = structure(TINY_ARCH, DeepseekOCRArch)
+    arch = structure(DRY_RUN_ARCH, DeepseekOCRArch)
     model = DeepseekOCRModel(arch=arch, workload=OCRWorkload(base_size=128, image_size=64, crop_grid=(2, 2),
                                                              prompt_tokens=3, max_new_tokens=2))  # fmt: skip
     # the reference without lm_head holds the analytic model's parameters minus the LM head's

@@ -37,7 +37,8 @@ _MEMORY_FIELDS = [a.name for a in attrs.fields(MemoryPrediction)]
 _POINT_FIELDS = [a.name for a in attrs.fields(PlanningPoint)]
 
 
-def _cell(value: object) -> object:
+def csv_cell(value: object) -> object:
+    """A value as a CSV cell: ``None`` empty, booleans ``true``/``false``, the rest as is."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -80,16 +81,16 @@ def csv_row(point: PlanningPoint, models: tuple[str, ...] = (V1,)) -> list[objec
                     across, down = w.crop_grid
                     out += [f"{down}x{across}", w.n_crops]
                 else:
-                    out.append(_cell(getattr(w, f)))
+                    out.append(csv_cell(getattr(w, f)))
         elif name == "stages":
             by_name = {s.stage: s for s in point.stages}
             out += [
-                _cell(getattr(by_name[stage], f)) if stage in by_name else ""
+                csv_cell(getattr(by_name[stage], f)) if stage in by_name else ""
                 for stage in _stages(models)
                 for f in _STAGE_FIELDS
             ]
         elif name == "memory":
-            out += [_cell(getattr(point.memory, f)) for f in _MEMORY_FIELDS]
+            out += [csv_cell(getattr(point.memory, f)) for f in _MEMORY_FIELDS]
         else:
-            out.append(_cell(getattr(point, name)))
+            out.append(csv_cell(getattr(point, name)))
     return out

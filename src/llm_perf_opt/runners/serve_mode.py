@@ -37,7 +37,7 @@ from llm_perf_opt.serving.steps import LINK_GBPS
 from llm_perf_opt.utils.atomic_output import check_output_directory, write_directory
 from llm_perf_opt.utils.input_error import InputError
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
-from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES, check_crop_grid, select_crop_grid
+from modelmeter.models.deepseek_ocr.workload import MAX_COUNT, RESOLUTION_MODES, check_crop_grid, select_crop_grid
 from modelmeter.models.families import V1
 
 DEFAULT_OUTPUT = Path("tmp") / "profile-output" / "serve"
@@ -49,8 +49,6 @@ MAX_SERVE_WORK = 12_000_000
 """Most work a serve run's search may spend (:class:`llm_perf_opt.serving.engine.WorkBudget` units of about 0.5 us of
 CPU on the 2-core machine of ``reports/bench``, so about 6 s; step-time grids and simulations counted too): the
 default search spends about 3.8 million; a larger one is refused in one line before anything is written."""
-MAX_SERVE_INT = 2**31 - 1
-"""Largest integer a serve flag takes (a page, token or sequence count, a block size, a seed)."""
 MAX_REQUESTS = 100_000
 """Most pages in one simulated trace: a trace is held in memory whole, and 100,000 pages of 1,000 tokens already
 take a single simulation past :data:`MAX_SERVE_WORK`."""
@@ -251,8 +249,8 @@ def _ints(flag: str, text: str, *, low: int = 1) -> tuple[int, ...]:
         values = tuple(int(x) for x in text.split(","))
     except ValueError:
         raise InputError(f"{flag}: expected comma-separated integers >= {low}, got {text!r}") from None
-    if not values or min(values) < low or max(values) > MAX_SERVE_INT:
-        raise InputError(f"{flag}: expected comma-separated integers from {low} to {MAX_SERVE_INT:,}, got {text!r}")
+    if not values or min(values) < low or max(values) > MAX_COUNT:
+        raise InputError(f"{flag}: expected comma-separated integers from {low} to {MAX_COUNT:,}, got {text!r}")
     return tuple(sorted(set(values)))
 
 
@@ -345,7 +343,7 @@ def serve_inputs(args: argparse.Namespace) -> tuple[ServeInputs, list[HardwareSp
     for dest, flag in SERVE_FLAGS.items():  # integers of any size parse; none of them means anything past 2**31
         value = getattr(args, dest, None)
         if isinstance(value, int) and value.bit_length() > 31:
-            raise InputError(f"{flag}: must be within +-{MAX_SERVE_INT:,}, got a {value.bit_length()}-bit integer")
+            raise InputError(f"{flag}: must be within +-{MAX_COUNT:,}, got a {value.bit_length()}-bit integer")
     if args.requests is not None and args.requests > MAX_REQUESTS:
         raise InputError(
             f"--requests: at most {MAX_REQUESTS:,} pages per trace (a longer one passes the search's work bound), "

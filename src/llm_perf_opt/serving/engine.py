@@ -494,14 +494,8 @@ def _block_safe(running: Sequence[_Seq], k: int, free: int, bs: int) -> int:
         return 0
     if extra(k) <= free:
         return k
-    lo, hi = 0, k  # extra(lo) fits, extra(hi) does not
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if extra(mid) <= free:
-            lo = mid
-        else:
-            hi = mid
-    return lo
+    # 0 steps fit, k do not: the step counts between them that fit are a prefix
+    return bisect.bisect_right(range(1, k), free, key=extra)
 
 
 def _result(s: _Seq, now: float) -> RequestResult:

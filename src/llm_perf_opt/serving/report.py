@@ -16,18 +16,11 @@ from typing import Any
 
 import attrs
 
+from llm_perf_opt.planning.table import csv_cell
 from llm_perf_opt.serving.records import ServePoint, ServeSummary
 from llm_perf_opt.visualize.tables import markdown_table
 
 _FIELDS = [a.name for a in attrs.fields(ServePoint)]
-
-
-def _cell(value: object) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
 
 
 def serve_csv_text(points: Sequence[ServePoint]) -> str:
@@ -36,7 +29,7 @@ def serve_csv_text(points: Sequence[ServePoint]) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["rank", *_FIELDS])
     for i, p in enumerate(points, start=1):
-        writer.writerow([i, *(_cell(getattr(p, f)) for f in _FIELDS)])
+        writer.writerow([i, *(csv_cell(getattr(p, f)) for f in _FIELDS)])
     return buf.getvalue()
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 
+import attrs
 from attrs import evolve
 
 from llm_perf_opt.data.hardware import HardwareSpec
@@ -42,6 +43,10 @@ from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES, select_cro
 
 DEFAULT_LOADS = (0.9, 0.8, 0.6, 0.4, 0.2)
 """Offered loads tried for the operating point, as fractions of the capacity."""
+
+OPERATING_METRICS = tuple(a.name for a in attrs.fields(ServePoint) if hasattr(ServeMetrics, a.name))
+"""The fields a :class:`ServePoint` copies from its operating run's :class:`ServeMetrics` (its throughput,
+latencies, busy fraction and preemptions): every field of the point that the metrics also have."""
 
 GRID_WORK = 130_000
 """What building one step-time grid spends from the search's :class:`~llm_perf_opt.serving.engine.WorkBudget`
@@ -171,18 +176,7 @@ class Evaluator:
             capacity_pages_per_s=capacity.pages_per_s,
             capacity_output_tokens_per_s=capacity.output_tokens_per_s,
             load=load,
-            pages_per_s=chosen.pages_per_s,
-            pages_per_day=chosen.pages_per_day,
-            output_tokens_per_s=chosen.output_tokens_per_s,
-            ttft_p50_s=chosen.ttft_p50_s,
-            ttft_p90_s=chosen.ttft_p90_s,
-            ttft_p99_s=chosen.ttft_p99_s,
-            tpot_mean_s=chosen.tpot_mean_s,
-            latency_p50_s=chosen.latency_p50_s,
-            latency_p90_s=chosen.latency_p90_s,
-            latency_p99_s=chosen.latency_p99_s,
-            gpu_busy_fraction=chosen.gpu_busy_fraction,
-            preemptions=chosen.preemptions,
+            **{name: getattr(chosen, name) for name in OPERATING_METRICS},
             meets_sla=met,
             replicas=replicas,
             gpus=gpus,

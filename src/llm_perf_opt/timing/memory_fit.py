@@ -26,6 +26,7 @@ Example
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 
 from attrs import define, field
@@ -99,11 +100,5 @@ def max_batch(bytes_at_batch: Callable[[int], int], capacity_bytes: int, *, limi
         if bytes_at_batch(limit) <= capacity_bytes:
             return limit
         hi = limit
-    # invariant: lo fits, hi does not
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if bytes_at_batch(mid) <= capacity_bytes:
-            lo = mid
-        else:
-            hi = mid
-    return lo
+    # lo fits, hi does not: the batches between them that fit are a prefix
+    return lo + bisect.bisect_right(range(lo + 1, hi), capacity_bytes, key=bytes_at_batch)

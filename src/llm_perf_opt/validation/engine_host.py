@@ -30,8 +30,9 @@ import platform
 import random
 import timeit
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
+
+from llm_perf_opt.utils.machine import cpu_model
 
 NGRAM, WINDOW, VOCAB, ROWS = 20, 50, 129_280, 100
 
@@ -114,20 +115,10 @@ def measure(torch: Any, device: str) -> dict[str, Any]:
         "window_size": WINDOW,
         "machine": {
             "device": device if device == "cpu" else torch.cuda.get_device_name(),
-            "cpu": _cpu_name(),
+            "cpu": cpu_model(),
             "python": platform.python_version(),
             "torch": torch.__version__,
             "note": "best of 7 repetitions of timeit; generic operations of the mechanism, not vLLM's or the "
             "vendor's code",
         },
     }
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
