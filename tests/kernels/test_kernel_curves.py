@@ -209,7 +209,9 @@ def test_h100_entry_carries_measured_curves_and_module_cost() -> None:
     assert cal.kernel_curves is not None
     assert cal.host.module.launch_us is not None
     costs = launch_costs(spec)
-    assert costs.curves is cal.kernel_curves
+    assert costs.curves is not None
+    assert costs.curves.copy == cal.kernel_curves.copy  # its measured curves as measured
+    assert costs.curves.matmul == cal.kernel_curves.matmul
     assert math.isclose(costs.eager("module").launch_s, cal.host.module.launch_us * 1e-6, rel_tol=1e-12)
     # the asymptotic copy rate of the curve agrees with the large-copy calibration within 1 %
     last = cal.kernel_curves.copy.points[-1]

@@ -52,6 +52,23 @@ one kernel as a function of its size, on the same clock the validation uses for 
     ``torch._grouped_mm`` of one row in each of ``g`` of 64 groups (the others empty) with
     ``[n, n]`` bf16 weights, for ``g`` from 1 to 64 and ``n`` from 64 to 4096; size = bytes read and
     written (the active groups' weights, their rows in and out).
+``layer-norm``
+    ``F.layer_norm`` of a bf16 ``[R, 1024]`` tensor with bf16 weight and bias (PyTorch's fused layer-norm
+    kernel, which also writes each row's mean and 1/std in fp32); size = bytes read + written.
+``gelu``
+    ``F.gelu(x)`` (the erf form) of a contiguous bf16 tensor; size = bytes read + written.
+``upsample-linear``
+    ``F.interpolate(x, size=L + L // 4, mode="linear")`` of a bf16 ``[1, 64, L]`` view of a contiguous ``[1, L,
+    64]`` table (a relative-position table resized along its rows, as ViT-style encoders resize theirs; the kernel
+    loops over the channels); only the interpolation kernel is timed (its output's zero fill is a separate
+    kernel); size = bytes read + written.
+``gather``
+    ``table[index]`` of a bf16 ``[2 n - 1, 64]`` table stored transposed (a view of ``[64, 2 n - 1]``, as an
+    interpolated table comes) with a ``[n, n]`` int64 index on the GPU (PyTorch's index kernel); size = the
+    gathered rows read and written plus the index.
+``bicubic-aa``
+    ``F.interpolate(x, size=(m, m), mode="bicubic", antialias=True)`` of an fp32 ``[1, 768, n, n]`` grid with
+    ``m = 5 n / 4`` (a position table resized); only the resize kernel is timed; size = bytes read + written.
 
 Every size is run ``--repeats`` times after a warm-up, under the profiler; the time of a size is
 the sum of the kernel durations of the calls over the calls (the kernels each call launches are
@@ -94,7 +111,7 @@ from attrs import define
 from llm_perf_opt.calibrate.fits import CACHE_MULTIPLE, buffer_sets
 from llm_perf_opt.contracts.json_input import read_json_file
 from llm_perf_opt.contracts.yaml_input import InputFileError
-from llm_perf_opt.data.kernel_kinds import CURVES
+from llm_perf_opt.data.kernel_kinds import CURVES, OPTIONAL_CURVES
 from llm_perf_opt.utils.atomic_output import check_output_path, write_file
 from llm_perf_opt.utils.cli_boundary import DEBUG_FLAG, OneLineParser, run_command, wants_debug
 from llm_perf_opt.utils.input_error import InputError
@@ -105,9 +122,13 @@ GROUPS, GROUPS_M1 = 8, 64
 CURVE_NAMES: tuple[str, ...] = (
     "copy", "elementwise", "cast", "cat", "attention-mask", "attention-bias", "strided", "broadcast", "reduce",
     "matmul", "attention", "gemm-m1", "gemm-m8", "gemm-m64", "gemm-m256", "broadcast-permuted", "grouped-mm",
-    "grouped-m1",
+    "grouped-m1", "layer-norm", "gelu", "upsample-linear", "gather", "bicubic-aa",
 )  # fmt: skip
 """Every curve the script measures, in measuring order."""
+TABLE_CHANNELS, GRID_CHANNELS = 64, 768
+TIMED_KERNELS: dict[str, str] = {"upsample-linear": "upsample", "gather": "index", "bicubic-aa": "upsample"}
+"""Curves whose call launches helper kernels (fills) the model books apart: only the kernels whose name contains
+this text are timed."""
 M1_SHAPES: tuple[tuple[int, int], ...] = (
     (1, 64), (1, 128), (1, 256), (1, 512), (1, 1024), (2, 1024), (4, 1024), (8, 1024), (16, 1024), (32, 1024),
     (64, 1024), (64, 1536), (64, 2048), (64, 3072), (64, 4096),
@@ -193,8 +214,9 @@ class Profiled:
         if self.cuda:
             self.torch.cuda.synchronize(self.device)
 
-    def per_call(self, fn: Callable[[int], object]) -> tuple[float, dict[str, int]]:
-        """(seconds of kernel time per call, kernel name -> launches per call)."""
+    def per_call(self, fn: Callable[[int], object], only: str | None = None) -> tuple[float, dict[str, int]]:
+        """(seconds of kernel time per call, kernel name -> launches per call); with ``only``, the kernels whose
+        name contains it (case-insensitive)."""
         prof_mod = self.torch.profiler
         for i in range(self.warmup):
             fn(i)
@@ -213,6 +235,8 @@ class Profiled:
                 continue
             if not self.cuda and getattr(ev, "cpu_parent", None) is not None:
                 continue
+            if only is not None and only not in ev.name.lower():
+                continue
             dur = ev.device_time if self.cuda else ev.cpu_time
             total_us += dur
             names[ev.name[:120]] = names.get(ev.name[:120], 0) + 1
@@ -227,7 +251,8 @@ def curve(
     build: Callable[[int], tuple[list[Any], Callable[[Any], object], int, int]],
     l2_bytes: int,
 ) -> dict[str, Any]:
-    """Measure one curve: ``build(size) -> (operand sets, op, work, set_bytes)``."""
+    """Measure one curve: ``build(size) -> (operand sets, op, work, set_bytes)`` (only the kernels of
+    :data:`TIMED_KERNELS` where it names some)."""
     points: list[dict[str, Any]] = []
     for size in sizes:
         sets, op, work, nbytes = build(size)
@@ -235,7 +260,7 @@ def curve(
         def call(i: int, sets: list[Any] = sets, op: Callable[[Any], object] = op) -> object:
             return op(sets[i % len(sets)])
 
-        seconds, kernels = meter.per_call(call)
+        seconds, kernels = meter.per_call(call, TIMED_KERNELS.get(name))
         points.append(
             {"param": size, "work": work, "bytes": nbytes, "seconds": seconds, "sets": len(sets), "kernels": kernels}
         )
@@ -398,6 +423,41 @@ def measure_curves(torch: Any, device: Any, settings: CurveSettings) -> dict[str
         sets = rotating(nb, lambda: tuple(randn(1, HEADS, s, HEAD_DIM) for _ in range(3)))
         return sets, lambda q: F.scaled_dot_product_attention(*q), 4 * HEADS * s * s * HEAD_DIM, nb
 
+    def layer_norm(nbytes: int) -> tuple[list[Any], Callable[[Any], object], int, int]:
+        r = max(1, nbytes // (2 * REDUCE_COLS))
+        sets = rotating(2 * nbytes, lambda: (randn(r, REDUCE_COLS), randn(REDUCE_COLS), randn(REDUCE_COLS)))
+        work = 2 * (2 * r * REDUCE_COLS + 2 * REDUCE_COLS) + 8 * r
+        return sets, lambda t: F.layer_norm(t[0], (REDUCE_COLS,), t[1], t[2]), work, 2 * nbytes
+
+    def gelu(nbytes: int) -> tuple[list[Any], Callable[[Any], object], int, int]:
+        n = max(1, nbytes // 2)
+        sets = rotating(2 * nbytes, lambda: randn(n))
+        return sets, lambda x: F.gelu(x), 4 * n, 4 * n
+
+    def upsample_linear(nbytes: int) -> tuple[list[Any], Callable[[Any], object], int, int]:
+        length = max(4, nbytes // (2 * TABLE_CHANNELS))
+        out = length + length // 4
+        sets = rotating(nbytes, lambda: randn(1, length, TABLE_CHANNELS).permute(0, 2, 1))
+        work = 2 * TABLE_CHANNELS * (length + out)
+        return sets, lambda x: F.interpolate(x, size=out, mode="linear", align_corners=False), work, work
+
+    def gather(n: int) -> tuple[list[Any], Callable[[Any], object], int, int]:
+        idx = (torch.arange(n, device=device)[:, None] - torch.arange(n, device=device)[None, :] + n - 1).long()
+        work = (2 * TABLE_CHANNELS * 2 + 8) * n * n
+        sets = rotating(work, lambda: randn(TABLE_CHANNELS, 2 * n - 1).t())
+        return sets, lambda t: t[idx], work, work
+
+    def bicubic_aa(n: int) -> tuple[list[Any], Callable[[Any], object], int, int]:
+        m = 5 * n // 4
+        work = 4 * GRID_CHANNELS * (n * n + m * m)
+        sets = rotating(work, lambda: randn(1, GRID_CHANNELS, n, n).float())
+        return (
+            sets,
+            lambda x: F.interpolate(x, size=(m, m), mode="bicubic", antialias=True, align_corners=False),
+            work,
+            work,
+        )
+
     byte_sizes = powers(2**10, max_bytes)
     mm_sizes = [16, 32, 64, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096, 6144, 8192]
     attn_sizes = powers(16, 8192)
@@ -405,7 +465,11 @@ def measure_curves(torch: Any, device: Any, settings: CurveSettings) -> dict[str
     bcast_sizes = [4, 6, 8, 12, 16, 24, 32, 40, 48, 64, 80, 96]
     grouped_sizes = [32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096]
     m1_sizes = list(range(len(M1_SHAPES)))
+    table_sizes = powers(2**10, 2**26)
+    gather_sizes = [4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 1024, 2048]
+    grid_sizes = [4, 8, 12, 16, 24, 32, 40, 48, 64, 80, 96, 128, 192]
     if dry:
+        table_sizes, gather_sizes, grid_sizes = [2**10, 2**11], [4, 8], [4, 8]
         mm_sizes, attn_sizes, gemm_sizes, bcast_sizes, grouped_sizes = [16, 32], [16, 32], [16, 32], [4, 6], [16, 32]
         m1_sizes = [0, 1]
     started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -425,6 +489,11 @@ def measure_curves(torch: Any, device: Any, settings: CurveSettings) -> dict[str
         "broadcast-permuted": (bcast_sizes, broadcast_permuted),
         "grouped-mm": (grouped_sizes, grouped_mm),
         "grouped-m1": (m1_sizes, grouped_m1),
+        "layer-norm": (byte_sizes[:-1], layer_norm),
+        "gelu": (byte_sizes[:-1], gelu),
+        "upsample-linear": (table_sizes, upsample_linear),
+        "gather": (gather_sizes, gather),
+        "bicubic-aa": (grid_sizes, bicubic_aa),
     }
     curves = [curve(name, meter, *plan[name], l2) for name in CURVE_NAMES if name in settings.only]
     env: dict[str, Any] = {
@@ -462,6 +531,8 @@ def hardware_block(report: dict[str, Any], tool: str = "scripts/gpu/calibrate_cu
     env = report["environment"]
     out: dict[str, Any] = {}
     for name, (source, index) in HARDWARE_CURVES.items():
+        if source not in report["curves"] and name in OPTIONAL_CURVES:  # a report older than the curve
+            continue
         rows: list[dict[str, Any]] = []
         for pt in report["curves"][source]:
             work = int(pt[index])
@@ -482,7 +553,12 @@ def hardware_block(report: dict[str, Any], tool: str = "scripts/gpu/calibrate_cu
         "torch._grouped_mm of 8 groups of n rows times their own [n, n] bf16 weights (passed transposed), by "
         "2 * 8 * n^3 FLOPs; grouped_gemv: torch._grouped_mm of one row in each of g of 64 groups with [n, n] bf16 "
         "weights, by its bytes; broadcast_permuted: a[..., None] + b[..., None, :] of two [16, n, n, n] bf16 "
-        "permuted views into a [16, n, n, n, n] result, by bytes read + written."
+        "permuted views into a [16, n, n, n, n] result, by bytes read + written. By bytes read + written too: "
+        "layer_norm: F.layer_norm of [R, 1024] bf16 with bf16 weight and bias; gelu: F.gelu of bf16; "
+        "upsample_linear: linear F.interpolate of a [1, 64, L] bf16 view of an [L, 64] table to L + L // 4 "
+        "(the interpolation kernel only); gather: table[index] of a [2n - 1, 64] bf16 table stored transposed "
+        "with an [n, n] int64 index; bicubic_aa: bicubic antialiased F.interpolate of an fp32 [1, 768, n, n] "
+        "grid to 5n/4 (the resize kernel only)."
     )
     out["measured_on"] = f"{env['gpu']}; torch {env['torch']}; CUDA {env['cuda']}; {env['measured_at'][:10]}"
     return out
@@ -501,6 +577,8 @@ def yaml_block(block: dict[str, Any], indent: int = 2) -> str:
             line = f"{line} {w}".strip()
     lines.append(f"{pad}    {line}")
     for name in HARDWARE_CURVES:
+        if name not in block:
+            continue
         lines += [f"{pad}  {name}:", f"{pad}    points:"]
         lines += [f"{pad}      - {{work: {p['work']}, us: {p['us']}}}" for p in block[name]["points"]]
     return "\n".join(lines) + "\n"

@@ -135,7 +135,12 @@ class KernelCurves:
     ``attention_bias`` (with a full per-head additive bias, head size 64). Grouped products:
     ``grouped_matmul`` (work = FLOPs of groups of square products) and ``grouped_gemv`` (work =
     bytes of one row per active group: the weight-streaming time of a grouped product);
-    ``broadcast_permuted`` (bytes of a broadcast add of permuted operands into a rank-5 result).
+    ``broadcast_permuted`` (bytes of a broadcast add of permuted operands into a rank-5 result). Optional, added
+    after the first entries were measured (``None``: not measured; :func:`llm_perf_opt.hardware.curves.curve_of`
+    says what times them then): ``layer_norm`` (PyTorch's fused layer-norm kernel), ``gelu`` (erf GELU),
+    ``upsample_linear`` (linear 1-D interpolation of a ``[1, 64, L]`` table), ``gather`` (indexing a table's rows
+    with a 2-D int64 index) and ``bicubic_aa`` (fp32 bicubic resize with antialiasing), all by bytes read +
+    written.
 
     Example
     -------
@@ -162,6 +167,11 @@ class KernelCurves:
     grouped_matmul: KernelCurve
     grouped_gemv: KernelCurve
     broadcast_permuted: KernelCurve
+    layer_norm: KernelCurve | None = None
+    gelu: KernelCurve | None = None
+    upsample_linear: KernelCurve | None = None
+    gather: KernelCurve | None = None
+    bicubic_aa: KernelCurve | None = None
     how_measured: str = field(validator=_non_empty)
     measured_on: str = ""
 

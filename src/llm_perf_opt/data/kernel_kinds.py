@@ -12,6 +12,8 @@ Example
 (('matmul', 'gemv'), 'gemm-m1', 'bytes')
 >>> set(c for pair in KIND_CURVES.values() for c in pair if c) <= set(CURVES)
 True
+>>> CURVES["layer_norm"].fallback  # an entry measured before the curve existed times layer norms as reductions
+'reduce'
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class CurveSource:
     measured: str
     indexed_by: str
     work_unit: str = "bytes"
+    fallback: str | None = None
 
 
 CURVES: dict[str, CurveSource] = {
@@ -58,6 +61,12 @@ CURVES: dict[str, CurveSource] = {
     "grouped_matmul": CurveSource("grouped-mm", "work", "flops"),
     "grouped_gemv": CurveSource("grouped-m1", "bytes"),
     "broadcast_permuted": CurveSource("broadcast-permuted", "work"),
+    # added after the H100 was calibrated: optional in an entry (see ``fallback``)
+    "layer_norm": CurveSource("layer-norm", "work", fallback="reduce"),
+    "gelu": CurveSource("gelu", "work", fallback="elementwise"),
+    "upsample_linear": CurveSource("upsample-linear", "work", fallback="elementwise"),
+    "gather": CurveSource("gather", "work", fallback="strided"),
+    "bicubic_aa": CurveSource("bicubic-aa", "work", fallback="elementwise"),
 }
 """A hardware entry's kernel-time curves (the fields of :class:`~llm_perf_opt.data.hardware.KernelCurves`, in
 order) -> how the calibration measures each."""
@@ -76,6 +85,11 @@ KIND_CURVES: dict[str, tuple[str | None, str]] = {
     "broadcast_permuted": (None, "broadcast_permuted"),
     "reduce": (None, "reduce"),
     "grouped_gemm": ("grouped_matmul", "grouped_gemv"),
+    "layer_norm": (None, "layer_norm"),
+    "gelu": (None, "gelu"),
+    "upsample_linear": (None, "upsample_linear"),
+    "gather": (None, "gather"),
+    "bicubic_aa": (None, "bicubic_aa"),
 }
 """Kernel kind -> (curve of its Tensor-Core FLOPs or ``None``, curve of its bytes)."""
 
@@ -83,3 +97,7 @@ KERNEL_KINDS: tuple[str, ...] = tuple(KIND_CURVES)
 """The kinds a runtime profile's kernel may name."""
 CURVE_NAMES: tuple[str, ...] = tuple(CURVES)
 """The curves a hardware entry holds, in order."""
+OPTIONAL_CURVES: tuple[str, ...] = tuple(name for name, c in CURVES.items() if c.fallback is not None)
+"""The curves an entry may lack (measured by calibrations newer than some entries)."""
+REQUIRED_CURVES: tuple[str, ...] = tuple(name for name in CURVES if name not in OPTIONAL_CURVES)
+"""The curves every calibrated entry holds."""

@@ -11,7 +11,11 @@ Which curves time a kernel depends on its ``kind``
 (:data:`~llm_perf_opt.data.kernel_kinds.KERNEL_KINDS`): a kernel takes the larger of its
 compute time and its memory time, each read from the curve its kind names in
 :data:`~llm_perf_opt.data.kernel_kinds.KIND_CURVES` (e.g. ``gemm``: ``matmul`` for its FLOPs, ``gemv``
-for its bytes; ``copy``: ``copy`` for its bytes only).
+for its bytes; ``copy``: ``copy`` for its bytes only). A curve an entry lacks (one of
+:data:`~llm_perf_opt.data.kernel_kinds.OPTIONAL_CURVES`, measured by calibrations newer than the entry) is read
+from its ``fallback`` curve (:func:`curve_of`); :func:`llm_perf_opt.kernels.timing.launch_costs` first fills it
+from the portable model of the GPUs that measured it, so the fallback is what a curve set without any such GPU
+uses.
 
 Example
 -------
@@ -27,7 +31,7 @@ import bisect
 import math
 
 from llm_perf_opt.data.hardware import KernelCurve, KernelCurves
-from llm_perf_opt.data.kernel_kinds import KIND_CURVES
+from llm_perf_opt.data.kernel_kinds import CURVES, KIND_CURVES
 
 MICRO = 1e-6
 
@@ -46,10 +50,34 @@ def curve_seconds(curve: KernelCurve, work: float) -> float:
     return math.exp(math.log(lo.us) + f * (math.log(hi.us) - math.log(lo.us))) * MICRO
 
 
+def curve_of(curves: KernelCurves, name: str) -> KernelCurve:
+    """The curve ``name`` of ``curves``, or its ``fallback`` curve when the entry lacks it.
+
+    Example
+    -------
+    >>> from llm_perf_opt.data.hardware import CurvePoint
+    >>> c = KernelCurve(points=(CurvePoint(work=1, us=1.0), CurvePoint(work=10, us=2.0)))
+    >>> r = KernelCurve(points=(CurvePoint(work=1, us=3.0), CurvePoint(work=10, us=4.0)))
+    >>> cs = KernelCurves(copy=c, elementwise=c, cast=c, cat=c, strided=c, broadcast=c, reduce=r, gemv=c, matmul=c,
+    ...                   attention=c, attention_mask=c, attention_bias=c, grouped_matmul=c, grouped_gemv=c,
+    ...                   broadcast_permuted=c, how_measured="example")
+    >>> curve_of(cs, "layer_norm") is r  # not measured: the reduction curve
+    True
+    """
+    curve: KernelCurve | None = getattr(curves, name)
+    while curve is None:
+        fallback = CURVES[name].fallback
+        if fallback is None:  # pragma: no cover - the required curves are not optional
+            raise ValueError(f"kernel curves: {name!r} is missing and has no fallback")
+        name = fallback
+        curve = getattr(curves, name)
+    return curve
+
+
 def kind_seconds(curves: KernelCurves, kind: str, tensor_core_flops: float, io_bytes: float) -> tuple[float, float]:
     """(compute seconds, memory seconds) of one launch of a ``kind`` kernel from the curves."""
     compute_name, memory_name = KIND_CURVES[kind]
     compute = 0.0
     if compute_name is not None and tensor_core_flops > 0:
-        compute = curve_seconds(getattr(curves, compute_name), tensor_core_flops)
-    return compute, curve_seconds(getattr(curves, memory_name), io_bytes)
+        compute = curve_seconds(curve_of(curves, compute_name), tensor_core_flops)
+    return compute, curve_seconds(curve_of(curves, memory_name), io_bytes)

@@ -82,7 +82,7 @@ from llm_perf_opt.data.hardware import (
     calibration_constant,
     with_constants,
 )
-from llm_perf_opt.data.kernel_kinds import CURVE_NAMES, CURVES
+from llm_perf_opt.data.kernel_kinds import CURVE_NAMES, CURVES, OPTIONAL_CURVES
 from llm_perf_opt.data.planning import BASIS_CALIBRATED, BASIS_PORTABLE
 from llm_perf_opt.hardware.curves import kind_seconds
 from llm_perf_opt.hardware.rates import DEFAULT_COPY_EFFICIENCY, DEFAULT_MATMUL_EFFICIENCY, TERA
@@ -284,7 +284,7 @@ def _require_clock(spec: HardwareSpec) -> float:
 
 
 def curve_shapes(reference: HardwareSpec) -> dict[str, CurveShape]:
-    """Every curve of a calibrated GPU in GPU-independent terms."""
+    """Every curve a calibrated GPU measured, in GPU-independent terms (an optional curve it lacks is absent)."""
     cal = reference.calibration
     if cal is None or cal.kernel_curves is None:
         raise ValueError(f"{reference.name}: not a calibrated GPU (no calibration.kernel_curves)")
@@ -292,9 +292,11 @@ def curve_shapes(reference: HardwareSpec) -> dict[str, CurveShape]:
     if reference.sm_count is None:
         raise ValueError(f"{reference.name}: a reference GPU needs sm_count")
     sm_clock = reference.sm_count.value * clock * MEGA
+    measured = {name: getattr(cal.kernel_curves, name) for name in CURVE_NAMES}
     shapes = {
-        name: curve_shape(getattr(cal.kernel_curves, name), peak_per_s=peak_per_s(reference, name), clock_mhz=clock)
-        for name in CURVE_NAMES
+        name: curve_shape(curve, peak_per_s=peak_per_s(reference, name), clock_mhz=clock)
+        for name, curve in measured.items()
+        if curve is not None
     }
     bound = shapes[BOUND_CURVE].efficiency
     return {
@@ -358,8 +360,8 @@ def portable_curves(
     -------
     >>> h100, h200 = load_hardware("h100-sxm"), load_hardware("h200")
     >>> c = portable_curves(h100, [h200])  # the H100 from the H200 alone
-    >>> round(c.copy.points[-1].work / (c.copy.points[-1].us * 1e-6) / 1e12, 3)  # H200's 0.880 of 3.35 TB/s
-    2.947
+    >>> round(c.copy.points[-1].work / (c.copy.points[-1].us * 1e-6) / 1e12, 3)  # H200's 0.887 of 3.35 TB/s
+    2.971
     """
     per_ref = [curve_shapes(r) for r in references]
     clock = None if spec.boost_clock_mhz is None else spec.boost_clock_mhz.value
@@ -370,9 +372,13 @@ def portable_curves(
     if rate is not None and all(r is not None for r in ref_rates):
         g = statistics.geometric_mean(r for r in ref_rates if r is not None) / rate
     factor = architecture_factor(spec, references).factor if architecture else 1.0
-    curves = {}
+    curves: dict[str, KernelCurve | None] = {}
     for name in CURVE_NAMES:
-        shape = learned_shape([s[name] for s in per_ref])
+        measured = [s[name] for s in per_ref if name in s]
+        if not measured:  # an optional curve no reference measured: timed on its fallback
+            curves[name] = None
+            continue
+        shape = learned_shape(measured)
         if CURVES[name].work_unit == "flops":
             shape = wave_stretch(shape, g)
         if name in ARCHITECTURE_CURVES and factor != 1.0:
@@ -380,7 +386,7 @@ def portable_curves(
         curves[name] = instantiate(shape, peak_per_s=peak_per_s(spec, name), clock_mhz=clock, sm_count=sms)
     names = ", ".join(r.name for r in references)
     return KernelCurves(
-        **curves,
+        **curves,  # type: ignore[arg-type]
         how_measured=(
             f"portable (llm_perf_opt.hardware.portable): the curves measured on {names}, as efficiency of the "
             f"datasheet peak, fixed cost in clock cycles and shape, instantiated with {spec.name}'s datasheet peaks, "
@@ -582,8 +588,8 @@ class HostDefaults:
     Example
     -------
     >>> h = host_defaults([load_hardware("h100-sxm"), load_hardware("h200")])
-    >>> round(h.median["host.sync_us"], 4), h.low["host.sync_us"], h.high["host.sync_us"]  # 10.7 and 8.353 us
-    (9.5265, 8.353, 10.7)
+    >>> round(h.median["host.sync_us"], 4), h.low["host.sync_us"], h.high["host.sync_us"]  # 10.7 and 10.38 us
+    (10.54, 10.38, 10.7)
     """
 
     median: dict[str, float]
@@ -612,6 +618,45 @@ def host_spread(defaults: HostDefaults) -> dict[str, tuple[float, float, float]]
 
 
 @functools.cache
+def completed_curves(spec: HardwareSpec, references: Sequence[HardwareSpec]) -> KernelCurves:
+    """A calibrated entry's measured curves with each optional curve it lacks
+    (:data:`~llm_perf_opt.data.kernel_kinds.OPTIONAL_CURVES`) taken from the portable model of the ``references``
+    (other than ``spec``) that measured it; a curve none of them measured stays absent (timed on its fallback,
+    :func:`~llm_perf_opt.hardware.curves.curve_of`).
+
+    Example
+    -------
+    >>> h100 = load_hardware("h100-sxm")  # calibrated before the layer-norm curve existed
+    >>> h100.calibration.kernel_curves.layer_norm is None
+    True
+    >>> completed_curves(h100, calibrated_gpus()).layer_norm is not None  # the H200's, on the H100's datasheet
+    True
+    """
+    cal = spec.calibration
+    if cal is None or cal.kernel_curves is None:
+        raise ValueError(f"{spec.name}: not a calibrated GPU (no calibration.kernel_curves)")
+    own = cal.kernel_curves
+    missing = [n for n in OPTIONAL_CURVES if getattr(own, n) is None]
+    if not missing:
+        return own
+    return _completed(spec, tuple(r for r in references if r.name != spec.name), tuple(missing))
+
+
+@functools.cache
+def _completed(spec: HardwareSpec, references: tuple[HardwareSpec, ...], missing: tuple[str, ...]) -> KernelCurves:
+    own = _own_curves(spec)
+    donors = tuple(r for r in references if any(getattr(_own_curves(r), n) is not None for n in missing))
+    if not donors:
+        return own
+    ported = portable_curves(spec, donors, architecture=False)
+    filled = {n: getattr(ported, n) for n in missing if getattr(ported, n) is not None}
+    note = (
+        f" {', '.join(filled)}: not measured on this GPU; portable (llm_perf_opt.hardware.portable) from "
+        f"{', '.join(r.name for r in donors)}."
+    )
+    return evolve(own, **filled, how_measured=own.how_measured + note)
+
+
 def calibrated_gpus() -> tuple[HardwareSpec, ...]:
     """The packaged entries with measured kernel-time curves: the portable model's references."""
     return tuple(s for s in (load_hardware(n) for n in list_hardware()) if time_basis(s) == BASIS_CALIBRATED)
@@ -628,7 +673,7 @@ def portable_calibration(spec: HardwareSpec, references: tuple[HardwareSpec, ...
     -------
     >>> cal = portable_calibration(load_hardware("l40s"), calibrated_gpus())
     >>> cal.measured, cal.kernel_curves is not None, round(cal.host.sync_us, 4)
-    (False, True, 9.5265)
+    (False, True, 10.54)
     """
     cal = spec.calibration
     host = host_defaults(references).median

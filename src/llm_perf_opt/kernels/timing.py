@@ -97,10 +97,11 @@ from attrs import Factory, define, evolve, field
 
 from llm_perf_opt.data.execution_kinds import EAGER_EXECUTION
 from llm_perf_opt.data.hardware import AchievableRates, HardwareSpec, HostCosts, KernelCurves
+from llm_perf_opt.data.kernel_kinds import OPTIONAL_CURVES
 from llm_perf_opt.data.planning import BASIS_PORTABLE
 from llm_perf_opt.data.runtime_profile import GenerateLoop, RuntimeProfile
 from llm_perf_opt.hardware.curves import kind_seconds
-from llm_perf_opt.hardware.portable import calibrated_gpus, portable_calibration, time_basis
+from llm_perf_opt.hardware.portable import calibrated_gpus, completed_curves, portable_calibration, time_basis
 from llm_perf_opt.hardware.rates import achievable_rates
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.inventory import InventoryCache, KernelInventory, KernelRecord, kernel_inventory
@@ -227,9 +228,9 @@ class LaunchCosts:
     -------
     >>> c = launch_costs(load_hardware("l4"))  # not calibrated: portable curves, the calibrated hosts' medians
     >>> round(c.enqueue.launch_s * 1e6, 3), round(c.min_kernel_s * 1e6, 3), round(c.sync_s * 1e6, 3), c.measured
-    (8.661, 0.947, 9.526, False)
+    (9.975, 0.947, 10.54, False)
     >>> round(c.eager("module").launch_s * 1e6, 3), c.curves is not None
-    (14.19, True)
+    (10.88, True)
     """
 
     enqueue: EagerLaunch
@@ -264,7 +265,9 @@ def launch_costs(spec: HardwareSpec, references: Sequence[HardwareSpec] | None =
     """The hardware entry's kernel-time curves and its host costs per execution kind, floor and sync.
 
     A calibrated entry (measured ``kernel_curves``; :func:`~llm_perf_opt.hardware.portable.time_basis`) gives
-    its own, the defaults above where a constant is absent. Any other entry gets the portable model's curves
+    its own, the defaults above where a constant is absent, and each optional curve it did not measure from the
+    portable model of the calibrated GPUs that did (:func:`~llm_perf_opt.hardware.portable.completed_curves`).
+    Any other entry gets the portable model's curves
     and, for each constant it did not measure, the median of the calibrated GPUs' hosts
     (:func:`~llm_perf_opt.hardware.portable.portable_calibration`); ``references`` replaces the calibrated GPUs
     it learns from (every packaged entry with measured curves when ``None``).
@@ -272,6 +275,11 @@ def launch_costs(spec: HardwareSpec, references: Sequence[HardwareSpec] | None =
     if time_basis(spec) == BASIS_PORTABLE:
         refs = calibrated_gpus() if references is None else tuple(references)
         spec = evolve(spec, calibration=portable_calibration(spec, refs))
+    elif spec.calibration is not None and spec.calibration.kernel_curves is not None:
+        own = spec.calibration.kernel_curves
+        if any(getattr(own, n) is None for n in OPTIONAL_CURVES):  # measured before those curves existed
+            refs = calibrated_gpus() if references is None else tuple(references)
+            spec = evolve(spec, calibration=evolve(spec.calibration, kernel_curves=completed_curves(spec, refs)))
     cal = spec.calibration
     host = HostCosts() if cal is None else cal.host
     floor = None if cal is None else cal.min_kernel_us
