@@ -16,8 +16,9 @@ from llm_perf_opt.hardware.registry import load_hardware_file
 FLAGS = (
     "--name", "--output", "--raw", "--dry-run", "--device", "--datasheet", "--display-name", "--architecture",
     "--bf16-tflops", "--fp32-tflops", "--bandwidth-tbps", "--memory-gb", "--seed", "--matmul-size", "--copy-gib",
-    "--curve-repeats", "--graph-runs", "--host-runs",
+    "--curve-repeats", "--graph-runs", "--host-runs", "--host-from",
 )  # fmt: skip
+RAW = Path(__file__).resolve().parents[2] / "reports" / "validation" / "h200-calibration"
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -41,6 +42,8 @@ def test_help_explains_every_flag() -> None:
         (("--name", "x", "--bf16-tflops", "-1"), "argument --bf16-tflops: must be > 0, got -1"),
         (("--name", "x", "--copy-gib", "0.5"), "--copy-gib must be >= 1"),
         (("--name", "x", "--bogus"), "unrecognized arguments: --bogus"),
+        (("--name", "x", "--host-from", "/nonexistent/run.raw.json"), "--host-from: /nonexistent/run.raw.json: "),
+        (("--name", "x", "--host-from", str(RAW / "README.md")), "README.md: "),
     ],
 )
 def test_bad_flags_are_one_line_errors(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
@@ -108,3 +111,32 @@ def test_dry_run_with_a_known_datasheet_keeps_its_sources(tmp_path: Path) -> Non
     assert spec.calibration is not None
     assert spec.calibration.measured is False
     assert json.loads(raw.read_text(encoding="utf-8"))["datasheet"]["known_entry"] == "h200"
+
+
+def test_host_from_refuses_a_dry_run(tmp_path: Path) -> None:
+    dry = tmp_path / "dry.raw.json"
+    dry.write_text(json.dumps({"schema": "llm-perf-opt/calibration-run/v1", "measured": False, "entry": {}}))
+    out = _run("--name", "x", "--output", str(tmp_path / "x.yaml"), "--host-from", str(dry), "--dry-run")
+    assert out.returncode == 2
+    assert out.stderr.strip().endswith("a dry run; give a run measured on a GPU")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dry.raw.json"]
+
+
+def test_the_h200_entry_pools_its_host_over_six_runs() -> None:
+    # the committed run's own module cost (8.013 us per kernel, 5.356 per torch call) and the seven earlier runs'
+    # (five other leases: 15.66, 10.85, 12.15, 9.763, 9.041, 14.7, 7.798 and 4.2, 6.432, 5.624, 5.688, 6.779,
+    # 9.733, 5.902) give the medians of eight, (9.763 + 10.85) / 2 = 10.31 and (5.688 + 5.902) / 2 = 5.795; the
+    # GPU's floor stays this run's
+    raw = json.loads((RAW / "raw-calibration.json").read_text(encoding="utf-8"))
+    assert [r["file"] for r in raw["host_pool"]] == [
+        "previous-2026-12-03.raw.json", "repeat-1.raw.json", "repeat-2.raw.json", "repeat-0.raw.json",
+        "earlier-2026-12-04.raw.json", "lease-d.raw.json", "lease-e.raw.json",
+    ]  # fmt: skip
+    assert round(raw["host"]["module_launch_us"], 3) == 8.013
+    spec = load_hardware_file(Path(__file__).resolve().parents[2] / "conf" / "hardware" / "h200.yaml")
+    cal = spec.calibration
+    assert cal is not None
+    assert calibration_constant(cal, "host.module.launch_us") == 10.31
+    assert calibration_constant(cal, "host.module.call_us") == 5.795
+    assert calibration_constant(cal, "min_kernel_us") == 0.8867
+    assert "median of this run's and 7 earlier runs'" in cal.how_measured

@@ -24,6 +24,7 @@ import argparse
 import datetime as dt
 import json
 import re
+import statistics
 import sys
 import time
 from collections.abc import Sequence
@@ -49,6 +50,8 @@ from llm_perf_opt.calibrate.peaks import (
     peak_how_measured,
 )
 from llm_perf_opt.contracts.hardware_converter import structure_hardware
+from llm_perf_opt.contracts.json_input import read_json_file
+from llm_perf_opt.contracts.yaml_input import InputFileError
 from llm_perf_opt.data.hardware import CALIBRATION_CONSTANTS, calibration_constant, nested_constants
 from llm_perf_opt.hardware.rates import DEFAULT_COPY_EFFICIENCY, DEFAULT_MATMUL_EFFICIENCY
 from llm_perf_opt.hardware.registry import list_hardware
@@ -58,6 +61,8 @@ from llm_perf_opt.utils.input_error import InputError
 
 PROG = "python -m llm_perf_opt.calibrate"
 SCHEMA = "llm-perf-opt/calibration-run/v1"
+HOST_POOLED: tuple[str, ...] = tuple(k for k in CALIBRATION_CONSTANTS if k.startswith("host."))
+"""The constants ``--host-from`` pools across runs: the host's (its CPU and software), not the GPU's."""
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -134,6 +139,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="interleaved rounds of the graph replays (median)")  # fmt: skip
     m.add_argument("--host-runs", type=_positive(int), default=HostSettings().runs,
                    help="interleaved rounds of the host cases (median)")  # fmt: skip
+    m.add_argument(
+        "--host-from",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="RAW",
+        help="an earlier raw file (--raw) of this command for the same kind of GPU on another machine or lease; "
+        "repeatable. The entry's host constants (host.*: launch, module code, graph replay, sync, eager start) "
+        "become the median of this run's and theirs, since a host's speed differs between machines of the same "
+        "GPU; the GPU's own figures stay this run's",
+    )
     return p
 
 
@@ -155,7 +171,57 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     check_output_path(args.raw, flag="--raw", directory=False)
     if not args.dry_run and args.copy_gib < 1:
         raise InputError("--copy-gib must be >= 1 (a copy that fits in cache measures the cache)")
+    args.host_pool = [pooled_run(path) for path in args.host_from]
     return args
+
+
+def pooled_run(path: Path) -> dict[str, Any]:
+    """``{"file", "measured_on", "constants"}`` of an earlier raw run for ``--host-from``: the host constants
+    (:data:`HOST_POOLED`) of its own measurements, recomputed as :func:`calibration` does without pooling (a run
+    that pooled others contributes only what it measured); ``InputError`` naming the flag for a file that is not a
+    measured run of this command."""
+    try:
+        data = read_json_file(path)
+    except (InputFileError, OSError) as exc:
+        raise InputError(f"--host-from: {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA or not isinstance(data.get("entry"), dict):
+        raise InputError(f"--host-from: {path}: not a raw file of {PROG} (schema {SCHEMA!r} with an entry)")
+    if not data.get("measured"):
+        raise InputError(f"--host-from: {path}: a dry run; give a run measured on a GPU")
+    try:
+        own = calibration({**data, "host_pool": []}, dry_run=False, raw_name=path.name, seconds=0.0)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"--host-from: {path}: its measurements are incomplete ({exc!r})") from None
+    constants: dict[str, float | None] = {}
+    for key in HOST_POOLED:
+        node: Any = own
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        constants[key] = None if node is None else float(node)
+    return {"file": path.name, "measured_on": str(own.get("measured_on", "")), "constants": constants}
+
+
+def pooled_constants(own: dict[str, float | None], pool: Sequence[dict[str, Any]]) -> dict[str, float | None]:
+    """``own`` with each host constant (:data:`HOST_POOLED`) the median of its value and the ``pool``'s runs'
+    (those that measured it), to 4 significant digits.
+
+    Example
+    -------
+    >>> own = {"host.sync_us": 9.0, "min_kernel_us": 0.9}
+    >>> pool = [{"constants": {"host.sync_us": 8.0}}, {"constants": {"host.sync_us": 12.0}}]
+    >>> pooled = pooled_constants(own, pool)  # the median of 9, 8 and 12; the GPU's floor is this run's
+    >>> pooled["host.sync_us"], pooled["min_kernel_us"]
+    (9.0, 0.9)
+    >>> pooled_constants(own, pool[:1])["host.sync_us"]
+    8.5
+    """
+    if not pool:
+        return own
+    out = dict(own)
+    for key in HOST_POOLED:
+        values = [v for v in [own.get(key), *(run["constants"].get(key) for run in pool)] if v is not None]
+        out[key] = sig(statistics.median(values)) if values else None
+    return out
 
 
 class Progress:
@@ -253,6 +319,8 @@ def calibration(raw: dict[str, Any], *, dry_run: bool, raw_name: str, seconds: f
     consts = {k: _positive_or_none(v) for k, v in consts.items()}
     if consts["host.module.launch_us"] is None:
         consts["host.module.call_us"] = None
+    pool = raw.get("host_pool", [])
+    consts = pooled_constants(consts, pool)
     ls, ll = host["linear_silu"], [host["llama_eager"], host["llama_sdpa"]]
     parts = [
         f"python -m llm_perf_opt.calibrate, one process, {seconds:.0f} s",
@@ -274,6 +342,14 @@ def calibration(raw: dict[str, Any], *, dry_run: bool, raw_name: str, seconds: f
         "matrix-vector products and eight kernel types in turn, each captured as a CUDA graph; "
         f"{graphs['timing']}; minus the profiled kernel time per replay: launch = the 1-kernel graph's excess, "
         "gap = the long graph's further excess per added kernel; medians over the chains)",
+        *(
+            [
+                f"host.*: the median of this run's and {len(pool)} earlier runs' of this command on other leases of "
+                "the same GPU (" + ", ".join(r["file"] for r in pool) + "): a host's speed differs between machines"
+            ]
+            if pool
+            else []
+        ),
         f"Raw measurements: {raw_name}",
     ]
     block: dict[str, Any] = {"measured": not dry_run}
@@ -356,6 +432,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         raise InputError(str(exc)) from None
     progress.say(f"calibrating {name} (compute capability {cc}) as '{args.name}'; datasheet: {sheet.known or 'flags'}")
     raw = measure_all(torch, device, args, progress)
+    raw["host_pool"] = args.host_pool
     seconds = progress.total()
     block = calibration(raw, dry_run=bool(args.dry_run), raw_name=args.raw.name, seconds=seconds)
     entry = hardware_entry(name=args.name, sheet=sheet, calibration=block)

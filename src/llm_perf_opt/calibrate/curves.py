@@ -69,6 +69,10 @@ one kernel as a function of its size, on the same clock the validation uses for 
 ``bicubic-aa``
     ``F.interpolate(x, size=(m, m), mode="bicubic", antialias=True)`` of an fp32 ``[1, 768, n, n]`` grid with
     ``m = 5 n / 4`` (a position table resized); only the resize kernel is timed; size = bytes read + written.
+``conv-patch``
+    ``F.conv2d(x, w, stride=16)`` of a bf16 ``[1, 3, 16 g, 16 g]`` image with a bf16 ``[768, 3, 16, 16]`` weight (a
+    ViT patch embedding: with three input channels cuDNN runs it on the CUDA cores, ``implicit_convolve_sgemm``);
+    size = its ``2 * g^2 * 768 * 3 * 16 * 16`` FLOPs.
 
 Every size is run ``--repeats`` times after a warm-up, under the profiler; the time of a size is
 the sum of the kernel durations of the calls over the calls (the kernels each call launches are
@@ -122,10 +126,10 @@ GROUPS, GROUPS_M1 = 8, 64
 CURVE_NAMES: tuple[str, ...] = (
     "copy", "elementwise", "cast", "cat", "attention-mask", "attention-bias", "strided", "broadcast", "reduce",
     "matmul", "attention", "gemm-m1", "gemm-m8", "gemm-m64", "gemm-m256", "broadcast-permuted", "grouped-mm",
-    "grouped-m1", "layer-norm", "gelu", "upsample-linear", "gather", "bicubic-aa",
+    "grouped-m1", "layer-norm", "gelu", "upsample-linear", "gather", "bicubic-aa", "conv-patch",
 )  # fmt: skip
 """Every curve the script measures, in measuring order."""
-TABLE_CHANNELS, GRID_CHANNELS = 64, 768
+TABLE_CHANNELS, GRID_CHANNELS, PATCH = 64, 768, 16
 TIMED_KERNELS: dict[str, str] = {"upsample-linear": "upsample", "gather": "index", "bicubic-aa": "upsample"}
 """Curves whose call launches helper kernels (fills) the model books apart: only the kernels whose name contains
 this text are timed."""
@@ -458,6 +462,13 @@ def measure_curves(torch: Any, device: Any, settings: CurveSettings) -> dict[str
             work,
         )
 
+    def conv_patch(g: int) -> tuple[list[Any], Callable[[Any], object], int, int]:
+        side = PATCH * g
+        nb = 2 * (3 * side * side + GRID_CHANNELS * 3 * PATCH * PATCH + GRID_CHANNELS * g * g)
+        sets = rotating(nb, lambda: (randn(1, 3, side, side), randn(GRID_CHANNELS, 3, PATCH, PATCH)))
+        flops = 2 * g * g * GRID_CHANNELS * 3 * PATCH * PATCH
+        return sets, lambda t: F.conv2d(t[0], t[1], stride=PATCH), flops, nb
+
     byte_sizes = powers(2**10, max_bytes)
     mm_sizes = [16, 32, 64, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096, 6144, 8192]
     attn_sizes = powers(16, 8192)
@@ -468,8 +479,9 @@ def measure_curves(torch: Any, device: Any, settings: CurveSettings) -> dict[str
     table_sizes = powers(2**10, 2**26)
     gather_sizes = [4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 1024, 2048]
     grid_sizes = [4, 8, 12, 16, 24, 32, 40, 48, 64, 80, 96, 128, 192]
+    patch_sizes = [2, 4, 8, 16, 24, 32, 40, 48, 64, 80, 96, 128, 192, 256]
     if dry:
-        table_sizes, gather_sizes, grid_sizes = [2**10, 2**11], [4, 8], [4, 8]
+        table_sizes, gather_sizes, grid_sizes, patch_sizes = [2**10, 2**11], [4, 8], [4, 8], [2, 4]
         mm_sizes, attn_sizes, gemm_sizes, bcast_sizes, grouped_sizes = [16, 32], [16, 32], [16, 32], [4, 6], [16, 32]
         m1_sizes = [0, 1]
     started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -494,6 +506,7 @@ def measure_curves(torch: Any, device: Any, settings: CurveSettings) -> dict[str
         "upsample-linear": (table_sizes, upsample_linear),
         "gather": (gather_sizes, gather),
         "bicubic-aa": (grid_sizes, bicubic_aa),
+        "conv-patch": (patch_sizes, conv_patch),
     }
     curves = [curve(name, meter, *plan[name], l2) for name in CURVE_NAMES if name in settings.only]
     env: dict[str, Any] = {
@@ -558,7 +571,8 @@ def hardware_block(report: dict[str, Any], tool: str = "scripts/gpu/calibrate_cu
         "upsample_linear: linear F.interpolate of a [1, 64, L] bf16 view of an [L, 64] table to L + L // 4 "
         "(the interpolation kernel only); gather: table[index] of a [2n - 1, 64] bf16 table stored transposed "
         "with an [n, n] int64 index; bicubic_aa: bicubic antialiased F.interpolate of an fp32 [1, 768, n, n] "
-        "grid to 5n/4 (the resize kernel only)."
+        "grid to 5n/4 (the resize kernel only). conv_cuda: F.conv2d of a [1, 3, 16g, 16g] bf16 image with a "
+        "[768, 3, 16, 16] bf16 weight, stride 16 (the CUDA-core implicit_convolve_sgemm), by its FLOPs."
     )
     out["measured_on"] = f"{env['gpu']}; torch {env['torch']}; CUDA {env['cuda']}; {env['measured_at'][:10]}"
     return out

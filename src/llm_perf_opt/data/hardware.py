@@ -140,7 +140,8 @@ class KernelCurves:
     says what times them then): ``layer_norm`` (PyTorch's fused layer-norm kernel), ``gelu`` (erf GELU),
     ``upsample_linear`` (linear 1-D interpolation of a ``[1, 64, L]`` table), ``gather`` (indexing a table's rows
     with a 2-D int64 index) and ``bicubic_aa`` (fp32 bicubic resize with antialiasing), all by bytes read +
-    written.
+    written; ``conv_cuda`` (a ViT patch-embedding convolution, 3 input channels, that cuDNN runs on the CUDA cores)
+    by its FLOPs.
 
     Example
     -------
@@ -172,6 +173,7 @@ class KernelCurves:
     upsample_linear: KernelCurve | None = None
     gather: KernelCurve | None = None
     bicubic_aa: KernelCurve | None = None
+    conv_cuda: KernelCurve | None = None
     how_measured: str = field(validator=_non_empty)
     measured_on: str = ""
 

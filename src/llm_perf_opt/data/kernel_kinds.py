@@ -28,8 +28,12 @@ class CurveSource:
     ``measured`` is the calibration's measured curve; ``indexed_by`` says which size of its points is the
     entry's work (``work``: the FLOPs or bytes of the kernel as measured; ``bytes``: the bytes it moved, for
     the one-row products whose time is the weight streaming); ``work_unit`` is what the entry's work counts
-    (``bytes`` or Tensor-Core ``flops``), so which datasheet peak it is done at (the memory bandwidth or the
-    bf16 Tensor-Core rate; :mod:`llm_perf_opt.hardware.portable`).
+    (``bytes``, Tensor-Core ``flops`` or ``cuda_flops``, the FLOPs of a kernel cuDNN runs on the CUDA cores), so
+    which datasheet peak it is done at (the memory bandwidth, the bf16 Tensor-Core rate or the FP32 CUDA-core rate;
+    :mod:`llm_perf_opt.hardware.portable`). ``optional`` marks a curve added after some GPUs were calibrated
+    (:data:`OPTIONAL_CURVES`): an entry without it gets it from the portable model of the GPUs that measured it,
+    or, when none did, times its kernels on the ``fallback`` curve (the proxy the kind was timed on before; none:
+    the roofline at the large-kernel rates).
 
     Example
     -------
@@ -40,6 +44,7 @@ class CurveSource:
     measured: str
     indexed_by: str
     work_unit: str = "bytes"
+    optional: bool = False
     fallback: str | None = None
 
 
@@ -62,11 +67,13 @@ CURVES: dict[str, CurveSource] = {
     "grouped_gemv": CurveSource("grouped-m1", "bytes"),
     "broadcast_permuted": CurveSource("broadcast-permuted", "work"),
     # added after the H100 was calibrated: optional in an entry (see ``fallback``)
-    "layer_norm": CurveSource("layer-norm", "work", fallback="reduce"),
-    "gelu": CurveSource("gelu", "work", fallback="elementwise"),
-    "upsample_linear": CurveSource("upsample-linear", "work", fallback="elementwise"),
-    "gather": CurveSource("gather", "work", fallback="strided"),
-    "bicubic_aa": CurveSource("bicubic-aa", "work", fallback="elementwise"),
+    "layer_norm": CurveSource("layer-norm", "work", optional=True, fallback="reduce"),
+    "gelu": CurveSource("gelu", "work", optional=True, fallback="elementwise"),
+    "upsample_linear": CurveSource("upsample-linear", "work", optional=True, fallback="elementwise"),
+    "gather": CurveSource("gather", "work", optional=True, fallback="strided"),
+    "bicubic_aa": CurveSource("bicubic-aa", "work", optional=True, fallback="elementwise"),
+    # CUDA-core FLOP curve: work = the convolution's FLOPs
+    "conv_cuda": CurveSource("conv-patch", "work", "cuda_flops", optional=True),
 }
 """A hardware entry's kernel-time curves (the fields of :class:`~llm_perf_opt.data.hardware.KernelCurves`, in
 order) -> how the calibration measures each."""
@@ -90,6 +97,7 @@ KIND_CURVES: dict[str, tuple[str | None, str]] = {
     "upsample_linear": (None, "upsample_linear"),
     "gather": (None, "gather"),
     "bicubic_aa": (None, "bicubic_aa"),
+    "conv_cuda": ("conv_cuda", "copy"),
 }
 """Kernel kind -> (curve of its Tensor-Core FLOPs or ``None``, curve of its bytes)."""
 
@@ -97,7 +105,7 @@ KERNEL_KINDS: tuple[str, ...] = tuple(KIND_CURVES)
 """The kinds a runtime profile's kernel may name."""
 CURVE_NAMES: tuple[str, ...] = tuple(CURVES)
 """The curves a hardware entry holds, in order."""
-OPTIONAL_CURVES: tuple[str, ...] = tuple(name for name, c in CURVES.items() if c.fallback is not None)
+OPTIONAL_CURVES: tuple[str, ...] = tuple(name for name, c in CURVES.items() if c.optional)
 """The curves an entry may lack (measured by calibrations newer than some entries)."""
 REQUIRED_CURVES: tuple[str, ...] = tuple(name for name in CURVES if name not in OPTIONAL_CURVES)
 """The curves every calibrated entry holds."""

@@ -50,8 +50,9 @@ def curve_seconds(curve: KernelCurve, work: float) -> float:
     return math.exp(math.log(lo.us) + f * (math.log(hi.us) - math.log(lo.us))) * MICRO
 
 
-def curve_of(curves: KernelCurves, name: str) -> KernelCurve:
-    """The curve ``name`` of ``curves``, or its ``fallback`` curve when the entry lacks it.
+def curve_of(curves: KernelCurves, name: str) -> KernelCurve | None:
+    """The curve ``name`` of ``curves``, or its ``fallback`` curve when the entry lacks it (``None`` when it has
+    none: the kernel takes the roofline).
 
     Example
     -------
@@ -67,17 +68,27 @@ def curve_of(curves: KernelCurves, name: str) -> KernelCurve:
     curve: KernelCurve | None = getattr(curves, name)
     while curve is None:
         fallback = CURVES[name].fallback
-        if fallback is None:  # pragma: no cover - the required curves are not optional
-            raise ValueError(f"kernel curves: {name!r} is missing and has no fallback")
+        if fallback is None:
+            return None
         name = fallback
         curve = getattr(curves, name)
     return curve
 
 
-def kind_seconds(curves: KernelCurves, kind: str, tensor_core_flops: float, io_bytes: float) -> tuple[float, float]:
-    """(compute seconds, memory seconds) of one launch of a ``kind`` kernel from the curves."""
+def kind_seconds(
+    curves: KernelCurves, kind: str, tensor_core_flops: float, io_bytes: float, cuda_core_flops: float = 0.0
+) -> tuple[float, float]:
+    """(compute seconds, memory seconds) of one launch of a ``kind`` kernel from the curves; a kind whose
+    compute curve counts CUDA-core FLOPs (``conv_cuda``) reads it at ``cuda_core_flops``, 0 where the entry has
+    no such curve (the caller's roofline then times the FLOPs)."""
     compute_name, memory_name = KIND_CURVES[kind]
     compute = 0.0
-    if compute_name is not None and tensor_core_flops > 0:
-        compute = curve_seconds(curve_of(curves, compute_name), tensor_core_flops)
-    return compute, curve_seconds(curve_of(curves, memory_name), io_bytes)
+    if compute_name is not None:
+        flops = cuda_core_flops if CURVES[compute_name].work_unit == "cuda_flops" else tensor_core_flops
+        curve = curve_of(curves, compute_name)
+        if curve is not None and flops > 0:
+            compute = curve_seconds(curve, flops)
+    memory = curve_of(curves, memory_name)
+    if memory is None:  # pragma: no cover - byte curves are required or have a fallback
+        raise ValueError(f"kernel curves: no curve for the bytes of {kind!r}")
+    return compute, curve_seconds(memory, io_bytes)

@@ -140,9 +140,12 @@ def time_basis(spec: HardwareSpec) -> str:
 
 
 def peak_per_s(spec: HardwareSpec, curve: str) -> float:
-    """The datasheet peak a curve's work is done at: bf16 Tensor-Core FLOP/s or memory bytes/s."""
+    """The datasheet peak a curve's work is done at: bf16 Tensor-Core FLOP/s, FP32 CUDA-core FLOP/s or memory
+    bytes/s."""
     if CURVES[curve].work_unit == "flops":
         return spec.tensor_core_bf16_tflops.value * TERA
+    if CURVES[curve].work_unit == "cuda_flops":
+        return spec.cuda_core_fp32_tflops.value * TERA
     return spec.memory_bandwidth_tbps.value * TERA
 
 
@@ -588,8 +591,8 @@ class HostDefaults:
     Example
     -------
     >>> h = host_defaults([load_hardware("h100-sxm"), load_hardware("h200")])
-    >>> round(h.median["host.sync_us"], 4), h.low["host.sync_us"], h.high["host.sync_us"]  # 10.7 and 10.38 us
-    (10.54, 10.38, 10.7)
+    >>> round(h.median["host.sync_us"], 4), h.low["host.sync_us"], h.high["host.sync_us"]  # 10.7 and 8.504 us
+    (9.602, 8.504, 10.7)
     """
 
     median: dict[str, float]
@@ -673,7 +676,7 @@ def portable_calibration(spec: HardwareSpec, references: tuple[HardwareSpec, ...
     -------
     >>> cal = portable_calibration(load_hardware("l40s"), calibrated_gpus())
     >>> cal.measured, cal.kernel_curves is not None, round(cal.host.sync_us, 4)
-    (False, True, 10.54)
+    (False, True, 9.602)
     """
     cal = spec.calibration
     host = host_defaults(references).median

@@ -228,9 +228,9 @@ class LaunchCosts:
     -------
     >>> c = launch_costs(load_hardware("l4"))  # not calibrated: portable curves, the calibrated hosts' medians
     >>> round(c.enqueue.launch_s * 1e6, 3), round(c.min_kernel_s * 1e6, 3), round(c.sync_s * 1e6, 3), c.measured
-    (9.975, 0.947, 10.54, False)
+    (8.977, 0.947, 9.602, False)
     >>> round(c.eager("module").launch_s * 1e6, 3), c.curves is not None
-    (10.88, True)
+    (11.515, True)
     """
 
     enqueue: EagerLaunch
@@ -355,7 +355,7 @@ def kernel_time(
     )
     plain = max(compute, memory) / n
     if curves is not None:
-        curve_compute, curve_memory = kind_seconds(curves, record.kind, tc / n, record.io_bytes / n)
+        curve_compute, curve_memory = kind_seconds(curves, record.kind, tc / n, record.io_bytes / n, cc / n)
         per_compute = max(curve_compute, cc / n / rates.cuda_core_flops_per_s)
         seconds = max(per_compute, curve_memory)
         curve_bound = Bound.COMPUTE if per_compute >= curve_memory else Bound.MEMORY
