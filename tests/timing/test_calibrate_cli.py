@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from llm_perf_opt.calibrate.cli import pooled_run
 from llm_perf_opt.data.hardware import calibration_constant
 from llm_perf_opt.hardware.registry import load_hardware_file
 
@@ -140,3 +141,17 @@ def test_the_h200_entry_pools_its_host_over_six_runs() -> None:
     assert calibration_constant(cal, "host.module.call_us") == 5.795
     assert calibration_constant(cal, "min_kernel_us") == 0.8867
     assert "median of this run's and 7 earlier runs'" in cal.how_measured
+
+
+def test_host_from_takes_each_runs_own_measurements() -> None:
+    # a run of 2026-12-03, whose entry still had the former flat host keys: its own 15.66 us per kernel
+    first = pooled_run(RAW / "previous-2026-12-03.raw.json")
+    assert first["constants"]["host.module.launch_us"] == 15.66
+    assert first["constants"]["host.module.call_us"] == 4.2
+    # a run that pooled five others: its entry has their medians (10.31), its own host measured 7.798
+    pooled = pooled_run(RAW / "lease-e.raw.json")
+    assert pooled["constants"]["host.module.launch_us"] == 7.798
+    assert (
+        json.loads((RAW / "lease-e.raw.json").read_text())["entry"]["calibration"]["host"]["module"]["launch_us"]
+        == 10.31
+    )
