@@ -145,10 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="RAW",
-        help="an earlier raw file (--raw) of this command for the same kind of GPU on another machine or lease; "
-        "repeatable. The entry's host constants (host.*: launch, module code, graph replay, sync, eager start) "
-        "become the median of this run's and theirs, since a host's speed differs between machines of the same "
-        "GPU; the GPU's own figures stay this run's",
+        help="an earlier raw file (--raw) of this command for the same kind of GPU on another machine or lease "
+        "(a run on another GPU is refused); repeatable. The entry's host constants (host.*: launch, module code, "
+        "graph replay, sync, eager start) become the median of this run's and theirs, since a host's speed "
+        "differs between machines of the same GPU; the GPU's own figures stay this run's",
     )
     return p
 
@@ -198,7 +198,29 @@ def pooled_run(path: Path) -> dict[str, Any]:
         for part in key.split("."):
             node = node.get(part) if isinstance(node, dict) else None
         constants[key] = None if node is None else float(node)
-    return {"file": path.name, "measured_on": str(own.get("measured_on", "")), "constants": constants}
+    gpu = data.get("environment", {}).get("gpu_name") if isinstance(data.get("environment"), dict) else None
+    return {"file": path.name, "gpu": gpu, "measured_on": str(own.get("measured_on", "")), "constants": constants}
+
+
+def check_pool_gpu(pool: Sequence[dict[str, Any]], device_name: str) -> None:
+    """Refuse (``InputError``) a ``--host-from`` run measured on another kind of GPU than ``device_name``: the
+    pooled hosts are those of machines with this GPU.
+
+    Example
+    -------
+    >>> check_pool_gpu([{"file": "a.raw.json", "gpu": "NVIDIA H200"}], "NVIDIA H200")
+    >>> check_pool_gpu([{"file": "a.raw.json", "gpu": "NVIDIA H100 80GB HBM3"}], "NVIDIA H200")
+    Traceback (most recent call last):
+    ...
+    llm_perf_opt.utils.input_error.InputError: --host-from: a.raw.json was measured on NVIDIA H100 80GB HBM3, this \
+GPU is NVIDIA H200; pool runs of the same GPU
+    """
+    for run in pool:
+        if run.get("gpu") != device_name:
+            raise InputError(
+                f"--host-from: {run['file']} was measured on {run.get('gpu')}, this GPU is {device_name}; "
+                "pool runs of the same GPU"
+            )
 
 
 def pooled_constants(own: dict[str, float | None], pool: Sequence[dict[str, Any]]) -> dict[str, float | None]:
@@ -430,6 +452,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
     except DatasheetError as exc:
         raise InputError(str(exc)) from None
+    if not args.dry_run:
+        check_pool_gpu(args.host_pool, name)
     progress.say(f"calibrating {name} (compute capability {cc}) as '{args.name}'; datasheet: {sheet.known or 'flags'}")
     raw = measure_all(torch, device, args, progress)
     raw["host_pool"] = args.host_pool
