@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from tests.analyzer.conftest import CliResult
+from tests.hostile.inputs import flag_values
 
 HOSTILE = ["", "-1", "0", "1e9", "nan", "x" * 400, "3by2", "../..", "\u2028", "1" * 40, "None", "--"]
 VALUES: dict[str, list[str]] = {
@@ -33,10 +33,7 @@ VALUES: dict[str, list[str]] = {
     "--workload-profile-id": ["dsocr-standard-v1", "nope", *HOSTILE],
 }
 
-command_lines = st.lists(
-    st.sampled_from(sorted(VALUES)).flatmap(lambda flag: st.tuples(st.just(flag), st.sampled_from(VALUES[flag]))),
-    max_size=4,
-)
+command_lines = flag_values(VALUES, max_size=4)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -109,6 +109,17 @@ def mutated(draw: st.DrawFn, base: Any, *, extra: st.SearchStrategy[Any] = value
     return doc
 
 
+def flag_values(
+    values: dict[str, list[str]], *, max_size: int, unique: bool = False
+) -> st.SearchStrategy[list[tuple[str, str]]]:
+    """Command lines as ``(flag, value)`` pairs: up to ``max_size`` flags of ``values``, each with one of its values
+    (each flag at most once with ``unique``)."""
+    pair = st.sampled_from(sorted(values)).flatmap(lambda flag: st.tuples(st.just(flag), st.sampled_from(values[flag])))
+    if unique:
+        return st.lists(pair, max_size=max_size, unique_by=lambda p: p[0])
+    return st.lists(pair, max_size=max_size)
+
+
 def dump_yaml(data: Any) -> str:
     """YAML text of ``data`` (floats such as ``nan`` and ``inf`` as YAML writes them)."""
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

@@ -47,6 +47,7 @@ from tests.hostile.inputs import (
     deeply_nested,
     dump_json,
     dump_yaml,
+    flag_values,
     hardware_yaml,
     mutated,
     runtime_yaml,
@@ -313,12 +314,7 @@ WHAT_IF_VALUES: dict[str, list[str]] = {
 
 @settings(FUZZ, max_examples=max(1, EXAMPLES // 2))
 @given(
-    st.lists(
-        st.sampled_from(sorted(WHAT_IF_VALUES)).flatmap(
-            lambda flag: st.tuples(st.just(flag), st.sampled_from(WHAT_IF_VALUES[flag]))
-        ),
-        max_size=3,
-    ),
+    flag_values(WHAT_IF_VALUES, max_size=3),
     st.sampled_from(["report", "summary", "missing", "directory"]),
 )
 def test_fuzzed_what_if_command_line(

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from llm_perf_opt.contracts.converter import from_json_text, to_json_text
 from llm_perf_opt.runners import serve_mode
@@ -18,6 +17,7 @@ from llm_perf_opt.runners.dsocr_analyzer import main as analyzer
 from llm_perf_opt.serving.records import ServeSummary
 from llm_perf_opt.serving.search import GRID_WORK
 from tests.hostile.harness import assert_ran_or_refused, run_bounded
+from tests.hostile.inputs import flag_values
 from tests.hostile.test_fuzz_inputs import EXAMPLES, FUZZ, PROG
 
 NUMBERS = ["0", "-1", "1", "3", "64", "1e9", "nan", "inf", "", "x", "1,2", "9" * 400]
@@ -56,15 +56,7 @@ def _small_work_bound(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @settings(FUZZ, max_examples=max(1, EXAMPLES // 2))
-@given(
-    st.lists(
-        st.sampled_from(sorted(SERVE_VALUES)).flatmap(
-            lambda flag: st.tuples(st.just(flag), st.sampled_from(SERVE_VALUES[flag]))
-        ),
-        max_size=4,
-        unique_by=lambda pair: pair[0],
-    )
-)
+@given(flag_values(SERVE_VALUES, max_size=4, unique=True))
 def test_fuzzed_serve_command_line(tmp_path: Path, pairs: list[tuple[str, str]]) -> None:
     out = Path(tempfile.mkdtemp(dir=tmp_path)) / "serve"
     base = {"--hardware": "l4", "--page-mix": "tiny", "--requests": "20", "--output-tokens-mean": "20"}

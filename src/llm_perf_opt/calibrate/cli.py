@@ -49,10 +49,11 @@ from llm_perf_opt.calibrate.peaks import (
     peak_constants,
     peak_how_measured,
 )
+from llm_perf_opt.contracts.converter import structure
 from llm_perf_opt.contracts.hardware_converter import structure_hardware
 from llm_perf_opt.contracts.json_input import read_json_file
 from llm_perf_opt.contracts.yaml_input import InputFileError
-from llm_perf_opt.data.hardware import CALIBRATION_CONSTANTS, calibration_constant, nested_constants
+from llm_perf_opt.data.hardware import CALIBRATION_CONSTANTS, Calibration, calibration_constant, nested_constants
 from llm_perf_opt.hardware.rates import DEFAULT_COPY_EFFICIENCY, DEFAULT_MATMUL_EFFICIENCY
 from llm_perf_opt.hardware.registry import list_hardware
 from llm_perf_opt.utils.atomic_output import check_output_path, write_file
@@ -176,7 +177,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def pooled_run(path: Path) -> dict[str, Any]:
-    """``{"file", "measured_on", "constants"}`` of an earlier raw run for ``--host-from``: the host constants
+    """``{"file", "gpu", "measured_on", "constants"}`` of an earlier raw run for ``--host-from``: the host constants
     (:data:`HOST_POOLED`) of its own measurements, recomputed as :func:`calibration` does without pooling (a run
     that pooled others contributes only what it measured); ``InputError`` naming the flag for a file that is not a
     measured run of this command."""
@@ -189,17 +190,16 @@ def pooled_run(path: Path) -> dict[str, Any]:
     if not data.get("measured"):
         raise InputError(f"--host-from: {path}: a dry run; give a run measured on a GPU")
     try:
-        own = calibration({**data, "host_pool": []}, dry_run=False, raw_name=path.name, seconds=0.0)
+        own = structure(
+            calibration({**data, "host_pool": []}, dry_run=False, raw_name=path.name, seconds=0.0), Calibration
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"--host-from: {path}: its measurements are incomplete ({exc!r})") from None
-    constants: dict[str, float | None] = {}
-    for key in HOST_POOLED:
-        node: Any = own
-        for part in key.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        constants[key] = None if node is None else float(node)
+    constants = {k: calibration_constant(own, k) for k in HOST_POOLED}
     gpu = data.get("environment", {}).get("gpu_name") if isinstance(data.get("environment"), dict) else None
-    return {"file": path.name, "gpu": gpu, "measured_on": str(own.get("measured_on", "")), "constants": constants}
+    written = data["entry"].get("calibration")  # its entry says when it was measured (a recomputation says today)
+    when = str(written.get("measured_on", "")) if isinstance(written, dict) else ""
+    return {"file": path.name, "gpu": gpu, "measured_on": when, "constants": constants}
 
 
 def check_pool_gpu(pool: Sequence[dict[str, Any]], device_name: str) -> None:

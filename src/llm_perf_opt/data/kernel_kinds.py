@@ -107,5 +107,3 @@ CURVE_NAMES: tuple[str, ...] = tuple(CURVES)
 """The curves a hardware entry holds, in order."""
 OPTIONAL_CURVES: tuple[str, ...] = tuple(name for name, c in CURVES.items() if c.optional)
 """The curves an entry may lack (measured by calibrations newer than some entries)."""
-REQUIRED_CURVES: tuple[str, ...] = tuple(name for name in CURVES if name not in OPTIONAL_CURVES)
-"""The curves every calibrated entry holds."""

@@ -620,12 +620,12 @@ def host_spread(defaults: HostDefaults) -> dict[str, tuple[float, float, float]]
     return {k: (defaults.median[k], defaults.low[k], defaults.high[k]) for k in defaults.median}
 
 
-@functools.cache
-def completed_curves(spec: HardwareSpec, references: Sequence[HardwareSpec]) -> KernelCurves:
+def completed_curves(spec: HardwareSpec, references: Sequence[HardwareSpec] | None = None) -> KernelCurves:
     """A calibrated entry's measured curves with each optional curve it lacks
     (:data:`~llm_perf_opt.data.kernel_kinds.OPTIONAL_CURVES`) taken from the portable model of the ``references``
-    (other than ``spec``) that measured it; a curve none of them measured stays absent (timed on its fallback,
-    :func:`~llm_perf_opt.hardware.curves.curve_of`).
+    (other than ``spec``; every calibrated GPU when ``None``) that measured it; a curve none of them measured stays
+    absent (timed on its fallback, :func:`~llm_perf_opt.hardware.curves.curve_of`). An entry that lacks none is
+    returned as it is, without reading the references.
 
     Example
     -------
@@ -639,10 +639,11 @@ def completed_curves(spec: HardwareSpec, references: Sequence[HardwareSpec]) -> 
     if cal is None or cal.kernel_curves is None:
         raise ValueError(f"{spec.name}: not a calibrated GPU (no calibration.kernel_curves)")
     own = cal.kernel_curves
-    missing = [n for n in OPTIONAL_CURVES if getattr(own, n) is None]
+    missing = tuple(n for n in OPTIONAL_CURVES if getattr(own, n) is None)
     if not missing:
         return own
-    return _completed(spec, tuple(r for r in references if r.name != spec.name), tuple(missing))
+    refs = calibrated_gpus() if references is None else references
+    return _completed(spec, tuple(r for r in refs if r.name != spec.name), missing)
 
 
 @functools.cache
@@ -660,6 +661,7 @@ def _completed(spec: HardwareSpec, references: tuple[HardwareSpec, ...], missing
     return evolve(own, **filled, how_measured=own.how_measured + note)
 
 
+@functools.cache
 def calibrated_gpus() -> tuple[HardwareSpec, ...]:
     """The packaged entries with measured kernel-time curves: the portable model's references."""
     return tuple(s for s in (load_hardware(n) for n in list_hardware()) if time_basis(s) == BASIS_CALIBRATED)

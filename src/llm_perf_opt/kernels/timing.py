@@ -97,7 +97,6 @@ from attrs import Factory, define, evolve, field
 
 from llm_perf_opt.data.execution_kinds import EAGER_EXECUTION
 from llm_perf_opt.data.hardware import AchievableRates, HardwareSpec, HostCosts, KernelCurves
-from llm_perf_opt.data.kernel_kinds import OPTIONAL_CURVES
 from llm_perf_opt.data.planning import BASIS_PORTABLE
 from llm_perf_opt.data.runtime_profile import GenerateLoop, RuntimeProfile
 from llm_perf_opt.hardware.curves import kind_seconds
@@ -276,10 +275,9 @@ def launch_costs(spec: HardwareSpec, references: Sequence[HardwareSpec] | None =
         refs = calibrated_gpus() if references is None else tuple(references)
         spec = evolve(spec, calibration=portable_calibration(spec, refs))
     elif spec.calibration is not None and spec.calibration.kernel_curves is not None:
-        own = spec.calibration.kernel_curves
-        if any(getattr(own, n) is None for n in OPTIONAL_CURVES):  # measured before those curves existed
-            refs = calibrated_gpus() if references is None else tuple(references)
-            spec = evolve(spec, calibration=evolve(spec.calibration, kernel_curves=completed_curves(spec, refs)))
+        curves = completed_curves(spec, references)  # the curves added after its calibration, ported
+        if curves is not spec.calibration.kernel_curves:
+            spec = evolve(spec, calibration=evolve(spec.calibration, kernel_curves=curves))
     cal = spec.calibration
     host = HostCosts() if cal is None else cal.host
     floor = None if cal is None else cal.min_kernel_us
