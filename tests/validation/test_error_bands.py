@@ -53,11 +53,17 @@ def test_bands_pool_every_point_of_both_gpus_and_both_directions() -> None:
         30.0,
     )
     assert (sdpa.points, sdpa.page_median_pct) == (3, None)
+    # signed: 2, -6, 30 -> median 2 (the bias, where the absolute median mixes both directions)
+    assert (sdpa.wall_signed_median_pct, sdpa.page_signed_median_pct) == (2.0, None)
     eager = bands.calibrated["hf-eager"]  # the vendor's runs, with their pages: |-18|, |12| -> median 15, worst 18
     assert (eager.kernel_median_pct, eager.wall_median_pct, eager.wall_worst_pct) == (15.0, 15.0, 25.0)
     assert (eager.page_median_pct, eager.page_worst_pct, eager.page_points, eager.measured_on) == (15.0, 18.0, 2, "v")
+    # signed: walls 5, -15, 25 -> 5; pages -18, 12 -> -3
+    assert (eager.wall_signed_median_pct, eager.page_signed_median_pct) == (5.0, -3.0)
+    assert "predicted low by a median 3.0 %" in eager.describe()
     portable = bands.portable  # |3|, |-5| -> 4 and 5; |-20|, |10| -> 15 and 20
     assert (portable.kernel_median_pct, portable.kernel_worst_pct, portable.wall_median_pct) == (4.0, 5.0, 15.0)
+    assert portable.wall_signed_median_pct == -5.0  # -20 and 10
     assert "a from b and b from a" in portable.measured_on
 
 

@@ -108,6 +108,12 @@ def finite_positive(instance: object, attribute: attrs.Attribute[Any], value: An
         raise ValueError(f"{attribute.name}: must be a finite number > 0, got {value!r}")
 
 
+def optional_finite(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """``None`` or a finite number of either sign (a signed error)."""
+    if value is not None and not _is_number(value):
+        raise ValueError(f"{attribute.name}: must be a finite number or null, got {value!r}")
+
+
 def optional_finite_positive(instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     """``None`` or a finite number > 0."""
     if value is not None:

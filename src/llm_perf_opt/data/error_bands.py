@@ -14,6 +14,9 @@ Example
 ...                  points=14, measured_on="hf-eager on H100 SXM and H200")
 >>> band.describe()
 'wall time median 3.8 %, worst 9.1 %; kernel time median 4.0 %, worst 8.4 % (14 points: hf-eager on H100 SXM and H200)'
+>>> from attrs import evolve
+>>> evolve(band, wall_signed_median_pct=-2.5).describe().split(";")[0]
+'wall time median 3.8 %, worst 9.1 %, predicted low by a median 2.5 %'
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any
 from attrs import Attribute, define, field
 from attrs.validators import instance_of
 
-from llm_perf_opt.data._validators import finite_non_negative, non_empty_str, non_negative_int
+from llm_perf_opt.data._validators import finite_non_negative, non_empty_str, non_negative_int, optional_finite
 from llm_perf_opt.data.planning import BASIS_CALIBRATED
 
 BANDS_FILE = ("conf", "validation", "error_bands.json")
@@ -37,11 +40,21 @@ def _optional_pct(instance: object, attribute: Attribute[Any], value: float | No
         finite_non_negative(instance, attribute, value)
 
 
+def _direction(signed_pct: float) -> str:
+    """How a signed median error reads: predictions low (negative), high (positive) or centred."""
+    if signed_pct < 0:
+        return f"predicted low by a median {-signed_pct:.1f} %"
+    if signed_pct > 0:
+        return f"predicted high by a median {signed_pct:.1f} %"
+    return "centred"
+
+
 @define(frozen=True, kw_only=True)
 class ErrorBand:
     """Median and worst absolute error (percent) of kernel and wall time where predictions of one basis were
     compared with GPU measurements (``points`` of them, ``measured_on`` what), and, where the vendor's
-    ``generate()`` was timed, of the page time.
+    ``generate()`` was timed, of the page time. The ``*_signed_median_pct`` fields keep the sign (negative:
+    predictions below the measurements), so a user can tell a bias from scatter; ``None`` where not recorded.
 
     Example
     -------
@@ -61,18 +74,23 @@ class ErrorBand:
     page_median_pct: float | None = field(default=None, validator=_optional_pct)
     page_worst_pct: float | None = field(default=None, validator=_optional_pct)
     page_points: int = field(default=0, validator=non_negative_int)
+    wall_signed_median_pct: float | None = field(default=None, validator=optional_finite)
+    page_signed_median_pct: float | None = field(default=None, validator=optional_finite)
 
     def describe(self) -> str:
-        """One line: wall, kernel and (where measured) page time errors, and what they were measured on."""
+        """One line: wall, kernel and (where measured) page time errors, which way they lean, and what they were
+        measured on."""
+        wall_lean = "" if self.wall_signed_median_pct is None else f", {_direction(self.wall_signed_median_pct)}"
         text = (
-            f"wall time median {self.wall_median_pct:.1f} %, worst {self.wall_worst_pct:.1f} %; kernel time median "
-            f"{self.kernel_median_pct:.1f} %, worst {self.kernel_worst_pct:.1f} % ({self.points} points: "
+            f"wall time median {self.wall_median_pct:.1f} %, worst {self.wall_worst_pct:.1f} %{wall_lean}; kernel "
+            f"time median {self.kernel_median_pct:.1f} %, worst {self.kernel_worst_pct:.1f} % ({self.points} points: "
             f"{self.measured_on})"
         )
         if self.page_median_pct is not None and self.page_worst_pct is not None:
+            page_lean = "" if self.page_signed_median_pct is None else f", {_direction(self.page_signed_median_pct)}"
             text += (
                 f"; page time against the vendor's generate(): median {self.page_median_pct:.1f} %, worst "
-                f"{self.page_worst_pct:.1f} % ({self.page_points} pages)"
+                f"{self.page_worst_pct:.1f} %{page_lean} ({self.page_points} pages)"
             )
         return text
 

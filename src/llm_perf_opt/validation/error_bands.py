@@ -12,8 +12,9 @@ portable
 
 Example
 -------
->>> _band([1.0, -3.0, 2.0], [4.0, -5.0, 6.0], "x").wall_median_pct
-5.0
+>>> band = _band([1.0, -3.0, 2.0], [4.0, -5.0, 6.0], "x")
+>>> band.wall_median_pct, band.wall_signed_median_pct
+(5.0, 4.0)
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ def _abs_stats(errors: Sequence[float]) -> tuple[float, float]:
     return round(statistics.median(values), 1), round(max(values), 1)
 
 
+def _signed_median(errors: Sequence[float]) -> float:
+    return round(statistics.median(errors), 1)
+
+
 def _band(kernel: Sequence[float], wall: Sequence[float], measured_on: str) -> ErrorBand:
     km, kw = _abs_stats(kernel)
     wm, ww = _abs_stats(wall)
@@ -54,6 +59,7 @@ def _band(kernel: Sequence[float], wall: Sequence[float], measured_on: str) -> E
         wall_worst_pct=ww,
         points=len(wall),
         measured_on=measured_on,
+        wall_signed_median_pct=_signed_median(wall),
     )
 
 
@@ -94,7 +100,13 @@ def calibrated_bands(read: Callable[[str], str], vendor: dict[str, VendorErrors]
         band = _band(measured.kernel, measured.wall, measured.measured_on)
         if measured.pages:
             pm, pw = _abs_stats(measured.pages)
-            band = evolve(band, page_median_pct=pm, page_worst_pct=pw, page_points=len(measured.pages))
+            band = evolve(
+                band,
+                page_median_pct=pm,
+                page_worst_pct=pw,
+                page_points=len(measured.pages),
+                page_signed_median_pct=_signed_median(measured.pages),
+            )
         out[runtime] = band
     return out
 
