@@ -27,9 +27,14 @@ def test_hf_eager_counts_the_vendor_generate_loop() -> None:
 
 def _per_token(loop: GenerateLoop, costs: LaunchCosts, *, batch: int, positions: float) -> float:
     """One token's loop time by hand: torch calls (the history walk in torch-call equivalents) at the module
-    record's call_s, kernels at its launch_s, syncs at sync_s."""
+    record's call_s, kernels at its launch_s, both times the no_grad factor (generate() runs under torch.no_grad()),
+    syncs at sync_s."""
     calls = loop.torch_call_equivalents(batch=batch, positions=round(positions))
-    return calls * costs.module.call_s + loop.kernels * costs.module.launch_s + loop.syncs(batch=batch) * costs.sync_s
+    f = costs.module_no_grad_factor
+    return (
+        f * (calls * costs.module.call_s + loop.kernels * costs.module.launch_s)
+        + loop.syncs(batch=batch) * costs.sync_s
+    )
 
 
 def test_loop_time_adds_to_ttft_and_decode_by_hand() -> None:

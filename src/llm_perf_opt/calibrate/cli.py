@@ -38,7 +38,7 @@ from llm_perf_opt.calibrate.entry import hardware_entry, render_yaml
 from llm_perf_opt.calibrate.fits import GIB, sig
 from llm_perf_opt.calibrate.gpus import GENERATED_MARK, Datasheet, DatasheetError, Overrides, datasheet
 from llm_perf_opt.calibrate.graphs import GraphSettings, measure
-from llm_perf_opt.calibrate.host import HostSettings, measure_host
+from llm_perf_opt.calibrate.host import HostSettings, measure_host, no_grad_factor
 from llm_perf_opt.calibrate.peaks import (
     Clock,
     PeakSettings,
@@ -311,7 +311,7 @@ def measure_all(torch: Any, device: Any, args: argparse.Namespace, progress: Pro
     progress.end(
         "host",
         f"module launch {host['module_launch_us']:.4g} us, call {host['module_call_us']:.4g} us, "
-        f"eager start {host['eager_start_us']:.4g} us",
+        f"no_grad factor {host['no_grad_factor']:.4g}, eager start {host['eager_start_us']:.4g} us",
     )
     if clock.cuda:
         env["nvidia_smi_after"] = nvidia_smi(device.index if device.index is not None else 0)
@@ -335,6 +335,7 @@ def calibration(raw: dict[str, Any], *, dry_run: bool, raw_name: str, seconds: f
         "host.enqueue.launch_us": peaks["host.enqueue.launch_us"],
         "host.module.launch_us": sig(host["module_launch_us"]),
         "host.module.call_us": sig(host["module_call_us"]),
+        "host.module.no_grad_factor": sig(no_grad_factor(host)),
         "host.graph.launch_us": sig(graphs["graph_launch_us"]),
         "host.graph.kernel_gap_us": sig(graphs["graph_kernel_gap_us"]),
     }
@@ -356,6 +357,9 @@ def calibration(raw: dict[str, Any], *, dry_run: bool, raw_name: str, seconds: f
         f"two summed: {sum(c['torch_calls_per_forward'] for c in ll)} Python-level torch calls, "
         f"{sum(c['kernels_per_forward'] for c in ll)} kernels, each counted in a separate call under a "
         "TorchFunctionMode / the profiler) give wall = call_us x calls + launch_us x kernels",
+        "host.module.no_grad_factor: the same three module cases timed in every round under torch.no_grad() (as "
+        "transformers' generate() runs a model) after the torch.inference_mode() ones; the sum of their median walls "
+        "under no_grad over the same sum under inference_mode",
         "host.eager_start_us: one y.add_(1) on a one-element tensor timed in the same rounds, right after the "
         "Linear/SiLU stack; median wall less its profiled kernel",
         "host.graph.launch_us and kernel_gap_us: llm_perf_opt.calibrate.graphs (chains of 1 and "

@@ -17,6 +17,11 @@ host cases among the stages:
     with SDPA attention: typical transformers module code (module calls, views, masks, rotary tables,
     dispatch, launches), about 1.6 torch calls per kernel.
 
+Every round also times the three module cases (``linear_silu`` and the two LlamaModels) under ``torch.no_grad()``,
+as transformers' ``generate()`` runs a model, where the rest run under ``torch.inference_mode()``: the sum of
+their median walls under ``no_grad`` over the same sum under ``inference_mode`` is the entry's
+``host.module.no_grad_factor``.
+
 Each case's kernels (``torch.profiler``) and its Python-level torch calls (a ``TorchFunctionMode``) are
 counted in separate calls; :func:`llm_perf_opt.validation.host_split.module_host_split` then solves
 ``wall = call_us x calls + launch_us x kernels`` for the two costs, the entry's ``host.module`` record
@@ -47,6 +52,8 @@ from llm_perf_opt.validation.host_split import HostSplit, module_host_split
 HOST_CASES: tuple[str, ...] = ("linear_silu", "one_add", "llama_eager", "llama_sdpa")
 """The cases, in the order each round times them (``one_add`` right after ``linear_silu``, as in
 ``scripts/gpu/measure_stages.py``)."""
+NO_GRAD_CASES: tuple[str, ...] = ("linear_silu", "llama_eager", "llama_sdpa")
+"""The module cases each round also times under ``torch.no_grad()`` (after the ``inference_mode`` ones)."""
 BLOCKS = 200
 """Blocks of the ``linear_silu`` stack."""
 
@@ -144,12 +151,17 @@ def _cpu_kernels(torch: Any, fn: Callable[[], object]) -> int:
 
 def measure_host(torch: Any, device: Any, settings: HostSettings) -> dict[str, Any]:
     """Every case's kernels, torch calls and walls, as ``host-overhead.json`` records them, and the constants:
-    ``module_launch_us``, ``module_call_us`` and ``eager_start_us`` (the entry's ``host.module.launch_us``,
-    ``host.module.call_us`` and ``host.eager_start_us``; and ``stand_in`` on the CPU)."""
+    ``module_launch_us``, ``module_call_us``, ``no_grad_factor`` and ``eager_start_us`` (the entry's
+    ``host.module.launch_us``, ``host.module.call_us``, ``host.module.no_grad_factor`` and ``host.eager_start_us``;
+    and ``stand_in`` on the CPU)."""
     cuda = device.type == "cuda"
     cases = host_calls(torch, device)
     out: dict[str, Any] = {"how_measured": __doc__, "stand_in": not cuda}
     for name, fn in cases.items():
+        if name in NO_GRAD_CASES:
+            with torch.no_grad():
+                for _ in range(settings.warmup):
+                    fn()
         with torch.inference_mode():
             for _ in range(settings.warmup):
                 fn()
@@ -168,13 +180,17 @@ def measure_host(torch: Any, device: Any, settings: HostSettings) -> dict[str, A
             flush=True,
         )
     walls: dict[str, list[float]] = {name: [] for name in cases}
+    no_grad: dict[str, list[float]] = {name: [] for name in NO_GRAD_CASES}
     enabled = gc.isenabled()
     gc.disable()
     try:
-        with torch.inference_mode():
-            for _ in range(settings.runs):
+        for _ in range(settings.runs):
+            with torch.inference_mode():
                 for name, fn in cases.items():
                     walls[name].append(event_seconds(torch, fn) if cuda else _host_seconds(fn))
+            with torch.no_grad():
+                for name in NO_GRAD_CASES:
+                    no_grad[name].append(event_seconds(torch, cases[name]) if cuda else _host_seconds(cases[name]))
     finally:
         if enabled:
             gc.enable()
@@ -183,6 +199,9 @@ def measure_host(torch: Any, device: Any, settings: HostSettings) -> dict[str, A
         row.update(wall_s_per_forward=statistics.median(w), wall_min_s=min(w), wall_max_s=max(w), runs=len(w))
         row["host_us_per_kernel"] = row["wall_s_per_forward"] / max(1, row["kernels_per_forward"]) * 1e6
         row["host_us_per_torch_call"] = row["wall_s_per_forward"] / max(1, row["torch_calls_per_forward"]) * 1e6
+        if name in no_grad:
+            row["wall_no_grad_s_per_forward"] = statistics.median(no_grad[name])
+    out["no_grad_factor"] = no_grad_factor(out)
     try:
         split = module_host_split(out)
     except ValueError:
@@ -194,6 +213,25 @@ def measure_host(torch: Any, device: Any, settings: HostSettings) -> dict[str, A
     one = out["one_add"]
     out["eager_start_us"] = eager_start_us(one["wall_s_per_forward"], one["kernel_s_per_forward"])
     return out
+
+
+def no_grad_factor(host: dict[str, Any]) -> float | None:
+    """The module cases' summed median walls under ``torch.no_grad()`` over the same under
+    ``torch.inference_mode()`` (``None`` for a run that did not time them under ``no_grad``).
+
+    Example
+    -------
+    >>> host = {name: {"wall_s_per_forward": 0.010, "wall_no_grad_s_per_forward": 0.011} for name in NO_GRAD_CASES}
+    >>> host["linear_silu"]["wall_no_grad_s_per_forward"] = 0.0105
+    >>> round(no_grad_factor(host), 6)  # (0.0105 + 0.011 + 0.011) / 0.030
+    1.083333
+    >>> no_grad_factor({name: {"wall_s_per_forward": 0.01} for name in NO_GRAD_CASES}) is None
+    True
+    """
+    rows = [host[name] for name in NO_GRAD_CASES]
+    if any("wall_no_grad_s_per_forward" not in r for r in rows):
+        return None
+    return sum(float(r["wall_no_grad_s_per_forward"]) for r in rows) / sum(float(r["wall_s_per_forward"]) for r in rows)
 
 
 def _host_seconds(fn: Callable[[], object]) -> float:

@@ -199,12 +199,14 @@ class EnqueueCost:
 @define(frozen=True, kw_only=True)
 class ModuleCost:
     """Host cost of eager Python module code (execution kind ``module``): per launched kernel and per
-    Python-level torch call.
+    Python-level torch call, both measured under ``torch.inference_mode()``, and the factor by which the same code
+    costs more under ``torch.no_grad()`` (``no_grad_factor``: every operator then still passes autograd's dispatch;
+    transformers' ``generate()`` runs the model so).
 
     Example
     -------
-    >>> ModuleCost(launch_us=12.72, call_us=12.64).call_us
-    12.64
+    >>> ModuleCost(launch_us=12.72, call_us=12.64, no_grad_factor=1.07).no_grad_factor
+    1.07
     >>> ModuleCost(call_us=4.0)
     Traceback (most recent call last):
     ...
@@ -216,6 +218,9 @@ launch_us alone is the cost per kernel)
     """Host time per launched kernel (``None``: not measured)."""
     call_us: float | None = field(default=None, validator=optional_finite_positive)
     """Host time per Python-level torch call (``None``: not split, ``launch_us`` is all of the cost per kernel)."""
+    no_grad_factor: float | None = field(default=None, validator=optional_finite_positive)
+    """Host time of the same module code under ``torch.no_grad()`` over its time under ``torch.inference_mode()``
+    (dimensionless; ``None``: not measured)."""
 
     def __attrs_post_init__(self) -> None:
         if self.call_us is not None and self.launch_us is None:
@@ -408,12 +413,14 @@ CALIBRATION_CONSTANTS: tuple[str, ...] = (
     "host.enqueue.launch_us",
     "host.module.launch_us",
     "host.module.call_us",
+    "host.module.no_grad_factor",
     "host.graph.launch_us",
     "host.graph.kernel_gap_us",
 )
-"""The measured microsecond launch and host constants of a :class:`Calibration`, as dotted paths within it, in
-the order an entry lists them (the calibration command writes them, a portable entry takes them from the measured
-hosts; :func:`calibration_constant` reads one, :func:`with_constants` replaces some)."""
+"""The measured launch and host constants of a :class:`Calibration` (microseconds, but for the dimensionless
+``host.module.no_grad_factor``), as dotted paths within it, in the order an entry lists them (the calibration
+command writes them, a portable entry takes them from the measured hosts; :func:`calibration_constant` reads one,
+:func:`with_constants` replaces some)."""
 
 MOVED_CONSTANTS: dict[str, str] = {
     "launch_overhead_us": "host.enqueue.launch_us",
@@ -454,7 +461,7 @@ def with_constants(cal: Calibration, values: Mapping[str, float | None]) -> Cali
     >>> cal = Calibration(measured=False, how_measured="x", matmul_efficiency=0.8, copy_efficiency=0.9)
     >>> new = with_constants(cal, {"host.module.launch_us": 12.72, "host.module.call_us": 12.64})
     >>> new.host.module
-    ModuleCost(launch_us=12.72, call_us=12.64)
+    ModuleCost(launch_us=12.72, call_us=12.64, no_grad_factor=None)
     """
     unknown = sorted(set(values) - set(CALIBRATION_CONSTANTS))
     if unknown:

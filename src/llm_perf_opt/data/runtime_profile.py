@@ -83,6 +83,13 @@ _KEY = re.compile(rf"^(?P<cls>{_CLASS})(?:\[(?P<quals>[^\[\]]+)\])?$")
 _QUAL = re.compile(r"^\s*(?P<field>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>[^=,\s][^=,]*?)\s*$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
+NO_GRAD = "no_grad"
+"""``torch.no_grad()``: transformers' ``generate()``."""
+INFERENCE_MODE = "inference_mode"
+"""``torch.inference_mode()``: a serving engine's model runner, and the project's stage measurements."""
+GRAD_MODES: tuple[str, ...] = (NO_GRAD, INFERENCE_MODE)
+"""The autograd modes a runtime profile can run the model in (its ``grad_mode``)."""
+
 
 @define(frozen=True)
 class Expr:
@@ -436,6 +443,13 @@ class RuntimeProfile:
         norms and other fp32-policy operators cast their inputs and parameters to fp32 and write fp32, and the
         next matrix product casts back. Entries read it as the name ``autocast`` (1 or 0) in their expressions.
         Inherited from the ``base`` profile unless the file gives it.
+    grad_mode
+        The autograd mode the runtime runs the model in (:data:`GRAD_MODES`): ``no_grad`` for transformers'
+        ``generate()`` (decorated with ``torch.no_grad()``; the vendor's ``infer()`` adds another), where every
+        operator still passes autograd's dispatch, so eager module code costs the host
+        ``host.module.no_grad_factor`` times its ``inference_mode`` cost; ``inference_mode`` for a serving engine
+        (vLLM runs its model runner under ``torch.inference_mode()``) and for the project's stage measurements.
+        Inherited from the ``base`` profile unless the file gives it.
     models
         The models whose layers the profile's entries cover (:data:`modelmeter.models.families.FAMILIES` keys);
         default ``deepseek-ocr`` only. Timing another model under the profile is refused.
@@ -456,6 +470,7 @@ class RuntimeProfile:
     execution: Execution = field(factory=Execution)
     generate: GenerateLoop | None = None
     autocast: bool = field(default=False, validator=instance_of(bool))
+    grad_mode: str = field(default=NO_GRAD, validator=one_of(GRAD_MODES))
     models: tuple[str, ...] = (V1,)
 
     def __attrs_post_init__(self) -> None:

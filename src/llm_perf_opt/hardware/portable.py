@@ -363,8 +363,8 @@ def portable_curves(
     -------
     >>> h100, h200 = load_hardware("h100-sxm"), load_hardware("h200")
     >>> c = portable_curves(h100, [h200])  # the H100 from the H200 alone
-    >>> round(c.copy.points[-1].work / (c.copy.points[-1].us * 1e-6) / 1e12, 3)  # H200's 0.887 of 3.35 TB/s
-    2.971
+    >>> round(c.copy.points[-1].work / (c.copy.points[-1].us * 1e-6) / 1e12, 3)  # H200's 0.880 of 3.35 TB/s
+    2.947
     """
     per_ref = [curve_shapes(r) for r in references]
     clock = None if spec.boost_clock_mhz is None else spec.boost_clock_mhz.value
@@ -585,14 +585,14 @@ def architecture_factor(spec: HardwareSpec, references: Sequence[HardwareSpec]) 
 
 @define(frozen=True, kw_only=True)
 class HostDefaults:
-    """Host constants (microseconds) for a GPU without its own: the median over the references' hosts, with
-    the smallest and largest each was measured at.
+    """Host constants (microseconds, but for the dimensionless ``host.module.no_grad_factor``) for a GPU without its
+    own: the median over the references' hosts, with the smallest and largest each was measured at.
 
     Example
     -------
     >>> h = host_defaults([load_hardware("h100-sxm"), load_hardware("h200")])
-    >>> round(h.median["host.sync_us"], 4), h.low["host.sync_us"], h.high["host.sync_us"]  # 10.7 and 8.504 us
-    (9.602, 8.504, 10.7)
+    >>> round(h.median["host.sync_us"], 4), h.low["host.sync_us"], h.high["host.sync_us"]  # 10.7 and 8.356 us
+    (9.528, 8.356, 10.7)
     """
 
     median: dict[str, float]
@@ -616,7 +616,8 @@ def host_defaults(references: Sequence[HardwareSpec]) -> HostDefaults:
 
 
 def host_spread(defaults: HostDefaults) -> dict[str, tuple[float, float, float]]:
-    """``constant -> (median, lowest, highest)`` in microseconds: the spread a portable entry's host costs carry."""
+    """``constant -> (median, lowest, highest)`` (microseconds, but for the dimensionless factor): the spread a
+    portable entry's host costs carry."""
     return {k: (defaults.median[k], defaults.low[k], defaults.high[k]) for k in defaults.median}
 
 
@@ -678,7 +679,7 @@ def portable_calibration(spec: HardwareSpec, references: tuple[HardwareSpec, ...
     -------
     >>> cal = portable_calibration(load_hardware("l40s"), calibrated_gpus())
     >>> cal.measured, cal.kernel_curves is not None, round(cal.host.sync_us, 4)
-    (False, True, 9.602)
+    (False, True, 9.528)
     """
     cal = spec.calibration
     host = host_defaults(references).median

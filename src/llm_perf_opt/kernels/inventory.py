@@ -38,6 +38,7 @@ from llm_perf_opt.data.runtime_profile import (
     BYTE_COMPONENTS,
     COMPONENT_FIELDS,
     COMPONENTS,
+    INFERENCE_MODE,
     LayerKernels,
     LayerKey,
     RuntimeProfile,
@@ -139,6 +140,9 @@ class KernelInventory:
     which host cost each pays."""
     torch_calls: int = 0
     """Python-level torch calls of the eagerly run code (see the class docstring)."""
+    grad_mode: str = INFERENCE_MODE
+    """The autograd mode the code runs in (the profile's ``grad_mode``): under ``no_grad`` eager module code costs
+    the host more (``host.module.no_grad_factor``)."""
 
     @property
     def kernel_launches(self) -> int:
@@ -548,4 +552,5 @@ def kernel_inventory(
         attention_core_paths=frozenset(builder.cores),
         host_launch=profile.execution.eager(path),
         torch_calls=builder.calls,
+        grad_mode=profile.grad_mode,
     )

@@ -7,9 +7,9 @@ PyTorch reference on transformers' SDPA and grouped-GEMM experts, as measured on
 :class:`~llm_perf_opt.data.runtime_profile.RuntimeProfile` whose ``name`` equals the file's stem,
 parsed with PyYAML's safe loader (libyaml's where present; anchors and ``<<:`` merge keys work) and
 structured by the strict converter of :mod:`llm_perf_opt.contracts.runtime_converter`.
-A profile with ``base: <name>`` starts from that profile's ``layers``, ``generate`` loop and ``autocast``; its
-own entries replace the base's under the same key, and its own ``generate`` (``null`` for none) the base's
-(resolved here, recursively; a cycle is an error).
+A profile with ``base: <name>`` starts from that profile's ``layers``, ``generate`` loop, ``autocast`` and
+``grad_mode``; its own entries replace the base's under the same key, and its own ``generate`` (``null`` for none)
+the base's (resolved here, recursively; a cycle is an error).
 
 Example
 -------
@@ -83,7 +83,7 @@ def _resolved_data(name: str, root: Path, seen: tuple[str, ...]) -> dict[str, An
         raise ValueError(f"{path}: layers: expected a mapping, got {type(own_layers).__name__}")
     layers.update(own_layers)
     # the token loop is the base's unless the file says otherwise (``generate: null`` drops it)
-    inherited: dict[str, Any] = {key: parent[key] for key in ("generate", "autocast") if key in parent}
+    inherited: dict[str, Any] = {key: parent[key] for key in ("generate", "autocast", "grad_mode") if key in parent}
     return {**inherited, **data, "layers": layers}
 
 

@@ -68,7 +68,9 @@ when not measured).
 
 The constants are the hardware entry's measured ``calibration.host`` records: ``L_k`` is
 ``host.enqueue.launch_us`` for an ``enqueue`` stage, ``host.module.launch_us`` (with ``L_c``,
-``host.module.call_us``) for a ``module`` stage; ``G`` and ``g`` are ``host.graph.launch_us`` and
+``host.module.call_us``) for a ``module`` stage, both times ``host.module.no_grad_factor`` when the profile runs
+the model under ``torch.no_grad()`` (its ``grad_mode``; the module costs are measured under
+``torch.inference_mode()``); ``G`` and ``g`` are ``host.graph.launch_us`` and
 ``host.graph.kernel_gap_us``; ``S`` and ``L0`` the shared ``host.sync_us`` and ``host.eager_start_us``; ``t_min``
 the GPU floor ``calibration.min_kernel_us`` (``scripts/gpu/calibrate.py``; the module costs and the eager start
 from ``scripts/gpu/measure_stages.py``'s host cases; the graph costs from ``scripts/gpu/calibrate_graphs.py``),
@@ -98,9 +100,15 @@ from attrs import Factory, define, evolve, field
 from llm_perf_opt.data.execution_kinds import EAGER_EXECUTION
 from llm_perf_opt.data.hardware import AchievableRates, HardwareSpec, HostCosts, KernelCurves
 from llm_perf_opt.data.planning import BASIS_PORTABLE
-from llm_perf_opt.data.runtime_profile import GenerateLoop, RuntimeProfile
+from llm_perf_opt.data.runtime_profile import GRAD_MODES, INFERENCE_MODE, NO_GRAD, GenerateLoop, RuntimeProfile
 from llm_perf_opt.hardware.curves import kind_seconds
-from llm_perf_opt.hardware.portable import calibrated_gpus, completed_curves, portable_calibration, time_basis
+from llm_perf_opt.hardware.portable import (
+    calibrated_gpus,
+    completed_curves,
+    host_defaults,
+    portable_calibration,
+    time_basis,
+)
 from llm_perf_opt.hardware.rates import achievable_rates
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.inventory import InventoryCache, KernelInventory, KernelRecord, kernel_inventory
@@ -227,9 +235,9 @@ class LaunchCosts:
     -------
     >>> c = launch_costs(load_hardware("l4"))  # not calibrated: portable curves, the calibrated hosts' medians
     >>> round(c.enqueue.launch_s * 1e6, 3), round(c.min_kernel_s * 1e6, 3), round(c.sync_s * 1e6, 3), c.measured
-    (8.977, 0.947, 9.602, False)
+    (8.86, 0.951, 9.528, False)
     >>> round(c.eager("module").launch_s * 1e6, 3), c.curves is not None
-    (11.515, True)
+    (11.241, True)
     """
 
     enqueue: EagerLaunch
@@ -246,12 +254,33 @@ class LaunchCosts:
     curves: KernelCurves | None = None
     """The hardware's measured kernel-time curves; when present they time each kernel instead of
     the large-kernel rates and ``min_kernel_s``."""
+    module_no_grad_factor: float = 1.0
+    """Eager module code's host cost under ``torch.no_grad()`` over its cost under ``torch.inference_mode()``,
+    where ``module`` was measured (``host.module.no_grad_factor``; 1 when no GPU measured it)."""
 
-    def eager(self, kind: str) -> EagerLaunch:
-        """The record of an eager execution kind (:data:`~llm_perf_opt.data.execution_kinds.EAGER_EXECUTION`)."""
+    def eager(self, kind: str, grad_mode: str = INFERENCE_MODE) -> EagerLaunch:
+        """The record of an eager execution kind (:data:`~llm_perf_opt.data.execution_kinds.EAGER_EXECUTION`) for
+        code run in ``grad_mode`` (:data:`~llm_perf_opt.data.runtime_profile.GRAD_MODES`): ``module``'s costs per
+        launch and per torch call times :attr:`module_no_grad_factor` under ``no_grad``.
+
+        Example
+        -------
+        >>> c = LaunchCosts(enqueue=EagerLaunch(launch_s=5e-6), min_kernel_s=2e-6, sync_s=1e-5, measured=False,
+        ...                 module=EagerLaunch(launch_s=1e-5, call_s=4e-6, start_s=6e-5), module_no_grad_factor=1.1)
+        >>> m = c.eager("module", "no_grad")
+        >>> round(m.launch_s * 1e6, 6), round(m.call_s * 1e6, 6), round(m.start_s * 1e6, 6)
+        (11.0, 4.4, 60.0)
+        >>> c.eager("enqueue", "no_grad") is c.enqueue, c.eager("module") is c.module
+        (True, True)
+        """
         if kind not in EAGER_EXECUTION:
             raise ValueError(f"unknown eager execution kind {kind!r}; allowed: {', '.join(EAGER_EXECUTION)}")
+        if grad_mode not in GRAD_MODES:
+            raise ValueError(f"unknown grad mode {grad_mode!r}; allowed: {', '.join(GRAD_MODES)}")
         record: EagerLaunch = getattr(self, kind)
+        if kind == "module" and grad_mode == NO_GRAD and self.module_no_grad_factor != 1.0:
+            f = self.module_no_grad_factor
+            return evolve(record, launch_s=record.launch_s * f, call_s=record.call_s * f)
         return record
 
 
@@ -298,7 +327,21 @@ def launch_costs(spec: HardwareSpec, references: Sequence[HardwareSpec] | None =
             kernel_gap_s=_us(host.graph.kernel_gap_us, 0.0),
         ),
         curves=None if cal is None else cal.kernel_curves,
+        module_no_grad_factor=_no_grad_factor(spec, host),
     )
+
+
+NO_GRAD_FACTOR = "host.module.no_grad_factor"
+
+
+def _no_grad_factor(spec: HardwareSpec, host: HostCosts) -> float:
+    """The entry's ``host.module.no_grad_factor``; for an entry that did not measure it (a GPU calibrated before the
+    factor existed), the median of the other calibrated GPUs' (a host property, like every ``host`` constant a
+    portable entry takes from them); 1 when none measured it."""
+    if host.module.no_grad_factor is not None:
+        return host.module.no_grad_factor
+    others = tuple(r for r in calibrated_gpus() if r.name != spec.name)
+    return host_defaults(others).median.get(NO_GRAD_FACTOR, 1.0) if others else 1.0
 
 
 @define(frozen=True, kw_only=True)
@@ -546,7 +589,7 @@ def inventory_runtime(
     the GPU to drain the queue before the host goes on. Kernels replayed from CUDA graphs, their graph launches and
     torch calls with no eager kernel to hide behind add to that."""
     kernel = unfloored = attn_kernels = graph_kernels = 0.0
-    eager, graph = costs.eager(inventory.host_launch), costs.graph
+    eager, graph = costs.eager(inventory.host_launch, inventory.grad_mode), costs.graph
     launches = inventory.eager_launches
     per_launch = eager.per_launch(torch_calls=inventory.torch_calls, launches=launches)
     calls_alone = 0.0 if launches else eager.call_s * inventory.torch_calls  # no eager kernel to hide behind
@@ -815,7 +858,7 @@ def with_generate_loop(
     """
     if tokens <= 0:
         return runtime
-    python = costs.module  # the loop is Python code: eager module execution
+    python = costs.eager("module", NO_GRAD)  # the loop is Python code under generate()'s torch.no_grad()
     calls = loop.torch_call_equivalents(batch=batch, positions=round(positions)) * python.torch_call_s
     host = tokens * (calls + loop.kernels * python.launch_s)
     syncs = tokens * loop.syncs(batch=batch)

@@ -26,7 +26,7 @@ from typing import Any
 
 from attrs import define, evolve, field
 
-from llm_perf_opt.data.runtime_profile import RuntimeProfile
+from llm_perf_opt.data.runtime_profile import INFERENCE_MODE, RuntimeProfile
 from llm_perf_opt.kernels.profiles import load_runtime
 from modelmeter.layers.base import BaseLayer
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
@@ -101,9 +101,9 @@ def unmeasured_point(
 @functools.cache
 def measured_profile(runtime: str) -> RuntimeProfile:
     """The profile ``runtime`` as the project's reference ran it: ``scripts/gpu/measure_stages.py`` runs the
-    reference's modules in bf16 without autocast, so the profile's ``autocast`` is off whatever it says for the
-    vendor's ``infer()``."""
-    return evolve(load_runtime(runtime), autocast=False)
+    reference's modules in bf16 without autocast under ``torch.inference_mode()``, so the profile's ``autocast`` is
+    off and its ``grad_mode`` is ``inference_mode`` whatever it says for ``generate()`` and the vendor's ``infer()``."""
+    return evolve(load_runtime(runtime), autocast=False, grad_mode=INFERENCE_MODE)
 
 
 def workload_for(mode: str, *, attention: str = "flash", batch: int = 1) -> OCRWorkload:

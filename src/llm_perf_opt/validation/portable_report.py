@@ -415,7 +415,10 @@ def _architecture_lines(data: dict[str, Any]) -> list[str]:
 
 
 def _host_lines(data: dict[str, Any]) -> list[str]:
-    lines = ["| host constant | median (us) | lowest | highest |", "|---|---:|---:|---:|"]
+    lines = [
+        "| host constant (unit in its name; a factor has none) | median | lowest | highest |",
+        "|---|---:|---:|---:|",
+    ]
     for k, (m, lo, hi) in data["host_spread_us"].items():
         lines.append(f"| `{k}` | {m:.3f} | {lo:.3f} | {hi:.3f} |")
     return lines
