@@ -698,12 +698,9 @@ def host_probe(torch: Any, args: argparse.Namespace, report: Report, clock: Cloc
     try:
         settings = HostSettings(runs=5, warmup=1, profile_runs=1) if args.dry_run else HostSettings(runs=15)
         host = measure_host(torch, torch.device(device), settings)
-        keep = ("module_launch_us", "module_call_us", "eager_start_us")
-        cases = {
-            k: {f: v[f] for f in ("kernels_per_forward", "torch_calls_per_forward", "wall_s_per_forward")}
-            for k, v in host.items()
-            if isinstance(v, dict)
-        }
+        keep = ("module_launch_us", "module_call_us", "no_grad_factor", "eager_start_us")
+        fields = ("kernels_per_forward", "torch_calls_per_forward", "wall_s_per_forward", "wall_no_grad_s_per_forward")
+        cases = {k: {f: v[f] for f in fields if f in v} for k, v in host.items() if isinstance(v, dict)}
         report.doc["host"].append({"label": label, "at_s": clock.elapsed(), **{k: host[k] for k in keep}, **cases})
     except Exception as exc:
         report.doc["errors"].append({"part": f"host/{label}", "error": repr(exc)[:600]})

@@ -126,6 +126,7 @@ VENDOR_REPORTS: tuple[tuple[str, tuple[tuple[str, str], ...], str], ...] = (
             ("third", "reports/validation/vendor-h200/raw-vendor-3.json"),
             ("fourth", "reports/validation/vendor-h200/raw-vendor-4.json"),
             ("fifth", "reports/validation/vendor-h200/raw-vendor-5.json"),
+            ("sixth", "reports/validation/vendor-h200/raw-vendor-6.json"),
         ),
         "h200",
     ),

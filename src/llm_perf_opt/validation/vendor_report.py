@@ -62,6 +62,8 @@ HOST_FIELDS: dict[str, str] = {
     "eager_start_us": "host.eager_start_us",
 }
 """The host constants a lease's probes measure (the raw probe's key -> the place in the entry's calibration)."""
+OPTIONAL_HOST_FIELDS: dict[str, str] = {"no_grad_factor": "host.module.no_grad_factor"}
+"""Host constants only later probes measure: a lease's constants have them when every probe does."""
 
 
 @define(frozen=True, kw_only=True)
@@ -102,14 +104,16 @@ def host_constants(raw: Mapping[str, Any], label: str | None = None) -> dict[str
         probes = [p for p in probes if p["label"] == label] or probes
     if not probes:
         return None
-    return {f: sig4(statistics.median(p[f] for p in probes)) for f in HOST_FIELDS}
+    fields = [*HOST_FIELDS, *(f for f in OPTIONAL_HOST_FIELDS if all(p.get(f) is not None for p in probes))]
+    return {f: sig4(statistics.median(p[f] for p in probes)) for f in fields}
 
 
 def with_host(spec: HardwareSpec, constants: Mapping[str, float] | None) -> HardwareSpec:
     """``spec`` with the given host constants in place of its own (as is when ``None``)."""
     if constants is None or spec.calibration is None:
         return spec
-    cal = with_constants(spec.calibration, {path: constants[key] for key, path in HOST_FIELDS.items()})
+    paths = {**HOST_FIELDS, **OPTIONAL_HOST_FIELDS}
+    cal = with_constants(spec.calibration, {path: constants[key] for key, path in paths.items() if key in constants})
     return evolve(spec, calibration=cal)
 
 
