@@ -25,11 +25,13 @@ def test_hf_eager_counts_the_vendor_generate_loop() -> None:
     assert load_runtime("hf-sdpa").generate == loop  # inherited from its base
 
 
-def _per_token(loop: GenerateLoop, costs: LaunchCosts, *, batch: int, positions: float) -> float:
-    """One token's loop time by hand: torch calls (the history walk in torch-call equivalents) at the module
-    record's call_s, kernels at its launch_s, both times the no_grad factor (generate() runs under torch.no_grad()),
-    syncs at sync_s."""
-    calls = loop.torch_call_equivalents(batch=batch, positions=round(positions))
+def _per_token(loop: GenerateLoop, costs: LaunchCosts, *, batch: int, positions: float, held: float) -> float:
+    """One token's loop time by hand: torch calls (the history walk and the streamer's ``held`` tokens in
+    torch-call equivalents) at the module record's call_s, kernels at its launch_s, both times the no_grad factor
+    (generate() runs under torch.no_grad()), syncs at sync_s."""
+    history = loop.history_calls_per_position * batch * round(positions)
+    streamer = loop.streamer_calls_per_cached_token * held
+    calls = loop.torch_calls + loop.torch_calls_per_row * batch + history + streamer
     f = costs.module_no_grad_factor
     return (
         f * (calls * costs.module.call_s + loop.kernels * costs.module.launch_s)
@@ -48,11 +50,38 @@ def test_loop_time_adds_to_ttft_and_decode_by_hand() -> None:
         w = OCRWorkload(crop_grid=(2, 3), max_new_tokens=200, batch_size=batch)
         with_loop = predict(arch, w, spec, runtime=profile)
         without = predict(arch, w, spec, runtime=bare)
-        first = _per_token(loop, costs, batch=batch, positions=w.prefill_tokens)
+        # the streamer holds the first token alone, then tokens 2 .. steps + 1 (never flushed): (steps + 3) / 2 on
+        # average over the decode steps
+        first = _per_token(loop, costs, batch=batch, positions=w.prefill_tokens, held=1)
         steps = w.decode_steps
-        later = steps * _per_token(loop, costs, batch=batch, positions=w.prefill_tokens + (steps + 1) / 2)
+        later = steps * _per_token(
+            loop, costs, batch=batch, positions=w.prefill_tokens + (steps + 1) / 2, held=(steps + 3) / 2
+        )
         assert math.isclose(with_loop.ttft_seconds - without.ttft_seconds, first, rel_tol=1e-9)
         assert math.isclose(with_loop.decode_seconds - without.decode_seconds, later, rel_tol=1e-9)
         assert math.isclose(with_loop.seconds_per_batch, with_loop.ttft_seconds + with_loop.decode_seconds)
-        # the history walk grows with the page: the last token's loop costs more than the first's
-        assert _per_token(loop, costs, batch=batch, positions=w.prefill_tokens + steps) > first
+        # the history walk and the streamer grow with the page: the last token's loop costs more than the first's
+        assert _per_token(loop, costs, batch=batch, positions=w.prefill_tokens + steps, held=steps + 1) > first
+
+
+def test_the_streamer_costs_its_held_tokens_and_eval_mode_pages_have_none() -> None:
+    # hf-eager's loop: 0.78 torch-call equivalents per held token, never flushed (the measured stand-in's text)
+    loop = load_runtime("hf-eager").generate
+    assert loop is not None
+    assert (loop.streamer_calls_per_cached_token, loop.streamer_flush_tokens) == (0.78, None)
+    arch, spec = DeepseekOCRArch(), load_hardware("h200")
+    w = OCRWorkload(crop_grid=(2, 3), max_new_tokens=1000)
+    eager = load_runtime("hf-eager")
+    quiet = evolve(eager, generate=evolve(loop, streamer_calls_per_cached_token=0.0))
+    lines = evolve(eager, generate=evolve(loop, streamer_flush_tokens=20))
+    costs = launch_costs(spec)
+    call_s = costs.module_no_grad_factor * costs.module.call_s
+    steps = w.decode_steps
+    base = predict(arch, w, spec, runtime=quiet).decode_seconds
+    # never flushed: the decode steps hold (steps + 3) / 2 tokens on average
+    never = predict(arch, w, spec, runtime=eager).decode_seconds - base
+    assert math.isclose(never, steps * 0.78 * (steps + 3) / 2 * call_s, rel_tol=1e-9)
+    # flushed every 20 tokens: tokens 2 .. 1000 hold 2, ..., 20, 1, ..., 20 (49 full lines after the first), 1 .. 20
+    held = (sum(range(2, 21)) + 49 * sum(range(1, 21))) / 999
+    flushed = predict(arch, w, spec, runtime=lines).decode_seconds - base
+    assert math.isclose(flushed, steps * 0.78 * held * call_s, rel_tol=1e-9)

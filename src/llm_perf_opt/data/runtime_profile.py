@@ -44,7 +44,7 @@ from typing import Any
 from attrs import define, field
 from attrs.validators import instance_of
 
-from llm_perf_opt.data._validators import finite_non_negative, non_negative_int, one_of
+from llm_perf_opt.data._validators import finite_non_negative, non_negative_int, one_of, optional_positive_int
 from llm_perf_opt.data.execution_kinds import EAGER_EXECUTION, EXECUTION_KINDS, GRAPH_EXECUTION
 from llm_perf_opt.data.kernel_kinds import KERNEL_KINDS
 from llm_perf_opt.data.stage_names import ALL_STAGE_NAMES
@@ -374,18 +374,25 @@ class GenerateLoop:
     ``host.module.call_us``, each kernel ``host.module.launch_us``), its syncs ``host.sync_us`` each, and the
     no-repeat-n-gram processor walks every earlier position of every row in Python (``history_calls_per_position``
     torch-call equivalents of host time per position, so that it scales with the host like the rest of the Python
-    code)::
+    code). A text streamer (transformers' ``TextStreamer``, which ``infer()`` passes outside its ``eval_mode``)
+    decodes every token it holds again on each new token and empties itself at a newline
+    (``streamer_calls_per_cached_token`` per held token; ``streamer_flush_tokens`` tokens between newlines, ``None``
+    for a text without any)::
 
         loop_s = (torch_calls + torch_calls_per_row * batch) * module_call_s + kernels * module_launch_s
                  + (host_syncs + host_syncs_per_row * batch) * sync_s
                  + history_calls_per_position * module_call_s * batch * positions
+                 + streamer_calls_per_cached_token * module_call_s * cached
 
     Example
     -------
     >>> loop = GenerateLoop(source="s", torch_calls=60, torch_calls_per_row=1, kernels=20, host_syncs=2,
-    ...                     host_syncs_per_row=2, history_calls_per_position=0.1)
-    >>> loop.torch_call_equivalents(batch=2, positions=100), loop.syncs(batch=2)
-    (82.0, 6)
+    ...                     host_syncs_per_row=2, history_calls_per_position=0.1, streamer_calls_per_cached_token=0.5)
+    >>> loop.torch_call_equivalents(batch=2, positions=100, cached=10), loop.syncs(batch=2)
+    (87.0, 6)
+    >>> from attrs import evolve
+    >>> loop.mean_cached(2, 5), evolve(loop, streamer_flush_tokens=2).mean_cached(2, 5)  # 2..5 held; 2, 1, 2, 1
+    (3.5, 1.5)
     """
 
     source: str
@@ -404,10 +411,32 @@ class GenerateLoop:
     """Host time of the no-repeat-n-gram processor per earlier position and row, in units of one torch call's host
     cost (0 when the loop runs no such processor)."""
 
-    def torch_call_equivalents(self, *, batch: int, positions: int) -> float:
-        """Torch calls per token, the history walk counted in torch-call equivalents."""
+    streamer_calls_per_cached_token: float = field(default=0.0, validator=finite_non_negative)
+    """Host time of the text streamer per token it holds, in units of one torch call's host cost (0: no streamer)."""
+    streamer_flush_tokens: int | None = field(default=None, validator=optional_positive_int)
+    """Generated tokens between the streamer's flushes (a newline in the text); ``None``: it never flushes."""
+
+    def torch_call_equivalents(self, *, batch: int, positions: int, cached: float = 0.0) -> float:
+        """Torch calls per token, the history walk and the streamer's decoding of ``cached`` held tokens counted in
+        torch-call equivalents."""
         fixed = self.torch_calls + self.torch_calls_per_row * batch
-        return fixed + self.history_calls_per_position * batch * positions
+        history = self.history_calls_per_position * batch * positions
+        return fixed + history + self.streamer_calls_per_cached_token * cached
+
+    def mean_cached(self, first: int, last: int) -> float:
+        """Mean tokens the streamer holds when it receives generated tokens ``first`` to ``last`` (1-based): token
+        ``t`` finds ``t`` held, or ``(t - 1) % streamer_flush_tokens + 1`` when the text has newlines."""
+        if last < first:
+            return 0.0
+        flush = self.streamer_flush_tokens
+        if flush is None:
+            return (first + last) / 2
+
+        def held(n: int) -> int:  # tokens held, summed over tokens 1..n
+            q, r = divmod(n, flush)
+            return q * flush * (flush + 1) // 2 + r * (r + 1) // 2
+
+        return (held(last) - held(first - 1)) / (last - first + 1)
 
     def syncs(self, *, batch: int) -> int:
         """Synchronizations per token."""

@@ -828,20 +828,32 @@ def runtime_stage_times(
         w = model.workload
         fixed = memo.gpu(spec)[1] if costs is None else costs
         loop = functools.partial(with_generate_loop, loop=prof.generate, costs=fixed, batch=w.batch_size)
-        out["lm_head"] = loop(out["lm_head"], tokens=1, positions=w.prefill_tokens)
+        first = prof.generate.mean_cached(1, 1)  # the streamer holds the first generated token
+        out["lm_head"] = loop(out["lm_head"], tokens=1, positions=w.prefill_tokens, cached=first)
         out["decode"] = loop(
-            out["decode"], tokens=w.decode_steps, positions=w.prefill_tokens + (w.decode_steps + 1) / 2
+            out["decode"],
+            tokens=w.decode_steps,
+            positions=w.prefill_tokens + (w.decode_steps + 1) / 2,
+            cached=prof.generate.mean_cached(2, w.decode_steps + 1),  # decode step k generates token k + 1
         )
     return out
 
 
 def with_generate_loop(
-    runtime: StageRuntime, loop: GenerateLoop, costs: LaunchCosts, *, tokens: int, batch: int, positions: float
+    runtime: StageRuntime,
+    loop: GenerateLoop,
+    costs: LaunchCosts,
+    *,
+    tokens: int,
+    batch: int,
+    positions: float,
+    cached: float = 0.0,
 ) -> StageRuntime:
     """``runtime`` plus the token loop's host work for ``tokens`` tokens of ``batch`` rows at a mean of
-    ``positions`` sequence positions (:class:`~llm_perf_opt.data.runtime_profile.GenerateLoop`): the loop's torch
-    calls and kernels add host time the GPU waits for (``launch_overhead_s``; its kernels are tiny and run while
-    the host works), its syncs ``sync_s``.
+    ``positions`` sequence positions and ``cached`` tokens held by the streamer
+    (:class:`~llm_perf_opt.data.runtime_profile.GenerateLoop`): the loop's torch calls and kernels add host time
+    the GPU waits for (``launch_overhead_s``; its kernels are tiny and run while the host works), its syncs
+    ``sync_s``.
 
     Example
     -------
@@ -859,7 +871,7 @@ def with_generate_loop(
     if tokens <= 0:
         return runtime
     python = costs.eager("module", NO_GRAD)  # the loop is Python code under generate()'s torch.no_grad()
-    calls = loop.torch_call_equivalents(batch=batch, positions=round(positions)) * python.torch_call_s
+    calls = loop.torch_call_equivalents(batch=batch, positions=round(positions), cached=cached) * python.torch_call_s
     host = tokens * (calls + loop.kernels * python.launch_s)
     syncs = tokens * loop.syncs(batch=batch)
     sync = syncs * costs.sync_s

@@ -240,7 +240,7 @@ def _predict_many(
         vision = sum(timed[name].wall_s for name in family.vision_stages)
         ttft = vision + timed["prefill"].wall_s + timed["lm_head"].wall_s
         decode = timed["decode"].wall_s
-        tpot_final = timer.step_wall_s(final_step, spec, final_times[i].seconds)
+        tpot_final = timer.step_wall_s(final_step, spec, final_times[i].seconds, generated=max(steps, 1) + 1)
         throughput = PageThroughput(batch=workload.batch_size, ttft_seconds=ttft, decode_seconds=decode)
         per_day = throughput.pages_per_day
         points.append(

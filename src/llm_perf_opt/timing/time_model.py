@@ -81,8 +81,11 @@ class TimeModel(Protocol):
         """Stage -> its times, in stage order (``roofline_s``: the stages' roofline, when the caller has it)."""
         ...
 
-    def step_wall_s(self, step: DeepseekOCRDecodeStep, hardware: HardwareSpec, roofline_s: float) -> float:
-        """Wall time of one decode step (``roofline_s``: its roofline)."""
+    def step_wall_s(
+        self, step: DeepseekOCRDecodeStep, hardware: HardwareSpec, roofline_s: float, generated: int = 0
+    ) -> float:
+        """Wall time of one decode step (``roofline_s``: its roofline; ``generated``: the number of the token it
+        generates, 1-based, for a token loop whose cost grows with it; 0: none)."""
         ...
 
     def layer_wall_s(self, layer: BaseLayer, hardware: HardwareSpec, stage: str) -> float:
@@ -113,7 +116,9 @@ class RooflineTimeModel:
             roofline_s = {n: roofline_time(layer, hardware).seconds for n, layer in model.stage_layers().items()}
         return {n: StageTimes(kernel_s=s, wall_s=s, kernel_launches=0, torch_calls=0) for n, s in roofline_s.items()}
 
-    def step_wall_s(self, step: DeepseekOCRDecodeStep, hardware: HardwareSpec, roofline_s: float) -> float:
+    def step_wall_s(
+        self, step: DeepseekOCRDecodeStep, hardware: HardwareSpec, roofline_s: float, generated: int = 0
+    ) -> float:
         """The step's roofline."""
         return roofline_s
 
@@ -162,14 +167,19 @@ class RuntimeTimeModel:
             for name, r in runtime_stage_times(model, hardware, self.profile, cache=self.cache).items()
         }
 
-    def step_wall_s(self, step: DeepseekOCRDecodeStep, hardware: HardwareSpec, roofline_s: float) -> float:
-        """One decode step's wall time under the profile (at the profile's decoder attention)."""
+    def step_wall_s(
+        self, step: DeepseekOCRDecodeStep, hardware: HardwareSpec, roofline_s: float, generated: int = 0
+    ) -> float:
+        """One decode step's wall time under the profile (at the profile's decoder attention), with its token loop
+        for generated token ``generated``."""
         layer: BaseLayer = evolve(step, attention=self.profile.decoder_attention)
         runtime = layer_runtime(layer, hardware, self.profile, stage="decode", cache=self.cache)
-        if self.profile.generate is not None:
+        loop = self.profile.generate
+        if loop is not None:
             costs = self.cache.gpu(hardware)[1]
+            cached = loop.mean_cached(generated, generated) if generated > 0 else 0.0
             runtime = with_generate_loop(
-                runtime, self.profile.generate, costs, tokens=1, batch=step.batch, positions=step.kv_len
+                runtime, loop, costs, tokens=1, batch=step.batch, positions=step.kv_len, cached=cached
             )
         return runtime.predicted_wall_s
 
@@ -206,9 +216,11 @@ class RecordingTimeModel:
         self.recorded.append(times)
         return times
 
-    def step_wall_s(self, step: DeepseekOCRDecodeStep, hardware: HardwareSpec, roofline_s: float) -> float:
+    def step_wall_s(
+        self, step: DeepseekOCRDecodeStep, hardware: HardwareSpec, roofline_s: float, generated: int = 0
+    ) -> float:
         """The inner model's answer."""
-        return self.inner.step_wall_s(step, hardware, roofline_s)
+        return self.inner.step_wall_s(step, hardware, roofline_s, generated)
 
     def layer_wall_s(self, layer: BaseLayer, hardware: HardwareSpec, stage: str) -> float:
         """The inner model's answer."""

@@ -42,7 +42,9 @@ from typing import Any
 from attrs import define, evolve
 
 from llm_perf_opt.data.hardware import HardwareSpec, with_constants
+from llm_perf_opt.data.runtime_profile import RuntimeProfile
 from llm_perf_opt.hardware.registry import load_hardware
+from llm_perf_opt.kernels.profiles import load_runtime
 from llm_perf_opt.kernels.timing import StageRuntime, layer_runtime
 from llm_perf_opt.planning.predict import predict
 from llm_perf_opt.validation.lease import sig4
@@ -161,6 +163,23 @@ def stage_rows(raw: Mapping[str, Any], spec: HardwareSpec) -> tuple[list[VendorR
     return kernel, wall
 
 
+def page_runtime(row: Mapping[str, Any]) -> RuntimeProfile:
+    """The profile of one measured ``generate()`` row: :data:`RUNTIME`, without its text streamer for a row run
+    with ``infer()``'s ``eval_mode`` arguments (which pass none).
+
+    Example
+    -------
+    >>> page_runtime({"eval_mode": True}).generate.streamer_calls_per_cached_token
+    0.0
+    >>> page_runtime({}).generate.streamer_calls_per_cached_token > 0
+    True
+    """
+    profile = load_runtime(RUNTIME)
+    if not row.get("eval_mode") or profile.generate is None:
+        return profile
+    return evolve(profile, generate=evolve(profile.generate, streamer_calls_per_cached_token=0.0))
+
+
 def generate_rows(
     raw: Mapping[str, Any], spec: HardwareSpec, *, lease: bool
 ) -> tuple[list[VendorRow], list[VendorRow], list[VendorRow]]:
@@ -175,7 +194,7 @@ def generate_rows(
         tag = "/eval" if row.get("eval_mode") else ""
         probe = f"before generate {row['mode']}/{n}{tag}"
         used = with_host(spec, host_constants(raw, probe)) if lease else spec
-        point = predict(arch, workload(raw, row["mode"], new_tokens=n), used, runtime=RUNTIME)
+        point = predict(arch, workload(raw, row["mode"], new_tokens=n), used, runtime=page_runtime(row))
         label = f"{row['mode']}/{n}{tag}"
         page_s = point.seconds_per_batch
         pages.append(VendorRow(label=label, kind="page", predicted_s=page_s, measured_s=row["total_s"]))
@@ -197,7 +216,9 @@ def token_gap_rows(raw: Mapping[str, Any], spec: HardwareSpec) -> tuple[list[Ven
             continue
         n = row["new_tokens_generated"]
         label = f"{row['mode']}/{n}{'/eval' if row.get('eval_mode') else ''}"
-        tpot = predict(arch, workload(raw, row["mode"], new_tokens=n), spec, runtime=RUNTIME).tpot_mean_seconds
+        tpot = predict(
+            arch, workload(raw, row["mode"], new_tokens=n), spec, runtime=page_runtime(row)
+        ).tpot_mean_seconds
         median.append(VendorRow(label=label, kind="gap", predicted_s=tpot, measured_s=statistics.median(gaps) / 1e3))
         tenth = gaps[len(gaps) // 10] / 1e3
         quiet.append(VendorRow(label=label, kind="gap", predicted_s=tpot, measured_s=tenth))
