@@ -75,8 +75,8 @@ def headline_rows(page: PageSummary, batch_size: int, model: str = V1) -> list[t
     """The answer per page, each figure with its unit: (label, value) pairs, the basis last. The measurements that
     validate a runtime profile were taken on DeepSeek-OCR (``model`` ``deepseek-ocr``) only."""
     gpu = (
-        "calibrated (kernel-time curves and constants measured on this GPU; a curve added after its calibration "
-        "comes from the calibrated GPUs that measured it)"
+        "calibrated (kernel-time curves and constants measured on this GPU; a curve or constant added after its "
+        "calibration comes from the calibrated GPUs that measured it)"
         if page.basis == BASIS_CALIBRATED
         else "portable estimate (not calibrated: the calibrated GPUs' kernel-time curves rescaled to its datasheet, "
         "their hosts' median launch costs)"
