@@ -331,7 +331,7 @@ def launch_costs(spec: HardwareSpec, references: Sequence[HardwareSpec] | None =
     )
 
 
-NO_GRAD_FACTOR = "host.module.no_grad_factor"
+_NO_GRAD_FACTOR = "host.module.no_grad_factor"
 
 
 def _no_grad_factor(spec: HardwareSpec, host: HostCosts) -> float:
@@ -341,7 +341,7 @@ def _no_grad_factor(spec: HardwareSpec, host: HostCosts) -> float:
     if host.module.no_grad_factor is not None:
         return host.module.no_grad_factor
     others = tuple(r for r in calibrated_gpus() if r.name != spec.name)
-    return host_defaults(others).median.get(NO_GRAD_FACTOR, 1.0) if others else 1.0
+    return host_defaults(others).median.get(_NO_GRAD_FACTOR, 1.0) if others else 1.0
 
 
 @define(frozen=True, kw_only=True)
