@@ -39,6 +39,7 @@ from llm_perf_opt.serving.host import VENDOR_PROCESSOR
 from llm_perf_opt.serving.steps import decode_step_s, vision_s
 from llm_perf_opt.timing.time_model import time_model
 from llm_perf_opt.validation.compare import shown_path
+from llm_perf_opt.validation.points import measured_profile
 from llm_perf_opt.validation.serving_steps import Plan
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
 
@@ -72,7 +73,9 @@ class Row:
 
 def rows(raw: dict[str, Any], hardware: str) -> tuple[list[Row], list[dict[str, Any]]]:
     """Every measured point with its prediction, and the points with no time (skipped or not captured)."""
-    spec, timer, arch, plan = load_hardware(hardware), time_model(RUNTIME), DeepseekOCRArch(), Plan()
+    # the steps ran under torch.inference_mode(), as a serving engine runs its model (validation.points)
+    timer = time_model(measured_profile(RUNTIME))
+    spec, arch, plan = load_hardware(hardware), DeepseekOCRArch(), Plan()
     sync = launch_costs(spec).sync_s
     out, missing = [], []
     for r in raw["rows"]:
