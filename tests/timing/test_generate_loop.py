@@ -30,7 +30,7 @@ def _per_token(loop: GenerateLoop, costs: LaunchCosts, *, batch: int, positions:
     torch-call equivalents) at the module record's call_s, kernels at its launch_s, both times the no_grad factor
     (generate() runs under torch.no_grad()), syncs at sync_s."""
     history = loop.history_calls_per_position * batch * round(positions)
-    streamer = loop.streamer_calls_per_cached_token * held
+    streamer = loop.streamer_calls_per_cached_token * held if batch == 1 else 0.0  # TextStreamer takes batch 1
     calls = loop.torch_calls + loop.torch_calls_per_row * batch + history + streamer
     f = costs.module_no_grad_factor
     return (

@@ -382,14 +382,16 @@ class GenerateLoop:
         loop_s = (torch_calls + torch_calls_per_row * batch) * module_call_s + kernels * module_launch_s
                  + (host_syncs + host_syncs_per_row * batch) * sync_s
                  + history_calls_per_position * module_call_s * batch * positions
-                 + streamer_calls_per_cached_token * module_call_s * cached
+                 + streamer_calls_per_cached_token * module_call_s * cached     (batch 1 only)
 
     Example
     -------
     >>> loop = GenerateLoop(source="s", torch_calls=60, torch_calls_per_row=1, kernels=20, host_syncs=2,
     ...                     host_syncs_per_row=2, history_calls_per_position=0.1, streamer_calls_per_cached_token=0.5)
-    >>> loop.torch_call_equivalents(batch=2, positions=100, cached=10), loop.syncs(batch=2)
-    (87.0, 6)
+    >>> loop.torch_call_equivalents(batch=1, positions=100, cached=10), loop.syncs(batch=2)
+    (76.0, 6)
+    >>> loop.torch_call_equivalents(batch=2, positions=100, cached=10)  # no streamer in a batched generate()
+    82.0
     >>> from attrs import evolve
     >>> loop.mean_cached(2, 5), evolve(loop, streamer_flush_tokens=2).mean_cached(2, 5)  # 2..5 held; 2, 1, 2, 1
     (3.5, 1.5)
@@ -418,10 +420,12 @@ class GenerateLoop:
 
     def torch_call_equivalents(self, *, batch: int, positions: int, cached: float = 0.0) -> float:
         """Torch calls per token, the history walk and the streamer's decoding of ``cached`` held tokens counted in
-        torch-call equivalents."""
+        torch-call equivalents (the streamer at batch 1 only: transformers' ``TextStreamer`` refuses a larger
+        batch, so a batched ``generate()`` runs without one)."""
         fixed = self.torch_calls + self.torch_calls_per_row * batch
         history = self.history_calls_per_position * batch * positions
-        return fixed + history + self.streamer_calls_per_cached_token * cached
+        streamer = self.streamer_calls_per_cached_token * cached if batch == 1 else 0.0
+        return fixed + history + streamer
 
     def mean_cached(self, first: int, last: int) -> float:
         """Mean tokens the streamer holds when it receives generated tokens ``first`` to ``last`` (1-based): token
