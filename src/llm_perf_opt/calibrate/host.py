@@ -47,13 +47,14 @@ from attrs import define
 
 from llm_perf_opt.calibrate.fits import eager_start_us
 from llm_perf_opt.validation.cuda_timing import event_seconds, profiled_kernels
-from llm_perf_opt.validation.host_split import HostSplit, module_host_split
+from llm_perf_opt.validation.host_split import MODULE_CASES, PER_CALL_CASE, HostSplit, module_host_split
 
 HOST_CASES: tuple[str, ...] = ("linear_silu", "one_add", "llama_eager", "llama_sdpa")
 """The cases, in the order each round times them (``one_add`` right after ``linear_silu``, as in
 ``scripts/gpu/measure_stages.py``)."""
-NO_GRAD_CASES: tuple[str, ...] = ("linear_silu", "llama_eager", "llama_sdpa")
-"""The module cases each round also times under ``torch.no_grad()`` (after the ``inference_mode`` ones)."""
+NO_GRAD_CASES: tuple[str, ...] = (PER_CALL_CASE, *MODULE_CASES)
+"""The module cases (those the host split solves from) each round also times under ``torch.no_grad()`` (after the
+``inference_mode`` ones)."""
 BLOCKS = 200
 """Blocks of the ``linear_silu`` stack."""
 

@@ -254,8 +254,8 @@ class HostCosts:
     profile says which kind each stage runs as), and the two costs every kind shares: a device-to-host scalar
     round trip (``sync_us``) and the host time before the first kernel of an eager call made after other work
     (``eager_start_us``; it bounds the first launch of an ``enqueue`` and of a ``module`` call alike). Every
-    figure is optional (``None``: not measured; the time model's documented defaults or, for a GPU without
-    kernel-time curves, the calibrated hosts' medians).
+    figure is optional (``None``: not measured; the time model takes the other calibrated hosts' median, or its
+    documented default where none measured it).
 
     Example
     -------

@@ -668,6 +668,44 @@ def calibrated_gpus() -> tuple[HardwareSpec, ...]:
     return tuple(s for s in (load_hardware(n) for n in list_hardware()) if time_basis(s) == BASIS_CALIBRATED)
 
 
+def _filled_host(cal: Calibration | None, references: Sequence[HardwareSpec]) -> dict[str, float | None]:
+    """Every host constant of ``cal``: its own where measured, else the references' median (:func:`host_defaults`;
+    ``None`` where none measured it); an entry that measured ``host.module.launch_us`` without its ``call_us``
+    split keeps the unsplit form."""
+    median = host_defaults(references).median
+    own = {k: None if cal is None else calibration_constant(cal, k) for k in HOST_CONSTANTS}
+    unsplit = own["host.module.launch_us"] is not None and own["host.module.call_us"] is None
+    return {
+        k: v if v is not None or (unsplit and k == "host.module.call_us") else median.get(k) for k, v in own.items()
+    }
+
+
+def completed_calibration(spec: HardwareSpec, references: Sequence[HardwareSpec] | None = None) -> Calibration:
+    """A calibrated entry's calibration with what was added to the calibration after it was measured taken from the
+    ``references`` (other than ``spec``; every calibrated GPU when ``None``) that measured it: each optional curve
+    it lacks (:func:`completed_curves`) and each host constant it lacks (their hosts' median, as a portable entry
+    takes it: the H100's ``host.module.no_grad_factor``). An entry that lacks nothing is returned as it is.
+
+    Example
+    -------
+    >>> h100 = load_hardware("h100-sxm")  # calibrated before the no_grad factor existed
+    >>> h100.calibration.host.module.no_grad_factor is None
+    True
+    >>> completed_calibration(h100).host.module.no_grad_factor  # the H200's, the only host that measured it
+    1.062
+    """
+    cal = spec.calibration
+    if cal is None or cal.kernel_curves is None:
+        raise ValueError(f"{spec.name}: not a calibrated GPU (no calibration.kernel_curves)")
+    curves = completed_curves(spec, references)
+    refs = calibrated_gpus() if references is None else references
+    host = _filled_host(cal, tuple(r for r in refs if r.name != spec.name))
+    missing = {k: v for k, v in host.items() if v is not None and calibration_constant(cal, k) is None}
+    if curves is cal.kernel_curves and not missing:
+        return cal
+    return evolve(with_constants(cal, missing), kernel_curves=curves)
+
+
 @functools.cache
 def portable_calibration(spec: HardwareSpec, references: tuple[HardwareSpec, ...]) -> Calibration:
     """``spec``'s calibration with portable kernel-time curves and, for each host constant the entry did not
@@ -682,12 +720,7 @@ def portable_calibration(spec: HardwareSpec, references: tuple[HardwareSpec, ...
     (False, True, 9.528)
     """
     cal = spec.calibration
-    host = host_defaults(references).median
-    own = {k: None if cal is None else calibration_constant(cal, k) for k in HOST_CONSTANTS}
-    unsplit = own["host.module.launch_us"] is not None and own["host.module.call_us"] is None
-    filled: dict[str, float | None] = {
-        k: v if v is not None or (unsplit and k == "host.module.call_us") else host.get(k) for k, v in own.items()
-    }
+    filled = _filled_host(cal, references)
     curves = portable_curves(spec, references)
     if cal is None:
         cal = Calibration(

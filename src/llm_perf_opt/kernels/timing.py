@@ -102,13 +102,7 @@ from llm_perf_opt.data.hardware import AchievableRates, HardwareSpec, HostCosts,
 from llm_perf_opt.data.planning import BASIS_PORTABLE
 from llm_perf_opt.data.runtime_profile import GRAD_MODES, INFERENCE_MODE, NO_GRAD, GenerateLoop, RuntimeProfile
 from llm_perf_opt.hardware.curves import kind_seconds
-from llm_perf_opt.hardware.portable import (
-    calibrated_gpus,
-    completed_curves,
-    host_defaults,
-    portable_calibration,
-    time_basis,
-)
+from llm_perf_opt.hardware.portable import calibrated_gpus, completed_calibration, portable_calibration, time_basis
 from llm_perf_opt.hardware.rates import achievable_rates
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.inventory import InventoryCache, KernelInventory, KernelRecord, kernel_inventory
@@ -293,8 +287,9 @@ def launch_costs(spec: HardwareSpec, references: Sequence[HardwareSpec] | None =
     """The hardware entry's kernel-time curves and its host costs per execution kind, floor and sync.
 
     A calibrated entry (measured ``kernel_curves``; :func:`~llm_perf_opt.hardware.portable.time_basis`) gives
-    its own, the defaults above where a constant is absent, and each optional curve it did not measure from the
-    portable model of the calibrated GPUs that did (:func:`~llm_perf_opt.hardware.portable.completed_curves`).
+    its own, and what it did not measure from the other calibrated GPUs that did: each optional curve from their
+    portable model, each host constant their hosts' median
+    (:func:`~llm_perf_opt.hardware.portable.completed_calibration`); the defaults above where none measured it.
     Any other entry gets the portable model's curves
     and, for each constant it did not measure, the median of the calibrated GPUs' hosts
     (:func:`~llm_perf_opt.hardware.portable.portable_calibration`); ``references`` replaces the calibrated GPUs
@@ -304,9 +299,9 @@ def launch_costs(spec: HardwareSpec, references: Sequence[HardwareSpec] | None =
         refs = calibrated_gpus() if references is None else tuple(references)
         spec = evolve(spec, calibration=portable_calibration(spec, refs))
     elif spec.calibration is not None and spec.calibration.kernel_curves is not None:
-        curves = completed_curves(spec, references)  # the curves added after its calibration, ported
-        if curves is not spec.calibration.kernel_curves:
-            spec = evolve(spec, calibration=evolve(spec.calibration, kernel_curves=curves))
+        completed = completed_calibration(spec, references)  # what the calibration gained after this GPU's
+        if completed is not spec.calibration:
+            spec = evolve(spec, calibration=completed)
     cal = spec.calibration
     host = HostCosts() if cal is None else cal.host
     floor = None if cal is None else cal.min_kernel_us
@@ -327,21 +322,8 @@ def launch_costs(spec: HardwareSpec, references: Sequence[HardwareSpec] | None =
             kernel_gap_s=_us(host.graph.kernel_gap_us, 0.0),
         ),
         curves=None if cal is None else cal.kernel_curves,
-        module_no_grad_factor=_no_grad_factor(spec, host),
+        module_no_grad_factor=1.0 if host.module.no_grad_factor is None else host.module.no_grad_factor,
     )
-
-
-_NO_GRAD_FACTOR = "host.module.no_grad_factor"
-
-
-def _no_grad_factor(spec: HardwareSpec, host: HostCosts) -> float:
-    """The entry's ``host.module.no_grad_factor``; for an entry that did not measure it (a GPU calibrated before the
-    factor existed), the median of the other calibrated GPUs' (a host property, like every ``host`` constant a
-    portable entry takes from them); 1 when none measured it."""
-    if host.module.no_grad_factor is not None:
-        return host.module.no_grad_factor
-    others = tuple(r for r in calibrated_gpus() if r.name != spec.name)
-    return host_defaults(others).median.get(_NO_GRAD_FACTOR, 1.0) if others else 1.0
 
 
 @define(frozen=True, kw_only=True)
