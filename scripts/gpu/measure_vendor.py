@@ -700,8 +700,22 @@ def host_probe(torch: Any, args: argparse.Namespace, report: Report, clock: Cloc
         host = measure_host(torch, torch.device(device), settings)
         keep = ("module_launch_us", "module_call_us", "no_grad_factor", "eager_start_us")
         fields = ("kernels_per_forward", "torch_calls_per_forward", "wall_s_per_forward", "wall_no_grad_s_per_forward")
-        cases = {k: {f: v[f] for f in fields if f in v} for k, v in host.items() if isinstance(v, dict)}
-        report.doc["host"].append({"label": label, "at_s": clock.elapsed(), **{k: host[k] for k in keep}, **cases})
+        cases = {
+            k: {f: v[f] for f in fields if f in v}
+            for k, v in host.items()
+            if isinstance(v, dict) and k not in ("op_chains", "op_extra_us")
+        }
+        extras = {f"{c}_extra_us": v for c, v in host.get("op_extra_us", {}).items()}
+        report.doc["host"].append(
+            {
+                "label": label,
+                "at_s": clock.elapsed(),
+                **{k: host[k] for k in keep},
+                **extras,
+                "op_chains": host.get("op_chains", {}),
+                **cases,
+            }
+        )
     except Exception as exc:
         report.doc["errors"].append({"part": f"host/{label}", "error": repr(exc)[:600]})
     report.write()

@@ -127,6 +127,7 @@ VENDOR_REPORTS: tuple[tuple[str, tuple[tuple[str, str], ...], str], ...] = (
             ("fourth", "reports/validation/vendor-h200/raw-vendor-4.json"),
             ("fifth", "reports/validation/vendor-h200/raw-vendor-5.json"),
             ("sixth", "reports/validation/vendor-h200/raw-vendor-6.json"),
+            ("seventh", "reports/validation/vendor-h200/raw-vendor-7.json"),
         ),
         "h200",
     ),

@@ -54,6 +54,7 @@ from llm_perf_opt.contracts.hardware_converter import structure_hardware
 from llm_perf_opt.contracts.json_input import read_json_file
 from llm_perf_opt.contracts.yaml_input import InputFileError
 from llm_perf_opt.data.hardware import CALIBRATION_CONSTANTS, Calibration, calibration_constant, nested_constants
+from llm_perf_opt.data.host_ops import HOST_OP_CLASSES, extra_field
 from llm_perf_opt.hardware.rates import DEFAULT_COPY_EFFICIENCY, DEFAULT_MATMUL_EFFICIENCY
 from llm_perf_opt.hardware.registry import list_hardware
 from llm_perf_opt.utils.atomic_output import check_output_path, write_file
@@ -311,7 +312,8 @@ def measure_all(torch: Any, device: Any, args: argparse.Namespace, progress: Pro
     progress.end(
         "host",
         f"module launch {host['module_launch_us']:.4g} us, call {host['module_call_us']:.4g} us, "
-        f"no_grad factor {host['no_grad_factor']:.4g}, eager start {host['eager_start_us']:.4g} us",
+        f"no_grad factor {host['no_grad_factor']:.4g}, eager start {host['eager_start_us']:.4g} us; extra per call: "
+        + ", ".join(f"{c} {v:.4g} us" for c, v in host["op_extra_us"].items()),
     )
     if clock.cuda:
         env["nvidia_smi_after"] = nvidia_smi(device.index if device.index is not None else 0)
@@ -342,6 +344,12 @@ def calibration(raw: dict[str, Any], *, dry_run: bool, raw_name: str, seconds: f
     consts = {k: _positive_or_none(v) for k, v in consts.items()}
     if consts["host.module.launch_us"] is None:
         consts["host.module.call_us"] = None
+    extras = host.get("op_extra_us", {})  # an earlier run (--host-from) may predate the operator classes
+    for op in HOST_OP_CLASSES:
+        value = extras.get(op)
+        consts[f"host.module.{extra_field(op)}"] = (
+            None if value is None or consts["host.module.launch_us"] is None else sig(value)
+        )
     pool = raw.get("host_pool", [])
     consts = pooled_constants(consts, pool)
     ls, ll = host["linear_silu"], [host["llama_eager"], host["llama_sdpa"]]
@@ -357,6 +365,12 @@ def calibration(raw: dict[str, Any], *, dry_run: bool, raw_name: str, seconds: f
         f"two summed: {sum(c['torch_calls_per_forward'] for c in ll)} Python-level torch calls, "
         f"{sum(c['kernels_per_forward'] for c in ll)} kernels, each counted in a separate call under a "
         "TorchFunctionMode / the profiler) give wall = call_us x calls + launch_us x kernels",
+        "host.module.<class>_extra_us: chains of 100 calls of one operator under torch.no_grad() and bf16 autocast "
+        "(as transformers' generate() runs a model under DeepSeek-OCR's infer()) timed in the same rounds (CUDA "
+        "events around the chain, median), one chain per operator class with its own host cost (a biased F.linear "
+        "on a 3-D input, F.scaled_dot_product_attention, F.layer_norm, torch.argsort of 48 ids, an index-tensor "
+        "gather; ViT-L sizes: 257 tokens, width 1024, 16 heads) and a plain F.linear as reference: the class's wall "
+        "per call less the reference's, less host.module.launch_us per kernel beyond the reference's one",
         "host.module.no_grad_factor: the same three module cases timed in every round under torch.no_grad() (as "
         "transformers' generate() runs a model) after the torch.inference_mode() ones; the sum of their median walls "
         "under no_grad over the same sum under inference_mode",

@@ -22,16 +22,27 @@ as transformers' ``generate()`` runs a model, where the rest run under ``torch.i
 their median walls under ``no_grad`` over the same sum under ``inference_mode`` is the entry's
 ``host.module.no_grad_factor``.
 
-Each case's kernels (``torch.profiler``) and its Python-level torch calls (a ``TorchFunctionMode``) are
-counted in separate calls; :func:`llm_perf_opt.validation.host_split.module_host_split` then solves
+Every round also times six operator chains, each 100 calls of one operator with CUDA events around the chain, in
+the context of eager inference as transformers' ``generate()`` runs it under bf16 autocast (``torch.no_grad()``
+and ``torch.autocast(dtype=torch.bfloat16)``, as DeepSeek-OCR's ``infer()`` does): the reference, a plain
+``F.linear`` (the stack's own operator), and one per operator class with its own host cost
+(:data:`~llm_perf_opt.data.host_ops.HOST_OP_CLASSES`): a biased ``F.linear`` on a 3-D input, SDPA, ``F.layer_norm``,
+``torch.argsort`` of 48 ids, and an index-tensor gather, at the sizes of a ViT-L layer (257 tokens, width 1024, 16
+heads; the GPU work a few microseconds, below the host's). A class's extra host time per call (the entry's
+``host.module.<class>_extra_us``) is its chain's median wall per call less the reference's, less
+``host.module.launch_us`` for each kernel it launches beyond the reference's one (:func:`op_extra_us`).
+
+Each case's kernels (``torch.profiler``) and its Python-level torch calls (a ``TorchFunctionMode``) are counted in
+separate calls;
+:func:`llm_perf_opt.validation.host_split.module_host_split` then solves
 ``wall = call_us x calls + launch_us x kernels`` for the two costs, the entry's ``host.module`` record
 (``linear_silu``, and the two LlamaModel cases summed). On the CPU (a dry run) walls are host-timed and the
 kernels are stand-ins (ATen operators that are not views), so the split describes nothing real.
 
 Example
 -------
->>> HostSettings().runs, HOST_CASES
-(30, ('linear_silu', 'one_add', 'llama_eager', 'llama_sdpa'))
+>>> HostSettings().runs, HOST_CASES, OP_CHAINS[0]
+(30, ('linear_silu', 'one_add', 'llama_eager', 'llama_sdpa'), 'linear')
 """
 
 from __future__ import annotations
@@ -46,6 +57,7 @@ from typing import Any
 from attrs import define
 
 from llm_perf_opt.calibrate.fits import eager_start_us
+from llm_perf_opt.data.host_ops import HOST_OP_CLASSES
 from llm_perf_opt.validation.cuda_timing import event_seconds, profiled_kernels
 from llm_perf_opt.validation.host_split import MODULE_CASES, PER_CALL_CASE, HostSplit, module_host_split
 
@@ -57,6 +69,12 @@ NO_GRAD_CASES: tuple[str, ...] = (PER_CALL_CASE, *MODULE_CASES)
 ``inference_mode`` ones)."""
 BLOCKS = 200
 """Blocks of the ``linear_silu`` stack."""
+REFERENCE_CHAIN = "linear"
+"""The operator chain the classes' extra costs are measured against: a plain ``F.linear`` (one kernel)."""
+OP_CHAINS: tuple[str, ...] = (REFERENCE_CHAIN, *HOST_OP_CLASSES)
+"""The operator chains each round times."""
+CHAIN_CALLS = 100
+"""Calls of the operator per chain."""
 
 
 @define(frozen=True, kw_only=True)
@@ -114,6 +132,43 @@ def _forward(model: Any, ids: Any) -> Callable[[], object]:
         return model(input_ids=ids, use_cache=False)
 
     return call
+
+
+def op_chains(torch: Any, device: Any) -> dict[str, Callable[[], object]]:
+    """The calls of :data:`OP_CHAINS` on ``device``: each makes :data:`CHAIN_CALLS` calls of its operator on bf16
+    tensors under ``torch.no_grad()`` and bf16 autocast (the module docstring says which)."""
+    import torch.nn.functional as F
+
+    g = torch.Generator(device="cpu").manual_seed(0)
+
+    def rand(*shape: int) -> Any:
+        return torch.randn(*shape, generator=g).to(device, torch.bfloat16)
+
+    x2, x3, w, b = rand(257, 1024), rand(1, 257, 1024), rand(1024, 1024), rand(1024)
+    q, k, v = rand(1, 16, 257, 64), rand(1, 16, 257, 64), rand(1, 16, 257, 64)
+    ln_w, ln_b = rand(1024), rand(1024)
+    ids = torch.randint(0, 64, (48,), generator=g).to(device)
+    rows = rand(64, 1280)
+    autocast_device = device.type
+
+    def chain(op: Callable[[], object]) -> Callable[[], object]:
+        def run() -> object:
+            out = None
+            with torch.no_grad(), torch.autocast(autocast_device, dtype=torch.bfloat16):
+                for _ in range(CHAIN_CALLS):
+                    out = op()
+            return out
+
+        return run
+
+    return {
+        "linear": chain(lambda: F.linear(x2, w)),
+        "linear_bias": chain(lambda: F.linear(x3, w, b)),
+        "sdpa": chain(lambda: F.scaled_dot_product_attention(q, k, v)),
+        "layer_norm_autocast": chain(lambda: F.layer_norm(x3, (1024,), ln_w, ln_b)),
+        "sort": chain(lambda: torch.argsort(ids)),
+        "index": chain(lambda: rows[ids]),
+    }
 
 
 def _torch_calls(torch: Any, fn: Callable[[], object]) -> int:
@@ -180,7 +235,18 @@ def measure_host(torch: Any, device: Any, settings: HostSettings) -> dict[str, A
             file=sys.stderr,
             flush=True,
         )
+    chains = op_chains(torch, device)
+    chain_rows: dict[str, dict[str, Any]] = {}
+    for name, fn in chains.items():  # each chain enters its own context
+        for _ in range(settings.warmup):
+            fn()
+        if cuda:
+            kernel_s, kernels, _ = profiled_kernels(torch, fn, settings.profile_runs)
+        else:
+            kernel_s, kernels = 0.0, _cpu_kernels(torch, fn)
+        chain_rows[name] = {"kernels_per_call": kernels / CHAIN_CALLS, "kernel_s_per_call": kernel_s / CHAIN_CALLS}
     walls: dict[str, list[float]] = {name: [] for name in cases}
+    chain_walls: dict[str, list[float]] = {name: [] for name in chains}
     no_grad: dict[str, list[float]] = {name: [] for name in NO_GRAD_CASES}
     enabled = gc.isenabled()
     gc.disable()
@@ -192,6 +258,8 @@ def measure_host(torch: Any, device: Any, settings: HostSettings) -> dict[str, A
             with torch.no_grad():
                 for name in NO_GRAD_CASES:
                     no_grad[name].append(event_seconds(torch, cases[name]) if cuda else _host_seconds(cases[name]))
+            for name, fn in chains.items():
+                chain_walls[name].append(event_seconds(torch, fn) if cuda else _host_seconds(fn))
     finally:
         if enabled:
             gc.enable()
@@ -202,6 +270,9 @@ def measure_host(torch: Any, device: Any, settings: HostSettings) -> dict[str, A
         row["host_us_per_torch_call"] = row["wall_s_per_forward"] / max(1, row["torch_calls_per_forward"]) * 1e6
         if name in no_grad:
             row["wall_no_grad_s_per_forward"] = statistics.median(no_grad[name])
+    for name, w in chain_walls.items():
+        chain_rows[name].update(wall_us_per_call=statistics.median(w) / CHAIN_CALLS * 1e6, runs=len(w))
+    out["op_chains"] = chain_rows
     out["no_grad_factor"] = no_grad_factor(out)
     try:
         split = module_host_split(out)
@@ -211,9 +282,31 @@ def measure_host(torch: Any, device: Any, settings: HostSettings) -> dict[str, A
         split = _stand_in_split(out)
         out["split_note"] = "STAND-IN (CPU dry run): the two equations gave no positive split; wall / (calls + kernels)"
     out["module_launch_us"], out["module_call_us"] = split.launch_us, split.call_us
+    out["op_extra_us"] = op_extra_us(chain_rows, split.launch_us)
     one = out["one_add"]
     out["eager_start_us"] = eager_start_us(one["wall_s_per_forward"], one["kernel_s_per_forward"])
     return out
+
+
+def op_extra_us(chains: dict[str, dict[str, Any]], launch_us: float) -> dict[str, float]:
+    """Class -> extra host microseconds per call: the class's chain's wall per call less the reference chain's, less
+    ``launch_us`` for each kernel per call beyond the reference's.
+
+    Example
+    -------
+    >>> chains = {"linear": {"wall_us_per_call": 15.0, "kernels_per_call": 1.0},
+    ...           "sdpa": {"wall_us_per_call": 48.0, "kernels_per_call": 2.0}}
+    >>> op_extra_us(chains, launch_us=10.0)  # 48 - 15 - 10 x (2 - 1)
+    {'sdpa': 23.0}
+    """
+    ref = chains[REFERENCE_CHAIN]
+    return {
+        c: float(row["wall_us_per_call"])
+        - float(ref["wall_us_per_call"])
+        - launch_us * (float(row["kernels_per_call"]) - float(ref["kernels_per_call"]))
+        for c, row in chains.items()
+        if c != REFERENCE_CHAIN
+    }
 
 
 def no_grad_factor(host: dict[str, Any]) -> float | None:

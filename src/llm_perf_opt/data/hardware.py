@@ -21,8 +21,15 @@ from typing import Any, cast
 import attrs
 from attrs import define, evolve, field
 
-from llm_perf_opt.data._validators import finite_positive, optional_finite_positive, optional_fraction, positive_int
+from llm_perf_opt.data._validators import (
+    finite_positive,
+    optional_finite,
+    optional_finite_positive,
+    optional_fraction,
+    positive_int,
+)
 from llm_perf_opt.data.execution_kinds import EXECUTION_KINDS
+from llm_perf_opt.data.host_ops import HOST_OP_CLASSES, extra_field
 from llm_perf_opt.data.kernel_kinds import CURVE_NAMES
 
 
@@ -221,6 +228,35 @@ launch_us alone is the cost per kernel)
     no_grad_factor: float | None = field(default=None, validator=optional_finite_positive)
     """Host time of the same module code under ``torch.no_grad()`` over its time under ``torch.inference_mode()``
     (dimensionless; ``None``: not measured)."""
+    linear_bias_extra_us: float | None = field(default=None, validator=optional_finite)
+    """Host time of one ``F.linear`` with a bias beyond a plain one's (``None``: not measured; the
+    :data:`~llm_perf_opt.data.host_ops.HOST_OP_CLASSES` say what each class is). This and the four below are
+    measured under ``torch.no_grad()`` and bf16 autocast, the context of transformers' ``generate()`` under
+    DeepSeek-OCR's ``infer()`` (``llm_perf_opt.calibrate.host``), and may be negative (an operator cheaper than
+    its launches at ``launch_us`` each)."""
+    sdpa_extra_us: float | None = field(default=None, validator=optional_finite)
+    """Host time of one ``F.scaled_dot_product_attention`` call beyond a plain ``F.linear``'s and its extra
+    kernels' launches."""
+    layer_norm_autocast_extra_us: float | None = field(default=None, validator=optional_finite)
+    """Host time of one ``F.layer_norm`` under autocast beyond a plain ``F.linear``'s and its extra kernels'
+    launches."""
+    sort_extra_us: float | None = field(default=None, validator=optional_finite)
+    """Host time of one ``torch.argsort`` beyond a plain ``F.linear``'s and its extra kernels' launches."""
+    index_extra_us: float | None = field(default=None, validator=optional_finite)
+    """Host time of one advanced indexing with an index tensor beyond a plain ``F.linear``'s and its extra
+    kernels' launches."""
+
+    def op_extra_us(self, op_class: str) -> float | None:
+        """The extra host microseconds of one call of ``op_class``
+        (:data:`~llm_perf_opt.data.host_ops.HOST_OP_CLASSES`).
+
+        Example
+        -------
+        >>> ModuleCost(launch_us=10.0, sdpa_extra_us=22.5).op_extra_us("sdpa")
+        22.5
+        """
+        value: float | None = getattr(self, extra_field(op_class))
+        return value
 
     def __attrs_post_init__(self) -> None:
         if self.call_us is not None and self.launch_us is None:
@@ -280,6 +316,10 @@ class HostCosts:
         return record
 
 
+if tuple(a.name for a in attrs.fields(ModuleCost))[-len(HOST_OP_CLASSES) :] != tuple(
+    extra_field(c) for c in HOST_OP_CLASSES
+):  # pragma: no cover
+    raise ImportError("ModuleCost's last fields must be the extra costs of llm_perf_opt.data.host_ops.HOST_OP_CLASSES")
 if tuple(a.name for a in attrs.fields(HostCosts))[-len(EXECUTION_KINDS) :] != EXECUTION_KINDS:  # pragma: no cover
     raise ImportError("HostCosts' last fields must be llm_perf_opt.data.execution_kinds.EXECUTION_KINDS, in order")
 
@@ -414,13 +454,14 @@ CALIBRATION_CONSTANTS: tuple[str, ...] = (
     "host.module.launch_us",
     "host.module.call_us",
     "host.module.no_grad_factor",
+    *(f"host.module.{extra_field(c)}" for c in HOST_OP_CLASSES),
     "host.graph.launch_us",
     "host.graph.kernel_gap_us",
 )
 """The measured launch and host constants of a :class:`Calibration` (microseconds, but for the dimensionless
-``host.module.no_grad_factor``), as dotted paths within it, in the order an entry lists them (the calibration
-command writes them, a portable entry takes them from the measured hosts; :func:`calibration_constant` reads one,
-:func:`with_constants` replaces some)."""
+``host.module.no_grad_factor``; the operator classes' extra host time may be negative), as dotted paths within
+it, in the order an entry lists them (the calibration command writes them, a portable entry takes them from the
+measured hosts; :func:`calibration_constant` reads one, :func:`with_constants` replaces some)."""
 
 MOVED_CONSTANTS: dict[str, str] = {
     "launch_overhead_us": "host.enqueue.launch_us",
@@ -460,8 +501,8 @@ def with_constants(cal: Calibration, values: Mapping[str, float | None]) -> Cali
     -------
     >>> cal = Calibration(measured=False, how_measured="x", matmul_efficiency=0.8, copy_efficiency=0.9)
     >>> new = with_constants(cal, {"host.module.launch_us": 12.72, "host.module.call_us": 12.64})
-    >>> new.host.module
-    ModuleCost(launch_us=12.72, call_us=12.64, no_grad_factor=None)
+    >>> new.host.module.launch_us, new.host.module.call_us, new.host.module.no_grad_factor
+    (12.72, 12.64, None)
     """
     unknown = sorted(set(values) - set(CALIBRATION_CONSTANTS))
     if unknown:

@@ -46,6 +46,7 @@ from attrs.validators import instance_of
 
 from llm_perf_opt.data._validators import finite_non_negative, non_negative_int, one_of, optional_positive_int
 from llm_perf_opt.data.execution_kinds import EAGER_EXECUTION, EXECUTION_KINDS, GRAPH_EXECUTION
+from llm_perf_opt.data.host_ops import HOST_OP_CLASSES
 from llm_perf_opt.data.kernel_kinds import KERNEL_KINDS
 from llm_perf_opt.data.stage_names import ALL_STAGE_NAMES
 from llm_perf_opt.kernels.expressions import parse_expression
@@ -249,6 +250,11 @@ class LayerKernels:
     always
         Emit the kernels and syncs even when the layer (and its fused children) has no
         forward work, e.g. a container whose forward builds a mask.
+    host_ops
+        Calls per call of the layer's own code of operators whose host cost differs from the generic torch
+        call's (:data:`~llm_perf_opt.data.host_ops.HOST_OP_CLASSES` -> an expression); each also counts among
+        ``torch_calls``. Eager module code pays the hardware entry's extra host time of the class for each
+        (``calibration.host.module.<class>_extra_us``).
     execution
         ``graph``: each call replays the kernels of the layer's descendants as one CUDA graph
         (one graph launch per call, no per-kernel host cost); the layer's own kernels, if any,
@@ -269,6 +275,7 @@ class LayerKernels:
     torch_calls: Expr | None = None
     always: bool = False
     execution: str | None = field(default=None, validator=one_of((GRAPH_EXECUTION,), optional=True))
+    host_ops: dict[str, Expr] = field(factory=dict)
 
     @property
     def graphed(self) -> bool:
@@ -278,6 +285,9 @@ class LayerKernels:
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.source, str) or not self.source.strip():
             raise ValueError("source: must say where the kernel list comes from")
+        unknown = sorted(set(self.host_ops) - set(HOST_OP_CLASSES))
+        if unknown:
+            raise ValueError(f"host_ops: unknown operator classes {unknown}; allowed: {', '.join(HOST_OP_CLASSES)}")
         names = [k.name for k in self.kernels]
         if len(set(names)) != len(names):
             raise ValueError(f"kernels: duplicate names in {names}")

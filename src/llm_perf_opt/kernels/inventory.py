@@ -34,6 +34,7 @@ from typing import Any
 from attrs import define, field
 
 from llm_perf_opt.data.execution_kinds import GRAPH_EXECUTION
+from llm_perf_opt.data.host_ops import HOST_OP_CLASSES
 from llm_perf_opt.data.runtime_profile import (
     BYTE_COMPONENTS,
     COMPONENT_FIELDS,
@@ -143,6 +144,10 @@ class KernelInventory:
     grad_mode: str = INFERENCE_MODE
     """The autograd mode the code runs in (the profile's ``grad_mode``): under ``no_grad`` eager module code costs
     the host more (``host.module.no_grad_factor``)."""
+    host_op_calls: dict[str, int] = field(factory=dict)
+    """Calls of the eagerly run code to operators with their own host cost
+    (:data:`~llm_perf_opt.data.host_ops.HOST_OP_CLASSES` -> calls; the entries' ``host_ops``; classes with no call
+    left out)."""
 
     @property
     def kernel_launches(self) -> int:
@@ -295,6 +300,7 @@ class _Booked:
     torch_calls: int
     graphs: int
     core: bool
+    host_ops: tuple[tuple[str, int], ...] = ()
 
 
 MAX_CACHED_NODES = 1 << 16
@@ -385,6 +391,7 @@ def _book(profile: RuntimeProfile, index: _Index, node: BaseLayer, path: str, ca
     kernels: tuple[_Kernel, ...] = ()
     syncs = torch_calls = graphs = 0
     core = False
+    host_ops: tuple[tuple[str, int], ...] = ()
     if entry is None:
         if has_work:
             raise ValueError(
@@ -405,9 +412,27 @@ def _book(profile: RuntimeProfile, index: _Index, node: BaseLayer, path: str, ca
                             f"runtime profile {profile.name!r}, {cls} at {path or '<root>'}: "
                             f"torch_calls {entry.torch_calls.text!r} = {torch_calls} < 0"
                         )
+                host_ops = _host_ops(profile, node, path, entry)
         if entry.graphed:
             graphs = 1
-    return _Booked(fused=fused, kernels=kernels, syncs=syncs, torch_calls=torch_calls, graphs=graphs, core=core)
+    return _Booked(
+        fused=fused, kernels=kernels, syncs=syncs, torch_calls=torch_calls, graphs=graphs, core=core, host_ops=host_ops
+    )
+
+
+def _host_ops(profile: RuntimeProfile, node: BaseLayer, path: str, entry: LayerKernels) -> tuple[tuple[str, int], ...]:
+    """The entry's calls per call of operators with their own host cost (classes with none left out)."""
+    out = []
+    for op_class, expr in entry.host_ops.items():
+        n = _eval(profile, f"host_ops {op_class!r}", expr, node, path, type(node).__name__)
+        if n < 0:
+            raise ValueError(
+                f"runtime profile {profile.name!r}, {type(node).__name__} at {path or '<root>'}: "
+                f"host_ops {op_class!r} {expr.text!r} = {n} < 0"
+            )
+        if n:
+            out.append((op_class, n))
+    return tuple(out)
 
 
 def _emit(
@@ -504,6 +529,7 @@ class _Builder:
         self.pending_syncs = 0
         self.graphs = 0
         self.calls = 0
+        self.host_ops: dict[str, int] = {}
         self.cores: set[str] = set()
 
     def visit(self, node: BaseLayer, path: str, calls: int, in_graph: bool) -> None:
@@ -519,6 +545,8 @@ class _Builder:
         self.syncs += booked.syncs * calls
         self.pending_syncs += booked.syncs * calls  # after the layer's own kernels, before its children's
         self.calls += booked.torch_calls * calls
+        for op_class, n in booked.host_ops:
+            self.host_ops[op_class] = self.host_ops.get(op_class, 0) + n * calls
         self.graphs += booked.graphs * calls
         child_graph = in_graph or booked.graphs > 0
         for child in node.cached_children():
@@ -553,4 +581,5 @@ def kernel_inventory(
         host_launch=profile.execution.eager(path),
         torch_calls=builder.calls,
         grad_mode=profile.grad_mode,
+        host_op_calls={c: builder.host_ops[c] for c in HOST_OP_CLASSES if c in builder.host_ops},
     )

@@ -24,9 +24,13 @@ kernels while the GPU runs earlier ones; a kernel can start only once it is enqu
 launch) and once the previous one finished, so in steady state each kernel costs ``max(t_k, L)``. ``L`` is the
 eager kind's cost per launched kernel plus its cost per Python-level torch call, the call's torch calls ``C``
 (:attr:`~llm_perf_opt.kernels.inventory.KernelInventory.torch_calls`) spread evenly over its ``N`` eager
-launches (:meth:`EagerLaunch.per_launch`)::
+launches, and so is the extra host time ``E_c`` of each call ``n_c`` to an operator whose host cost differs from
+the generic call's (:data:`~llm_perf_opt.data.host_ops.HOST_OP_CLASSES`: a biased ``F.linear``, SDPA, an
+autocast ``layer_norm``, a sort, an index-tensor gather; the profile's ``host_ops``, the entry's
+``host.module.<class>_extra_us``; :meth:`EagerLaunch.per_launch`)::
 
-    L = L_k + L_c * C / N      (enqueue: L_c = 0, the bare launch; module: L_c = 0 when not measured)
+    L = L_k + (L_c * C + sum_c E_c * n_c) / N      (enqueue: L_c = 0 and no E_c, the bare launch;
+                                                    module: L_c = 0 when not measured)
 
 A host synchronization (``.item()``, ``.cpu()``) drains the queue: the
 host waits for every queued kernel, then pays a device-to-host round trip ``S``, and the GPU
@@ -99,6 +103,7 @@ from attrs import Factory, define, evolve, field
 
 from llm_perf_opt.data.execution_kinds import EAGER_EXECUTION
 from llm_perf_opt.data.hardware import AchievableRates, HardwareSpec, HostCosts, KernelCurves
+from llm_perf_opt.data.host_ops import HOST_OP_CLASSES
 from llm_perf_opt.data.planning import BASIS_PORTABLE
 from llm_perf_opt.data.runtime_profile import GRAD_MODES, INFERENCE_MODE, NO_GRAD, GenerateLoop, RuntimeProfile
 from llm_perf_opt.hardware.curves import kind_seconds
@@ -171,14 +176,30 @@ class EagerLaunch:
     launch_s: float
     call_s: float = 0.0
     start_s: float | None = None
+    op_extra_s: dict[str, float] = field(factory=dict)
+    """Extra host seconds per call of each operator class with its own host cost
+    (:data:`~llm_perf_opt.data.host_ops.HOST_OP_CLASSES`; a class left out costs nothing extra)."""
 
-    def per_launch(self, *, torch_calls: int, launches: int) -> float:
-        """Host seconds per eager launch of a call with ``torch_calls`` Python-level torch calls spread evenly
-        over its ``launches`` (``launch_s`` alone when it has none)::
+    def op_seconds(self, op_calls: dict[str, int]) -> float:
+        """Extra host seconds of ``op_calls`` (operator class -> calls).
 
-            L = launch_s + call_s * torch_calls / launches
+        Example
+        -------
+        >>> round(EagerLaunch(launch_s=1e-5, op_extra_s={"sdpa": 2e-5}).op_seconds({"sdpa": 3, "sort": 1}) * 1e6, 9)
+        60.0
         """
-        return self.launch_s + (self.call_s * torch_calls / launches if launches else 0.0)
+        return sum(n * self.op_extra_s.get(c, 0.0) for c, n in op_calls.items())
+
+    def per_launch(self, *, torch_calls: int, launches: int, op_calls: dict[str, int] | None = None) -> float:
+        """Host seconds per eager launch of a call with ``torch_calls`` Python-level torch calls and the operator
+        calls ``op_calls`` (class -> calls, :meth:`op_seconds`) spread evenly over its ``launches`` (``launch_s``
+        alone when it has none)::
+
+            L = launch_s + (call_s * torch_calls + sum_c extra_c * op_calls_c) / launches
+        """
+        if not launches:
+            return self.launch_s
+        return self.launch_s + (self.call_s * torch_calls + self.op_seconds(op_calls or {})) / launches
 
     def first_launch(self, per_launch: float) -> float:
         """Host seconds before an eager call's first kernel runs: the host cost of a kernel
@@ -229,9 +250,9 @@ class LaunchCosts:
     -------
     >>> c = launch_costs(load_hardware("l4"))  # not calibrated: portable curves, the calibrated hosts' medians
     >>> round(c.enqueue.launch_s * 1e6, 3), round(c.min_kernel_s * 1e6, 3), round(c.sync_s * 1e6, 3), c.measured
-    (8.86, 0.951, 9.528, False)
+    (8.977, 0.948, 9.602, False)
     >>> round(c.eager("module").launch_s * 1e6, 3), c.curves is not None
-    (11.241, True)
+    (11.061, True)
     """
 
     enqueue: EagerLaunch
@@ -255,7 +276,8 @@ class LaunchCosts:
     def eager(self, kind: str, grad_mode: str = INFERENCE_MODE) -> EagerLaunch:
         """The record of an eager execution kind (:data:`~llm_perf_opt.data.execution_kinds.EAGER_EXECUTION`) for
         code run in ``grad_mode`` (:data:`~llm_perf_opt.data.runtime_profile.GRAD_MODES`): ``module``'s costs per
-        launch and per torch call times :attr:`module_no_grad_factor` under ``no_grad``.
+        launch and per torch call times :attr:`module_no_grad_factor` under ``no_grad`` (the operator classes'
+        extra costs were measured under ``no_grad`` and stay as they are).
 
         Example
         -------
@@ -316,6 +338,9 @@ def launch_costs(spec: HardwareSpec, references: Sequence[HardwareSpec] | None =
             launch_s=_us(host.module.launch_us, DEFAULT_MODULE_LAUNCH_US),
             call_s=_us(host.module.call_us, DEFAULT_MODULE_CALL_US),
             start_s=start,
+            op_extra_s={
+                c: v * MICRO for c in HOST_OP_CLASSES if (v := host.module.op_extra_us(c)) is not None and v != 0.0
+            },
         ),
         graph=GraphLaunch(
             launch_s=enqueue.launch_s if host.graph.launch_us is None else host.graph.launch_us * MICRO,
@@ -573,8 +598,11 @@ def inventory_runtime(
     kernel = unfloored = attn_kernels = graph_kernels = 0.0
     eager, graph = costs.eager(inventory.host_launch, inventory.grad_mode), costs.graph
     launches = inventory.eager_launches
-    per_launch = eager.per_launch(torch_calls=inventory.torch_calls, launches=launches)
-    calls_alone = 0.0 if launches else eager.call_s * inventory.torch_calls  # no eager kernel to hide behind
+    per_launch = eager.per_launch(
+        torch_calls=inventory.torch_calls, launches=launches, op_calls=inventory.host_op_calls
+    )
+    # no eager kernel to hide behind
+    calls_alone = 0.0 if launches else eager.call_s * inventory.torch_calls + eager.op_seconds(inventory.host_op_calls)
     queue = LaunchQueue(sync_s=costs.sync_s)
     if kernel_times is None:
         kernel_times = KernelTimes(rates, costs)

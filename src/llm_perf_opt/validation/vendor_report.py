@@ -346,7 +346,8 @@ def report_markdown(raws: Sequence[tuple[str, Mapping[str, Any]]], hardware: str
             "",
         ]
         if lease_constants is not None:
-            consts = ", ".join(f"`{HOST_FIELDS[k]}` {v}" for k, v in lease_constants.items())
+            paths = {**HOST_FIELDS, **OPTIONAL_HOST_FIELDS}
+            consts = ", ".join(f"`{paths[k]}` {v}" for k, v in lease_constants.items())
             body += [f"Host constants of this lease (median of {len(raw['host'])} probes): {consts}.", ""]
         for tag, used in basis:
             kernel, wall = stage_rows(raw, used)
