@@ -14,6 +14,11 @@ and its streamer) sent to ``/dev/null``.
 Sections of the output JSON (``--output``, rewritten after each part, so a run cut short leaves what
 it finished):
 
+``loop``
+    transformers' ``generate()`` loop alone, on a toy ``LlamaForCausalLM`` (a generic microbenchmark of the
+    library's code, no DeepSeek-OCR module): the host time per generated token of ``generate()`` against the
+    same one-token forwards called by hand, and the torch calls, syncs and kernels of both (``loop_section``).
+
 ``stages``
     Calls of the vendor's modules, each with its **kernel time** (sum of the kernel, memcpy and
     memset durations ``torch.profiler`` records, per call), **kernels per call**, **Python-level torch
@@ -94,7 +99,7 @@ VIEW_SIZE = {"tiny": 512, "small": 640, "base": 1024, "large": 1280}
 GEN_MODES = ("tiny", "base", "gundam-a4")
 DECODE_POINTS = ((512, 1), (512, 8), (2048, 1), (2048, 8))
 TEXT_BATCHES = (1, 8)
-SECTIONS = ("modules", "kernels", "host", "ngram", "stages", "generate")
+SECTIONS = ("modules", "kernels", "host", "ngram", "loop", "stages", "generate")
 """The parts ``--sections`` may name, in the order they run."""
 
 
@@ -169,6 +174,7 @@ class Report:
             "kernels": [],
             "host": [],
             "ngram": [],
+            "loop": [],
             "stages": [],
             "generate": [],
             "memory": {},
@@ -745,6 +751,158 @@ def ngram_section(torch: Any, cuda: bool, args: argparse.Namespace, report: Repo
     report.write()
 
 
+LOOP_TOKENS = (16, 80)
+"""New tokens of the two ``generate()`` calls of the ``loop`` section (their difference is the per-token cost)."""
+STREAMER_TOKENS = (80, 400)
+"""New tokens of the ``loop`` section's ``generate()`` calls with and without a streamer."""
+
+
+VOCAB = 129280
+"""Vocabulary of the ``loop`` section's toy model and stand-in tokenizer (DeepSeek-OCR's)."""
+
+
+def loop_section(torch: Any, cuda: bool, args: argparse.Namespace, report: Report, device: str) -> None:
+    """transformers' ``generate()`` loop on a toy model, a generic microbenchmark of the library's code (no
+    DeepSeek-OCR module): a ``LlamaForCausalLM`` with random bf16 weights (hidden 64, 2 layers, 4 heads, vocabulary
+    ``VOCAB``, eager attention; a 32-token prompt) greedy-decodes ``LOOP_TOKENS`` new tokens with ``generate()`` (no
+    logits processor, no streamer, no EOS), and the same one-token forwards are called by hand on a
+    ``DynamicCache`` with the inputs ``generate()`` gives them. Per token: the wall of ``generate()`` (the two calls'
+    difference over the extra tokens, medians of 7 calls each, host clock, queue drained after each call), the wall of
+    a forward alone (host clock around it, queue drained before and after; median of the hand loop's), and the
+    torch calls, syncs and kernels of both (counted in separate calls). Their difference is the loop's own host
+    cost; the same run's generic host cases price its counted calls, kernels and syncs.
+
+    The streamer inside the loop: ``generate()`` of ``STREAMER_TOKENS`` new tokens with and without transformers'
+    ``TextStreamer`` (``skip_prompt=True``, ``skip_special_tokens=False``, as ``infer()`` passes its subclass; a
+    word-level stand-in tokenizer of DeepSeek-OCR's vocabulary size, whose text has no newline; the toy's
+    vocabulary that size too; stdout to ``/dev/null``), medians of 5 calls each, interleaved: the streamer's cost
+    per token at ``n`` new tokens is ``a + b (n + 1) / 2`` (``b`` per held token), solved from the two lengths."""
+    from llm_perf_opt.validation.cuda_timing import profiled_kernels
+
+    transformers: Any = importlib.import_module("transformers")
+
+    torch.manual_seed(args.seed + 7)
+    cfg = transformers.LlamaConfig(
+        hidden_size=64,
+        intermediate_size=128,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        num_hidden_layers=2,
+        vocab_size=VOCAB,
+        attn_implementation="eager",
+    )
+    model = transformers.LlamaForCausalLM(cfg).to(device, torch.bfloat16).eval()
+    model.generation_config.eos_token_id = None
+    model.generation_config.pad_token_id = 0
+    gen = torch.Generator(device=device).manual_seed(args.seed + 8)
+    ids = torch.randint(3, VOCAB, (1, 32), device=device, generator=gen)
+    mask = torch.ones_like(ids)
+
+    def generate(n: int) -> Callable[[], Any]:
+        def call() -> Any:
+            return model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=n, do_sample=False)
+
+        return call
+
+    def step_inputs() -> tuple[Any, Callable[[], Any]]:
+        """A cache after the prompt, and one decode forward on it as generate() calls it (the cache grows by one)."""
+        cache = transformers.DynamicCache()
+        out = model(input_ids=ids, attention_mask=mask, past_key_values=cache, use_cache=True)
+        state = {"tok": out.logits[:, -1:].argmax(-1), "mask": mask, "pos": ids.shape[1]}
+
+        def forward() -> Any:
+            state["mask"] = torch.cat([state["mask"], state["mask"].new_ones((1, 1))], dim=-1)
+            pos = torch.tensor([[state["pos"]]], device=device)
+            state["pos"] += 1
+            return model(
+                input_ids=state["tok"],
+                attention_mask=state["mask"],
+                position_ids=pos,
+                past_key_values=cache,
+                use_cache=True,
+                cache_position=pos[0],
+            )
+
+        return cache, forward
+
+    short, long = LOOP_TOKENS
+    for _ in range(2):
+        generate(short)()
+    made = {n: int(generate(n)().shape[1] - ids.shape[1]) for n in LOOP_TOKENS}
+    walls: dict[int, list[float]] = {n: [] for n in LOOP_TOKENS}
+    for _ in range(3 if args.dry_run else 7):
+        for n in LOOP_TOKENS:
+            sync(torch, cuda)
+            t0 = time.perf_counter()
+            generate(n)()
+            sync(torch, cuda)
+            walls[n].append(time.perf_counter() - t0)
+    forward_walls: list[float] = []
+    for _ in range(2 if args.dry_run else 4):
+        _, forward = step_inputs()
+        for _ in range(long):
+            sync(torch, cuda)
+            t0 = time.perf_counter()
+            forward()
+            sync(torch, cuda)
+            forward_walls.append(time.perf_counter() - t0)
+    counts = {n: count_host(torch, cuda, generate(n)) for n in LOOP_TOKENS}
+    _, forward = step_inputs()
+    forward()
+    fwd_calls, fwd_syncs = count_host(torch, cuda, forward)
+    if cuda:
+        kernels = {n: profiled_kernels(torch, generate(n), 1)[1] for n in LOOP_TOKENS}
+        fwd_kernels = profiled_kernels(torch, forward, 1)[1]
+    else:
+        kernels, fwd_kernels = dict.fromkeys(LOOP_TOKENS, 0), 0
+    streamer_cls = transformers.TextStreamer
+    tok = stand_in_tokenizer(VOCAB, eos_id=1)
+
+    def streamed(n: int, on: bool) -> Callable[[], Any]:
+        def call() -> Any:
+            streamer = streamer_cls(tok, skip_prompt=True, skip_special_tokens=False) if on else None
+            return model.generate(
+                input_ids=ids, attention_mask=mask, max_new_tokens=n, do_sample=False, streamer=streamer
+            )
+
+        return call
+
+    lengths = (16, 48) if args.dry_run else STREAMER_TOKENS
+    streams: dict[tuple[int, bool], list[float]] = {(n, on): [] for n in lengths for on in (False, True)}
+    for _ in range(2 if args.dry_run else 5):
+        for key in streams:
+            sync(torch, cuda)
+            t0 = time.perf_counter()
+            streamed(*key)()
+            sync(torch, cuda)
+            streams[key].append(time.perf_counter() - t0)
+    per_token = [(statistics.median(streams[(n, True)]) - statistics.median(streams[(n, False)])) / n for n in lengths]
+    (n1, n2), (c1, c2) = lengths, per_token
+    slope = (c2 - c1) / ((n2 + 1) / 2 - (n1 + 1) / 2)
+    extra = long - short
+    report.doc["loop"].append(
+        {
+            "model": f"LlamaForCausalLM hidden 64, 2 layers, 4 heads, vocab {VOCAB}, eager attention, bf16; prompt 32",
+            "streamer_new_tokens": list(lengths),
+            "streamer_s_per_token": per_token,
+            "streamer_s_per_held_token": slope,
+            "streamer_s_per_call": c1 - slope * (n1 + 1) / 2,
+            "new_tokens": list(LOOP_TOKENS),
+            "tokens_generated": [made[n] for n in LOOP_TOKENS],
+            "generate_wall_s": [statistics.median(walls[n]) for n in LOOP_TOKENS],
+            "generate_wall_s_per_token": (statistics.median(walls[long]) - statistics.median(walls[short])) / extra,
+            "forward_wall_s": statistics.median(forward_walls),
+            "generate_torch_calls_per_token": (counts[long][0] - counts[short][0]) / extra,
+            "generate_syncs_per_token": (counts[long][1] - counts[short][1]) / extra,
+            "generate_kernels_per_token": (kernels[long] - kernels[short]) / extra,
+            "forward_torch_calls": fwd_calls,
+            "forward_syncs": fwd_syncs,
+            "forward_kernels": fwd_kernels,
+        }
+    )
+    report.write()
+
+
 def stage_section(
     torch: Any, cuda: bool, model: Any, args: argparse.Namespace, report: Report, clock: Clock, device: str
 ) -> None:
@@ -903,6 +1061,8 @@ def _main(argv: Sequence[str] | None) -> int:
             kernels_section(torch, cuda, model, args, report, clock, device)
         if "ngram" in sections:
             ngram_section(torch, cuda, args, report, device)
+        if "loop" in sections:
+            loop_section(torch, cuda, args, report, device)
         if "stages" in sections:
             stage_section(torch, cuda, model, args, report, clock, device)
         if "generate" in sections:
