@@ -78,6 +78,13 @@ CASES = (
     Case(label="base: the vendor's script, Gundam 3x2, 1,000 tokens/page, a backlog"),
     Case(label="no host time (GPU time only)", engine=EngineConfig(host_loop="none")),
     Case(label="13 ms host time per step (the source's upper end)", engine=EngineConfig(step_overhead_s=9e-3)),
+    # vLLM's performance roadmap RFC (github.com/vllm-project/vllm issue 6801, a comment of 2024-08-08): sampling,
+    # input preparation, output processing and the scheduler "can be 20ms" a step at 200 sequences in V0, about
+    # 100 us a sequence: 10 ms at the script's 100, i.e. 6 ms beyond the base's 4
+    Case(
+        label="10 ms host time per step (100 us a sequence, a V0 profile at 200 sequences)",
+        engine=EngineConfig(step_overhead_s=6e-3),
+    ),
     Case(label="V1 scheduler (chunked prefill)", engine=EngineConfig(scheduler="v1")),
     Case(label="Base mode (no crops)", page=PageClass(mode="base")),
     Case(label="500 tokens/page", output=OutputTokens(mean=500, cv=0.5)),
