@@ -174,8 +174,9 @@ def test_moe_kernel_count_fused_is_fixed_eager_follows_routing(eager: RuntimePro
 def test_decoder_layer_attention_kernels(eager: RuntimeProfile, fused: RuntimeProfile) -> None:
     layer = DeepseekV2DecoderLayer(config=TEXT, layer_idx=1, batch=1, q_len=1, kv_len=512, attention="eager")
     k = kernels_of(kernel_inventory(layer, eager))
-    # rotary: table 9 (positions to fp32, bmm, cat, cos, sin, 2 scalings, 2 casts) + q and k 5 each
-    assert sum(v for name, v in k.items() if name.startswith("LlamaRotaryEmbedding.")) == 19
+    # rotary: table 10 (the bf16 inv_freq buffer and the positions to fp32, bmm, cat, cos, sin, 2 scalings, 2 casts)
+    # + q and k 5 each
+    assert sum(v for name, v in k.items() if name.startswith("LlamaRotaryEmbedding.")) == 20
     # eager core at q_len 1: no layout copies; qk bmm, scale, mask add, softmax, cast, pv bmm, and under infer()'s
     # bf16 autocast (hf-eager) the scores' cast to fp32 before the fp32-policy softmax (7 in the vendor's decode
     # profile, raw-vendor-kernels.json: direct_copy_kernel, then softmax_warp_forward<float, float, float>)
@@ -197,13 +198,13 @@ def test_decode_step_hf_eager_batch1(eager: RuntimeProfile) -> None:
     step = DeepseekOCRDecodeStep(config=TEXT, batch=1, kv_len=512, attention="eager")
     inv = kernel_inventory(step, eager)
     # RMSNorm; q/k/v/o GEMMs + rotary + eager core (7 with the autocast cast of the scores to fp32) + cache cat
-    norm, attn = 8, 4 + 19 + 7 + 2
+    norm, attn = 8, 4 + 20 + 7 + 2
     # two residual adds, dense SwiGLU, and cuBLASLt's split-K reduction after its down projection (K 6,848 >= 4 x
     # 1,280 outputs on one row: the vendor's run has it, raw-vendor-kernels.json)
     dense_layer = norm + attn + norm + 2 + 5 + 1
     moe_layer = norm + attn + norm + 2 + 62
     # mask build (4 at q_len 1), embedding, 12 layers, final norm, LM head workspace memset + GEMM + fp32 cast
-    assert inv.kernel_launches == 4 + 1 + dense_layer + 11 * moe_layer + norm + 3 == 1304
+    assert inv.kernel_launches == 4 + 1 + dense_layer + 11 * moe_layer + norm + 3 == 1316  # the vendor's run: 1,317
     assert inv.host_syncs == 11  # one tokens_per_expert.cpu() per MoE layer
     assert inv.graph_launches == 0
 
@@ -214,13 +215,13 @@ def test_decode_step_hf_fa2_swaps_the_attention_core_and_adds_a_sync_per_layer()
     step = DeepseekOCRDecodeStep(config=TEXT, batch=1, kv_len=512, attention="flash")
     inv = kernel_inventory(step, fa2)
     norm = 8
-    # q/k/v/o GEMMs + rotary 19 + cache cat 2 + the position-ids check (diff, compare, all) 3
+    # q/k/v/o GEMMs + rotary 20 + cache cat 2 + the position-ids check (diff, compare, all) 3
     # + flash-attn's forward and its split-KV combine at q_len 1
-    attn = 4 + 19 + 2 + 3 + 2
+    attn = 4 + 20 + 2 + 3 + 2
     dense_layer = norm + attn + norm + 2 + 5 + 1  # as above, the split-K reduction included
     moe_layer = norm + attn + norm + 2 + 62
     # `0 in attention_mask` (compare, any) instead of the eager 4-D mask, embedding, 12 layers, final norm, LM head
-    assert inv.kernel_launches == 2 + 1 + dense_layer + 11 * moe_layer + norm + 3 == 1278
+    assert inv.kernel_launches == 2 + 1 + dense_layer + 11 * moe_layer + norm + 3 == 1290
     # one per MoE layer (tokens_per_expert.cpu()), one per attention layer (the position-ids check), one for the mask
     assert inv.host_syncs == 11 + 12 + 1
     # torch calls: the model's mask, positions and rotary table (28), embedding, 25 RMSNorm (9 each); per layer
