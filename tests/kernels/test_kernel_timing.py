@@ -294,14 +294,14 @@ def test_launch_costs_read_measured_constants_else_defaults() -> None:
     assert costs.graph.launch_s == pytest.approx(20e-6, rel=1e-12)
     assert costs.graph.kernel_gap_s == pytest.approx(0.5e-6, rel=1e-12)
     # a measured constant the entry lacks (module code, eager start): the calibrated hosts' median
-    assert costs.enqueue.start_s == pytest.approx((95.90 + 44.42) / 2 * 1e-6, rel=1e-12)
-    assert costs.module.launch_s == pytest.approx((12.72 + 9.402) / 2 * 1e-6, rel=1e-12)
-    assert costs.module_no_grad_factor == 1.055  # measured on the H200 alone
+    assert costs.enqueue.start_s == pytest.approx((95.90 + 44.44) / 2 * 1e-6, rel=1e-12)
+    assert costs.module.launch_s == pytest.approx((12.72 + 9.763) / 2 * 1e-6, rel=1e-12)
+    assert costs.module_no_grad_factor == 1.062  # measured on the H200 alone
     # no calibration: every constant is the median of the calibrated GPUs' hosts (H100 SXM and H200 entries)
     defaults = launch_costs(HardwareSpec(**base))  # type: ignore[arg-type]
-    assert defaults.enqueue.launch_s == pytest.approx((10.42 + 7.534) / 2 * 1e-6, rel=1e-12)
-    assert defaults.graph.launch_s == pytest.approx((28.17 + 21.41) / 2 * 1e-6, rel=1e-12)
-    assert defaults.graph.kernel_gap_s == pytest.approx((0.2403 + 0.5882) / 2 * 1e-6, rel=1e-12)
+    assert defaults.enqueue.launch_s == pytest.approx((10.42 + 7.768) / 2 * 1e-6, rel=1e-12)
+    assert defaults.graph.launch_s == pytest.approx((28.17 + 21.59) / 2 * 1e-6, rel=1e-12)
+    assert defaults.graph.kernel_gap_s == pytest.approx((0.2403 + 0.5967) / 2 * 1e-6, rel=1e-12)
     assert not defaults.measured
     # graph constants given by nobody: a graph launch costs the bare launch
     assert FIXED.graph == GraphLaunch(launch_s=5e-6, kernel_gap_s=0.0)

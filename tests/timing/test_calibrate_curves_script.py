@@ -18,6 +18,7 @@ MEASURED = (
     "copy", "elementwise", "cast", "cat", "strided", "broadcast", "reduce", "matmul", "attention",
     "attention-mask", "attention-bias", "gemm-m1", "gemm-m8", "gemm-m64", "gemm-m256", "broadcast-permuted",
     "grouped-mm", "grouped-m1", "layer-norm", "gelu", "upsample-linear", "gather", "bicubic-aa", "conv-patch",
+    "cast-cold",
 )  # fmt: skip
 
 

@@ -74,6 +74,12 @@ one kernel as a function of its size, on the same clock the validation uses for 
     ViT patch embedding: with three input channels cuDNN runs it on the CUDA cores, ``implicit_convolve_sgemm``);
     size = its ``2 * g^2 * 768 * 3 * 16 * 16`` FLOPs.
 
+``cast-cold``
+    ``x.float()`` of a bf16 vector, as ``cast``, but every call on an input no call touched since it was made
+    (inputs spanning four times the L2, uncapped, taken in turn): a model's parameters, read once per forward, are
+    not in the L2 (PyTorch's autocast casts a LayerNorm's weight and bias so); up to 1 MiB; size = bytes read +
+    written.
+
 Every size is run ``--repeats`` times after a warm-up, under the profiler; the time of a size is
 the sum of the kernel durations of the calls over the calls (the kernels each call launches are
 recorded with their names). Inputs are rotated among buffer sets spanning four times the L2
@@ -103,6 +109,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import platform
 import sys
@@ -126,10 +133,12 @@ GROUPS, GROUPS_M1 = 8, 64
 CURVE_NAMES: tuple[str, ...] = (
     "copy", "elementwise", "cast", "cat", "attention-mask", "attention-bias", "strided", "broadcast", "reduce",
     "matmul", "attention", "gemm-m1", "gemm-m8", "gemm-m64", "gemm-m256", "broadcast-permuted", "grouped-mm",
-    "grouped-m1", "layer-norm", "gelu", "upsample-linear", "gather", "bicubic-aa", "conv-patch",
+    "grouped-m1", "layer-norm", "gelu", "upsample-linear", "gather", "bicubic-aa", "conv-patch", "cast-cold",
 )  # fmt: skip
 """Every curve the script measures, in measuring order."""
 TABLE_CHANNELS, GRID_CHANNELS, PATCH = 64, 768, 16
+COLD_MAX_BYTES = 2**20
+"""The largest input of the ``cast-cold`` curve (beyond it a cast streams from the memory either way)."""
 TIMED_KERNELS: dict[str, str] = {"upsample-linear": "upsample", "gather": "index", "bicubic-aa": "upsample"}
 """Curves whose call launches helper kernels (fills) the model books apart: only the kernels whose name contains
 this text are timed."""
@@ -342,6 +351,16 @@ def measure_curves(torch: Any, device: Any, settings: CurveSettings) -> dict[str
         sets = rotating(3 * nbytes, lambda: randn(n))
         return sets, lambda x: x.float(), 6 * n, 6 * n
 
+    def cast_cold(nbytes: int) -> tuple[list[Any], Callable[[Any], object], int, int]:
+        # as many distinct inputs as span the cache multiple of the L2 (no cap): every call's input was last
+        # touched when it was made, long evicted, as a model's parameters are at each forward
+        # (each call takes the next input, the warm-up's included, so no profiled call reuses one)
+        n = max(1, nbytes // 2)
+        count = 4 if dry else max(meter.warmup + meter.repeats + 1, -(-CACHE_MULTIPLE * l2 // (2 * nbytes)))
+        inputs = [randn(n) for _ in range(count)]
+        order = itertools.cycle(inputs)
+        return inputs, lambda _: next(order).float(), 6 * n, 6 * n
+
     def cat(nbytes: int) -> tuple[list[Any], Callable[[Any], object], int, int]:
         s = max(1, nbytes // (2 * HEADS * 2 * HEAD_DIM))
         sets = rotating(2 * nbytes, lambda: (randn(1, HEADS, s, 2 * HEAD_DIM), randn(1, HEADS, 1, 2 * HEAD_DIM)))
@@ -507,6 +526,7 @@ def measure_curves(torch: Any, device: Any, settings: CurveSettings) -> dict[str
         "gather": (gather_sizes, gather),
         "bicubic-aa": (grid_sizes, bicubic_aa),
         "conv-patch": (patch_sizes, conv_patch),
+        "cast-cold": ([s for s in byte_sizes if s <= COLD_MAX_BYTES], cast_cold),
     }
     curves = [curve(name, meter, *plan[name], l2) for name in CURVE_NAMES if name in settings.only]
     env: dict[str, Any] = {

@@ -148,7 +148,8 @@ class KernelCurves:
     ``upsample_linear`` (linear 1-D interpolation of a ``[1, 64, L]`` table), ``gather`` (indexing a table's rows
     with a 2-D int64 index) and ``bicubic_aa`` (fp32 bicubic resize with antialiasing), all by bytes read +
     written; ``conv_cuda`` (a ViT patch-embedding convolution, 3 input channels, that cuDNN runs on the CUDA cores)
-    by its FLOPs.
+    by its FLOPs; ``cast_cold`` (a bf16 -> fp32 cast whose input is not in the L2, as a model's parameters are,
+    read once per forward: the ``cast`` curve's small sizes run from the L2) by bytes read + written.
 
     Example
     -------
@@ -181,6 +182,7 @@ class KernelCurves:
     gather: KernelCurve | None = None
     bicubic_aa: KernelCurve | None = None
     conv_cuda: KernelCurve | None = None
+    cast_cold: KernelCurve | None = None
     how_measured: str = field(validator=_non_empty)
     measured_on: str = ""
 

@@ -74,6 +74,9 @@ CURVES: dict[str, CurveSource] = {
     "bicubic_aa": CurveSource("bicubic-aa", "work", optional=True, fallback="elementwise"),
     # CUDA-core FLOP curve: work = the convolution's FLOPs
     "conv_cuda": CurveSource("conv-patch", "work", "cuda_flops", optional=True),
+    # a cast whose input is not in the L2 (a model's parameters, read once per forward): added after the H200's
+    # lease G calibration
+    "cast_cold": CurveSource("cast-cold", "work", optional=True, fallback="cast"),
 }
 """A hardware entry's kernel-time curves (the fields of :class:`~llm_perf_opt.data.hardware.KernelCurves`, in
 order) -> how the calibration measures each."""
@@ -98,6 +101,7 @@ KIND_CURVES: dict[str, tuple[str | None, str]] = {
     "gather": (None, "gather"),
     "bicubic_aa": (None, "bicubic_aa"),
     "conv_cuda": ("conv_cuda", "copy"),
+    "param_cast": (None, "cast_cold"),
 }
 """Kernel kind -> (curve of its Tensor-Core FLOPs or ``None``, curve of its bytes)."""
 

@@ -363,8 +363,8 @@ def portable_curves(
     -------
     >>> h100, h200 = load_hardware("h100-sxm"), load_hardware("h200")
     >>> c = portable_curves(h100, [h200])  # the H100 from the H200 alone
-    >>> round(c.copy.points[-1].work / (c.copy.points[-1].us * 1e-6) / 1e12, 3)  # H200's 0.887 of 3.35 TB/s
-    2.971
+    >>> round(c.copy.points[-1].work / (c.copy.points[-1].us * 1e-6) / 1e12, 3)  # H200's 0.881 of 3.35 TB/s
+    2.95
     """
     per_ref = [curve_shapes(r) for r in references]
     clock = None if spec.boost_clock_mhz is None else spec.boost_clock_mhz.value
@@ -591,8 +591,8 @@ class HostDefaults:
     Example
     -------
     >>> h = host_defaults([load_hardware("h100-sxm"), load_hardware("h200")])
-    >>> round(h.median["host.sync_us"], 4), h.low["host.sync_us"], h.high["host.sync_us"]  # 10.7 and 8.504 us
-    (9.602, 8.504, 10.7)
+    >>> round(h.median["host.sync_us"], 4), h.low["host.sync_us"], h.high["host.sync_us"]  # 10.7 and 8.652 us
+    (9.676, 8.652, 10.7)
     """
 
     median: dict[str, float]
@@ -692,7 +692,7 @@ def completed_calibration(spec: HardwareSpec, references: Sequence[HardwareSpec]
     >>> h100.calibration.host.module.no_grad_factor is None
     True
     >>> completed_calibration(h100).host.module.no_grad_factor  # the H200's, the only host that measured it
-    1.055
+    1.062
     """
     cal = spec.calibration
     if cal is None or cal.kernel_curves is None:
@@ -717,7 +717,7 @@ def portable_calibration(spec: HardwareSpec, references: tuple[HardwareSpec, ...
     -------
     >>> cal = portable_calibration(load_hardware("l40s"), calibrated_gpus())
     >>> cal.measured, cal.kernel_curves is not None, round(cal.host.sync_us, 4)
-    (False, True, 9.602)
+    (False, True, 9.676)
     """
     cal = spec.calibration
     filled = _filled_host(cal, references)

@@ -250,9 +250,9 @@ class LaunchCosts:
     -------
     >>> c = launch_costs(load_hardware("l4"))  # not calibrated: portable curves, the calibrated hosts' medians
     >>> round(c.enqueue.launch_s * 1e6, 3), round(c.min_kernel_s * 1e6, 3), round(c.sync_s * 1e6, 3), c.measured
-    (8.977, 0.948, 9.602, False)
+    (9.094, 0.947, 9.676, False)
     >>> round(c.eager("module").launch_s * 1e6, 3), c.curves is not None
-    (11.061, True)
+    (11.241, True)
     """
 
     enqueue: EagerLaunch
