@@ -338,6 +338,16 @@ def wall_seconds(torch: Any, cuda: bool, fn: Callable[[], object]) -> float:
     return time.perf_counter() - t0
 
 
+def drained_seconds(torch: Any, cuda: bool, fn: Callable[[], object]) -> float:
+    """One call's wall time on the host clock, the queue drained before and after it (the GPU work it launched
+    included)."""
+    sync(torch, cuda)
+    t0 = time.perf_counter()
+    fn()
+    sync(torch, cuda)
+    return time.perf_counter() - t0
+
+
 def count_host(torch: Any, cuda: bool, fn: Callable[[], object]) -> tuple[int, int]:
     """Python-level torch calls (``TorchFunctionMode``; calls inside a torch call not counted) and
     synchronizing CUDA operations (``set_sync_debug_mode`` warnings) of one call of ``fn``."""
@@ -739,14 +749,8 @@ def ngram_section(torch: Any, cuda: bool, args: argparse.Namespace, report: Repo
         proc = processors.NoRepeatNGramLogitsProcessor(size)
         for length in lengths:
             ids = torch.randint(2, 100000, (1, length), device=device, generator=gen)
-            samples = []
-            for i in range(18):
-                sync(torch, cuda)
-                t0 = time.perf_counter()
-                proc(ids, scores)
-                sync(torch, cuda)
-                if i >= 3:
-                    samples.append(time.perf_counter() - t0)
+            call = functools.partial(proc, ids, scores)
+            samples = [drained_seconds(torch, cuda, call) for _ in range(18)][3:]  # the first 3 are warm-up
             report.doc["ngram"].append({"ngram_size": size, "length": length, "host_s": statistics.median(samples)})
     report.write()
 
@@ -798,14 +802,19 @@ def loop_section(torch: Any, cuda: bool, args: argparse.Namespace, report: Repor
     ids = torch.randint(3, VOCAB, (1, 32), device=device, generator=gen)
     mask = torch.ones_like(ids)
 
-    def generate(n: int) -> Callable[[], Any]:
+    tok = stand_in_tokenizer(VOCAB, eos_id=1)
+
+    def generate(n: int, streamed: bool = False) -> Callable[[], Any]:
         def call() -> Any:
-            return model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=n, do_sample=False)
+            streamer = transformers.TextStreamer(tok, skip_prompt=True, skip_special_tokens=False) if streamed else None
+            return model.generate(
+                input_ids=ids, attention_mask=mask, max_new_tokens=n, do_sample=False, streamer=streamer
+            )
 
         return call
 
-    def step_inputs() -> tuple[Any, Callable[[], Any]]:
-        """A cache after the prompt, and one decode forward on it as generate() calls it (the cache grows by one)."""
+    def decode_step() -> Callable[[], Any]:
+        """One decode forward on a cache made by the prompt, as generate() calls it (the cache grows by one)."""
         cache = transformers.DynamicCache()
         out = model(input_ids=ids, attention_mask=mask, past_key_values=cache, use_cache=True)
         state = {"tok": out.logits[:, -1:].argmax(-1), "mask": mask, "pos": ids.shape[1]}
@@ -823,7 +832,7 @@ def loop_section(torch: Any, cuda: bool, args: argparse.Namespace, report: Repor
                 cache_position=pos[0],
             )
 
-        return cache, forward
+        return forward
 
     short, long = LOOP_TOKENS
     for _ in range(2):
@@ -832,22 +841,13 @@ def loop_section(torch: Any, cuda: bool, args: argparse.Namespace, report: Repor
     walls: dict[int, list[float]] = {n: [] for n in LOOP_TOKENS}
     for _ in range(3 if args.dry_run else 7):
         for n in LOOP_TOKENS:
-            sync(torch, cuda)
-            t0 = time.perf_counter()
-            generate(n)()
-            sync(torch, cuda)
-            walls[n].append(time.perf_counter() - t0)
+            walls[n].append(drained_seconds(torch, cuda, generate(n)))
     forward_walls: list[float] = []
     for _ in range(2 if args.dry_run else 4):
-        _, forward = step_inputs()
-        for _ in range(long):
-            sync(torch, cuda)
-            t0 = time.perf_counter()
-            forward()
-            sync(torch, cuda)
-            forward_walls.append(time.perf_counter() - t0)
+        forward = decode_step()
+        forward_walls += [drained_seconds(torch, cuda, forward) for _ in range(long)]
     counts = {n: count_host(torch, cuda, generate(n)) for n in LOOP_TOKENS}
-    _, forward = step_inputs()
+    forward = decode_step()
     forward()
     fwd_calls, fwd_syncs = count_host(torch, cuda, forward)
     if cuda:
@@ -855,27 +855,11 @@ def loop_section(torch: Any, cuda: bool, args: argparse.Namespace, report: Repor
         fwd_kernels = profiled_kernels(torch, forward, 1)[1]
     else:
         kernels, fwd_kernels = dict.fromkeys(LOOP_TOKENS, 0), 0
-    streamer_cls = transformers.TextStreamer
-    tok = stand_in_tokenizer(VOCAB, eos_id=1)
-
-    def streamed(n: int, on: bool) -> Callable[[], Any]:
-        def call() -> Any:
-            streamer = streamer_cls(tok, skip_prompt=True, skip_special_tokens=False) if on else None
-            return model.generate(
-                input_ids=ids, attention_mask=mask, max_new_tokens=n, do_sample=False, streamer=streamer
-            )
-
-        return call
-
     lengths = (16, 48) if args.dry_run else STREAMER_TOKENS
     streams: dict[tuple[int, bool], list[float]] = {(n, on): [] for n in lengths for on in (False, True)}
     for _ in range(2 if args.dry_run else 5):
         for key in streams:
-            sync(torch, cuda)
-            t0 = time.perf_counter()
-            streamed(*key)()
-            sync(torch, cuda)
-            streams[key].append(time.perf_counter() - t0)
+            streams[key].append(drained_seconds(torch, cuda, generate(*key)))
     per_token = [(statistics.median(streams[(n, True)]) - statistics.median(streams[(n, False)])) / n for n in lengths]
     (n1, n2), (c1, c2) = lengths, per_token
     slope = (c2 - c1) / ((n2 + 1) / 2 - (n1 + 1) / 2)

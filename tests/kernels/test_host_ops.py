@@ -4,6 +4,7 @@ time model spreads the extras over the call's launches like its torch calls."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from llm_perf_opt.calibrate.host import op_extra_us
 from llm_perf_opt.data.hardware import AchievableRates, ModuleCost
 from llm_perf_opt.data.host_ops import HOST_OP_CLASSES
-from llm_perf_opt.data.runtime_profile import Execution, Expr, KernelSpec, LayerKernels, RuntimeProfile
+from llm_perf_opt.data.runtime_profile import Expr, LayerKernels, RuntimeProfile
 from llm_perf_opt.hardware.rates import achievable_rates
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.inventory import kernel_inventory
@@ -24,23 +25,6 @@ SLOW = AchievableRates(
 )
 
 
-def _profile(host_ops: dict[str, str], launches: str = "1") -> RuntimeProfile:
-    return RuntimeProfile(
-        name="toy",
-        description="d",
-        decoder_attention="flash",
-        execution=Execution(default="module"),
-        layers={
-            "Linear": LayerKernels(
-                source="s",
-                kernels=(KernelSpec(name="gemm", launches=Expr(launches), takes={"own": Expr("1")}),),
-                torch_calls=Expr("2"),
-                host_ops={k: Expr(v) for k, v in host_ops.items()},
-            )
-        },
-    )
-
-
 def test_hf_eager_counts_the_vendor_vision_operators_per_class() -> None:
     profile = load_runtime("hf-eager")
     biased = kernel_inventory(Linear(tokens=257, in_features=1024, out_features=1024, bias=True), profile)
@@ -49,12 +33,14 @@ def test_hf_eager_counts_the_vendor_vision_operators_per_class() -> None:
     assert plain.host_op_calls == {}
 
 
-def test_the_extras_are_spread_over_the_launches_with_the_torch_calls() -> None:
+def test_the_extras_are_spread_over_the_launches_with_the_torch_calls(
+    toy_linear_profile: Callable[..., RuntimeProfile],
+) -> None:
     # one call of a toy Linear: 1 launch, 2 torch calls, 3 calls of a class costing 20 us extra each; the call
     # starts on an empty queue, so its kernel (a few nanoseconds) runs after its launch's host cost:
     # 10 + (4 x 2 + 20 x 3) / 1 = 78 us
     layer = Linear(tokens=1, in_features=2, out_features=2, bias=True)
-    inventory = kernel_inventory(layer, _profile({"sdpa": "3"}))
+    inventory = kernel_inventory(layer, toy_linear_profile(torch_calls="2", host_ops={"sdpa": "3"}))
     assert inventory.host_op_calls == {"sdpa": 3}
     module = EagerLaunch(launch_s=10e-6, call_s=4e-6, op_extra_s={"sdpa": 20e-6, "sort": 99e-6})
     costs = LaunchCosts(enqueue=EagerLaunch(launch_s=5e-6), min_kernel_s=0.0, sync_s=0.0, measured=False, module=module)
@@ -62,7 +48,7 @@ def test_the_extras_are_spread_over_the_launches_with_the_torch_calls() -> None:
     kernel = rt.predicted_kernel_s
     assert rt.predicted_wall_s == pytest.approx(78e-6 + kernel, rel=1e-9)
     # with no eager launch to hide behind, the calls and the extras add: 4 x 2 + 20 x 3 = 68 us
-    alone = kernel_inventory(layer, _profile({"sdpa": "3"}, launches="0"))
+    alone = kernel_inventory(layer, toy_linear_profile(launches="0", torch_calls="2", host_ops={"sdpa": "3"}))
     assert inventory_runtime(layer, alone, SLOW, costs).predicted_wall_s == pytest.approx(68e-6, rel=1e-12)
 
 

@@ -4,6 +4,7 @@ and the parts adding up to the wall time for every stage of both profiles."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pytest
 from attrs import evolve
@@ -347,20 +348,10 @@ def test_module_host_cost_is_per_kernel_plus_per_torch_call() -> None:
     assert plain.predicted_wall_s == pytest.approx(4 * 2e-3 + last, rel=1e-12)  # 2 ms still exceeds every kernel
 
 
-def test_torch_calls_without_an_eager_kernel_add_their_host_time() -> None:
-    profile = RuntimeProfile(
-        name="toy",
-        description="d",
-        decoder_attention="flash",
-        execution=Execution(default="module"),
-        layers={
-            "Linear": LayerKernels(
-                source="s",
-                kernels=(KernelSpec(name="gemm", launches=Expr("0"), takes={"own": Expr("1")}),),
-                torch_calls=Expr("3"),
-            )
-        },
-    )
+def test_torch_calls_without_an_eager_kernel_add_their_host_time(
+    toy_linear_profile: Callable[..., RuntimeProfile],
+) -> None:
+    profile = toy_linear_profile(launches="0", torch_calls="3")
     layer = Linear(tokens=2, in_features=3, out_features=4)
     inventory = kernel_inventory(layer, profile)
     assert (inventory.host_launches, inventory.torch_calls) == (0, 3)

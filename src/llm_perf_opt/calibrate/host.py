@@ -33,8 +33,7 @@ heads; the GPU work a few microseconds, below the host's). A class's extra host 
 ``host.module.launch_us`` for each kernel it launches beyond the reference's one (:func:`op_extra_us`).
 
 Each case's kernels (``torch.profiler``) and its Python-level torch calls (a ``TorchFunctionMode``) are counted in
-separate calls;
-:func:`llm_perf_opt.validation.host_split.module_host_split` then solves
+separate calls; :func:`llm_perf_opt.validation.host_split.module_host_split` then solves
 ``wall = call_us x calls + launch_us x kernels`` for the two costs, the entry's ``host.module`` record
 (``linear_silu``, and the two LlamaModel cases summed). On the CPU (a dry run) walls are host-timed and the
 kernels are stand-ins (ATen operators that are not views), so the split describes nothing real.
@@ -219,12 +218,7 @@ def measure_host(torch: Any, device: Any, settings: HostSettings) -> dict[str, A
                 for _ in range(settings.warmup):
                     fn()
         with torch.inference_mode():
-            for _ in range(settings.warmup):
-                fn()
-            if cuda:
-                kernel_s, kernels, _ = profiled_kernels(torch, fn, settings.profile_runs)
-            else:
-                kernel_s, kernels = 0.0, _cpu_kernels(torch, fn)
+            kernel_s, kernels = _warmed_kernels(torch, fn, settings, cuda)
         out[name] = {
             "kernels_per_forward": kernels,
             "kernel_s_per_forward": kernel_s,
@@ -238,12 +232,7 @@ def measure_host(torch: Any, device: Any, settings: HostSettings) -> dict[str, A
     chains = op_chains(torch, device)
     chain_rows: dict[str, dict[str, Any]] = {}
     for name, fn in chains.items():  # each chain enters its own context
-        for _ in range(settings.warmup):
-            fn()
-        if cuda:
-            kernel_s, kernels, _ = profiled_kernels(torch, fn, settings.profile_runs)
-        else:
-            kernel_s, kernels = 0.0, _cpu_kernels(torch, fn)
+        kernel_s, kernels = _warmed_kernels(torch, fn, settings, cuda)
         chain_rows[name] = {"kernels_per_call": kernels / CHAIN_CALLS, "kernel_s_per_call": kernel_s / CHAIN_CALLS}
     walls: dict[str, list[float]] = {name: [] for name in cases}
     chain_walls: dict[str, list[float]] = {name: [] for name in chains}
@@ -254,12 +243,12 @@ def measure_host(torch: Any, device: Any, settings: HostSettings) -> dict[str, A
         for _ in range(settings.runs):
             with torch.inference_mode():
                 for name, fn in cases.items():
-                    walls[name].append(event_seconds(torch, fn) if cuda else _host_seconds(fn))
+                    walls[name].append(_wall_seconds(torch, fn, cuda))
             with torch.no_grad():
                 for name in NO_GRAD_CASES:
-                    no_grad[name].append(event_seconds(torch, cases[name]) if cuda else _host_seconds(cases[name]))
+                    no_grad[name].append(_wall_seconds(torch, cases[name], cuda))
             for name, fn in chains.items():
-                chain_walls[name].append(event_seconds(torch, fn) if cuda else _host_seconds(fn))
+                chain_walls[name].append(_wall_seconds(torch, fn, cuda))
     finally:
         if enabled:
             gc.enable()
@@ -328,7 +317,21 @@ def no_grad_factor(host: dict[str, Any]) -> float | None:
     return sum(float(r["wall_no_grad_s_per_forward"]) for r in rows) / sum(float(r["wall_s_per_forward"]) for r in rows)
 
 
-def _host_seconds(fn: Callable[[], object]) -> float:
+def _warmed_kernels(torch: Any, fn: Callable[[], object], settings: HostSettings, cuda: bool) -> tuple[float, int]:
+    """(kernel seconds, kernels) of one call of ``fn`` after ``settings.warmup`` untimed calls: profiled on a GPU,
+    stand-in operators (no time) on the CPU."""
+    for _ in range(settings.warmup):
+        fn()
+    if cuda:
+        kernel_s, kernels, _ = profiled_kernels(torch, fn, settings.profile_runs)
+        return kernel_s, kernels
+    return 0.0, _cpu_kernels(torch, fn)
+
+
+def _wall_seconds(torch: Any, fn: Callable[[], object], cuda: bool) -> float:
+    """One call's wall time: CUDA events on a GPU, the host clock on the CPU."""
+    if cuda:
+        return event_seconds(torch, fn)
     t0 = time.perf_counter()
     fn()
     return time.perf_counter() - t0

@@ -180,26 +180,29 @@ class EagerLaunch:
     """Extra host seconds per call of each operator class with its own host cost
     (:data:`~llm_perf_opt.data.host_ops.HOST_OP_CLASSES`; a class left out costs nothing extra)."""
 
-    def op_seconds(self, op_calls: dict[str, int]) -> float:
-        """Extra host seconds of ``op_calls`` (operator class -> calls).
+    def calls_seconds(self, torch_calls: int, op_calls: dict[str, int] | None = None) -> float:
+        """Host seconds of ``torch_calls`` Python-level torch calls, among them ``op_calls`` (operator class ->
+        calls) of classes with their own extra cost: ``call_s * torch_calls + sum_c extra_c * op_calls_c``.
 
         Example
         -------
-        >>> round(EagerLaunch(launch_s=1e-5, op_extra_s={"sdpa": 2e-5}).op_seconds({"sdpa": 3, "sort": 1}) * 1e6, 9)
-        60.0
+        >>> e = EagerLaunch(launch_s=1e-5, call_s=4e-6, op_extra_s={"sdpa": 2e-5})
+        >>> round(e.calls_seconds(5, {"sdpa": 3, "sort": 1}) * 1e6, 9)  # 5 x 4 + 3 x 20; sort costs nothing extra
+        80.0
         """
-        return sum(n * self.op_extra_s.get(c, 0.0) for c, n in op_calls.items())
+        extra = sum(n * self.op_extra_s.get(c, 0.0) for c, n in (op_calls or {}).items())
+        return self.call_s * torch_calls + extra
 
     def per_launch(self, *, torch_calls: int, launches: int, op_calls: dict[str, int] | None = None) -> float:
         """Host seconds per eager launch of a call with ``torch_calls`` Python-level torch calls and the operator
-        calls ``op_calls`` (class -> calls, :meth:`op_seconds`) spread evenly over its ``launches`` (``launch_s``
+        calls ``op_calls`` (class -> calls, :meth:`calls_seconds`) spread evenly over its ``launches`` (``launch_s``
         alone when it has none)::
 
             L = launch_s + (call_s * torch_calls + sum_c extra_c * op_calls_c) / launches
         """
         if not launches:
             return self.launch_s
-        return self.launch_s + (self.call_s * torch_calls + self.op_seconds(op_calls or {})) / launches
+        return self.launch_s + self.calls_seconds(torch_calls, op_calls) / launches
 
     def first_launch(self, per_launch: float) -> float:
         """Host seconds before an eager call's first kernel runs: the host cost of a kernel
@@ -338,9 +341,7 @@ def launch_costs(spec: HardwareSpec, references: Sequence[HardwareSpec] | None =
             launch_s=_us(host.module.launch_us, DEFAULT_MODULE_LAUNCH_US),
             call_s=_us(host.module.call_us, DEFAULT_MODULE_CALL_US),
             start_s=start,
-            op_extra_s={
-                c: v * MICRO for c in HOST_OP_CLASSES if (v := host.module.op_extra_us(c)) is not None and v != 0.0
-            },
+            op_extra_s={c: v * MICRO for c in HOST_OP_CLASSES if (v := host.module.op_extra_us(c)) is not None},
         ),
         graph=GraphLaunch(
             launch_s=enqueue.launch_s if host.graph.launch_us is None else host.graph.launch_us * MICRO,
@@ -602,7 +603,7 @@ def inventory_runtime(
         torch_calls=inventory.torch_calls, launches=launches, op_calls=inventory.host_op_calls
     )
     # no eager kernel to hide behind
-    calls_alone = 0.0 if launches else eager.call_s * inventory.torch_calls + eager.op_seconds(inventory.host_op_calls)
+    calls_alone = 0.0 if launches else eager.calls_seconds(inventory.torch_calls, inventory.host_op_calls)
     queue = LaunchQueue(sync_s=costs.sync_s)
     if kernel_times is None:
         kernel_times = KernelTimes(rates, costs)

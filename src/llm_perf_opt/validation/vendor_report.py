@@ -66,6 +66,8 @@ HOST_FIELDS: dict[str, str] = {
 """The host constants a lease's probes measure (the raw probe's key -> the place in the entry's calibration)."""
 OPTIONAL_HOST_FIELDS: dict[str, str] = {"no_grad_factor": "host.module.no_grad_factor"}
 """Host constants only later probes measure: a lease's constants have them when every probe does."""
+LEASE_FIELDS: dict[str, str] = {**HOST_FIELDS, **OPTIONAL_HOST_FIELDS}
+"""Every host constant a lease's probes may give (the raw probe's key -> the place in the entry's calibration)."""
 
 
 @define(frozen=True, kw_only=True)
@@ -114,8 +116,9 @@ def with_host(spec: HardwareSpec, constants: Mapping[str, float] | None) -> Hard
     """``spec`` with the given host constants in place of its own (as is when ``None``)."""
     if constants is None or spec.calibration is None:
         return spec
-    paths = {**HOST_FIELDS, **OPTIONAL_HOST_FIELDS}
-    cal = with_constants(spec.calibration, {path: constants[key] for key, path in paths.items() if key in constants})
+    cal = with_constants(
+        spec.calibration, {path: constants[key] for key, path in LEASE_FIELDS.items() if key in constants}
+    )
     return evolve(spec, calibration=cal)
 
 
@@ -346,8 +349,7 @@ def report_markdown(raws: Sequence[tuple[str, Mapping[str, Any]]], hardware: str
             "",
         ]
         if lease_constants is not None:
-            paths = {**HOST_FIELDS, **OPTIONAL_HOST_FIELDS}
-            consts = ", ".join(f"`{paths[k]}` {v}" for k, v in lease_constants.items())
+            consts = ", ".join(f"`{LEASE_FIELDS[k]}` {v}" for k, v in lease_constants.items())
             body += [f"Host constants of this lease (median of {len(raw['host'])} probes): {consts}.", ""]
         for tag, used in basis:
             kernel, wall = stage_rows(raw, used)
