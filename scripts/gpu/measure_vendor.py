@@ -7,7 +7,13 @@ they are read from ``--vendor-dir`` at run time (``reports/validation/vendor-h20
 commit and the md5 sums). The model is the vendor's ``DeepseekOCRForCausalLM`` built from that
 ``config.json`` on the GPU with random bf16 weights (N(0, 0.02); no checkpoint), eager attention (the
 vendor's ``mha_eager`` path, transformers' ``LlamaAttention``), MoE through the vendor's ``moe_infer``
-loop. Every call runs as the vendor's ``infer()`` runs ``generate()``: under
+loop. With ``--routing uniform`` (the default) every MoE gate still computes its scores and top-k, but a
+forward hook replaces the experts it chose by a fixed uniform draw (``top_k`` distinct experts per row, one
+draw per layer and row count, made on the first call of that shape, before anything is timed): the analytic
+model's routing, which a trained router's load balancing aims for. A router of random weights does not route
+that way: over rows that random stages leave much alike it sends every prompt, whatever its length, to about
+half the experts (``--routing weights``, the runs before 2026-12-04). Every call runs as the vendor's
+``infer()`` runs ``generate()``: under
 ``torch.autocast("cuda", dtype=torch.bfloat16)`` and ``torch.no_grad()``, stdout (the vendor's prints
 and its streamer) sent to ``/dev/null``.
 
@@ -99,6 +105,8 @@ VIEW_SIZE = {"tiny": 512, "small": 640, "base": 1024, "large": 1280}
 GEN_MODES = ("tiny", "base", "gundam-a4")
 DECODE_POINTS = ((512, 1), (512, 8), (2048, 1), (2048, 8))
 TEXT_BATCHES = (1, 8)
+ROUTINGS = ("uniform", "weights")
+"""``--routing``: a uniform draw of experts per row, or whatever the random gate weights choose."""
 SECTIONS = ("modules", "kernels", "host", "ngram", "loop", "stages", "generate")
 """The parts ``--sections`` may name, in the order they run."""
 
@@ -120,6 +128,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--eval-mode-page", default="base", help="page of the eval_mode generate() rows ('' for none)")
     p.add_argument("--budget-s", type=float, default=480.0, help="stop starting new work after this many seconds")
     p.add_argument("--seed", type=int, default=0, help="random seed for weights and inputs")
+    p.add_argument(
+        "--routing",
+        choices=ROUTINGS,
+        default="uniform",
+        help="experts per row: 'uniform' (a fixed uniform draw per MoE layer and row count replaces the gate's "
+        "choice; its scores and top-k still run) or 'weights' (the random gate weights' own choice)",
+    )
     p.add_argument(
         "--sections",
         default="stages,generate",
@@ -267,6 +282,27 @@ def build_model(torch: Any, vendor: Any, vendor_dir: Path, device: str, dry_run:
             p.normal_(0.0, 0.02, generator=gen)
         model.lm_head.weight[cfg.eos_token_id].zero_()
     return model
+
+
+def uniform_routing(torch: Any, model: Any, seed: int) -> int:
+    """Forward hooks on every ``MoEGate`` of ``model`` that replace its chosen experts by a uniform draw of
+    ``top_k`` distinct experts per row (one draw per layer and row count, kept; the gate's weights for its own
+    choice are returned unchanged, which no timing depends on); the number of gates hooked."""
+    gates = [m for m in model.modules() if type(m).__name__ == "MoEGate"]
+    draws: dict[tuple[int, int], Any] = {}
+
+    def hook(layer: int, module: Any, inputs: Any, output: Any) -> Any:
+        chosen, weight, aux = output
+        key = (layer, int(chosen.shape[0]))
+        if key not in draws:
+            gen = torch.Generator(device=chosen.device).manual_seed(seed * 1009 + layer)
+            scores = torch.rand(key[1], module.n_routed_experts, generator=gen, device=chosen.device)
+            draws[key] = scores.argsort(dim=-1)[:, : module.top_k].contiguous()
+        return draws[key], weight, aux
+
+    for layer, gate in enumerate(gates):
+        gate.register_forward_hook(functools.partial(hook, layer))
+    return len(gates)
 
 
 def page_inputs(torch: Any, mode: str, batch: int, device: str, gen: Any, blank: bool = False) -> dict[str, Any]:
@@ -737,21 +773,38 @@ def host_probe(torch: Any, args: argparse.Namespace, report: Report, clock: Cloc
     report.write()
 
 
+REPEAT_LENGTH = 1200
+"""Ids per sequence of the ``ngram`` section's repeated-run points (about a Gundam page's prompt and 300 tokens)."""
+REPEAT_RUNS = (0, 300, 600, 900, 1150)
+"""Lengths of the run of one id (a page's ``<image>`` ids) at the start of those sequences."""
+
+
 def ngram_section(torch: Any, cuda: bool, args: argparse.Namespace, report: Report, device: str) -> None:
-    """Host time of transformers' ``NoRepeatNGramLogitsProcessor`` (what ``infer()`` passes ``generate()``) on
-    one sequence of ``length`` random ids and a row of 129,280 fp32 scores on ``device``: median of 15 calls,
-    the queue drained after each. A generic microbenchmark of the library's code, no DeepSeek-OCR module."""
+    """Host time of transformers' ``NoRepeatNGramLogitsProcessor`` (what ``infer()`` passes ``generate()``) and a
+    row of 129,280 fp32 scores on ``device``: median of 15 calls, the queue drained after each. (1) One sequence of
+    ``length`` random ids; (2) one of :data:`REPEAT_LENGTH` ids whose first ``repeated`` are one id (a page
+    prompt's ``<image>`` ids), the rest random: the processor's n-gram table appends to one growing list for every
+    n-gram inside the run, by copying it. A generic microbenchmark of the library's code, no DeepSeek-OCR module."""
     processors: Any = importlib.import_module("transformers.generation.logits_process")
     gen = torch.Generator(device=device).manual_seed(args.seed + 4)
     scores = torch.zeros(1, 129280, device=device)
     lengths = (64, 256) if args.dry_run else (128, 512, 1024, 2048, 4096)
+    length, runs = (256, (0, 200)) if args.dry_run else (REPEAT_LENGTH, REPEAT_RUNS)
+
+    def median_call(proc: Any, ids: Any) -> float:
+        call = functools.partial(proc, ids, scores)
+        return statistics.median([drained_seconds(torch, cuda, call) for _ in range(18)][3:])  # 3 warm-up calls
+
     for size in (20, 35):
         proc = processors.NoRepeatNGramLogitsProcessor(size)
-        for length in lengths:
+        for n in lengths:
+            ids = torch.randint(2, 100000, (1, n), device=device, generator=gen)
+            report.doc["ngram"].append({"ngram_size": size, "length": n, "host_s": median_call(proc, ids)})
+        for repeated in runs:
             ids = torch.randint(2, 100000, (1, length), device=device, generator=gen)
-            call = functools.partial(proc, ids, scores)
-            samples = [drained_seconds(torch, cuda, call) for _ in range(18)][3:]  # the first 3 are warm-up
-            report.doc["ngram"].append({"ngram_size": size, "length": length, "host_s": statistics.median(samples)})
+            ids[:, :repeated] = IMAGE_TOKEN_ID
+            row = {"ngram_size": size, "length": length, "repeated": repeated, "host_s": median_call(proc, ids)}
+            report.doc["ngram"].append(row)
     report.write()
 
 
@@ -1033,6 +1086,9 @@ def _main(argv: Sequence[str] | None) -> int:
         for k in ("num_hidden_layers", "n_routed_experts", "num_experts_per_tok", "hidden_size", "vocab_size")
     }
     report.doc["config"]["attn_implementation"] = model.config._attn_implementation
+    report.doc["config"]["routing"] = args.routing
+    if args.routing == "uniform":
+        report.doc["config"]["hooked_gates"] = uniform_routing(torch, model, args.seed)
     report.write()
     print(f"[{clock.elapsed():6.1f}s] built in {report.doc['build_s']:.1f}s", file=sys.stderr)
     sections = args.sections.split(",")

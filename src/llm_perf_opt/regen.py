@@ -128,6 +128,7 @@ VENDOR_REPORTS: tuple[tuple[str, tuple[tuple[str, str], ...], str], ...] = (
             ("fifth", "reports/validation/vendor-h200/raw-vendor-5.json"),
             ("sixth", "reports/validation/vendor-h200/raw-vendor-6.json"),
             ("seventh", "reports/validation/vendor-h200/raw-vendor-7.json"),
+            ("eighth", "reports/validation/vendor-h200/raw-vendor-8.json"),
         ),
         "h200",
     ),

@@ -246,6 +246,28 @@ EXPERTS_KEY = "model.layers.*.mlp.experts.* (DeepseekV2MLP)"
 """The module key (:mod:`llm_perf_opt.validation.module_counts`) of the routed experts' forwards."""
 
 
+ROUTING_NOTE: dict[str, str] = {
+    "weights": (
+        "The random gate weights chose the experts (`--routing weights`): the vendor's moe_infer ran about half the"
+        " routed experts per MoE layer, whatever the prompt's length (a router of random weights over rows that the"
+        " random vision stages leave much alike, most likely), where the analytic model expects uniform routing over"
+        " varied rows, as a trained router's load balancing aims for. The prefill's kernel count and time follow the"
+        " experts that run, so these points are faster than a page under real weights would be."
+    ),
+    "uniform": (
+        "Every MoE gate computed its scores and top-k, and a forward hook replaced the experts it chose by a fixed"
+        " uniform draw per layer and row count (`--routing uniform`): the analytic model's routing, which a trained"
+        " router's load balancing aims for."
+    ),
+}
+"""What a run's routing table says, per ``--routing`` of ``scripts/gpu/measure_vendor.py``."""
+
+
+def routing_of(raw: Mapping[str, Any]) -> str:
+    """The run's ``--routing`` (``weights`` for the runs made before the flag existed)."""
+    return str(raw.get("config", {}).get("routing", "weights"))
+
+
 def routing_rows(raw: Mapping[str, Any]) -> list[tuple[str, int, float, int]]:
     """Per page prefill counted per module (``modules``): ``(mode, prompt rows, routed experts that ran per MoE
     layer as measured, the analytic model's expectation under uniform routing)``."""
@@ -397,11 +419,7 @@ def report_markdown(raws: Sequence[tuple[str, Mapping[str, Any]]], hardware: str
             body += [
                 "### Routed experts per MoE layer in a page prefill",
                 "",
-                "With random weights the vendor's moe_infer ran about half the routed experts per MoE layer, whatever"
-                " the prompt's length (a router of random weights over rows that the random vision stages leave"
-                " much alike, most likely), where the analytic model expects uniform routing over varied rows, as a"
-                " trained router's load balancing aims for. The prefill's kernel count and time follow the experts"
-                " that run, so these points are faster than a page under real weights would be.",
+                ROUTING_NOTE[routing_of(raw)],
                 "",
                 "| page | prompt rows | experts run, measured | expected, uniform routing |",
                 "|---|---:|---:|---:|",
