@@ -384,14 +384,18 @@ class GenerateLoop:
     ``host.module.call_us``, each kernel ``host.module.launch_us``), its syncs ``host.sync_us`` each, and the
     no-repeat-n-gram processor walks every earlier position of every row in Python (``history_calls_per_position``
     torch-call equivalents of host time per position, so that it scales with the host like the rest of the Python
-    code). A text streamer (transformers' ``TextStreamer``, which ``infer()`` passes outside its ``eval_mode``)
-    decodes every token it holds again on each new token and empties itself at a newline
-    (``streamer_calls_per_cached_token`` per held token; ``streamer_flush_tokens`` tokens between newlines, ``None``
-    for a text without any)::
+    code). Its table of n-grams appends each n-gram's last id to the list of its first ``ngram_size - 1`` ids by
+    copying that list, so a run of ``repeated`` equal ids (a page prompt's ``<image>`` ids) makes
+    ``c = repeated - ngram_size + 1`` n-grams of one key and copies ``c (c + 1) / 2`` list elements on every token
+    (``history_calls_per_repeat`` torch-call equivalents each). A text streamer (transformers' ``TextStreamer``,
+    which ``infer()`` passes outside its ``eval_mode``) decodes every token it holds again on each new token and
+    empties itself at a newline (``streamer_calls_per_cached_token`` per held token; ``streamer_flush_tokens``
+    tokens between newlines, ``None`` for a text without any)::
 
         loop_s = (torch_calls + torch_calls_per_row * batch) * module_call_s + kernels * module_launch_s
                  + (host_syncs + host_syncs_per_row * batch) * sync_s
                  + history_calls_per_position * module_call_s * batch * positions
+                 + history_calls_per_repeat * module_call_s * batch * repeat_copies(repeated)
                  + streamer_calls_per_cached_token * module_call_s * cached     (batch 1 only)
 
     Example
@@ -403,6 +407,9 @@ class GenerateLoop:
     >>> loop.torch_call_equivalents(batch=2, positions=100, cached=10)  # no streamer in a batched generate()
     82.0
     >>> from attrs import evolve
+    >>> rep = evolve(loop, ngram_size=20, history_calls_per_repeat=0.001)
+    >>> rep.repeat_copies(119), rep.torch_call_equivalents(batch=1, positions=100, cached=10, repeated=119)
+    (5050, 81.05)
     >>> loop.mean_cached(2, 5), evolve(loop, streamer_flush_tokens=2).mean_cached(2, 5)  # 2..5 held; 2, 1, 2, 1
     (3.5, 1.5)
     """
@@ -423,17 +430,35 @@ class GenerateLoop:
     """Host time of the no-repeat-n-gram processor per earlier position and row, in units of one torch call's host
     cost (0 when the loop runs no such processor)."""
 
+    ngram_size: int | None = field(default=None, validator=optional_positive_int)
+    """The no-repeat-n-gram processor's n (``None``: the loop runs none)."""
+    history_calls_per_repeat: float = field(default=0.0, validator=finite_non_negative)
+    """Host time of the no-repeat-n-gram processor per list element it copies for n-grams of one key (a run of
+    equal ids), in units of one torch call's host cost."""
+
     streamer_calls_per_cached_token: float = field(default=0.0, validator=finite_non_negative)
     """Host time of the text streamer per token it holds, in units of one torch call's host cost (0: no streamer)."""
     streamer_flush_tokens: int | None = field(default=None, validator=optional_positive_int)
     """Generated tokens between the streamer's flushes (a newline in the text); ``None``: it never flushes."""
 
-    def torch_call_equivalents(self, *, batch: int, positions: int, cached: float = 0.0) -> float:
-        """Torch calls per token, the history walk and the streamer's decoding of ``cached`` held tokens counted in
-        torch-call equivalents (the streamer at batch 1 only: transformers' ``TextStreamer`` refuses a larger
-        batch, so a batched ``generate()`` runs without one)."""
+    def repeat_copies(self, repeated: int) -> int:
+        """List elements the no-repeat-n-gram processor copies per row and token for a run of ``repeated`` equal
+        ids: ``c (c + 1) / 2`` for its ``c = repeated - ngram_size + 1`` n-grams of one key (0 without a
+        processor or for a shorter run)."""
+        if self.ngram_size is None:
+            return 0
+        c = max(0, repeated - self.ngram_size + 1)
+        return c * (c + 1) // 2
+
+    def torch_call_equivalents(self, *, batch: int, positions: int, cached: float = 0.0, repeated: int = 0) -> float:
+        """Torch calls per token, the history walk (over ``positions`` positions, ``repeated`` of them a run of one
+        id) and the streamer's decoding of ``cached`` held tokens counted in torch-call equivalents (the streamer at
+        batch 1 only: transformers' ``TextStreamer`` refuses a larger batch, so a batched ``generate()`` runs
+        without one)."""
         fixed = self.torch_calls + self.torch_calls_per_row * batch
-        history = self.history_calls_per_position * batch * positions
+        history = batch * (
+            self.history_calls_per_position * positions + self.history_calls_per_repeat * self.repeat_copies(repeated)
+        )
         streamer = self.streamer_calls_per_cached_token * cached if batch == 1 else 0.0
         return fixed + history + streamer
 

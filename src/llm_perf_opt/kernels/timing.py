@@ -835,10 +835,13 @@ def runtime_stage_times(
         out[stage] = memo.stage_runtime(layer, spec, prof, costs, stage)
     if prof.generate is not None:
         # the loop's work for the first token follows the prefill's logits (time to first token); each later
-        # token's follows its decode step, at a mean of prefill + (steps + 1) / 2 positions
+        # token's follows its decode step, at a mean of prefill + (steps + 1) / 2 positions; every row's prompt
+        # holds its page's image rows as one run of the <image> id
         w = model.workload
         fixed = memo.gpu(spec)[1] if costs is None else costs
-        loop = functools.partial(with_generate_loop, loop=prof.generate, costs=fixed, batch=w.batch_size)
+        loop = functools.partial(
+            with_generate_loop, loop=prof.generate, costs=fixed, batch=w.batch_size, repeated=w.image_tokens
+        )
         first = prof.generate.mean_cached(1, 1)  # the streamer holds the first generated token
         out["lm_head"] = loop(out["lm_head"], tokens=1, positions=w.prefill_tokens, cached=first)
         out["decode"] = loop(
@@ -859,9 +862,11 @@ def with_generate_loop(
     batch: int,
     positions: float,
     cached: float = 0.0,
+    repeated: int = 0,
 ) -> StageRuntime:
     """``runtime`` plus the token loop's host work for ``tokens`` tokens of ``batch`` rows at a mean of
-    ``positions`` sequence positions and ``cached`` tokens held by the streamer
+    ``positions`` sequence positions (``repeated`` of them a run of one id) and ``cached`` tokens held by the
+    streamer
     (:class:`~llm_perf_opt.data.runtime_profile.GenerateLoop`): the loop's torch calls and kernels add host time
     the GPU waits for (``launch_overhead_s``; its kernels are tiny and run while the host works), its syncs
     ``sync_s``.
@@ -882,7 +887,8 @@ def with_generate_loop(
     if tokens <= 0:
         return runtime
     python = costs.eager("module", NO_GRAD)  # the loop is Python code under generate()'s torch.no_grad()
-    calls = loop.torch_call_equivalents(batch=batch, positions=round(positions), cached=cached) * python.torch_call_s
+    equivalents = loop.torch_call_equivalents(batch=batch, positions=round(positions), cached=cached, repeated=repeated)
+    calls = equivalents * python.torch_call_s
     host = tokens * (calls + loop.kernels * python.launch_s)
     syncs = tokens * loop.syncs(batch=batch)
     sync = syncs * costs.sync_s

@@ -166,21 +166,28 @@ def stage_rows(raw: Mapping[str, Any], spec: HardwareSpec) -> tuple[list[VendorR
     return kernel, wall
 
 
+EVAL_NGRAM_SIZE = 35
+"""``infer()``'s ``no_repeat_ngram_size`` in its ``eval_mode``."""
+
+
 def page_runtime(row: Mapping[str, Any]) -> RuntimeProfile:
-    """The profile of one measured ``generate()`` row: :data:`RUNTIME`, without its text streamer for a row run
-    with ``infer()``'s ``eval_mode`` arguments (which pass none).
+    """The profile of one measured ``generate()`` row: :data:`RUNTIME`, without its text streamer and with a
+    no-repeat-n-gram size of 35 for a row run with ``infer()``'s ``eval_mode`` arguments (which pass no streamer).
 
     Example
     -------
-    >>> page_runtime({"eval_mode": True}).generate.streamer_calls_per_cached_token
-    0.0
+    >>> loop = page_runtime({"eval_mode": True}).generate
+    >>> loop.streamer_calls_per_cached_token, loop.ngram_size
+    (0.0, 35)
     >>> page_runtime({}).generate.streamer_calls_per_cached_token > 0
     True
     """
     profile = load_runtime(RUNTIME)
     if not row.get("eval_mode") or profile.generate is None:
         return profile
-    return evolve(profile, generate=evolve(profile.generate, streamer_calls_per_cached_token=0.0))
+    return evolve(
+        profile, generate=evolve(profile.generate, streamer_calls_per_cached_token=0.0, ngram_size=EVAL_NGRAM_SIZE)
+    )
 
 
 def generate_rows(
