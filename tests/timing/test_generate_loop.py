@@ -118,3 +118,37 @@ def test_the_ngram_processor_copies_its_list_for_a_run_of_image_ids() -> None:
     added = predict(arch, w, spec, runtime=profile).decode_seconds - predict(arch, w, spec, runtime=none).decode_seconds
     assert math.isclose(added, w.decode_steps * 391_170 * 0.00045 * call_s, rel_tol=1e-9)
     assert 1.0e-3 < added / w.decode_steps < 1.3e-3  # about 1.1 ms a token on the H200 (5.9 us x 1.06 a call)
+
+
+def test_the_last_token_pays_the_run_of_image_ids_too() -> None:
+    # tpot_final (the last decode step with its loop) carries the same copies per token as the mean does
+    spec, arch = load_hardware("h200"), DeepseekOCRArch()
+    profile = load_runtime("hf-eager")
+    loop = profile.generate
+    assert loop is not None
+    none = evolve(profile, generate=evolve(loop, history_calls_per_repeat=0.0))
+    costs = launch_costs(spec)
+    call_s = costs.module_no_grad_factor * costs.module.call_s
+    for crop_grid, batch in (((2, 3), 1), ((1, 1), 4)):
+        w = OCRWorkload(crop_grid=crop_grid, max_new_tokens=50, batch_size=batch)
+        with_copies = predict(arch, w, spec, runtime=profile).tpot_final_seconds
+        without = predict(arch, w, spec, runtime=none).tpot_final_seconds
+        expected = batch * loop.repeat_copies(w.image_tokens) * 0.00045 * call_s
+        assert math.isclose(with_copies - without, expected, rel_tol=1e-9)
+
+
+def test_generate_clones_the_prefill_logits_so_the_peak_holds_two_fp32_copies() -> None:
+    # transformers 4.46's _sample clones outputs.logits whole: a Gundam A4 page's 913 positions x 129,280 fp32
+    # logits (472,130,560 bytes) are alive twice, above the LM head's own bf16 + fp32 working set
+    arch, spec = DeepseekOCRArch(), load_hardware("h200")
+    w = OCRWorkload(crop_grid=(2, 3), max_new_tokens=256)
+    fp32 = w.prefill_tokens * 129_280 * 4
+    assert fp32 == 472_130_560
+    eager = predict(arch, w, spec, runtime="hf-eager").memory
+    roofline = predict(arch, w, spec).memory
+    assert eager.peak_activation_bytes == 2 * fp32
+    assert roofline.peak_activation_bytes == fp32 * 6 // 4  # bf16 logits and their fp32 cast, no token loop
+    assert eager.total_bytes - roofline.total_bytes == fp32 // 2
+    # a Base page's peak stays SAM's global attention (the logits of 283 positions are smaller)
+    base = OCRWorkload(base_size=1024, image_size=1024, crop_mode=False)
+    assert predict(arch, base, spec, runtime="hf-eager").memory == predict(arch, base, spec).memory

@@ -436,6 +436,10 @@ class GenerateLoop:
     """Host time of the no-repeat-n-gram processor per list element it copies for n-grams of one key (a run of
     equal ids), in units of one torch call's host cost."""
 
+    prefill_logits_copies: int = field(default=0, validator=non_negative_int)
+    """Copies of the prefill's fp32 logits of every position that the loop makes while they are alive (memory, not
+    time: transformers 4.46's ``_sample`` clones ``outputs.logits`` whole before it takes the last position)."""
+
     streamer_calls_per_cached_token: float = field(default=0.0, validator=finite_non_negative)
     """Host time of the text streamer per token it holds, in units of one torch call's host cost (0: no streamer)."""
     streamer_flush_tokens: int | None = field(default=None, validator=optional_positive_int)

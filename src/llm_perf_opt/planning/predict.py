@@ -44,7 +44,9 @@ Memory (:class:`~llm_perf_opt.data.planning.MemoryPrediction`), at the end of ge
     embeddings), the allocator's fragmentation and library workspaces are not counted. For
     DeepSeek-OCR it is the LM head over every prefill position (the vendor's forward
     computes bf16 logits for all of them and casts them to fp32: ``tokens * vocab * (2 + 4)``
-    bytes), or SAM's global-view attention for short prompts;
+    bytes), or SAM's global-view attention for short prompts; under a runtime whose token loop copies those
+    fp32 logits while they are alive (``prefill_logits_copies`` of its ``generate`` block: transformers 4.46's
+    ``generate()`` clones them whole), at least ``tokens * vocab * 4 * (1 + copies)`` bytes;
 ``capacity_bytes``
     ``floor(memory_utilization * memory_gb * 2**30)``; the default 0.9 is vLLM's default
     ``gpu_memory_utilization``, leaving the rest for the CUDA context and what the floor
@@ -88,7 +90,9 @@ from llm_perf_opt.timing.time_model import StageTimes, TimeModel, time_model
 from llm_perf_opt.utils.collector import CollectorPaused
 from modelmeter.layers.base import BaseLayer
 from modelmeter.models.deepseek_ocr.layers.core.decode import DeepseekOCRDecodeStep
+from modelmeter.models.deepseek_ocr.layers.llama.lm_head import LOGITS_BYTES, LMHead
 from modelmeter.models.families import AnyOCRWorkload, OCRArch, family_of
+from modelmeter.primitives import tensor_bytes
 
 DEFAULT_MEMORY_UTILIZATION = 0.9
 """Fraction of device memory a run may use: vLLM's default ``gpu_memory_utilization``."""
@@ -232,6 +236,9 @@ def _predict_many(
     final_times = tree_times(final_step, rates, min_kernel_seconds=min_kernel_seconds)
     kv = layers["decode" if steps else "prefill"].metrics().kv_cache_memory_bytes
     peak = max(peak_working_set_bytes(layers[name]) for name in stages)
+    head = layers["lm_head"]
+    if timer.prefill_logits_copies and isinstance(head, LMHead):  # the loop's copies beside the fp32 logits
+        peak = max(peak, tensor_bytes(head.logits, LOGITS_BYTES) * (1 + timer.prefill_logits_copies))
     mode = resolution_mode_name(workload)
     width, height = page_size if page_size is not None else (None, None)
     points = []
@@ -240,7 +247,9 @@ def _predict_many(
         vision = sum(timed[name].wall_s for name in family.vision_stages)
         ttft = vision + timed["prefill"].wall_s + timed["lm_head"].wall_s
         decode = timed["decode"].wall_s
-        tpot_final = timer.step_wall_s(final_step, spec, final_times[i].seconds, generated=max(steps, 1) + 1)
+        tpot_final = timer.step_wall_s(
+            final_step, spec, final_times[i].seconds, generated=max(steps, 1) + 1, repeated=workload.image_tokens
+        )
         throughput = PageThroughput(batch=workload.batch_size, ttft_seconds=ttft, decode_seconds=decode)
         per_day = throughput.pages_per_day
         points.append(

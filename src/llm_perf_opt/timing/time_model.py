@@ -81,11 +81,23 @@ class TimeModel(Protocol):
         """Stage -> its times, in stage order (``roofline_s``: the stages' roofline, when the caller has it)."""
         ...
 
+    @property
+    def prefill_logits_copies(self) -> int:
+        """Copies of the prefill's fp32 logits of every position that the token loop makes while they are alive
+        (0: none, or no token loop)."""
+        ...
+
     def step_wall_s(
-        self, step: DeepseekOCRDecodeStep, hardware: HardwareSpec, roofline_s: float, generated: int = 0
+        self,
+        step: DeepseekOCRDecodeStep,
+        hardware: HardwareSpec,
+        roofline_s: float,
+        generated: int = 0,
+        repeated: int = 0,
     ) -> float:
         """Wall time of one decode step (``roofline_s``: its roofline; ``generated``: the number of the token it
-        generates, 1-based, for a token loop whose cost grows with it; 0: none)."""
+        generates, 1-based, for a token loop whose cost grows with it; 0: none; ``repeated``: the run of equal ids
+        in each row's prompt, a page's image rows, for a loop whose n-gram processor pays for it)."""
         ...
 
     def layer_wall_s(self, layer: BaseLayer, hardware: HardwareSpec, stage: str) -> float:
@@ -116,8 +128,18 @@ class RooflineTimeModel:
             roofline_s = {n: roofline_time(layer, hardware).seconds for n, layer in model.stage_layers().items()}
         return {n: StageTimes(kernel_s=s, wall_s=s, kernel_launches=0, torch_calls=0) for n, s in roofline_s.items()}
 
+    @property
+    def prefill_logits_copies(self) -> int:
+        """0: the roofline has no token loop."""
+        return 0
+
     def step_wall_s(
-        self, step: DeepseekOCRDecodeStep, hardware: HardwareSpec, roofline_s: float, generated: int = 0
+        self,
+        step: DeepseekOCRDecodeStep,
+        hardware: HardwareSpec,
+        roofline_s: float,
+        generated: int = 0,
+        repeated: int = 0,
     ) -> float:
         """The step's roofline."""
         return roofline_s
@@ -167,11 +189,22 @@ class RuntimeTimeModel:
             for name, r in runtime_stage_times(model, hardware, self.profile, cache=self.cache).items()
         }
 
+    @property
+    def prefill_logits_copies(self) -> int:
+        """The profile's token loop's (0 without one)."""
+        loop = self.profile.generate
+        return 0 if loop is None else loop.prefill_logits_copies
+
     def step_wall_s(
-        self, step: DeepseekOCRDecodeStep, hardware: HardwareSpec, roofline_s: float, generated: int = 0
+        self,
+        step: DeepseekOCRDecodeStep,
+        hardware: HardwareSpec,
+        roofline_s: float,
+        generated: int = 0,
+        repeated: int = 0,
     ) -> float:
         """One decode step's wall time under the profile (at the profile's decoder attention), with its token loop
-        for generated token ``generated``."""
+        for generated token ``generated`` after a prompt holding a run of ``repeated`` equal ids."""
         layer: BaseLayer = evolve(step, attention=self.profile.decoder_attention)
         runtime = layer_runtime(layer, hardware, self.profile, stage="decode", cache=self.cache)
         loop = self.profile.generate
@@ -179,7 +212,14 @@ class RuntimeTimeModel:
             costs = self.cache.gpu(hardware)[1]
             cached = loop.mean_cached(generated, generated) if generated > 0 else 0.0
             runtime = with_generate_loop(
-                runtime, loop, costs, tokens=1, batch=step.batch, positions=step.kv_len, cached=cached
+                runtime,
+                loop,
+                costs,
+                tokens=1,
+                batch=step.batch,
+                positions=step.kv_len,
+                cached=cached,
+                repeated=repeated,
             )
         return runtime.predicted_wall_s
 
@@ -216,11 +256,21 @@ class RecordingTimeModel:
         self.recorded.append(times)
         return times
 
+    @property
+    def prefill_logits_copies(self) -> int:
+        """The inner model's."""
+        return self.inner.prefill_logits_copies
+
     def step_wall_s(
-        self, step: DeepseekOCRDecodeStep, hardware: HardwareSpec, roofline_s: float, generated: int = 0
+        self,
+        step: DeepseekOCRDecodeStep,
+        hardware: HardwareSpec,
+        roofline_s: float,
+        generated: int = 0,
+        repeated: int = 0,
     ) -> float:
         """The inner model's answer."""
-        return self.inner.step_wall_s(step, hardware, roofline_s, generated)
+        return self.inner.step_wall_s(step, hardware, roofline_s, generated, repeated)
 
     def layer_wall_s(self, layer: BaseLayer, hardware: HardwareSpec, stage: str) -> float:
         """The inner model's answer."""

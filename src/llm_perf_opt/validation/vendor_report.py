@@ -299,7 +299,7 @@ def memory_rows(raw: Mapping[str, Any], spec: HardwareSpec) -> list[VendorRow]:
         if "max_allocated_bytes" not in row or row.get("eval_mode"):
             continue
         n = row["new_tokens_asked"]
-        point = predict(arch, workload(raw, row["mode"], new_tokens=n), spec)
+        point = predict(arch, workload(raw, row["mode"], new_tokens=n), spec, runtime=page_runtime(row))
         rows.append(
             VendorRow(
                 label=f"{row['mode']}/{n}",
