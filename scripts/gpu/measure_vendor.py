@@ -588,11 +588,15 @@ def generate_kwargs(page: dict[str, Any], tok: Any, new_tokens: int, eval_mode: 
     }
 
 
-def reset_peaks(torch: Any, cuda: bool) -> None:
-    if cuda:
-        gc.collect()
-        torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats()
+def reset_peaks(torch: Any, cuda: bool) -> int:
+    """Collect garbage, empty the caching allocator, reset its peaks; the bytes still allocated then (the
+    weights, the libraries' workspaces, whatever else is alive), 0 on the CPU."""
+    if not cuda:
+        return 0
+    gc.collect()
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats()
+    return int(torch.cuda.memory_allocated())
 
 
 def peaks(torch: Any, cuda: bool) -> dict[str, Any]:
@@ -630,7 +634,7 @@ def run_generate(
         streamer = recording(vendor.NoEOSTextStreamer)(tok, skip_prompt=True, skip_special_tokens=False)
         streamer.stamps = []
     prompt_len = int(page["input_ids"].shape[1])
-    reset_peaks(torch, cuda)
+    at_start = reset_peaks(torch, cuda)
     sync(torch, cuda)
     collector = GcClock()
     gc.callbacks.append(collector)
@@ -654,6 +658,8 @@ def run_generate(
         "gc_collections": collector.collections,
         **peaks(torch, cuda),
     }
+    if cuda:
+        row["allocated_at_start_bytes"] = at_start
     if gaps:
         k = min(64, len(gaps))
         row.update(
@@ -1081,6 +1087,8 @@ def _main(argv: Sequence[str] | None) -> int:
     sync(torch, cuda)
     report.doc["build_s"] = time.perf_counter() - t0
     report.doc["memory"]["weights_bytes"] = weights_bytes(model)
+    if cuda:
+        report.doc["memory"]["allocated_after_build_bytes"] = int(torch.cuda.memory_allocated())
     report.doc["config"] = {
         k: getattr(model.config, k, None)
         for k in ("num_hidden_layers", "n_routed_experts", "num_experts_per_tok", "hidden_size", "vocab_size")

@@ -129,6 +129,7 @@ VENDOR_REPORTS: tuple[tuple[str, tuple[tuple[str, str], ...], str], ...] = (
             ("sixth", "reports/validation/vendor-h200/raw-vendor-6.json"),
             ("seventh", "reports/validation/vendor-h200/raw-vendor-7.json"),
             ("eighth", "reports/validation/vendor-h200/raw-vendor-8.json"),
+            ("ninth", "reports/validation/vendor-h200/raw-vendor-9.json"),
         ),
         "h200",
     ),
