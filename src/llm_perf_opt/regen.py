@@ -152,7 +152,13 @@ def error_band_table(repo: Path, generated: dict[str, str]) -> dict[str, str]:
     from the runtime and portable report summaries as this run generates them and the vendor's raw runs."""
     from llm_perf_opt.hardware.registry import load_hardware
     from llm_perf_opt.validation.error_bands import OUTPUT, VendorErrors, bands_json, error_bands
-    from llm_perf_opt.validation.vendor_report import RUNTIME, generate_rows, load_raw, stage_rows
+    from llm_perf_opt.validation.vendor_report import (
+        RUNTIME,
+        describes_routing,
+        generate_rows,
+        load_raw,
+        stage_rows,
+    )
 
     kernel: list[float] = []
     wall: list[float] = []
@@ -163,10 +169,14 @@ def error_band_table(repo: Path, generated: dict[str, str]) -> dict[str, str]:
         for _, rel in raws:
             raw = load_raw(repo / rel)
             k, w = stage_rows(raw, spec)
-            kernel += [r.error_pct for r in k]
-            wall += [r.error_pct for r in w]
+            kernel += [r.error_pct for r in k if describes_routing(raw, r)]
+            wall += [r.error_pct for r in w if describes_routing(raw, r)]
             pages += [r.error_pct for r in generate_rows(raw, spec, lease=False)[0]]
-        where.append(f"{len(raws)} leases of the calibrated {spec.display_name or spec.name}")
+        where.append(
+            f"{len(raws)} leases of the calibrated {spec.display_name or spec.name} (stage points run with the"
+            " analytic model's uniform routing: the prefills of the leases whose random gate weights chose the"
+            " experts left out)"
+        )
     vendor = VendorErrors(
         kernel=tuple(kernel), wall=tuple(wall), pages=tuple(pages), measured_on=f"the vendor's code, {', '.join(where)}"
     )

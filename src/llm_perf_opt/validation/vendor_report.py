@@ -275,6 +275,17 @@ def routing_of(raw: Mapping[str, Any]) -> str:
     return str(raw.get("config", {}).get("routing", "weights"))
 
 
+ROUTED_STAGES: tuple[str, ...] = ("page_prefill", "text_prefill")
+"""Stage calls whose kernels depend on the routing (many rows per MoE layer; a decode step's rows reach
+``top_k`` experts each whatever the router)."""
+
+
+def describes_routing(raw: Mapping[str, Any], row: VendorRow) -> bool:
+    """Whether ``row`` ran the routing the analytic model describes (uniform): every row but the prefills of a
+    run whose random gate weights chose the experts (``--routing weights``)."""
+    return routing_of(raw) == "uniform" or row.kind not in ROUTED_STAGES
+
+
 def routing_rows(raw: Mapping[str, Any]) -> list[tuple[str, int, float, int]]:
     """Per page prefill counted per module (``modules``): ``(mode, prompt rows, routed experts that ran per MoE
     layer as measured, the analytic model's expectation under uniform routing)``."""
