@@ -60,6 +60,12 @@ it finished):
     ``per_token_host`` counts torch calls and host syncs of whole ``generate()`` calls of two lengths:
     their difference over the extra tokens is the per-token cost of the loop.
 
+``ttft``
+    time to the first generated token of each ``--gen-modes`` page with the caching allocator warm, as a
+    user's later pages meet it (the ``generate`` rows empty it before each call for their memory peaks, so
+    their first forward also pays for new device allocations): ``generate()`` of two tokens, median of 7
+    calls after an untimed one (``ttft_section``).
+
 ``memory``
     ``torch.cuda.max_memory_allocated`` and ``max_memory_reserved`` of each generate run and each
     page prefill (the caching allocator emptied and the peaks reset before each), and the weights'
@@ -107,7 +113,7 @@ DECODE_POINTS = ((512, 1), (512, 8), (2048, 1), (2048, 8))
 TEXT_BATCHES = (1, 8)
 ROUTINGS = ("uniform", "weights")
 """``--routing``: a uniform draw of experts per row, or whatever the random gate weights choose."""
-SECTIONS = ("modules", "kernels", "host", "ngram", "loop", "stages", "generate")
+SECTIONS = ("modules", "kernels", "host", "ngram", "loop", "stages", "generate", "ttft")
 """The parts ``--sections`` may name, in the order they run."""
 
 
@@ -141,7 +147,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="comma-separated parts to run, in this order: modules (per-module counts), kernels (each module's "
         "kernels, GPU only), host (generic host cases, "
         "also timed before every generate() row), ngram (the no-repeat-n-gram processor's host time), stages, "
-        "generate",
+        "generate, ttft (time to the first token with a warm allocator)",
     )
     p.add_argument("--dry-run", action="store_true", help="CPU, two-layer model, tiny sizes: checks the logic")
     p.add_argument(DEBUG_FLAG, action="store_true", help="show the traceback of an unexpected error")
@@ -192,6 +198,7 @@ class Report:
             "loop": [],
             "stages": [],
             "generate": [],
+            "ttft": [],
             "memory": {},
             "skipped": [],
             "errors": [],
@@ -1052,6 +1059,35 @@ def generate_section(
         report.write()
 
 
+TTFT_RUNS = 7
+"""``generate()`` calls per page of the ``ttft`` section (after one untimed call)."""
+
+
+def ttft_section(torch: Any, cuda: bool, model: Any, args: argparse.Namespace, report: Report, device: str) -> None:
+    """Time to the first token of each ``--gen-modes`` page as a user's later pages meet it: ``generate()`` of two
+    new tokens with ``infer()``'s arguments (a streamer that only records the host clock), the caching allocator
+    left warm (not emptied between calls, unlike the ``generate`` rows, which reset it for their memory peaks),
+    one untimed call, then :data:`TTFT_RUNS` calls; the time from the call to the streamer's first generated token
+    (median, and every call's)."""
+    gen = torch.Generator(device=device).manual_seed(args.seed + 5)
+    tok = stand_in_tokenizer(model.config.vocab_size, model.config.eos_token_id)
+    for mode in [m for m in args.gen_modes.split(",") if m]:
+        page = page_inputs(torch, mode, 1, device, gen)
+        times = []
+        for i in range(TTFT_RUNS + 1):
+            streamer = StampOnly()
+            sync(torch, cuda)
+            t0 = time.perf_counter()
+            model.generate(**generate_kwargs(page, tok, 2, False, streamer))
+            sync(torch, cuda)
+            if i:  # the first call is a warm-up; stamps[0] is the prompt, stamps[1] the first generated token
+                times.append(streamer.stamps[1] - t0)
+        row = {"mode": mode, "runs": len(times), "ttft_s": statistics.median(times), "ttft_min_s": min(times)}
+        report.doc["ttft"].append({**row, "ttft_ms": [round(t * 1e3, 3) for t in times]})
+        print(f"  ttft {mode}: {json.dumps(row)}", file=sys.stderr)
+    report.write()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure and write the raw JSON (behind the one boundary: a bad flag or an unwritable output is one line and
     exit 2, before torch is imported)."""
@@ -1115,6 +1151,8 @@ def _main(argv: Sequence[str] | None) -> int:
             stage_section(torch, cuda, model, args, report, clock, device)
         if "generate" in sections:
             generate_section(torch, cuda, model, vendor, args, report, clock, device)
+        if "ttft" in sections:
+            ttft_section(torch, cuda, model, args, report, device)
     if "host" in sections:
         host_probe(torch, args, report, clock, device, "end")
     report.doc["elapsed_s"] = clock.elapsed()

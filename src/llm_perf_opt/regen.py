@@ -130,6 +130,7 @@ VENDOR_REPORTS: tuple[tuple[str, tuple[tuple[str, str], ...], str], ...] = (
             ("seventh", "reports/validation/vendor-h200/raw-vendor-7.json"),
             ("eighth", "reports/validation/vendor-h200/raw-vendor-8.json"),
             ("ninth", "reports/validation/vendor-h200/raw-vendor-9.json"),
+            ("tenth", "reports/validation/vendor-h200/raw-vendor-10.json"),
         ),
         "h200",
     ),

@@ -10,7 +10,16 @@ import pytest
 
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.planning.predict import predict
-from llm_perf_opt.validation.vendor_report import EXPERTS_KEY, routing_rows, slow_token_share, token_gap_rows, workload
+from llm_perf_opt.validation.vendor_report import (
+    EXPERTS_KEY,
+    VendorRow,
+    describes_routing,
+    routing_rows,
+    slow_token_share,
+    token_gap_rows,
+    warm_ttft_rows,
+    workload,
+)
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
 
 RAW = Path(__file__).resolve().parents[2] / "reports/validation/vendor-h200/raw-vendor-3.json"
@@ -60,3 +69,21 @@ def test_routing_rows_compare_experts_run_with_uniform_routing() -> None:
     }
     # Tiny's prompt is 83 rows: 64 * (1 - (58/64)^83) rounds to all 64 experts; 330 forwards over 11 MoE layers
     assert routing_rows(raw) == [("tiny", 83, 30.0, 64)]
+
+
+def test_warm_ttft_rows_compare_the_median_with_the_predicted_time_to_first_token() -> None:
+    modes = json.loads(RAW.read_text(encoding="utf-8"))["modes"]
+    raw = {"modes": modes, "ttft": [{"mode": "gundam-a4", "runs": 7, "ttft_s": 0.2, "ttft_min_s": 0.19}]}
+    spec = load_hardware("h200")
+    (row,) = warm_ttft_rows(raw, spec)
+    expected = predict(DeepseekOCRArch(), workload(raw, "gundam-a4", new_tokens=2), spec, runtime="hf-eager")
+    assert (row.label, row.measured_s, row.predicted_s) == ("gundam-a4", 0.2, expected.ttft_seconds)
+    assert warm_ttft_rows({"modes": modes}, spec) == []  # runs before the section existed have none
+
+
+def test_only_the_prefills_of_a_run_routed_by_random_weights_leave_the_band() -> None:
+    prefill = VendorRow(label="text_prefill/tiny", kind="text_prefill", predicted_s=1.0, measured_s=1.0)
+    decode = VendorRow(label="decode/kv512/b1", kind="decode", predicted_s=1.0, measured_s=1.0)
+    old, new = {}, {"config": {"routing": "uniform"}}  # runs before --routing existed routed by their weights
+    assert [describes_routing(old, r) for r in (prefill, decode)] == [False, True]
+    assert [describes_routing(new, r) for r in (prefill, decode)] == [True, True]
