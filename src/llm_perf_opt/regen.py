@@ -131,6 +131,7 @@ VENDOR_REPORTS: tuple[tuple[str, tuple[tuple[str, str], ...], str], ...] = (
             ("eighth", "reports/validation/vendor-h200/raw-vendor-8.json"),
             ("ninth", "reports/validation/vendor-h200/raw-vendor-9.json"),
             ("tenth", "reports/validation/vendor-h200/raw-vendor-10.json"),
+            ("eleventh", "reports/validation/vendor-h200/raw-vendor-11.json"),
         ),
         "h200",
     ),
