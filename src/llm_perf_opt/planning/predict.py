@@ -90,9 +90,8 @@ from llm_perf_opt.timing.time_model import StageTimes, TimeModel, time_model
 from llm_perf_opt.utils.collector import CollectorPaused
 from modelmeter.layers.base import BaseLayer
 from modelmeter.models.deepseek_ocr.layers.core.decode import DeepseekOCRDecodeStep
-from modelmeter.models.deepseek_ocr.layers.llama.lm_head import LOGITS_BYTES, LMHead
+from modelmeter.models.deepseek_ocr.layers.llama.lm_head import LMHead
 from modelmeter.models.families import AnyOCRWorkload, OCRArch, family_of
-from modelmeter.primitives import tensor_bytes
 
 DEFAULT_MEMORY_UTILIZATION = 0.9
 """Fraction of device memory a run may use: vLLM's default ``gpu_memory_utilization``."""
@@ -238,7 +237,7 @@ def _predict_many(
     peak = max(peak_working_set_bytes(layers[name]) for name in stages)
     head = layers["lm_head"]
     if timer.prefill_logits_copies and isinstance(head, LMHead):  # the loop's copies beside the fp32 logits
-        peak = max(peak, tensor_bytes(head.logits, LOGITS_BYTES) * (1 + timer.prefill_logits_copies))
+        peak = max(peak, head.fp32_logits_bytes * (1 + timer.prefill_logits_copies))
     mode = resolution_mode_name(workload)
     width, height = page_size if page_size is not None else (None, None)
     points = []

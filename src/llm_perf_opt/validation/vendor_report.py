@@ -226,6 +226,12 @@ def warm_ttft_rows(raw: Mapping[str, Any], spec: HardwareSpec) -> list[VendorRow
     return rows
 
 
+def _runs(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The timed calls per row of a section (``7``, or ``5-7`` when the rows differ)."""
+    counts = sorted({int(r["runs"]) for r in rows})
+    return str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+
+
 def token_gap_rows(raw: Mapping[str, Any], spec: HardwareSpec) -> tuple[list[VendorRow], list[VendorRow]]:
     """Per ``generate()`` row that recorded every token's gap: the predicted mean time per later token against the
     median gap and against the 10th-percentile gap (the host at its quietest), both measured."""
@@ -449,9 +455,10 @@ def report_markdown(raws: Sequence[tuple[str, Mapping[str, Any]]], hardware: str
             body += [
                 "### Time to first token, warm allocator (calibrated)",
                 "",
-                "`generate()` of two tokens, median of 7 calls after an untimed one, the caching allocator not emptied"
-                " between them (as a user's later pages meet it; the `generate()` rows above empty it first, for"
-                " their memory peaks, and their first forward also pays for new device allocations).",
+                f"`generate()` of two tokens, median of {_runs(raw['ttft'])} calls after an untimed one, the caching"
+                " allocator not emptied between them (as a user's later pages meet it; the `generate()` rows above"
+                " empty it first, for their memory peaks, and their first forward also pays for new device"
+                " allocations).",
                 "",
                 *_table(warm, "ms", 1e3, 1),
                 "",

@@ -32,6 +32,8 @@ class LMHead(BaseLayer):
     (165478400, 330956800)
     >>> head.own_metrics().forward_io_bytes  # 129280 logits read as bf16 (2 B), written as fp32 (4 B)
     775680
+    >>> head.fp32_logits_bytes  # 129280 x 4 B
+    517120
     """
 
     config: DeepseekV2TextConfig
@@ -51,11 +53,16 @@ class LMHead(BaseLayer):
         """Logit elements: ``tokens * vocab_size``."""
         return self.tokens * self.config.vocab_size
 
+    @property
+    def fp32_logits_bytes(self) -> int:
+        """Bytes of the logits after the fp32 cast: ``tokens * vocab_size * 4``."""
+        return tensor_bytes(self.logits, LOGITS_BYTES)
+
     def own_metrics(self) -> LayerMetrics:
         b = dtype_bytes(self.dtype)
         if b == LOGITS_BYTES:
             return LayerMetrics()
-        low, high = tensor_bytes(self.logits, b), tensor_bytes(self.logits, LOGITS_BYTES)
+        low, high = tensor_bytes(self.logits, b), self.fp32_logits_bytes
         return LayerMetrics(
             forward_activation_read_bytes=low,
             forward_activation_write_bytes=high,
