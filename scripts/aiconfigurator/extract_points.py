@@ -10,7 +10,15 @@ latencies measured under serving frameworks on many GPUs (``systems/data/<gpu>/<
   the analytic model, :func:`model_linear_shapes`) where the grid has them, else the nearest grid shape (in
   log distance, marked ``surrogate_for``), at the token counts :data:`TOKENS`;
 * ``encoder_attention_perf.parquet``: bidirectional (ViT) flash attention at SAM's and CLIP's heads (12 and 16,
-  head size 64), :data:`ISL` tokens, batches :data:`BATCHES`.
+  head size 64), :data:`ISL` tokens, batches :data:`BATCHES`;
+* ``generation_attention_perf.parquet``: one decode token's paged flash attention over a bf16 KV cache, with as
+  many key/value heads as query heads (:data:`DECODE_HEADS`, head size 128, no sliding window; DeepSeek-OCR's
+  decoder has 10 of each, which the table lacks), at the serving batches :data:`DECODE_BATCHES` and cached lengths
+  :data:`DECODE_KV` (the table's ``step`` is the tokens already cached: ``kv_len - 1``);
+* ``moe_perf.parquet``: vLLM's bf16 ``fused_experts`` (routing given; no tensor or expert parallelism) of the
+  tabled expert shape nearest DeepSeek-OCR's routed experts (:func:`nearest_moe_shape`), with the tokens spread
+  evenly over the experts (``balanced``) or, where the table has no such rows, the flattest power law it has, at
+  :data:`MOE_TOKENS` tokens; its kernel family: a Triton one where the table has one.
 
 It writes one JSON (``--out``, default ``src/llm_perf_opt/conf/aiconfigurator/points.json``) naming the package
 version and each table's path inside the package, so the comparison
@@ -56,6 +64,16 @@ ISL: tuple[int, ...] = (256, 1024, 4096)
 """Attention sequence lengths kept (CLIP's 257 tokens, a 1024-token window, SAM's 4,096 global tokens)."""
 BATCHES: tuple[int, ...] = (1, 4, 16)
 """Attention batches kept."""
+DECODE_HEADS = 8
+"""Query and key/value heads of the decode-attention rows kept (head size 128)."""
+DECODE_BATCHES: tuple[int, ...] = (1, 8, 32, 64, 128, 256)
+"""Decode batches kept (a serving engine's ``max_num_seqs`` range)."""
+DECODE_KV: tuple[int, ...] = (512, 1024, 2048, 4096)
+"""Keys per sequence kept (the cached tokens plus the new one)."""
+MOE_TOKENS: tuple[int, ...] = (1, 8, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
+"""Token counts kept for the fused MoE (decode batches to prefill chunks)."""
+MOE_DISTRIBUTIONS: tuple[str, ...] = ("balanced", "power_law_1.01")
+"""Routing distributions, in order of preference (DeepSeek-OCR's model assumes uniform routing)."""
 OUT = Path("src/llm_perf_opt/conf/aiconfigurator/points.json")
 
 
@@ -145,12 +163,96 @@ def attention_points(root: Path, gpu: str) -> tuple[str, list[dict[str, Any]]]:
     return f"{folder.relative_to(root).as_posix()}/encoder_attention_perf.parquet", out
 
 
+def decode_attention_points(root: Path, gpu: str) -> tuple[str, list[dict[str, Any]]]:
+    """The table's path in the package and its kept decode-attention points of ``gpu`` (one kernel family: the
+    first, by name, with bf16-cache rows at the kept heads)."""
+    folder = _latest(root, gpu, "attention")
+    if folder is None:
+        return "", []
+    rows = [
+        r
+        for r in _read(folder / "generation_attention_perf.parquet")
+        if r["head_dim"] == 128
+        and r.get("window_size", 0) == 0
+        and r["num_heads"] == DECODE_HEADS == r["num_key_value_heads"]
+        and r["kv_cache_dtype"] == "bfloat16"
+        and r["attn_dtype"] == "bfloat16"
+    ]
+    sources = sorted({r["kernel_source"] for r in rows})
+    out = [
+        {
+            "batch": r["batch_size"],
+            "kv_len": r["step"] + 1,
+            "heads": r["num_heads"],
+            "kv_heads": r["num_key_value_heads"],
+            "head_dim": r["head_dim"],
+            "latency_ms": r["latency"],
+            "kernel_source": r["kernel_source"],
+        }
+        for r in rows
+        if sources
+        and r["kernel_source"] == sources[0]
+        and r["batch_size"] in DECODE_BATCHES
+        and r["step"] + 1 in DECODE_KV
+    ]
+    out.sort(key=lambda p: (p["batch"], p["kv_len"]))
+    return f"{folder.relative_to(root).as_posix()}/generation_attention_perf.parquet", out
+
+
+def nearest_moe_shape(shapes: Sequence[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
+    """The ``(hidden, intermediate, experts, top_k)`` of ``shapes`` nearest DeepSeek-OCR's routed experts (sum of
+    the four log distances; ties to the smaller)."""
+    text = DeepseekOCRModel(workload=OCRWorkload(crop_grid=(2, 2), max_new_tokens=2)).arch.language
+    ours = (text.hidden_size, text.moe_intermediate_size, text.n_routed_experts, text.num_experts_per_tok)
+    return min(shapes, key=lambda s: (sum(abs(math.log(a / b)) for a, b in zip(s, ours, strict=True)), s))
+
+
+def moe_points(root: Path, gpu: str) -> tuple[str, list[dict[str, Any]]]:
+    """The table's path in the package and its kept fused-MoE points of ``gpu`` (see the module docstring)."""
+    folder = _latest(root, gpu, "moe")
+    if folder is None:
+        return "", []
+    rows = [
+        r
+        for r in _read(folder / "moe_perf.parquet")
+        if r["moe_dtype"] == "bfloat16" and r["moe_tp_size"] == 1 and r["moe_ep_size"] == 1
+    ]
+    if not rows:
+        return "", []
+    shape = nearest_moe_shape(sorted({(r["hidden_size"], r["inter_size"], r["num_experts"], r["topk"]) for r in rows}))
+    rows = [r for r in rows if (r["hidden_size"], r["inter_size"], r["num_experts"], r["topk"]) == shape]
+    sources = sorted({r["kernel_source"] for r in rows})
+    triton = [s for s in sources if "triton" in s or s == "vllm_fused_moe"]
+    source = (triton or sources)[0]
+    dists = [d for d in MOE_DISTRIBUTIONS if any(r["distribution"] == d for r in rows)]
+    if not dists:
+        return "", []
+    out = [
+        {
+            "tokens": r["num_tokens"],
+            "hidden": r["hidden_size"],
+            "intermediate": r["inter_size"],
+            "experts": r["num_experts"],
+            "top_k": r["topk"],
+            "distribution": r["distribution"],
+            "latency_ms": r["latency"],
+            "kernel_source": r["kernel_source"],
+        }
+        for r in rows
+        if r["kernel_source"] == source and r["distribution"] == dists[0] and r["num_tokens"] in MOE_TOKENS
+    ]
+    out.sort(key=lambda p: p["tokens"])
+    return f"{folder.relative_to(root).as_posix()}/moe_perf.parquet", out
+
+
 def extract(root: Path, version: str) -> dict[str, Any]:
     """The extract of the package unpacked at ``root`` (``aiconfigurator_core/``)."""
     gpus: dict[str, Any] = {}
     for gpu, entry in GPUS.items():
         gemm_file, gemm = gemm_points(root, gpu)
         attn_file, attn = attention_points(root, gpu)
+        decode_file, decode = decode_attention_points(root, gpu)
+        moe_file, moe = moe_points(root, gpu)
         gpus[entry] = {
             "aiconfigurator_system": gpu,
             "device": f"systems/{gpu}.yaml",
@@ -158,6 +260,10 @@ def extract(root: Path, version: str) -> dict[str, Any]:
             "gemm": gemm,
             "attention_table": attn_file,
             "attention": attn,
+            "decode_attention_table": decode_file,
+            "decode_attention": decode,
+            "moe_table": moe_file,
+            "moe": moe,
         }
     return {
         "source": (
@@ -198,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     tmp = args.out.with_name(f".{args.out.name}.tmp")
     tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     tmp.replace(args.out)
-    n = sum(len(g["gemm"]) + len(g["attention"]) for g in data["gpus"].values())
+    n = sum(len(g[kind]) for g in data["gpus"].values() for kind in ("gemm", "attention", "decode_attention", "moe"))
     print(f"extract_points: {n} points of {len(data['gpus'])} GPUs -> {args.out}")
     return 0
 

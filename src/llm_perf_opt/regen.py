@@ -16,6 +16,8 @@ What it writes (relative to the checkout):
 * the vendor-code reports (:data:`VENDOR_REPORTS`, :mod:`llm_perf_opt.validation.vendor_report`);
 * the portable model's report ``reports/validation/portable.md`` (:mod:`llm_perf_opt.validation.portable_report`:
   leave one GPU out, and aiconfigurator-core's committed extract);
+* the serving decode step against aiconfigurator-core's measured vLLM decode attention and fused MoE
+  (``reports/validation/serving-aiconfigurator.md``, :mod:`llm_perf_opt.validation.aiconfigurator_steps`);
 * ``docs/openapi.json``: the HTTP service's OpenAPI document (:func:`llm_perf_opt.web.app.openapi_json`; needs
   the ``http`` extra);
 * ``src/llm_perf_opt/conf/validation/error_bands.json``: the measured error of each prediction basis, packaged for
@@ -103,7 +105,13 @@ entry; a raw file not yet committed has no report."""
 
 def validation_reports(repo: Path) -> dict[str, str]:
     """Every validation report and its summary JSON, from the raw measurements committed beside it."""
-    from llm_perf_opt.validation import portable_report, roofline_report, runtime_report, serving_steps_report
+    from llm_perf_opt.validation import (
+        aiconfigurator_steps,
+        portable_report,
+        roofline_report,
+        runtime_report,
+        serving_steps_report,
+    )
 
     files: dict[Path, str] = {}
     for raw, report, hardware, lease in RUNTIME_REPORTS:
@@ -111,6 +119,7 @@ def validation_reports(repo: Path) -> dict[str, str]:
     for raw, report, hardware in ROOFLINE_REPORTS:
         files |= roofline_report.outputs(repo / raw, repo / report, hardware)
     files |= portable_report.outputs(repo)
+    files |= aiconfigurator_steps.outputs(repo)
     for raw, report, hardware in SERVING_STEP_REPORTS:
         if (repo / raw).is_file():
             files |= serving_steps_report.outputs(repo / raw, repo / report, hardware)

@@ -198,8 +198,34 @@ def anchors_verdict() -> str:
         f"takes the GPU-only {gpu_only:,.0f} tokens/s down to {r.tokens_per_s:,.0f}; the README's rate would take "
         f"about {1e6 * extra:,.0f} us more host time per sequence and step (the V0 engine's per-sequence "
         f"scheduling, input preparation and output work, which the public figure of {1000 * V0_STEP_S:.0f} ms per "
-        f"step does not split), or GPU steps that much slower than the `fused` estimate (no vLLM kernel was "
-        f"measured on an A100 here). The assumptions that move the answer most: {ranked}.{pdf}"
+        f"step does not split), or GPU steps that much slower than the `fused` estimate. {kernel_check()} The "
+        f"assumptions that move the answer most: {ranked}.{pdf}"
+    )
+
+
+KERNEL_CHECK_GPU = "a100-80gb"
+"""The GPU nearest the anchors' A100-40G that aiconfigurator-core measured vLLM's kernels on."""
+KERNEL_CHECK_BATCH = 128
+"""The tabled decode batch nearest the base case's ``max_num_seqs`` (100)."""
+KERNEL_CHECK_KEYS = (1024, 2048)
+"""Tabled keys per sequence around a Gundam page's (913 prompt tokens, then its output)."""
+
+
+def kernel_check() -> str:
+    """The base case's decode step on the A100 against vLLM's measured kernels
+    (:mod:`llm_perf_opt.validation.aiconfigurator_steps`)."""
+    from llm_perf_opt.validation.aiconfigurator_steps import REPORT, comparisons, step_at
+
+    gpus = comparisons()
+    steps = [step_at(gpus, KERNEL_CHECK_GPU, KERNEL_CHECK_BATCH, k) for k in KERNEL_CHECK_KEYS]
+    found = [(k, s) for k, s in zip(KERNEL_CHECK_KEYS, steps, strict=True) if s is not None]
+    if not found:
+        return ""
+    errors = " and ".join(f"{s.error_pct:+.0f} % at {k:,} keys" for k, s in found)
+    return (
+        f"The kernels do not explain it: composed from the decode attention and fused MoE that aiconfigurator-core "
+        f"measured under vLLM on an A100-80GB, a decode step of {KERNEL_CHECK_BATCH} sequences differs from the "
+        f"`fused` estimate on that GPU by {errors} (`{REPORT.as_posix()}`)."
     )
 
 

@@ -1,0 +1,407 @@
+"""The serving decode step under the ``fused`` profile against NVIDIA aiconfigurator-core's measured vLLM kernels.
+
+The serving model (:mod:`llm_perf_opt.serving.steps`) times a decode step of ``b`` sequences at ``k`` keys as the
+``fused`` runtime profile runs it: the decoder body replayed as one CUDA graph, its kernels timed on the GPU's
+curves (measured for a calibrated GPU, the portable model's otherwise). At large batches two kernel families take
+most of that time: the decoder's paged flash attention (one per layer) and the routed experts' fused MoE kernels
+(``moe_align_block_size``, the two grouped products, SiLU-and-multiply and ``moe_sum``, one set per MoE layer),
+which the profile times on the curves of torch's grouped product, an estimate for vLLM's Triton ``fused_moe``.
+
+aiconfigurator-core measured both under vLLM on six GPUs (``src/llm_perf_opt/conf/aiconfigurator/points.json``,
+written by ``scripts/aiconfigurator/extract_points.py``), at shapes near DeepSeek-OCR's: decode attention with 8
+query and 8 key/value heads of 128 (DeepSeek-OCR: 10 and 10), and ``fused_experts`` of 128 experts of 2,048 x 768,
+top 8 (DeepSeek-OCR: 64 of 1,280 x 896, top 6). Each family's measured latency is set against the profile's own
+prediction **at the tabled shape** (the same kernels, booked by the same profile, on the same curves), and the
+ratio carries the measurement to DeepSeek-OCR's shapes:
+
+* ``attention ratio`` = measured / predicted decode attention at ``(b, k)``, 8 heads;
+* ``MoE ratio`` = measured / predicted fused experts of the tabled shape at ``b`` tokens;
+* the **composed step** = the profile's step with its attention cores times the attention ratio and its fused
+  MoE kernels times the MoE ratio; every other kernel (the projections, norms, rotary, cache writes, the gate, the
+  shared experts, the dense first layer) keeps the profile's time (the GEMMs among them are checked against
+  aiconfigurator-core in ``reports/validation/portable.md``).
+
+The step error is ``(profile - composed) / composed``: how far the serving model's decode step sits from what vLLM's
+measured kernels give, kernels only (no launch gaps, no host). Where aiconfigurator-core has no ``balanced`` routing
+for a GPU (the A100's older table), its flattest power law is used: fewer experts receive tokens at small batches
+than under the uniform routing the model assumes, so that GPU's MoE ratio there reads low.
+
+Example
+-------
+>>> round(composed_s(total_s=10.0, attention_s=4.0, moe_s=3.0, attention_ratio=1.1, moe_ratio=0.5), 6)
+8.9
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from attrs import define, evolve
+
+from llm_perf_opt.data.hardware import HardwareSpec
+from llm_perf_opt.hardware.portable import time_basis
+from llm_perf_opt.hardware.registry import load_hardware
+from llm_perf_opt.kernels.inventory import KernelRecord
+from llm_perf_opt.kernels.profiles import load_runtime
+from llm_perf_opt.kernels.timing import RuntimeCache
+from llm_perf_opt.validation.aiconfigurator import EXTRACT, load_extract
+from modelmeter.layers.base import BaseLayer
+from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch, DeepseekV2TextConfig
+from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRDecodeStep
+from modelmeter.models.deepseek_ocr.layers.decoder.deepseek_v2_moe import DeepseekV2MoE
+
+PROFILE = "fused"
+"""The runtime profile the serving model times vLLM with."""
+MOE_CLASS = "DeepseekV2MoE"
+FUSED_EXPERTS: frozenset[str] = frozenset(
+    {"moe_align_block_size", "w13_grouped_gemm", "silu_and_mul", "w2_grouped_gemm", "moe_sum"}
+)
+"""The ``fused`` profile's kernels of a MoE layer that vLLM's ``fused_experts`` runs (routing and the shared
+experts' add are outside it)."""
+REPORT = Path("reports/validation/serving-aiconfigurator.md")
+SUMMARY = Path("reports/validation/serving-aiconfigurator.json")
+TARGET_BATCHES = (1, 128)
+"""The decode batches the serving targets cover (``docs/serving.md``)."""
+
+
+def composed_s(*, total_s: float, attention_s: float, moe_s: float, attention_ratio: float, moe_ratio: float) -> float:
+    """The step with its attention and fused-MoE kernels scaled by the measured-over-predicted ratios."""
+    return total_s - attention_s - moe_s + attention_s * attention_ratio + moe_s * moe_ratio
+
+
+def _is_fused_experts(record: KernelRecord) -> bool:
+    return record.layer_class == MOE_CLASS and record.kernel in FUSED_EXPERTS
+
+
+def _is_attention(record: KernelRecord) -> bool:
+    return record.attention_core
+
+
+@define(frozen=True, kw_only=True)
+class StepKernels:
+    """The ``fused`` profile's kernel time of one layer tree on one GPU: in all, in its attention cores and in its
+    fused-MoE kernels (seconds)."""
+
+    total_s: float
+    attention_s: float
+    moe_s: float
+
+
+class _Timer:
+    """The ``fused`` profile's kernel times on one GPU (one :class:`RuntimeCache`)."""
+
+    def __init__(self, spec: HardwareSpec, cache: RuntimeCache) -> None:
+        self.spec, self.cache, self.profile = spec, cache, load_runtime(PROFILE)
+        rates, costs = cache.gpu(spec)
+        self.times = cache.kernel_times(rates, costs)
+
+    def kernels(self, layer: BaseLayer, stage: str) -> StepKernels:
+        inventory = self.cache.inventory(layer, self.profile, stage)
+        total = attention = moe = 0.0
+        for record in inventory.records:
+            seconds = self.times.of(record)[0] * record.calls
+            total += seconds
+            attention += seconds if _is_attention(record) else 0.0
+            moe += seconds if _is_fused_experts(record) else 0.0
+        return StepKernels(total_s=total, attention_s=attention, moe_s=moe)
+
+
+def attention_config(text: DeepseekV2TextConfig, heads: int, head_dim: int) -> DeepseekV2TextConfig:
+    """``text`` with ``heads`` query and key/value heads of ``head_dim`` (a tabled decode-attention shape)."""
+    return evolve(text, hidden_size=heads * head_dim, num_attention_heads=heads, num_key_value_heads=heads)
+
+
+def moe_config(text: DeepseekV2TextConfig, p: dict[str, Any]) -> DeepseekV2TextConfig:
+    """``text`` with a tabled fused-MoE shape's experts (no shared experts; heads of 128 to fit its width)."""
+    heads = p["hidden"] // text.head_dim
+    return evolve(
+        text,
+        hidden_size=p["hidden"],
+        num_attention_heads=heads,
+        num_key_value_heads=heads,
+        moe_intermediate_size=p["intermediate"],
+        n_routed_experts=p["experts"],
+        num_experts_per_tok=p["top_k"],
+        n_shared_experts=0,
+    )
+
+
+@define(frozen=True, kw_only=True)
+class KernelPoint:
+    """One tabled kernel: measured and the profile's predicted seconds."""
+
+    kind: str
+    label: str
+    measured_s: float
+    predicted_s: float
+
+    @property
+    def error_pct(self) -> float:
+        """Signed error of the prediction in percent."""
+        return 100.0 * (self.predicted_s - self.measured_s) / self.measured_s
+
+
+@define(frozen=True, kw_only=True)
+class StepPoint:
+    """One decode step of DeepSeek-OCR: the profile's kernel time and the composed one."""
+
+    batch: int
+    kv_len: int
+    profile: StepKernels
+    attention_ratio: float
+    moe_ratio: float
+
+    @property
+    def composed_s(self) -> float:
+        """The composed step (module docstring)."""
+        p = self.profile
+        return composed_s(
+            total_s=p.total_s,
+            attention_s=p.attention_s,
+            moe_s=p.moe_s,
+            attention_ratio=self.attention_ratio,
+            moe_ratio=self.moe_ratio,
+        )
+
+    @property
+    def error_pct(self) -> float:
+        """Signed error of the profile's step against the composed one, in percent."""
+        return 100.0 * (self.profile.total_s - self.composed_s) / self.composed_s
+
+
+@define(frozen=True, kw_only=True)
+class GpuSteps:
+    """One GPU: its basis, tabled kernels, kernel families and steps."""
+
+    hardware: str
+    basis: str
+    attention_source: str
+    moe_source: str
+    moe_shape: str
+    kernels: tuple[KernelPoint, ...]
+    steps: tuple[StepPoint, ...]
+
+    def stats(self) -> dict[str, float]:
+        """Median and worst absolute errors: of the steps (all, and at the target batches), of each kernel kind."""
+        out: dict[str, float] = {}
+        groups = {
+            "step": [s.error_pct for s in self.steps],
+            "step_target": [s.error_pct for s in self.steps if TARGET_BATCHES[0] <= s.batch <= TARGET_BATCHES[1]],
+            "attention": [k.error_pct for k in self.kernels if k.kind == "attention"],
+            "moe": [k.error_pct for k in self.kernels if k.kind == "moe"],
+        }
+        for name, errors in groups.items():
+            if errors:
+                out[f"{name}_median_abs_error_pct"] = statistics.median(abs(e) for e in errors)
+                out[f"{name}_max_abs_error_pct"] = max(abs(e) for e in errors)
+                out[f"{name}_median_error_pct"] = statistics.median(errors)
+        return out
+
+
+def gpu_steps(data: dict[str, Any], name: str, arch: DeepseekOCRArch, cache: RuntimeCache) -> GpuSteps:
+    """One GPU's comparison (module docstring)."""
+    spec = load_hardware(name)
+    timer = _Timer(spec, cache)
+    text = arch.language
+    entry = data["gpus"][name]
+    kernels: list[KernelPoint] = []
+    attention_ratio: dict[tuple[int, int], float] = {}
+    for p in entry["decode_attention"]:
+        cfg = attention_config(text, p["heads"], p["head_dim"])
+        step = DeepseekOCRDecodeStep(config=cfg, batch=p["batch"], kv_len=p["kv_len"], attention="flash")
+        predicted = timer.kernels(step, "decode").attention_s / cfg.num_hidden_layers
+        measured = p["latency_ms"] * 1e-3
+        attention_ratio[(p["batch"], p["kv_len"])] = measured / predicted
+        label = f"b={p['batch']} kv={p['kv_len']} h={p['heads']}/{p['kv_heads']}x{p['head_dim']}"
+        kernels.append(KernelPoint(kind="attention", label=label, measured_s=measured, predicted_s=predicted))
+    moe_ratio: dict[int, float] = {}
+    for p in entry["moe"]:
+        predicted = timer.kernels(DeepseekV2MoE(config=moe_config(text, p), tokens=p["tokens"]), "decode").moe_s
+        measured = p["latency_ms"] * 1e-3
+        moe_ratio[p["tokens"]] = measured / predicted
+        label = f"tokens={p['tokens']} ({p['distribution']})"
+        kernels.append(KernelPoint(kind="moe", label=label, measured_s=measured, predicted_s=predicted))
+    steps = []
+    for batch, kv_len in sorted(attention_ratio):
+        if batch not in moe_ratio:
+            continue
+        step = DeepseekOCRDecodeStep(config=text, batch=batch, kv_len=kv_len, attention="flash")
+        steps.append(
+            StepPoint(
+                batch=batch,
+                kv_len=kv_len,
+                profile=timer.kernels(step, "decode"),
+                attention_ratio=attention_ratio[(batch, kv_len)],
+                moe_ratio=moe_ratio[batch],
+            )
+        )
+    first = entry["moe"][0] if entry["moe"] else None
+    shape = f"{first['experts']} x {first['hidden']} x {first['intermediate']}, top {first['top_k']}" if first else ""
+    return GpuSteps(
+        hardware=name,
+        basis=time_basis(spec),
+        attention_source=entry["decode_attention"][0]["kernel_source"] if entry["decode_attention"] else "",
+        moe_source=first["kernel_source"] if first else "",
+        moe_shape=shape,
+        kernels=tuple(kernels),
+        steps=tuple(steps),
+    )
+
+
+ROOT = Path(__file__).resolve().parents[3]
+"""The checkout this module reads the extract from by default."""
+
+
+def comparisons(repo: Path = ROOT) -> list[GpuSteps]:
+    """Every GPU of the extract with decode-attention and fused-MoE points."""
+    data = load_extract(repo)
+    arch, cache = DeepseekOCRArch(), RuntimeCache()
+    names = [n for n, e in data["gpus"].items() if e.get("decode_attention") and e.get("moe")]
+    return [gpu_steps(data, name, arch, cache) for name in names]
+
+
+def _pct(value: float) -> str:
+    return f"{value:+.1f} %"
+
+
+def build(repo: Path) -> dict[str, Any]:
+    """The summary (machine-readable) and the comparisons behind the report."""
+    gpus = comparisons(repo)
+    data = load_extract(repo)
+    summary = {
+        "source": data["source"],
+        "profile": PROFILE,
+        "gpus": {
+            g.hardware: {
+                "basis": g.basis,
+                "attention_kernel": g.attention_source,
+                "moe_kernel": g.moe_source,
+                "moe_shape": g.moe_shape,
+                **{k: round(v, 3) for k, v in g.stats().items()},
+            }
+            for g in gpus
+        },
+    }
+    return {"summary": summary, "_gpus": gpus}
+
+
+def render(data: dict[str, Any]) -> str:
+    """The report's Markdown."""
+    gpus: list[GpuSteps] = data["_gpus"]
+    lines = [
+        "# The serving decode step against aiconfigurator-core's measured vLLM kernels",
+        "",
+        f"Generated by `llm_perf_opt.validation.aiconfigurator_steps` (`python -m llm_perf_opt.regen`) from "
+        f"`{EXTRACT.as_posix()}` ({data['summary']['source']}). Do not edit by hand; machine-readable: "
+        f"`{SUMMARY.as_posix()}`.",
+        "",
+        "The serving model times a decode step as the `fused` profile runs it (`llm_perf_opt.serving.steps`). At "
+        "large batches two kernel families take most of it: the decoder's paged flash attention and the routed "
+        "experts' fused MoE kernels, which the profile times on the curves of torch's grouped product (an estimate "
+        "for vLLM's Triton `fused_moe`). NVIDIA's aiconfigurator-core measured both under vLLM at shapes near "
+        "DeepSeek-OCR's. Each tabled latency is set against the profile's prediction at the tabled shape; the "
+        "ratio scales the profile's own attention or MoE time in DeepSeek-OCR's step, and the rest of the step "
+        "keeps the profile's kernels (the module docstring gives the formula). Kernel time only: no launch gaps, "
+        "no host.",
+        "",
+        "| GPU | basis | attention kernel | MoE kernel (shape) | attention: median / worst (signed median) "
+        "| MoE: median / worst (signed median) | step, batch 1-128: median / worst (signed median) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for g in gpus:
+        s = g.stats()
+
+        def cell(name: str, stats: dict[str, float] = s) -> str:
+            return (
+                f"{stats[f'{name}_median_abs_error_pct']:.1f} % / {stats[f'{name}_max_abs_error_pct']:.1f} % "
+                f"({_pct(stats[f'{name}_median_error_pct'])})"
+            )
+
+        lines.append(
+            f"| {g.hardware} | {g.basis} | `{g.attention_source}` | `{g.moe_source}` ({g.moe_shape}) | "
+            f"{cell('attention')} | {cell('moe')} | {cell('step_target')} |"
+        )
+    lines += [
+        "",
+        "A positive error: the profile is slower than vLLM's measured kernels. The MoE rows include prefill-sized "
+        "token counts (up to 8,192); the steps take the MoE ratio at their batch.",
+        "",
+        "## Decode steps, point by point",
+        "",
+    ]
+    for g in gpus:
+        lines += [
+            f"<details><summary>{g.hardware} ({g.basis}): {len(g.steps)} steps</summary>",
+            "",
+            "| batch | keys | profile (ms) | attention ratio | MoE ratio | composed (ms) | profile vs composed |",
+            "|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for st in g.steps:
+            lines.append(
+                f"| {st.batch} | {st.kv_len:,} | {st.profile.total_s * 1e3:.3f} | {st.attention_ratio:.3f} | "
+                f"{st.moe_ratio:.3f} | {st.composed_s * 1e3:.3f} | {_pct(st.error_pct)} |"
+            )
+        lines += ["", "</details>", ""]
+    lines += ["## Tabled kernels, point by point", ""]
+    for g in gpus:
+        lines += [
+            f"<details><summary>{g.hardware} ({g.basis}): {len(g.kernels)} kernels</summary>",
+            "",
+            "| kind | shape | measured (us) | predicted (us) | error |",
+            "|---|---|---:|---:|---:|",
+        ]
+        for k in g.kernels:
+            lines.append(
+                f"| {k.kind} | {k.label} | {k.measured_s * 1e6:.1f} | {k.predicted_s * 1e6:.1f} | {_pct(k.error_pct)} |"
+            )
+        lines += ["", "</details>", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def doc_table(repo: Path = ROOT) -> str:
+    """The per-GPU summary for ``docs/serving.md``: signed kernel medians and the step's errors at batch 1-128."""
+    from llm_perf_opt.visualize.tables import markdown_table
+
+    rows = []
+    for g in comparisons(repo):
+        s = g.stats()
+        rows.append(
+            [
+                g.hardware,
+                g.basis,
+                _pct(s["attention_median_error_pct"]),
+                _pct(s["moe_median_error_pct"]),
+                f"{s['step_target_median_abs_error_pct']:.1f} %",
+                f"{s['step_target_max_abs_error_pct']:.1f} %",
+            ]
+        )
+    header = [
+        "GPU",
+        "basis",
+        "decode attention, signed median",
+        "fused MoE, signed median",
+        "step, batch 1-128: median",
+        "worst",
+    ]
+    return markdown_table(header, rows, align="llrrrr")
+
+
+def outputs(repo: Path) -> dict[Path, str]:
+    """The files this module writes -> their text."""
+    data = build(repo)
+    return {
+        repo / REPORT: render(data),
+        repo / SUMMARY: json.dumps(data["summary"], indent=1, sort_keys=True) + "\n",
+    }
+
+
+def step_at(gpus: Sequence[GpuSteps], hardware: str, batch: int, kv_len: int) -> StepPoint | None:
+    """The step point of ``hardware`` at ``(batch, kv_len)``, if tabled."""
+    for g in gpus:
+        if g.hardware == hardware:
+            return next((s for s in g.steps if (s.batch, s.kv_len) == (batch, kv_len)), None)
+    return None
