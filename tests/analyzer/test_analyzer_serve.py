@@ -47,6 +47,14 @@ def test_a_short_run_writes_its_files(run_cli: Callable[..., CliResult], tmp_pat
     assert "The best 2:" in r.out  # the console lists the best few
 
 
+def test_kernel_data_is_an_input_of_the_run(run_cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    out = tmp_path / "serve"
+    r = run_cli(*SHORT, "--kernel-data", "aiconfigurator", "--no-plots", "--output-dir", out)
+    assert r.code == 0, r.err
+    assert json.loads((out / "summary.json").read_text())["inputs"]["engine"]["kernel_data"] == "aiconfigurator"
+    assert "kernel data `aiconfigurator`" in (out / "report.md").read_text()
+
+
 def test_every_serve_flag_is_in_the_help() -> None:
     text = build_parser().format_help()
     for flag in SERVE_FLAGS.values():
@@ -88,6 +96,9 @@ def test_every_serve_flag_is_in_the_help() -> None:
         (["--model", "deepseek-ocr-2"], ["--model", "deepseek-ocr only", "--mode analytic"]),
         (["--scheduler", "v2"], ["--scheduler", "v0"]),
         (["--host-loop", "fast"], ["--host-loop", "vllm-v0-vendor"]),
+        (["--kernel-data", "measured"], ["--kernel-data", "aiconfigurator"]),
+        (["--kernel-data", "aiconfigurator", "--runtime", "hf-sdpa-graph"], ["--kernel-data", "fused runtime only"]),
+        (["--hardware", "l4,a10g", "--kernel-data", "aiconfigurator"], ["--kernel-data", "for a10g;", "l40s"]),
         (["--max-num-batched-tokens", "4096"], ["--max-num-batched-tokens", "max_model_len (8192)", "v0"]),
     ],
 )

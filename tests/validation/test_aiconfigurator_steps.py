@@ -13,16 +13,17 @@ import pytest
 
 from llm_perf_opt.kernels.profiles import load_runtime
 from llm_perf_opt.kernels.timing import RuntimeCache
-from llm_perf_opt.validation.aiconfigurator import EXTRACT, load_extract
-from llm_perf_opt.validation.aiconfigurator_steps import (
+from llm_perf_opt.serving.kernel_data import (
     FUSED_EXPERTS,
     MOE_CLASS,
     PROFILE,
+    StepKernels,
     attention_config,
-    composed_s,
-    gpu_steps,
+    corrected_s,
     moe_config,
 )
+from llm_perf_opt.validation.aiconfigurator import EXTRACT, load_extract
+from llm_perf_opt.validation.aiconfigurator_steps import gpu_steps
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
 from modelmeter.models.deepseek_ocr.layers.decoder.deepseek_v2_moe import DeepseekV2MoE
 
@@ -42,9 +43,8 @@ def _script() -> ModuleType:
 def test_composed_step_by_hand() -> None:
     # 10 ms in all, 4 ms of attention measured 1.5x slower, 3 ms of MoE measured twice as fast:
     # 10 - 4 - 3 + 6 + 1.5 = 10.5 ms.
-    assert composed_s(total_s=10.0, attention_s=4.0, moe_s=3.0, attention_ratio=1.5, moe_ratio=0.5) == pytest.approx(
-        10.5, rel=1e-15
-    )
+    parts = StepKernels(total_s=10.0, attention_s=4.0, moe_s=3.0)
+    assert corrected_s(10.0, parts, attention_ratio=1.5, moe_ratio=0.5) == pytest.approx(10.5, rel=1e-15)
 
 
 def test_the_fused_profile_books_every_fused_experts_kernel_of_a_moe_layer() -> None:

@@ -28,9 +28,11 @@ from llm_perf_opt.data.hardware import HardwareSpec
 from llm_perf_opt.data.run_manifest import ManifestFile, RunManifest
 from llm_perf_opt.hardware.registry import list_hardware, resolve_hardware
 from llm_perf_opt.kernels.profiles import list_runtimes
-from llm_perf_opt.serving.config import SCHEDULERS, EngineConfig, OutputTokens, PageClass, PageMix
+from llm_perf_opt.serving.config import KERNEL_DATA, SCHEDULERS, EngineConfig, OutputTokens, PageClass, PageMix
 from llm_perf_opt.serving.engine import WorkBudget, WorkExceededError
 from llm_perf_opt.serving.host import HOST_LOOPS
+from llm_perf_opt.serving.kernel_data import PROFILE as KERNEL_PROFILE
+from llm_perf_opt.serving.kernel_data import covered_gpus
 from llm_perf_opt.serving.records import ServeInputs, ServeSummary, Sla
 from llm_perf_opt.serving.search import DEFAULT_LOADS, VENDOR_MAX_CROPS, Evaluator, in_mode, search
 from llm_perf_opt.serving.steps import LINK_GBPS
@@ -73,6 +75,7 @@ SERVE_FLAGS: dict[str, str] = {
     "step_overhead_ms": "--step-overhead-ms",
     "scheduler": "--scheduler",
     "host_loop": "--host-loop",
+    "kernel_data": "--kernel-data",
     "sla_ttft_p90": "--sla-ttft-p90",
     "sla_latency_p90": "--sla-latency-p90",
     "pages_per_day": "--pages-per-day",
@@ -197,6 +200,15 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="the engine's host time per step (docs/serving.md): vllm-v0-vendor (vLLM V0's step plus the "
         "vendor's per-request n-gram processor), vllm-v0, none (GPU time only); default: " + d.host_loop,
+    )
+    g.add_argument(
+        "--kernel-data",
+        choices=KERNEL_DATA,
+        default=None,
+        help="model: the runtime profile's kernel times; aiconfigurator: under --runtime fused, its decode "
+        "attention and fused MoE corrected by vLLM's latencies NVIDIA aiconfigurator-core measured on the GPU or "
+        "one of its compute capability (docs/serving.md; a GPU without them is an error that names those with "
+        "them); default: " + d.kernel_data,
     )
     g.add_argument(
         "--step-overhead-ms",
@@ -382,6 +394,7 @@ def serve_inputs(args: argparse.Namespace) -> tuple[ServeInputs, list[HardwareSp
         "step_overhead_s": None if args.step_overhead_ms is None else args.step_overhead_ms / 1000,
         "scheduler": args.scheduler,
         "host_loop": args.host_loop,
+        "kernel_data": args.kernel_data,
     }
     flag_of = {**SERVE_FLAGS, "preprocess_s_per_page": "--preprocess-seconds", "step_overhead_s": "--step-overhead-ms"}
     given = {k: v for k, v in fields.items() if v is not None}
@@ -393,6 +406,18 @@ def serve_inputs(args: argparse.Namespace) -> tuple[ServeInputs, list[HardwareSp
         name = str(exc).split(":", 1)[0]
         flag = "--max-num-seqs" if "max_num_seqs (" in str(exc) else flag_of.get(name, name)
         raise InputError(f"{flag}: {str(exc).split(': ', 1)[-1]}") from None
+    if engine.kernel_data != "model":
+        if runtime != KERNEL_PROFILE:
+            raise InputError(
+                f"--kernel-data: {engine.kernel_data} corrects the {KERNEL_PROFILE} runtime only, "
+                f"got --runtime {runtime}"
+            )
+        missing = [h.name for h in hardware if h.name not in covered_gpus()]
+        if missing:
+            raise InputError(
+                f"--kernel-data: {engine.kernel_data} has no measurements for {', '.join(missing)}; GPUs with them: "
+                f"{', '.join(covered_gpus())}"
+            )
     modes: tuple[str, ...]
     if args.search_modes is None:
         modes = tuple(dict.fromkeys(c.mode for c, _ in entries))

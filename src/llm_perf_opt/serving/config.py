@@ -36,6 +36,9 @@ from llm_perf_opt.serving.host import DEFAULT_HOST_LOOP, HOST_LOOPS
 from modelmeter.models.deepseek_ocr.workload import RESOLUTION_MODES, OCRWorkload
 
 SCHEDULERS = ("v0", "v1")
+KERNEL_DATA = ("model", "aiconfigurator")
+"""Where a step's kernel times come from: the time model as it is, or corrected by vLLM's measured decode attention
+and fused MoE (:mod:`llm_perf_opt.serving.kernel_data`)."""
 """``EngineConfig.scheduler`` values."""
 
 
@@ -74,6 +77,10 @@ class EngineConfig:
         on all pages starting in the step at once.
     step_overhead_s
         Further host time per step the GPU waits for, beyond ``host_loop``'s (a what-if; 0 unless given).
+    kernel_data
+        ``model``: the runtime profile's kernel times as they are; ``aiconfigurator``: the ``fused`` profile's,
+        with its decode attention and fused MoE corrected by vLLM's latencies that NVIDIA aiconfigurator-core
+        measured on the GPU or one of its compute capability (:mod:`llm_perf_opt.serving.kernel_data`).
 
     Example
     -------
@@ -96,6 +103,7 @@ class EngineConfig:
     scheduler: str = field(default="v0", validator=attrs.validators.in_(SCHEDULERS))
     host_loop: str = field(default=DEFAULT_HOST_LOOP, validator=attrs.validators.in_(tuple(HOST_LOOPS)))
     vision_per_page: bool = field(default=True, validator=attrs.validators.instance_of(bool))
+    kernel_data: str = field(default="model", validator=attrs.validators.in_(KERNEL_DATA))
 
     def __attrs_post_init__(self) -> None:
         if self.max_num_batched_tokens < self.max_num_seqs:

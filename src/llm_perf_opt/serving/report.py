@@ -132,7 +132,7 @@ def report_markdown(summary: ServeSummary, *, best: int = 5, plots: Sequence[str
         f"{e.preprocess_threads} pre-processing threads at {e.preprocess_s_per_page:g} s per page; scheduler "
         f"{e.scheduler}; host loop `{e.host_loop}`"
         + (f" plus {1000 * e.step_overhead_s:g} ms per step" if e.step_overhead_s else "")
-        + f"; vision {'per page' if e.vision_per_page else 'batched'}; tensor parallel "
+        + f"; vision {'per page' if e.vision_per_page else 'batched'}; kernel data `{e.kernel_data}`; tensor parallel "
         f"{', '.join(map(str, s.tensor_parallel))}",
         f"* SLA: {'; '.join(sla) if sla else 'none'}; target: "
         + ("none" if s.target_pages_per_day is None else f"{s.target_pages_per_day:,.0f} pages/day"),

@@ -32,6 +32,10 @@ attention and after the MLP/MoE), each a ring all-reduce::
 ``link_bytes_per_s`` is one direction of the GPU's link (:data:`LINK_GBPS`, half the bidirectional datasheet
 figure). The vision encoder is not split (each replica's first GPU runs it).
 
+Under ``EngineConfig.kernel_data == "aiconfigurator"`` (``fused`` only) every decode step's attention cores and
+fused-MoE kernels, and every prefill step's fused-MoE kernels, are corrected by vLLM's measured latencies
+(:mod:`llm_perf_opt.serving.kernel_data`) before the split.
+
 Example
 -------
 >>> g = Grid1(xs=(1, 3), values=(1.0, 2.0))
@@ -46,10 +50,12 @@ import itertools
 import math
 from collections.abc import Sequence
 
-from attrs import define, field
+from attrs import define, evolve, field
 
 from llm_perf_opt.data.hardware import HardwareSpec
 from llm_perf_opt.serving.config import EngineConfig, PageClass
+from llm_perf_opt.serving.kernel_data import PROFILE as KERNEL_PROFILE
+from llm_perf_opt.serving.kernel_data import KernelRatios, ProfileKernels, covered_gpus, kernel_ratios
 from llm_perf_opt.timing.time_model import RecordingTimeModel, RuntimeTimeModel, TimeModel
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRDecodeStep, DeepseekOCRModel
@@ -214,6 +220,29 @@ def vision_batch_limit(cls: PageClass, config: EngineConfig) -> int:
     return max(1, min(config.max_num_seqs, config.max_num_batched_tokens // cls.image_tokens))
 
 
+class KernelDataError(ValueError):
+    """``kernel_data`` asked for what the GPU or the time model cannot give."""
+
+
+def measured_kernels(
+    hardware: HardwareSpec, timer: TimeModel, config: EngineConfig
+) -> tuple[KernelRatios | None, ProfileKernels | None]:
+    """The ratios and the ``fused`` profile's kernel split a step takes under ``config.kernel_data``
+    (:mod:`llm_perf_opt.serving.kernel_data`); ``(None, None)`` under ``model``."""
+    if config.kernel_data == "model":
+        return None, None
+    inner = timer.inner if isinstance(timer, RecordingTimeModel) else timer
+    if not isinstance(inner, RuntimeTimeModel) or inner.profile.name != KERNEL_PROFILE:
+        raise KernelDataError(f"kernel_data: {config.kernel_data} corrects the {KERNEL_PROFILE!r} runtime only")
+    ratios = kernel_ratios(hardware)
+    if ratios is None:
+        raise KernelDataError(
+            f"kernel_data: {config.kernel_data} has no measurements for {hardware.name} (compute capability "
+            f"{hardware.compute_capability}); GPUs with them: {', '.join(covered_gpus())}"
+        )
+    return ratios, ProfileKernels(hardware, inner.cache)
+
+
 def build_step_times(
     arch: DeepseekOCRArch,
     hardware: HardwareSpec,
@@ -240,12 +269,22 @@ def build_step_times(
     )
     tokens = (1, *sorted(set(tokens)))
 
+    ratios, measured = measured_kernels(hardware, timer, config)
+
     def decode_at(b: int, k: int) -> float:
-        return split(decode_step_s(arch, hardware, timer, batch=b, kv_len=k), b)
+        seconds = decode_step_s(arch, hardware, timer, batch=b, kv_len=k)
+        if ratios is not None and measured is not None:
+            step = DeepseekOCRDecodeStep(config=text, batch=b, kv_len=k, attention=attention)
+            seconds = ratios.corrected_s(seconds, measured.kernels(step, "decode"), tokens=b, batch=b, keys=k)
+        return split(seconds, b)
 
     def body_at(q: int, k: int) -> float:
         layer = DeepseekV2Model(config=text, batch=1, q_len=q, kv_len=max(q, k), attention=attention)
-        return split(timer.layer_wall_s(layer, hardware, "prefill"), q)
+        seconds = timer.layer_wall_s(layer, hardware, "prefill")
+        if ratios is not None and measured is not None:  # prefill attention is not in the extract: MoE only
+            parts = evolve(measured.kernels(layer, "prefill"), attention_s=0.0)
+            seconds = ratios.corrected_s(seconds, parts, tokens=q, batch=1, keys=max(q, k))
+        return split(seconds, q)
 
     head = tuple(timer.layer_wall_s(LMHead(config=text, tokens=n), hardware, "lm_head") / t for n in batches)
     vision = []

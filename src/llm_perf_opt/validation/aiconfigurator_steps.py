@@ -21,6 +21,9 @@ ratio carries the measurement to DeepSeek-OCR's shapes:
   shared experts, the dense first layer) keeps the profile's time (the GEMMs among them are checked against
   aiconfigurator-core in ``reports/validation/portable.md``).
 
+The ratios and the correction are :mod:`llm_perf_opt.serving.kernel_data`'s, which ``--mode serve --kernel-data
+aiconfigurator`` applies to every engine step; this report shows, at the tabled points, how much that changes.
+
 The step error is ``(profile - composed) / composed``: how far the serving model's decode step sits from what vLLM's
 measured kernels give, kernels only (no launch gaps, no host). Where aiconfigurator-core has no ``balanced`` routing
 for a GPU (the A100's older table), its flattest power law is used: fewer experts receive tokens at small batches
@@ -28,7 +31,8 @@ than under the uniform routing the model assumes, so that GPU's MoE ratio there 
 
 Example
 -------
->>> round(composed_s(total_s=10.0, attention_s=4.0, moe_s=3.0, attention_ratio=1.1, moe_ratio=0.5), 6)
+>>> StepPoint(batch=1, kv_len=512, profile=StepKernels(total_s=10.0, attention_s=4.0, moe_s=3.0),
+...           attention_ratio=1.1, moe_ratio=0.5).composed_s
 8.9
 """
 
@@ -40,109 +44,28 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from attrs import define, evolve
+from attrs import define
 
-from llm_perf_opt.data.hardware import HardwareSpec
 from llm_perf_opt.hardware.portable import BF16_BYTES, time_basis
 from llm_perf_opt.hardware.registry import load_hardware
-from llm_perf_opt.kernels.inventory import KernelRecord
-from llm_perf_opt.kernels.profiles import load_runtime
 from llm_perf_opt.kernels.timing import RuntimeCache
-from llm_perf_opt.validation.aiconfigurator import EXTRACT, load_extract
-from modelmeter.layers.base import BaseLayer
-from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch, DeepseekV2TextConfig
-from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRDecodeStep
-from modelmeter.models.deepseek_ocr.layers.decoder.deepseek_v2_moe import DeepseekV2MoE
-
-PROFILE = "fused"
-"""The runtime profile the serving model times vLLM with."""
-MOE_CLASS = "DeepseekV2MoE"
-FUSED_EXPERTS: frozenset[str] = frozenset(
-    {"moe_align_block_size", "w13_grouped_gemm", "silu_and_mul", "w2_grouped_gemm", "moe_sum"}
+from llm_perf_opt.serving.kernel_data import (
+    PROFILE,
+    KernelPoint,
+    ProfileKernels,
+    StepKernels,
+    corrected_s,
+    measured_kernels,
+    ratios_of,
 )
-"""The ``fused`` profile's kernels of a MoE layer that vLLM's ``fused_experts`` runs (routing and the shared
-experts' add are outside it)."""
+from llm_perf_opt.validation.aiconfigurator import EXTRACT, load_extract
+from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
+from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRDecodeStep
+
 REPORT = Path("reports/validation/serving-aiconfigurator.md")
 SUMMARY = Path("reports/validation/serving-aiconfigurator.json")
 TARGET_BATCHES = (1, 128)
 """The decode batches the serving targets cover (``docs/serving.md``)."""
-
-
-def composed_s(*, total_s: float, attention_s: float, moe_s: float, attention_ratio: float, moe_ratio: float) -> float:
-    """The step with its attention and fused-MoE kernels scaled by the measured-over-predicted ratios."""
-    return total_s - attention_s - moe_s + attention_s * attention_ratio + moe_s * moe_ratio
-
-
-def _is_fused_experts(record: KernelRecord) -> bool:
-    return record.layer_class == MOE_CLASS and record.kernel in FUSED_EXPERTS
-
-
-def _is_attention(record: KernelRecord) -> bool:
-    return record.attention_core
-
-
-@define(frozen=True, kw_only=True)
-class StepKernels:
-    """The ``fused`` profile's kernel time of one layer tree on one GPU: in all, in its attention cores and in its
-    fused-MoE kernels (seconds)."""
-
-    total_s: float
-    attention_s: float
-    moe_s: float
-
-
-class _Timer:
-    """The ``fused`` profile's kernel times on one GPU (one :class:`RuntimeCache`)."""
-
-    def __init__(self, spec: HardwareSpec, cache: RuntimeCache) -> None:
-        self.spec, self.cache, self.profile = spec, cache, load_runtime(PROFILE)
-        rates, costs = cache.gpu(spec)
-        self.times = cache.kernel_times(rates, costs)
-
-    def kernels(self, layer: BaseLayer, stage: str) -> StepKernels:
-        inventory = self.cache.inventory(layer, self.profile, stage)
-        total = attention = moe = 0.0
-        for record in inventory.records:
-            seconds = self.times.of(record)[0] * record.calls
-            total += seconds
-            attention += seconds if _is_attention(record) else 0.0
-            moe += seconds if _is_fused_experts(record) else 0.0
-        return StepKernels(total_s=total, attention_s=attention, moe_s=moe)
-
-
-def attention_config(text: DeepseekV2TextConfig, heads: int, head_dim: int) -> DeepseekV2TextConfig:
-    """``text`` with ``heads`` query and key/value heads of ``head_dim`` (a tabled decode-attention shape)."""
-    return evolve(text, hidden_size=heads * head_dim, num_attention_heads=heads, num_key_value_heads=heads)
-
-
-def moe_config(text: DeepseekV2TextConfig, p: dict[str, Any]) -> DeepseekV2TextConfig:
-    """``text`` with a tabled fused-MoE shape's experts (no shared experts; heads of 128 to fit its width)."""
-    heads = p["hidden"] // text.head_dim
-    return evolve(
-        text,
-        hidden_size=p["hidden"],
-        num_attention_heads=heads,
-        num_key_value_heads=heads,
-        moe_intermediate_size=p["intermediate"],
-        n_routed_experts=p["experts"],
-        num_experts_per_tok=p["top_k"],
-        n_shared_experts=0,
-    )
-
-
-@define(frozen=True, kw_only=True)
-class KernelPoint:
-    """One tabled kernel: measured and the profile's predicted seconds."""
-
-    kind: str
-    label: str
-    measured_s: float
-    predicted_s: float
-
-    @property
-    def error_pct(self) -> float:
-        """Signed error of the prediction in percent."""
-        return 100.0 * (self.predicted_s - self.measured_s) / self.measured_s
 
 
 @define(frozen=True, kw_only=True)
@@ -158,13 +81,8 @@ class StepPoint:
     @property
     def composed_s(self) -> float:
         """The composed step (module docstring)."""
-        p = self.profile
-        return composed_s(
-            total_s=p.total_s,
-            attention_s=p.attention_s,
-            moe_s=p.moe_s,
-            attention_ratio=self.attention_ratio,
-            moe_ratio=self.moe_ratio,
+        return corrected_s(
+            self.profile.total_s, self.profile, attention_ratio=self.attention_ratio, moe_ratio=self.moe_ratio
         )
 
     @property
@@ -209,38 +127,23 @@ class GpuSteps:
 def gpu_steps(data: dict[str, Any], name: str, arch: DeepseekOCRArch, cache: RuntimeCache) -> GpuSteps:
     """One GPU's comparison (module docstring)."""
     spec = load_hardware(name)
-    timer = _Timer(spec, cache)
-    text = arch.language
+    kernels = ProfileKernels(spec, cache)
     entry = data["gpus"][name]
-    kernels: list[KernelPoint] = []
-    attention_ratio: dict[tuple[int, int], float] = {}
-    for p in entry["decode_attention"]:
-        cfg = attention_config(text, p["heads"], p["head_dim"])
-        step = DeepseekOCRDecodeStep(config=cfg, batch=p["batch"], kv_len=p["kv_len"], attention="flash")
-        predicted = timer.kernels(step, "decode").attention_s / cfg.num_hidden_layers
-        measured = p["latency_ms"] * 1e-3
-        attention_ratio[(p["batch"], p["kv_len"])] = measured / predicted
-        label = f"b={p['batch']} kv={p['kv_len']} h={p['heads']}/{p['kv_heads']}x{p['head_dim']}"
-        kernels.append(KernelPoint(kind="attention", label=label, measured_s=measured, predicted_s=predicted))
-    moe_ratio: dict[int, float] = {}
-    for p in entry["moe"]:
-        predicted = timer.kernels(DeepseekV2MoE(config=moe_config(text, p), tokens=p["tokens"]), "decode").moe_s
-        measured = p["latency_ms"] * 1e-3
-        moe_ratio[p["tokens"]] = measured / predicted
-        label = f"tokens={p['tokens']} ({p['distribution']})"
-        kernels.append(KernelPoint(kind="moe", label=label, measured_s=measured, predicted_s=predicted))
+    points = measured_kernels(entry, kernels, arch.language)
+    ratios = ratios_of(points, name)
+    tokens = {p.key[0] for p in points if p.kind == "moe"}
     steps = []
-    for batch, kv_len in sorted(attention_ratio):
-        if batch not in moe_ratio:
+    for batch, kv_len in sorted(p.key for p in points if p.kind == "attention"):
+        if batch not in tokens:
             continue
-        step = DeepseekOCRDecodeStep(config=text, batch=batch, kv_len=kv_len, attention="flash")
+        step = DeepseekOCRDecodeStep(config=arch.language, batch=batch, kv_len=kv_len, attention="flash")
         steps.append(
             StepPoint(
                 batch=batch,
                 kv_len=kv_len,
-                profile=timer.kernels(step, "decode"),
-                attention_ratio=attention_ratio[(batch, kv_len)],
-                moe_ratio=moe_ratio[batch],
+                profile=kernels.kernels(step, "decode"),
+                attention_ratio=ratios.attention_at(batch, kv_len),
+                moe_ratio=ratios.moe_at(batch),
             )
         )
     first = entry["moe"][0] if entry["moe"] else None
@@ -254,7 +157,7 @@ def gpu_steps(data: dict[str, Any], name: str, arch: DeepseekOCRArch, cache: Run
         moe_shape=shape,
         moe_one_token_bytes=one_token,
         l2_bytes=round(spec.l2_cache_mb.value * 1e6) if spec.l2_cache_mb is not None else None,
-        kernels=tuple(kernels),
+        kernels=tuple(points),
         steps=tuple(steps),
     )
 
