@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from attrs import evolve
 
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.serving.config import EngineConfig, PageClass
@@ -30,6 +31,8 @@ def test_a_gpu_takes_its_own_measurements_else_those_of_its_compute_capability()
     assert partner(load_hardware("h100-pcie")) == "h100-sxm"  # 9.0: h100-sxm and h200, the first by name
     assert partner(load_hardware("l4")) == "l40s"  # 8.9
     assert partner(load_hardware("a10g")) is None  # 8.6: aiconfigurator-core measured no Ampere GA10x
+    # an entry of the user's (another name, e.g. loaded from a file) goes by its compute capability
+    assert partner(evolve(load_hardware("a100-40gb"), name="my-a100")) == "a100-80gb"
 
 
 def test_ratios_interpolate_in_logarithms_and_hold_at_the_edges() -> None:

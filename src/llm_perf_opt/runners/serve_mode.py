@@ -32,7 +32,7 @@ from llm_perf_opt.serving.config import KERNEL_DATA, SCHEDULERS, EngineConfig, O
 from llm_perf_opt.serving.engine import WorkBudget, WorkExceededError
 from llm_perf_opt.serving.host import HOST_LOOPS
 from llm_perf_opt.serving.kernel_data import PROFILE as KERNEL_PROFILE
-from llm_perf_opt.serving.kernel_data import covered_gpus
+from llm_perf_opt.serving.kernel_data import covered_gpus, partner
 from llm_perf_opt.serving.records import ServeInputs, ServeSummary, Sla
 from llm_perf_opt.serving.search import DEFAULT_LOADS, VENDOR_MAX_CROPS, Evaluator, in_mode, search
 from llm_perf_opt.serving.steps import LINK_GBPS
@@ -412,7 +412,7 @@ def serve_inputs(args: argparse.Namespace) -> tuple[ServeInputs, list[HardwareSp
                 f"--kernel-data: {engine.kernel_data} corrects the {KERNEL_PROFILE} runtime only, "
                 f"got --runtime {runtime}"
             )
-        missing = [h.name for h in hardware if h.name not in covered_gpus()]
+        missing = [h.name for h in hardware if partner(h) is None]
         if missing:
             raise InputError(
                 f"--kernel-data: {engine.kernel_data} has no measurements for {', '.join(missing)}; GPUs with them: "

@@ -261,8 +261,10 @@ def _ratios(source: str) -> KernelRatios:
     return ratios_of(points, source)
 
 
+@functools.cache
 def covered_gpus() -> tuple[str, ...]:
-    """The extract's GPUs with measurements, and every packaged entry of their compute capabilities."""
+    """The packaged hardware entries that take ratios: the extract's GPUs with measurements, and every entry of
+    their compute capabilities (an entry loaded from a file takes them by its compute capability too)."""
     return tuple(n for n in list_hardware() if partner(load_hardware(n)) is not None)
 
 
