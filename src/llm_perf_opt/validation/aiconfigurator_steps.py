@@ -55,10 +55,11 @@ from llm_perf_opt.serving.kernel_data import (
     ProfileKernels,
     StepKernels,
     corrected_s,
+    load_extract,
     measured_kernels,
     ratios_of,
 )
-from llm_perf_opt.validation.aiconfigurator import EXTRACT, load_extract
+from llm_perf_opt.validation.aiconfigurator import EXTRACT
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRDecodeStep
 
@@ -162,13 +163,9 @@ def gpu_steps(data: dict[str, Any], name: str, arch: DeepseekOCRArch, cache: Run
     )
 
 
-ROOT = Path(__file__).resolve().parents[3]
-"""The checkout this module reads the extract from by default."""
-
-
-def comparisons(repo: Path = ROOT) -> list[GpuSteps]:
-    """Every GPU of the extract with decode-attention and fused-MoE points."""
-    data = load_extract(repo)
+def comparisons() -> list[GpuSteps]:
+    """Every GPU of the packaged extract (the checkout's ``EXTRACT``) with decode-attention and fused-MoE points."""
+    data = load_extract()
     arch, cache = DeepseekOCRArch(), RuntimeCache()
     names = [n for n, e in data["gpus"].items() if e.get("decode_attention") and e.get("moe")]
     return [gpu_steps(data, name, arch, cache) for name in names]
@@ -178,10 +175,10 @@ def _pct(value: float) -> str:
     return f"{value:+.1f} %"
 
 
-def build(repo: Path) -> dict[str, Any]:
+def build() -> dict[str, Any]:
     """The summary (machine-readable) and the comparisons behind the report."""
-    gpus = comparisons(repo)
-    data = load_extract(repo)
+    gpus = comparisons()
+    data = load_extract()
     summary = {
         "source": data["source"],
         "profile": PROFILE,
@@ -291,12 +288,12 @@ def render(data: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def doc_table(repo: Path = ROOT) -> str:
+def doc_table() -> str:
     """The per-GPU summary for ``docs/serving.md``: signed kernel medians and the step's errors at batch 1-128."""
     from llm_perf_opt.visualize.tables import markdown_table
 
     rows = []
-    for g in comparisons(repo):
+    for g in comparisons():
         s = g.stats()
         rows.append(
             [
@@ -321,7 +318,7 @@ def doc_table(repo: Path = ROOT) -> str:
 
 def outputs(repo: Path) -> dict[Path, str]:
     """The files this module writes -> their text."""
-    data = build(repo)
+    data = build()
     return {
         repo / REPORT: render(data),
         repo / SUMMARY: json.dumps(data["summary"], indent=1, sort_keys=True) + "\n",

@@ -279,17 +279,17 @@ def renderers(repo: Path) -> dict[str, Callable[[], str]]:
         "serving-bench": lambda: serving_bench_table(repo / "reports" / "bench" / "serving.json"),
         "serving-host-constants": lambda: serving_host_table(repo / "reports" / "bench" / "engine_host.json"),
         "serving-steps-validation": lambda: serving_steps_table(repo),
-        "serving-aiconfigurator": lambda: aiconfigurator_steps_table(repo),
+        "serving-aiconfigurator": aiconfigurator_steps_table,
         "http-limits": http_limits,
         "http-bench-table": lambda: http_bench_table(repo / "reports" / "bench" / "http.json"),
     }
 
 
-def aiconfigurator_steps_table(repo: Path) -> str:
-    """The serving decode step against aiconfigurator-core's measured vLLM kernels, per GPU."""
+def aiconfigurator_steps_table() -> str:
+    """The serving decode step against aiconfigurator-core's measured vLLM kernels, per GPU (packaged extract)."""
     from llm_perf_opt.validation.aiconfigurator_steps import doc_table
 
-    return doc_table(repo)
+    return doc_table()
 
 
 def vendor_summary(repo: Path) -> str:
