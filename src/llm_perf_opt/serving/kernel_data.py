@@ -11,7 +11,7 @@ keys; ``fused_experts`` of 128 experts of 2,048 x 768, top 8, at 1 to 8,192 toke
 
 **Ratios.** At each tabled point, ``ratio = measured / predicted``, the prediction being the ``fused`` profile's
 own kernels for the tabled shape (the attention cores of a decode step of that shape, per layer; the fused-MoE
-kernels of a MoE layer of that shape) on the measured GPU's curves. A ratio is the measured kernel's speed against
+kernels of a MoE layer of that shape) on the measured GPU's curves. A ratio is the measured kernel's time over
 the profile's estimate of it, with the shape and the GPU's datasheet already in the estimate.
 
 **Correction** (``--kernel-data aiconfigurator``): a step's time under ``fused`` plus its attention cores' kernel
