@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from modelmeter.layers import Linear
+from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRModel
 from modelmeter.models.deepseek_ocr.workload import OCRWorkload
 
@@ -202,7 +203,7 @@ def decode_attention_points(root: Path, gpu: str) -> tuple[str, list[dict[str, A
 def nearest_moe_shape(shapes: Sequence[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
     """The ``(hidden, intermediate, experts, top_k)`` of ``shapes`` nearest DeepSeek-OCR's routed experts (sum of
     the four log distances; ties to the smaller)."""
-    text = DeepseekOCRModel(workload=OCRWorkload(crop_grid=(2, 2), max_new_tokens=2)).arch.language
+    text = DeepseekOCRArch().language
     ours = (text.hidden_size, text.moe_intermediate_size, text.n_routed_experts, text.num_experts_per_tok)
     return min(shapes, key=lambda s: (sum(abs(math.log(a / b)) for a, b in zip(s, ours, strict=True)), s))
 

@@ -98,7 +98,10 @@ def test_every_serve_flag_is_in_the_help() -> None:
         (["--host-loop", "fast"], ["--host-loop", "vllm-v0-vendor"]),
         (["--kernel-data", "measured"], ["--kernel-data", "aiconfigurator"]),
         (["--kernel-data", "aiconfigurator", "--runtime", "hf-sdpa-graph"], ["--kernel-data", "fused runtime only"]),
-        (["--hardware", "l4,a10g", "--kernel-data", "aiconfigurator"], ["--kernel-data", "for a10g;", "l40s"]),
+        (
+            ["--hardware", "l4,a10g", "--kernel-data", "aiconfigurator"],
+            ["--kernel-data", "for a10g (compute capability 8.6);", "l40s"],
+        ),
         (["--max-num-batched-tokens", "4096"], ["--max-num-batched-tokens", "max_model_len (8192)", "v0"]),
     ],
 )

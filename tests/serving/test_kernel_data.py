@@ -7,18 +7,19 @@ from typing import Any
 import pytest
 from attrs import evolve
 
+from llm_perf_opt.hardware.portable import aiconfigurator_extract
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.serving.config import EngineConfig, PageClass
 from llm_perf_opt.serving.kernel_data import (
+    KernelDataError,
     KernelRatios,
     ProfileKernels,
     attention_config,
     kernel_ratios,
-    load_extract,
     moe_config,
     partner,
 )
-from llm_perf_opt.serving.steps import KernelDataError, build_step_times, decode_step_s
+from llm_perf_opt.serving.steps import build_step_times, decode_step_s
 from llm_perf_opt.timing.time_model import time_model
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRDecodeStep
@@ -56,7 +57,7 @@ def test_the_decode_grid_is_the_fused_step_with_its_two_families_rescaled() -> N
     page = PageClass(mode="base")
     plain = build_step_times(arch, spec, timer, [page], EngineConfig(max_num_seqs=128))
     fixed = build_step_times(arch, spec, timer, [page], EngineConfig(max_num_seqs=128, kernel_data="aiconfigurator"))
-    gpu = load_extract()["gpus"]["h200"]
+    gpu = aiconfigurator_extract()["gpus"]["h200"]
     (attention,) = [p for p in gpu["decode_attention"] if (p["batch"], p["kv_len"]) == (128, 1024)]
     (moe,) = [p for p in gpu["moe"] if p["tokens"] == 128]
     ratios = kernel_ratios(spec)
@@ -94,7 +95,7 @@ def _h200_moe_s(p: dict[str, Any]) -> float:
 def test_kernel_data_needs_the_fused_profile_and_a_measured_architecture() -> None:
     arch, page = DeepseekOCRArch(), [PageClass(mode="base")]
     config = EngineConfig(max_num_seqs=8, kernel_data="aiconfigurator")
-    with pytest.raises(KernelDataError, match="'fused' runtime only"):
+    with pytest.raises(KernelDataError, match="the fused runtime only, got hf-sdpa-graph"):
         build_step_times(arch, load_hardware("h200"), time_model("hf-sdpa-graph"), page, config)
     with pytest.raises(KernelDataError, match="no measurements for a10g"):
         build_step_times(arch, load_hardware("a10g"), time_model("fused"), page, config)

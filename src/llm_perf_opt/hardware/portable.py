@@ -69,6 +69,7 @@ import json
 import math
 import statistics
 from collections.abc import Sequence
+from typing import Any
 
 from attrs import define, evolve, field
 
@@ -449,9 +450,16 @@ def _gemm_seconds(curves: KernelCurves, m: int, n: int, k: int) -> tuple[float, 
 
 
 @functools.cache
+def aiconfigurator_extract() -> dict[str, Any]:
+    """The packaged aiconfigurator-core extract (:data:`AIC_EXTRACT`), read once; callers must not modify it."""
+    data: dict[str, Any] = json.loads((conf_dir("aiconfigurator") / AIC_EXTRACT).read_text(encoding="utf-8"))
+    return data
+
+
+@functools.cache
 def aiconfigurator_gemms() -> dict[str, tuple[tuple[int, int, int, float], ...]]:
     """``hardware name -> ((m, n, k, seconds), ...)``: aiconfigurator-core's measured bf16 GEMMs (packaged)."""
-    data = json.loads((conf_dir("aiconfigurator") / AIC_EXTRACT).read_text(encoding="utf-8"))
+    data = aiconfigurator_extract()
     return {
         name: tuple((p["m"], p["n"], p["k"], p["latency_ms"] * 1e-3) for p in gpu["gemm"])
         for name, gpu in data["gpus"].items()

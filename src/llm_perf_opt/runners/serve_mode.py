@@ -31,8 +31,7 @@ from llm_perf_opt.kernels.profiles import list_runtimes
 from llm_perf_opt.serving.config import KERNEL_DATA, SCHEDULERS, EngineConfig, OutputTokens, PageClass, PageMix
 from llm_perf_opt.serving.engine import WorkBudget, WorkExceededError
 from llm_perf_opt.serving.host import HOST_LOOPS
-from llm_perf_opt.serving.kernel_data import PROFILE as KERNEL_PROFILE
-from llm_perf_opt.serving.kernel_data import covered_gpus, partner
+from llm_perf_opt.serving.kernel_data import KernelDataError, check_kernel_data
 from llm_perf_opt.serving.records import ServeInputs, ServeSummary, Sla
 from llm_perf_opt.serving.search import DEFAULT_LOADS, VENDOR_MAX_CROPS, Evaluator, in_mode, search
 from llm_perf_opt.serving.steps import LINK_GBPS
@@ -407,17 +406,11 @@ def serve_inputs(args: argparse.Namespace) -> tuple[ServeInputs, list[HardwareSp
         flag = "--max-num-seqs" if "max_num_seqs (" in str(exc) else flag_of.get(name, name)
         raise InputError(f"{flag}: {str(exc).split(': ', 1)[-1]}") from None
     if engine.kernel_data != "model":
-        if runtime != KERNEL_PROFILE:
-            raise InputError(
-                f"--kernel-data: {engine.kernel_data} corrects the {KERNEL_PROFILE} runtime only, "
-                f"got --runtime {runtime}"
-            )
-        missing = [h.name for h in hardware if partner(h) is None]
-        if missing:
-            raise InputError(
-                f"--kernel-data: {engine.kernel_data} has no measurements for {', '.join(missing)}; GPUs with them: "
-                f"{', '.join(covered_gpus())}"
-            )
+        for spec in hardware:
+            try:
+                check_kernel_data(runtime, spec)  # the packaged profile by name, not a file
+            except KernelDataError as exc:
+                raise InputError(f"--kernel-data: {str(exc).removeprefix('kernel_data: ')}") from None
     modes: tuple[str, ...]
     if args.search_modes is None:
         modes = tuple(dict.fromkeys(c.mode for c, _ in entries))

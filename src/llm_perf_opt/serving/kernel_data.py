@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import json
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -48,11 +47,11 @@ from typing import Any
 from attrs import define, evolve
 
 from llm_perf_opt.data.hardware import HardwareSpec
+from llm_perf_opt.hardware.portable import aiconfigurator_extract
 from llm_perf_opt.hardware.registry import list_hardware, load_hardware
 from llm_perf_opt.kernels.inventory import KernelRecord
 from llm_perf_opt.kernels.profiles import load_runtime
 from llm_perf_opt.kernels.timing import RuntimeCache
-from llm_perf_opt.utils.packaged_defaults import conf_dir
 from modelmeter.layers.base import BaseLayer
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch, DeepseekV2TextConfig
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRDecodeStep
@@ -66,14 +65,6 @@ FUSED_EXPERTS: frozenset[str] = frozenset(
 )
 """The ``fused`` profile's kernels of a MoE layer that vLLM's ``fused_experts`` runs (the routing and the shared
 experts' add are outside it)."""
-EXTRACT_FILE = "points.json"
-
-
-@functools.cache
-def load_extract() -> dict[str, Any]:
-    """The packaged aiconfigurator-core extract."""
-    data: dict[str, Any] = json.loads((conf_dir("aiconfigurator") / EXTRACT_FILE).read_text(encoding="utf-8"))
-    return data
 
 
 @define(frozen=True, kw_only=True)
@@ -222,12 +213,6 @@ class KernelRatios:
         """The fused-MoE ratio at ``tokens`` tokens (1 without MoE points)."""
         return _log_interp(self.moe_points, tokens) if self.moe_points else 1.0
 
-    def corrected_s(self, seconds: float, parts: StepKernels, *, tokens: float, batch: float, keys: float) -> float:
-        """``seconds`` (a step under ``fused``) with ``parts``' attention and fused-MoE kernels corrected
-        (module docstring); ``batch`` and ``keys`` place the attention, ``tokens`` the MoE."""
-        attention = self.attention_at(batch, keys) if parts.attention_s else 1.0
-        return corrected_s(seconds, parts, attention_ratio=attention, moe_ratio=self.moe_at(tokens))
-
 
 def ratios_of(points: Sequence[KernelPoint], source: str) -> KernelRatios:
     """The ratios of one GPU's measured points."""
@@ -246,7 +231,7 @@ def ratios_of(points: Sequence[KernelPoint], source: str) -> KernelRatios:
 def partner(spec: HardwareSpec, data: dict[str, Any] | None = None) -> str | None:
     """The extract's GPU whose ratios ``spec`` takes: itself, else the first by name of the same compute
     capability, else ``None``."""
-    gpus = (load_extract() if data is None else data)["gpus"]
+    gpus = (aiconfigurator_extract() if data is None else data)["gpus"]
     usable = sorted(n for n, e in gpus.items() if e.get("decode_attention") or e.get("moe"))
     if spec.name in usable:
         return spec.name
@@ -257,7 +242,9 @@ def partner(spec: HardwareSpec, data: dict[str, Any] | None = None) -> str | Non
 @functools.cache
 def _ratios(source: str) -> KernelRatios:
     spec = load_hardware(source)
-    points = measured_kernels(load_extract()["gpus"][source], ProfileKernels(spec), DeepseekOCRArch().language)
+    points = measured_kernels(
+        aiconfigurator_extract()["gpus"][source], ProfileKernels(spec), DeepseekOCRArch().language
+    )
     return ratios_of(points, source)
 
 
@@ -272,3 +259,47 @@ def kernel_ratios(spec: HardwareSpec) -> KernelRatios | None:
     """The ratios ``spec`` takes (:func:`partner`), ``None`` when none."""
     source = partner(spec)
     return None if source is None else _ratios(source)
+
+
+class KernelDataError(ValueError):
+    """The ratios were asked for under another runtime profile or on a GPU of an unmeasured architecture."""
+
+
+def check_kernel_data(profile: str, spec: HardwareSpec) -> KernelRatios:
+    """The ratios ``spec`` takes under the runtime profile named ``profile``; :class:`KernelDataError` (one line,
+    ``kernel_data: ...``) when they do not apply: another profile, or no measured GPU of ``spec``'s compute
+    capability."""
+    if profile != PROFILE:
+        raise KernelDataError(f"kernel_data: aiconfigurator corrects the {PROFILE} runtime only, got {profile}")
+    ratios = kernel_ratios(spec)
+    if ratios is None:
+        raise KernelDataError(
+            f"kernel_data: aiconfigurator has no measurements for {spec.name} (compute capability "
+            f"{spec.compute_capability}); GPUs with them: {', '.join(covered_gpus())}"
+        )
+    return ratios
+
+
+class StepCorrection:
+    """The correction of one GPU's engine steps (module docstring): its ratios and the ``fused`` profile's kernel
+    split of each step, through the caller's :class:`RuntimeCache`."""
+
+    def __init__(self, ratios: KernelRatios, spec: HardwareSpec, cache: RuntimeCache | None = None) -> None:
+        self.ratios, self.kernels = ratios, ProfileKernels(spec, cache)
+
+    def decode_s(self, seconds: float, step: DeepseekOCRDecodeStep) -> float:
+        """``seconds``, a decode step's time, with its attention and fused-MoE kernels corrected at its batch and
+        keys."""
+        r = self.ratios
+        return corrected_s(
+            seconds,
+            self.kernels.kernels(step, "decode"),
+            attention_ratio=r.attention_at(step.batch, step.kv_len),
+            moe_ratio=r.moe_at(step.batch),
+        )
+
+    def prefill_s(self, seconds: float, layer: BaseLayer, tokens: int) -> float:
+        """``seconds``, a step of ``tokens`` tokens with prefill (``layer``, run as ``prefill``), with its
+        fused-MoE kernels corrected at ``tokens`` (its attention is prefill attention, not in the extract)."""
+        parts = self.kernels.kernels(layer, "prefill")
+        return corrected_s(seconds, parts, attention_ratio=1.0, moe_ratio=self.ratios.moe_at(tokens))

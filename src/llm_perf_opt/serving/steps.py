@@ -50,12 +50,11 @@ import itertools
 import math
 from collections.abc import Sequence
 
-from attrs import define, evolve, field
+from attrs import define, field
 
 from llm_perf_opt.data.hardware import HardwareSpec
 from llm_perf_opt.serving.config import EngineConfig, PageClass
-from llm_perf_opt.serving.kernel_data import PROFILE as KERNEL_PROFILE
-from llm_perf_opt.serving.kernel_data import KernelRatios, ProfileKernels, covered_gpus, kernel_ratios
+from llm_perf_opt.serving.kernel_data import StepCorrection, check_kernel_data
 from llm_perf_opt.timing.time_model import RecordingTimeModel, RuntimeTimeModel, TimeModel
 from modelmeter.models.deepseek_ocr.config import DeepseekOCRArch
 from modelmeter.models.deepseek_ocr.layers.core import DeepseekOCRDecodeStep, DeepseekOCRModel
@@ -220,27 +219,14 @@ def vision_batch_limit(cls: PageClass, config: EngineConfig) -> int:
     return max(1, min(config.max_num_seqs, config.max_num_batched_tokens // cls.image_tokens))
 
 
-class KernelDataError(ValueError):
-    """``kernel_data`` asked for what the GPU or the time model cannot give."""
-
-
-def measured_kernels(
-    hardware: HardwareSpec, timer: TimeModel, config: EngineConfig
-) -> tuple[KernelRatios | None, ProfileKernels | None]:
-    """The ratios and the ``fused`` profile's kernel split a step takes under ``config.kernel_data``
-    (:mod:`llm_perf_opt.serving.kernel_data`); ``(None, None)`` under ``model``."""
+def step_correction(hardware: HardwareSpec, timer: TimeModel, config: EngineConfig) -> StepCorrection | None:
+    """The correction ``config.kernel_data`` asks for (:mod:`llm_perf_opt.serving.kernel_data`; ``None`` under
+    ``model``); :class:`~llm_perf_opt.serving.kernel_data.KernelDataError` when it does not apply."""
     if config.kernel_data == "model":
-        return None, None
+        return None
     inner = timer.inner if isinstance(timer, RecordingTimeModel) else timer
-    if not isinstance(inner, RuntimeTimeModel) or inner.profile.name != KERNEL_PROFILE:
-        raise KernelDataError(f"kernel_data: {config.kernel_data} corrects the {KERNEL_PROFILE!r} runtime only")
-    ratios = kernel_ratios(hardware)
-    if ratios is None:
-        raise KernelDataError(
-            f"kernel_data: {config.kernel_data} has no measurements for {hardware.name} (compute capability "
-            f"{hardware.compute_capability}); GPUs with them: {', '.join(covered_gpus())}"
-        )
-    return ratios, ProfileKernels(hardware, inner.cache)
+    ratios = check_kernel_data(inner.name, hardware)
+    return StepCorrection(ratios, hardware, inner.cache if isinstance(inner, RuntimeTimeModel) else None)
 
 
 def build_step_times(
@@ -269,22 +255,18 @@ def build_step_times(
     )
     tokens = (1, *sorted(set(tokens)))
 
-    ratios, measured = measured_kernels(hardware, timer, config)
+    fix = step_correction(hardware, timer, config)
 
     def decode_at(b: int, k: int) -> float:
         seconds = decode_step_s(arch, hardware, timer, batch=b, kv_len=k)
-        if ratios is not None and measured is not None:
-            step = DeepseekOCRDecodeStep(config=text, batch=b, kv_len=k, attention=attention)
-            seconds = ratios.corrected_s(seconds, measured.kernels(step, "decode"), tokens=b, batch=b, keys=k)
+        if fix is not None:
+            seconds = fix.decode_s(seconds, DeepseekOCRDecodeStep(config=text, batch=b, kv_len=k, attention=attention))
         return split(seconds, b)
 
     def body_at(q: int, k: int) -> float:
         layer = DeepseekV2Model(config=text, batch=1, q_len=q, kv_len=max(q, k), attention=attention)
         seconds = timer.layer_wall_s(layer, hardware, "prefill")
-        if ratios is not None and measured is not None:  # prefill attention is not in the extract: MoE only
-            parts = evolve(measured.kernels(layer, "prefill"), attention_s=0.0)
-            seconds = ratios.corrected_s(seconds, parts, tokens=q, batch=1, keys=max(q, k))
-        return split(seconds, q)
+        return split(seconds if fix is None else fix.prefill_s(seconds, layer, q), q)
 
     head = tuple(timer.layer_wall_s(LMHead(config=text, tokens=n), hardware, "lm_head") / t for n in batches)
     vision = []

@@ -38,6 +38,7 @@ Example
 
 from __future__ import annotations
 
+import functools
 import json
 import statistics
 from collections.abc import Sequence
@@ -46,7 +47,7 @@ from typing import Any
 
 from attrs import define
 
-from llm_perf_opt.hardware.portable import BF16_BYTES, time_basis
+from llm_perf_opt.hardware.portable import BF16_BYTES, aiconfigurator_extract, time_basis
 from llm_perf_opt.hardware.registry import load_hardware
 from llm_perf_opt.kernels.timing import RuntimeCache
 from llm_perf_opt.serving.kernel_data import (
@@ -55,7 +56,6 @@ from llm_perf_opt.serving.kernel_data import (
     ProfileKernels,
     StepKernels,
     corrected_s,
-    load_extract,
     measured_kernels,
     ratios_of,
 )
@@ -163,12 +163,13 @@ def gpu_steps(data: dict[str, Any], name: str, arch: DeepseekOCRArch, cache: Run
     )
 
 
-def comparisons() -> list[GpuSteps]:
+@functools.cache
+def comparisons() -> tuple[GpuSteps, ...]:
     """Every GPU of the packaged extract (the checkout's ``EXTRACT``) with decode-attention and fused-MoE points."""
-    data = load_extract()
+    data = aiconfigurator_extract()
     arch, cache = DeepseekOCRArch(), RuntimeCache()
     names = [n for n, e in data["gpus"].items() if e.get("decode_attention") and e.get("moe")]
-    return [gpu_steps(data, name, arch, cache) for name in names]
+    return tuple(gpu_steps(data, name, arch, cache) for name in names)
 
 
 def _pct(value: float) -> str:
@@ -178,7 +179,7 @@ def _pct(value: float) -> str:
 def build() -> dict[str, Any]:
     """The summary (machine-readable) and the comparisons behind the report."""
     gpus = comparisons()
-    data = load_extract()
+    data = aiconfigurator_extract()
     summary = {
         "source": data["source"],
         "profile": PROFILE,
@@ -216,7 +217,7 @@ def _l2_note(gpus: Sequence[GpuSteps]) -> list[str]:
 
 def render(data: dict[str, Any]) -> str:
     """The report's Markdown."""
-    gpus: list[GpuSteps] = data["_gpus"]
+    gpus: tuple[GpuSteps, ...] = data["_gpus"]
     lines = [
         "# The serving decode step against aiconfigurator-core's measured vLLM kernels",
         "",
